@@ -1,0 +1,161 @@
+"""Making tensors: from data, filled with constants, ranges, and random numbers from a seedable generator.
+
+Randomness comes from one NumPy `Generator` per process (`manual_seed` resets it), or from a
+`np.random.Generator` passed as `generator=`, so that every run can be made repeatable.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .tensor import Tensor, _check_requires_grad, _wrap
+
+float16 = np.float16
+float32 = np.float32
+float64 = np.float64
+int32 = np.int32
+int64 = np.int64
+uint8 = np.uint8
+bool_ = np.bool_
+float = np.float32  # noqa: A001 - PyTorch's alias: torch.float is float32
+double = np.float64
+half = np.float16
+long = np.int64
+
+_default_generator = np.random.default_rng()
+
+
+def manual_seed(seed: int) -> np.random.Generator:
+    """Seed the default random generator (used by randn, rand, randint, and nn's initializers)."""
+    global _default_generator
+    _default_generator = np.random.default_rng(seed)
+    return _default_generator
+
+
+def default_generator() -> np.random.Generator:
+    """The generator used when no `generator=` is given."""
+    return _default_generator
+
+
+def _gen(generator: np.random.Generator | None) -> np.random.Generator:
+    if generator is None:
+        return _default_generator
+    if not isinstance(generator, np.random.Generator):
+        raise TypeError(f"generator must be a numpy.random.Generator, got {type(generator).__name__}")
+    return generator
+
+
+def _size(size: tuple) -> tuple[int, ...]:
+    """zeros(2, 3) and zeros((2, 3)) both work, as in PyTorch."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    return tuple(int(s) for s in size)
+
+
+def _make(arr: np.ndarray, requires_grad: bool, where: str) -> Tensor:
+    _check_requires_grad(arr.dtype, requires_grad, where)
+    t = _wrap(arr)
+    t.requires_grad = bool(requires_grad)
+    return t
+
+
+def _float_dtype(dtype: Any) -> np.dtype:
+    return np.dtype(np.float32 if dtype is None else dtype)
+
+
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+    """A new tensor holding a copy of `data` (a number, nested lists, an array, or a Tensor).
+
+    Python floats become float32 and ints int64, as in PyTorch; NumPy arrays keep their dtype.
+    """
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor that shares memory with `array` (no copy)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return _wrap(array)
+
+
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.zeros(_size(size), dtype=_float_dtype(dtype)), requires_grad, "zeros")
+
+
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.ones(_size(size), dtype=_float_dtype(dtype)), requires_grad, "ones")
+
+
+def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.empty(_size(size), dtype=_float_dtype(dtype)), requires_grad, "empty")
+
+
+def full(size: Sequence[int], fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Filled with `fill_value`; the dtype follows the value (float -> float32, int -> int64)."""
+    if dtype is None:
+        dtype = np.bool_ if isinstance(fill_value, bool) else (
+            np.int64 if isinstance(fill_value, int) else np.float32)
+    return _make(np.full(tuple(size), fill_value, dtype=dtype), requires_grad, "full")
+
+
+def zeros_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.zeros(input.shape, dtype=dtype or input.dtype), requires_grad, "zeros_like")
+
+
+def ones_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.ones(input.shape, dtype=dtype or input.dtype), requires_grad, "ones_like")
+
+
+def full_like(input: Tensor, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.full(input.shape, fill_value, dtype=dtype or input.dtype), requires_grad, "full_like")
+
+
+def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """Values from start to end (exclusive); int64 for integer arguments, else float32."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+        dtype = np.int64 if ints else np.float32
+    return _make(np.arange(start, end, step, dtype=dtype), requires_grad, "arange")
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad, "linspace")
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, "eye")
+
+
+def randn(*size: Any, generator: np.random.Generator | None = None, dtype: Any = None,
+          requires_grad: bool = False) -> Tensor:
+    """Samples from the standard normal distribution."""
+    dt = _float_dtype(dtype)
+    arr = _gen(generator).standard_normal(_size(size), dtype=np.float64).astype(dt, copy=False)
+    return _make(arr, requires_grad, "randn")
+
+
+def rand(*size: Any, generator: np.random.Generator | None = None, dtype: Any = None,
+         requires_grad: bool = False) -> Tensor:
+    """Samples from the uniform distribution on [0, 1)."""
+    dt = _float_dtype(dtype)
+    arr = _gen(generator).random(_size(size), dtype=np.float64).astype(dt, copy=False)
+    return _make(arr, requires_grad, "rand")
+
+
+def randint(low: int, high: int | None = None, size: Sequence[int] = (), *,
+            generator: np.random.Generator | None = None, dtype: Any = None) -> Tensor:
+    """Integers drawn uniformly from [low, high)."""
+    if high is None:
+        low, high = 0, low
+    arr = _gen(generator).integers(low, high, size=tuple(size), dtype=np.int64)
+    return _wrap(arr.astype(dtype or np.int64, copy=False))
+
+
+def randperm(n: int, *, generator: np.random.Generator | None = None) -> Tensor:
+    """A random permutation of 0..n-1."""
+    return _wrap(_gen(generator).permutation(n).astype(np.int64))

@@ -1,0 +1,301 @@
+"""The autograd engine: recording primitives on the graph, and the backward pass that walks it.
+
+Forward: calling a `Primitive` on Tensors runs its NumPy forward and, when grad mode is on and an input
+requires grad, hangs a `Node` (the op, its inputs, their arrays, its attributes) on the result as
+`grad_fn`. That is the whole graph: tensors point to the node that made them, nodes to their inputs.
+
+Backward: `run_backward` sorts the graph topologically without recursion, then visits tensors from the
+output back to the leaves, calling each op's vector-Jacobian products (the rules in `ops.py`). This file
+is the one place where broadcasting is undone (`sum_to`) and where gradients are added up.
+
+The same rules serve two modes. Normally they run on raw NumPy arrays: fast, nothing recorded. With
+`create_graph=True` they run on Tensors, so the backward pass is itself recorded and can be
+differentiated again (Hessian-vector products, double backprop).
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from . import anomaly
+from .grad_mode import _state
+from .tensor import Tensor, _wrap
+
+
+class Primitive:
+    """An operation the engine knows how to differentiate.
+
+    `forward(*arrays, **attrs)` computes the result on NumPy arrays. `vjps[i](g, out, *inputs, **attrs)`
+    returns the gradient with respect to input i, given `g`, the gradient of the output; it may return
+    a gradient of the broadcast shape, which the engine sums back to the input's shape. A rule of None
+    marks an input that is never differentiated (a boolean condition, say). For ops with any number of
+    inputs (cat), `variadic=True` and the single rule is called as `rule(i, g, out, *inputs, **attrs)`.
+
+    Called with NumPy arrays only, a primitive just runs its forward: that is how the rules call each
+    other when the backward pass runs on arrays. Called with at least one Tensor, it records.
+    """
+
+    __slots__ = ("name", "forward", "vjps", "variadic")
+
+    def __init__(self, name: str, forward: Callable[..., Any], *vjps: Callable[..., Any] | None,
+                 variadic: bool = False) -> None:
+        self.name = name
+        self.forward = forward
+        self.vjps = vjps
+        self.variadic = variadic
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+    def __call__(self, *args: Any, **attrs: Any) -> Any:
+        vals = []
+        has_tensor = False
+        record = False
+        for a in args:
+            if isinstance(a, Tensor):
+                has_tensor = True
+                if a.requires_grad:
+                    record = True
+                vals.append(a.data)
+            else:
+                vals.append(a)
+        if not has_tensor:
+            return self.forward(*args, **attrs)
+        try:
+            out = self.forward(*vals, **attrs)
+        except (ValueError, TypeError, IndexError) as exc:
+            raise _op_error(self.name, args, attrs, exc) from exc
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)
+        t = _wrap(out)
+        if record and _state.enabled:
+            t.requires_grad = True
+            node = Node(self, args, vals, attrs)
+            t.grad_fn = node
+            if anomaly._enabled:
+                node.trace = traceback.extract_stack()[:-2]
+                anomaly.check_forward(node, out)
+        return t
+
+
+class Node:
+    """The record of one primitive application: what `Tensor.grad_fn` points to.
+
+    `inputs` holds the arguments as given (Tensors and constants), `vals` their NumPy values, which the
+    rules read in the fast mode. Both are dropped after a backward pass unless `retain_graph=True`:
+    that is what frees the intermediate tensors while the user still holds the loss.
+    """
+
+    __slots__ = ("op", "inputs", "vals", "attrs", "trace", "__weakref__")
+
+    def __init__(self, op: Primitive, inputs: tuple, vals: list, attrs: dict) -> None:
+        self.op = op
+        self.inputs: tuple | None = inputs
+        self.vals: list | None = vals
+        self.attrs = attrs
+        self.trace: traceback.StackSummary | None = None
+
+    def name(self) -> str:
+        """PyTorch-style name of the backward function, e.g. ``MulBackward``."""
+        return "".join(part.capitalize() for part in self.op.name.split("_")) + "Backward"
+
+    @property
+    def freed(self) -> bool:
+        return self.inputs is None
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+def _describe(a: Any) -> str:
+    if isinstance(a, Tensor):
+        return f"Tensor(shape={a.shape}, dtype={a.dtype})"
+    if isinstance(a, np.ndarray):
+        return f"ndarray(shape={a.shape}, dtype={a.dtype})"
+    return repr(a)
+
+
+def _op_error(name: str, args: Sequence[Any], attrs: dict, exc: Exception) -> Exception:
+    """Re-raise NumPy's complaint as one that names our op and what it was given."""
+    shapes = [tuple(a.shape) for a in args if isinstance(a, (Tensor, np.ndarray))]
+    if name == "matmul" and len(shapes) == 2:
+        a, b = shapes
+        ka = a[-1] if a else None
+        kb = (b[-2] if len(b) >= 2 else b[0]) if b else None
+        msg = (f"matmul: shapes {a} and {b} cannot be multiplied: the inner dimensions differ "
+               f"({ka} != {kb}); expected the last dim of the first to equal the "
+               f"{'only' if len(b) == 1 else 'second-to-last'} dim of the second")
+        return ValueError(msg)
+    if "broadcast" in str(exc) and len(shapes) >= 2:
+        shown = " and ".join(str(s) for s in shapes)
+        return ValueError(f"{name}: shapes {shown} cannot be broadcast together")
+    got = ", ".join(_describe(a) for a in args)
+    extra = f" with {', '.join(f'{k}={v!r}' for k, v in attrs.items())}" if attrs else ""
+    return type(exc)(f"{name}: invalid arguments ({got}){extra}: {exc}")
+
+
+# ----------------------------------------------------------------------------------------------
+# Undoing broadcasting, once for the whole engine
+# ----------------------------------------------------------------------------------------------
+
+def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
+    """Sum `g` down to `shape`: the adjoint of broadcasting `shape` up to `g.shape`.
+
+    Broadcasting copies an input along new leading axes and along axes of size 1, so its gradient
+    adds up the copies along exactly those axes. Works on arrays and on Tensors alike.
+    """
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape) if lead or g.shape != shape else g
+
+
+# ----------------------------------------------------------------------------------------------
+# The backward pass
+# ----------------------------------------------------------------------------------------------
+
+_SECOND_BACKWARD = (
+    "Trying to backward through the graph a second time (or to use results after the graph was "
+    "freed): the intermediate values were released after the first backward. Pass "
+    "retain_graph=True to the first backward() or grad() call if you need to backward twice."
+)
+
+
+def toposort(roots: Sequence[Tensor]) -> list[Tensor]:
+    """Tensors reachable from `roots` that require grad, each after every tensor it depends on.
+
+    An explicit stack instead of recursion, so a graph of 10^5 ops needs no deep Python stack.
+    A tensor is appended when its marker pops, i.e. after all its inputs have been appended.
+    """
+    order: list[Tensor] = []
+    seen: set[Tensor] = set()
+    stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
+    while stack:
+        t, expanded = stack.pop()
+        if expanded:
+            order.append(t)
+            continue
+        if t in seen:
+            continue
+        seen.add(t)
+        stack.append((t, True))
+        node = t.grad_fn
+        if node is not None:
+            inputs = node.inputs
+            if inputs is None:
+                raise RuntimeError(_SECOND_BACKWARD)
+            for x in inputs:
+                if isinstance(x, Tensor) and x.requires_grad and x not in seen:
+                    stack.append((x, False))
+    return order
+
+
+def _fresh(g: np.ndarray, claimed: set[int]) -> np.ndarray:
+    """Return `g`, or a copy of it if it might be shared: a `.grad` must never alias another array.
+
+    Rules may hand the same array to two inputs (add passes `g` through) or return views
+    (reshape, broadcast_to); writing one of those into two leaves' `.grad` would let an in-place update
+    of one (an optimizer, gradient clipping) silently change the other.
+    """
+    if g.flags.owndata and g.flags.writeable and id(g) not in claimed:
+        claimed.add(id(g))
+        return g
+    return g.copy()
+
+
+def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool,
+                 create_graph: bool, inputs: Sequence[Tensor] | None = None) -> list[Any] | None:
+    """Propagate gradients from `roots` (seeded with `root_grads`) to the leaves.
+
+    With `inputs=None` (``Tensor.backward``) gradients are accumulated into the leaves' `.grad`
+    (and into `.grad` of tensors that called `retain_grad()`). With `inputs` (``autograd_lite.grad``)
+    nothing is written; the gradients of `inputs` are returned instead, None where none arrived.
+    """
+    order = toposort(roots)
+    grads: dict[Tensor, Any] = {}
+    for r, g in zip(roots, root_grads):
+        grads[r] = g if r not in grads else grads[r] + g
+    wanted = None if inputs is None else {t: None for t in inputs}
+    claimed: set[int] = {id(g) for g in root_grads}   # the caller's arrays are never stored as-is
+    check = anomaly._enabled
+
+    for t in reversed(order):
+        g = grads.pop(t, None)
+        if g is None:
+            continue
+        if t._hooks:
+            g = _run_hooks(t, g, create_graph)
+        node = t.grad_fn
+        if wanted is not None:
+            if t in wanted:
+                wanted[t] = g
+        elif node is None or t._retains_grad:
+            _accumulate_grad(t, g, create_graph, claimed)
+        if node is None:
+            continue
+
+        op = node.op
+        if create_graph:
+            args, out = node.inputs, t          # Tensors: the rules' own ops are recorded
+        else:
+            args, out = node.vals, t.data       # arrays: plain NumPy, nothing recorded
+        attrs = node.attrs
+        for i, x in enumerate(node.inputs):
+            if not (isinstance(x, Tensor) and x.requires_grad):
+                continue
+            if op.variadic:
+                gi = op.vjps[0](i, g, out, *args, **attrs)
+            else:
+                gi = op.vjps[i](g, out, *args, **attrs)
+            if not create_graph and type(gi) is not np.ndarray:
+                gi = np.asarray(gi)
+            if gi.shape != x.shape:
+                gi = sum_to(gi, x.shape)
+                if gi.shape != x.shape:   # a rule bug, not a user error
+                    raise RuntimeError(f"{op.name} backward returned a gradient of shape {gi.shape} "
+                                       f"for an input of shape {x.shape}")
+            if gi.dtype != x.dtype:
+                gi = gi.astype(x.dtype)
+            if check:
+                anomaly.check_backward(node, i, gi)
+            prev = grads.get(x)
+            grads[x] = gi if prev is None else prev + gi
+        if not retain_graph:
+            node.inputs = None
+            node.vals = None
+
+    if wanted is None:
+        return None
+    return [wanted[t] for t in inputs]  # type: ignore[union-attr]
+
+
+def _run_hooks(t: Tensor, g: Any, create_graph: bool) -> Any:
+    for hook in t._hooks.values():
+        gt = g if create_graph else _wrap(g)
+        result = hook(gt)
+        if result is not None:
+            if not isinstance(result, Tensor):
+                raise TypeError(f"a tensor hook must return a Tensor or None, got {type(result).__name__}")
+            if result.shape != t.shape:
+                raise ValueError(f"a tensor hook returned a gradient of shape {result.shape} for a "
+                                 f"tensor of shape {t.shape}")
+            g = result if create_graph else result.data
+    return g
+
+
+def _accumulate_grad(t: Tensor, g: Any, create_graph: bool, claimed: set[int]) -> None:
+    if create_graph:
+        # Keep the graph of the gradient so it can be differentiated again.
+        t.grad = g if t.grad is None else t.grad + g
+    elif t.grad is None:
+        t.grad = _wrap(_fresh(g, claimed))
+    elif t.grad.requires_grad:
+        t.grad = _wrap(t.grad.data + g)      # an earlier create_graph grad: do not modify its graph
+    else:
+        # In place, like PyTorch: a reference the user holds to `p.grad` sees the sum.
+        np.add(t.grad.data, g, out=t.grad.data, casting="unsafe")

@@ -1,0 +1,90 @@
+"""Grad mode: the thread-local switch that decides whether operations are recorded on the graph.
+
+Like PyTorch, each thread starts with recording enabled; `no_grad()` turns it off for a block or a
+function (evaluation loops, optimizer updates) and `enable_grad()` turns it back on inside such a block.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Callable, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _GradState(threading.local):
+    # A class attribute on a threading.local subclass is the per-thread default, so every new
+    # thread starts with grad enabled, whatever the main thread is doing.
+    enabled: bool = True
+
+
+_state = _GradState()
+
+
+def is_grad_enabled() -> bool:
+    """Return True if operations are currently recorded for autograd (in this thread)."""
+    return _state.enabled
+
+
+class _GradModeContext:
+    """Base of `no_grad`, `enable_grad` and `set_grad_enabled`: a context manager and a decorator.
+
+    The previous mode is kept on a per-instance stack so one instance can be entered re-entrantly
+    (a decorated recursive function) without losing the outer state.
+    """
+
+    _mode: bool
+
+    def __init__(self) -> None:
+        self._prev: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._prev.append(_state.enabled)
+        _state.enabled = self._mode
+
+    def __exit__(self, *exc: object) -> None:
+        _state.enabled = self._prev.pop()
+
+    def __call__(self, fn: F) -> F:
+        mode = self._mode
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            prev = _state.enabled
+            _state.enabled = mode
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _state.enabled = prev
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
+    """Disable recording: results of operations inside do not require grad.
+
+    Use as ``with no_grad(): ...`` or as a decorator ``@no_grad()``.
+    """
+
+    _mode = False
+
+
+class enable_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
+    """Enable recording inside a `no_grad` block (context manager or decorator)."""
+
+    _mode = True
+
+
+class set_grad_enabled(_GradModeContext):  # noqa: N801 - PyTorch's name
+    """Set grad mode to `mode`. Takes effect at once, like PyTorch, and also works as a context manager."""
+
+    def __init__(self, mode: bool) -> None:
+        super().__init__()
+        self._mode = bool(mode)
+        # PyTorch's set_grad_enabled(False) acts even when not used in a `with`.
+        self._prev.append(_state.enabled)
+        _state.enabled = self._mode
+
+    def __enter__(self) -> None:  # the mode was already set in __init__
+        pass

@@ -1,0 +1,313 @@
+"""The table of primitives: each op's forward on NumPy arrays and its vector-Jacobian product per input.
+
+Read this file to learn backprop. Every differentiable thing autograd_lite can do is built from the
+primitives below, and each entry says, in plain math, how a gradient flows back through it:
+
+    name = Primitive("name", forward, rule_for_input_0, rule_for_input_1, ...)
+
+A rule receives `g` (dLoss/dOutput, the shape of the output), `out` (the output value) and the op's
+inputs, and returns dLoss/dInput. For y = x * w the rules are `g * w` and `g * x`: the chain rule,
+one local derivative at a time. Rules may return a gradient of the broadcast shape; the engine sums it
+back to the input's shape in one place (`engine.sum_to`), so no rule here deals with broadcasting.
+
+The rules are written with operators and the primitives themselves, so they run on NumPy arrays
+(fast, nothing recorded) and equally on Tensors when `create_graph=True`: then the backward pass is
+recorded and can be differentiated again. That is why a rule says `cos(x)` and not `np.cos(x)`.
+
+Attributes (a reduction's `dim`, a reshape's `shape`) are keyword arguments of both forward and rules.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from typing import Any
+
+import numpy as np
+
+from .engine import Primitive, sum_to
+
+# ---------------------------------------------------------------------------------------------
+# Helpers for reductions: put back the reduced axes so a gradient can be broadcast over them.
+# ---------------------------------------------------------------------------------------------
+
+
+def _reduced_axes(ndim: int, dim: Any) -> tuple[int, ...]:
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else dim
+    return tuple(sorted(d % ndim for d in dims)) if ndim else ()
+
+
+def _keep(g: Any, shape: tuple[int, ...], dim: Any, keepdim: bool) -> Any:
+    """Reshape a reduction's output (or its gradient) to the keepdim=True shape."""
+    if keepdim:
+        return g
+    axes = _reduced_axes(len(shape), dim)
+    return g.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
+
+
+def _count(shape: tuple[int, ...], dim: Any) -> int:
+    return math.prod(shape[a] for a in _reduced_axes(len(shape), dim))
+
+
+def _spread(g: Any, x: Any, dim: Any, keepdim: bool) -> Any:
+    """The gradient of a sum: every element that was added receives the same `g`."""
+    return broadcast_to(_keep(g, x.shape, dim, keepdim), shape=x.shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# Forward functions that need more than one NumPy call
+# ---------------------------------------------------------------------------------------------
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    # 1/(1+e^-x) overflows for very negative x; use e^-|x| so the exponent is never positive.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _softplus(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
+    # Above the threshold softplus equals x to float precision (PyTorch's convention).
+    bx = x * beta
+    return np.where(bx > threshold, x, np.log1p(np.exp(np.minimum(bx, threshold))) / beta)
+
+
+def _elu(x: np.ndarray, alpha: float) -> np.ndarray:
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+def _logsumexp(x: np.ndarray, dim: Any, keepdim: bool) -> np.ndarray:
+    # log sum exp(x) = m + log sum exp(x - m): with m the max no exponent exceeds 0 (no overflow).
+    m = np.amax(x, axis=dim, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.sum(np.exp(x - m), axis=dim, keepdims=True)) + m
+    return out if keepdim else np.squeeze(out, axis=_reduced_axes(x.ndim, dim))
+
+
+def _softmax(x: np.ndarray, dim: int) -> np.ndarray:
+    e = np.exp(x - np.amax(x, axis=dim, keepdims=True))
+    return e / np.sum(e, axis=dim, keepdims=True)
+
+
+def _log_softmax(x: np.ndarray, dim: int) -> np.ndarray:
+    return x - _logsumexp(x, dim, True)
+
+
+def _is_advanced(index: Any) -> bool:
+    """Does the index contain integer arrays (which may repeat an element)?"""
+    parts = index if isinstance(index, tuple) else (index,)
+    return builtins.any(isinstance(p, np.ndarray) and p.dtype.kind in "iu" for p in parts)
+
+
+def _scatter_forward(g: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
+    z = np.zeros(shape, dtype=g.dtype)
+    if _is_advanced(index):
+        np.add.at(z, index, g)      # x[[0, 0]] uses x[0] twice: its gradient is the sum of both
+    else:
+        z[index] = g                # slices and masks touch each element at most once
+    return z
+
+
+def _gather_index(index: np.ndarray, dim: int) -> tuple:
+    grid = list(np.indices(index.shape, sparse=True))
+    grid[dim] = index
+    return tuple(grid)
+
+
+def _gather_scatter_forward(g: np.ndarray, index: np.ndarray, dim: int,
+                            shape: tuple[int, ...]) -> np.ndarray:
+    z = np.zeros(shape, dtype=g.dtype)
+    np.add.at(z, _gather_index(index, dim), g)
+    return z
+
+
+def _pad_forward(x: np.ndarray, pairs: tuple, value: float) -> np.ndarray:
+    return np.pad(x, pairs, mode="constant", constant_values=value)
+
+
+def _unpad(g: Any, pairs: tuple) -> Any:
+    return g[tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(pairs))]
+
+
+def _cat_rule(i: int, g: Any, out: Any, *xs: Any, dim: int) -> Any:
+    start = builtins.sum(x.shape[dim] for x in xs[:i])
+    return g[(slice(None),) * dim + (slice(start, start + xs[i].shape[dim]),)]
+
+
+def _clamp_forward(x: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
+    if lo is not None:
+        x = np.maximum(x, lo)
+    if hi is not None:
+        x = np.minimum(x, hi)
+    return x
+
+
+def _clamp_rule_x(g: Any, out: Any, x: Any, lo: Any, hi: Any) -> Any:
+    # The gradient passes where x was inside [lo, hi] (bounds included, as in PyTorch).
+    if lo is not None:
+        g = g * (x >= lo)
+    if hi is not None:
+        g = g * (x <= hi)
+    return g
+
+
+def _pow_forward(x: np.ndarray, y: Any) -> np.ndarray:
+    return np.power(x, y)
+
+
+def _pow_rule_base(g: Any, out: Any, x: Any, y: Any) -> Any:
+    if isinstance(y, (int, float)) and y == 0:
+        return g * 0                             # d/dx x^0 = 0, also at x = 0 where x^-1 is inf
+    return g * y * x ** (y - 1)
+
+
+def _pow_rule_exponent(g: Any, out: Any, x: Any, y: Any) -> Any:
+    # d/dy x^y = x^y log x; at x = 0 (y >= 0) the limit is 0, though log 0 = -inf.
+    safe = where(x == 0, 1.0, x)
+    return where((x == 0) & (y >= 0), 0.0, g * out * log(safe))
+
+
+def _matmul_rule_x(g: Any, out: Any, x: Any, y: Any) -> Any:
+    if y.ndim == 1:
+        if x.ndim == 1:
+            return g * y                        # dot product: g is a scalar
+        return g[..., None] * y                 # (..., n, k) @ (k,) -> (..., n)
+    if x.ndim == 1:
+        return (y @ g[..., None])[..., 0]       # (k,) @ (..., k, m) -> (..., m); summed by the engine
+    return g @ y.swapaxes(-1, -2)
+
+
+def _matmul_rule_y(g: Any, out: Any, x: Any, y: Any) -> Any:
+    if x.ndim == 1:
+        if y.ndim == 1:
+            return g * x
+        return x[:, None] * g[..., None, :]      # outer product of x and g
+    if y.ndim == 1:
+        return (x.swapaxes(-1, -2) @ g[..., None])[..., 0]
+    return x.swapaxes(-1, -2) @ g
+
+
+def _extreme_rule(g: Any, out: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    # amax/amin: the gradient is shared evenly between all elements equal to the extreme value.
+    hit = (x == _keep(out, x.shape, dim, keepdim)).astype(x.dtype)
+    return _keep(g, x.shape, dim, keepdim) * (hit / hit.sum(axis=dim, keepdims=True))
+
+
+def _inverse_permutation(dims: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argsort(dims))
+
+
+# =============================================================================================
+# THE TABLE
+# =============================================================================================
+
+# --- arithmetic ----------------------------------------------------------------- d(out)/d(in)
+add = Primitive("add", np.add,
+                lambda g, out, x, y: g,                      # 1
+                lambda g, out, x, y: g)                      # 1
+sub = Primitive("sub", np.subtract,
+                lambda g, out, x, y: g,                      # 1
+                lambda g, out, x, y: -g)                     # -1
+mul = Primitive("mul", np.multiply,
+                lambda g, out, x, y: g * y,                  # y
+                lambda g, out, x, y: g * x)                  # x
+div = Primitive("div", np.true_divide,
+                lambda g, out, x, y: g / y,                  # 1/y
+                lambda g, out, x, y: -g * out / y)           # -x/y^2 = -out/y
+neg = Primitive("neg", np.negative,
+                lambda g, out, x: -g)
+pow = Primitive("pow", _pow_forward, _pow_rule_base, _pow_rule_exponent)  # y x^(y-1), x^y log x
+
+# --- elementwise functions ----------------------------------------------------------------
+exp = Primitive("exp", np.exp,
+                lambda g, out, x: g * out)                   # exp(x) = out
+log = Primitive("log", np.log,
+                lambda g, out, x: g / x)                     # 1/x
+sqrt = Primitive("sqrt", np.sqrt,
+                 lambda g, out, x: g / (2 * out))            # 1/(2 sqrt x)
+abs = Primitive("abs", np.abs,
+                lambda g, out, x: g * sign(x))               # sign(x); 0 at the kink, like PyTorch
+sign = Primitive("sign", np.sign,
+                 lambda g, out, x: g * 0)                     # flat almost everywhere
+sin = Primitive("sin", np.sin,
+                lambda g, out, x: g * cos(x))
+cos = Primitive("cos", np.cos,
+                lambda g, out, x: -g * sin(x))
+tanh = Primitive("tanh", np.tanh,
+                 lambda g, out, x: g * (1 - out * out))      # 1 - tanh^2
+sigmoid = Primitive("sigmoid", _sigmoid,
+                    lambda g, out, x: g * out * (1 - out))   # s (1 - s)
+relu = Primitive("relu", lambda x: np.maximum(x, 0),
+                 lambda g, out, x: g * (out > 0))            # 1 where x > 0; 0 at the kink
+leaky_relu = Primitive("leaky_relu",
+                       lambda x, negative_slope: np.where(x > 0, x, x * negative_slope),
+                       lambda g, out, x, negative_slope: where(x > 0, g, g * negative_slope))
+elu = Primitive("elu", _elu,
+                lambda g, out, x, alpha: where(x > 0, g, g * (out + alpha)))  # alpha e^x = out + alpha
+softplus = Primitive("softplus", _softplus,
+                     lambda g, out, x, beta, threshold:
+                         where(x * beta > threshold, g, g * sigmoid(x * beta)))
+
+# --- choosing between values: the gradient goes where the value came from ------------------
+maximum = Primitive("maximum", np.maximum,
+                    lambda g, out, x, y: g * (x > y) + (g / 2) * (x == y),   # ties share evenly
+                    lambda g, out, x, y: g * (y > x) + (g / 2) * (x == y))
+minimum = Primitive("minimum", np.minimum,
+                    lambda g, out, x, y: g * (x < y) + (g / 2) * (x == y),
+                    lambda g, out, x, y: g * (y < x) + (g / 2) * (x == y))
+clamp = Primitive("clamp", _clamp_forward,
+                  _clamp_rule_x,
+                  lambda g, out, x, lo, hi: g * (x < lo),
+                  lambda g, out, x, lo, hi: g * (x > hi))
+where = Primitive("where", np.where,
+                  None,                                       # the condition has no gradient
+                  lambda g, out, c, x, y: where(c, g, 0.0),
+                  lambda g, out, c, x, y: where(c, 0.0, g))
+
+# --- reductions -----------------------------------------------------------------------------
+sum = Primitive("sum", lambda x, dim=None, keepdim=False: np.sum(x, axis=dim, keepdims=keepdim),
+                lambda g, out, x, dim=None, keepdim=False: _spread(g, x, dim, keepdim))
+mean = Primitive("mean", lambda x, dim=None, keepdim=False: np.mean(x, axis=dim, keepdims=keepdim),
+                 lambda g, out, x, dim=None, keepdim=False:
+                     _spread(g, x, dim, keepdim) / _count(x.shape, dim))
+amax = Primitive("amax", lambda x, dim=None, keepdim=False: np.amax(x, axis=dim, keepdims=keepdim),
+                 _extreme_rule)
+amin = Primitive("amin", lambda x, dim=None, keepdim=False: np.amin(x, axis=dim, keepdims=keepdim),
+                 _extreme_rule)
+logsumexp = Primitive("logsumexp", _logsumexp,
+                      lambda g, out, x, dim, keepdim:         # softmax(x) along dim
+                          _keep(g, x.shape, dim, keepdim) * exp(x - _keep(out, x.shape, dim, keepdim)))
+softmax = Primitive("softmax", _softmax,                      # J = diag(s) - s s^T
+                    lambda g, out, x, dim: out * (g - (g * out).sum(axis=dim, keepdims=True)))
+log_softmax = Primitive("log_softmax", _log_softmax,          # J = I - 1 softmax^T
+                        lambda g, out, x, dim: g - exp(out) * g.sum(axis=dim, keepdims=True))
+
+# --- linear algebra -------------------------------------------------------------------------
+matmul = Primitive("matmul", np.matmul, _matmul_rule_x, _matmul_rule_y)  # g y^T and x^T g
+
+# --- shapes: the gradient is moved back, never changed ---------------------------------------
+reshape = Primitive("reshape", lambda x, shape: np.reshape(x, shape),
+                    lambda g, out, x, shape: g.reshape(x.shape))
+permute = Primitive("permute", lambda x, dims: np.transpose(x, dims),
+                    lambda g, out, x, dims: permute(g, dims=_inverse_permutation(dims)))
+broadcast_to = Primitive("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
+                         lambda g, out, x, shape: sum_to(g, x.shape))
+cast = Primitive("cast", lambda x, dtype: x.astype(dtype),
+                 lambda g, out, x, dtype: g.astype(x.dtype))
+clone = Primitive("clone", np.copy,
+                  lambda g, out, x: g)
+pad = Primitive("pad", _pad_forward,
+                lambda g, out, x, pairs, value: _unpad(g, pairs))
+cat = Primitive("cat", lambda *xs, dim: np.concatenate(xs, axis=dim), _cat_rule, variadic=True)
+
+# --- indexing: reading some elements, and its adjoint, adding into zeros at those elements ---
+getitem = Primitive("getitem", lambda x, index: x[index],
+                    lambda g, out, x, index: index_scatter(g, index=index, shape=x.shape))
+index_scatter = Primitive("index_scatter", _scatter_forward,
+                          lambda g, out, src, index, shape: getitem(g, index=index))
+gather = Primitive("gather", lambda x, index, dim: np.take_along_axis(x, index, axis=dim),
+                   lambda g, out, x, index, dim:
+                       gather_scatter(g, index=index, dim=dim, shape=x.shape))
+gather_scatter = Primitive("gather_scatter", _gather_scatter_forward,
+                           lambda g, out, src, index, dim, shape: gather(g, index=index, dim=dim))

@@ -1,0 +1,814 @@
+"""The Tensor: a NumPy array plus what autograd needs (requires_grad, grad, grad_fn), and its API.
+
+Operators and methods are declared here in the class body, mirroring PyTorch's names and signatures
+(with NumPy's spellings such as `axis`/`keepdims` accepted too). Each differentiable method calls a
+primitive from `ops.py` (where the derivatives live) or composes several; nothing is patched in later.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+from collections import namedtuple
+from typing import Any, Callable, Iterator, Sequence
+
+import numpy as np
+
+_new = object.__new__
+
+# PyTorch returns (values, indices) from max/min along a dim; so do we.
+MinMax = namedtuple("MinMax", ["values", "indices"])
+
+_FLOAT_KINDS = "f"
+
+
+def _wrap(data: np.ndarray) -> Tensor:
+    """Make a Tensor around `data` without copying or checking: the engine's fast constructor."""
+    t = _new(Tensor)
+    t.data = data
+    t.grad = None
+    t.requires_grad = False
+    t.grad_fn = None
+    t._hooks = None
+    t._retains_grad = False
+    t.name = None
+    return t
+
+
+def _default_dtype(data: Any) -> np.dtype | None:
+    """PyTorch's defaults: Python floats become float32, ints int64, bools bool; arrays keep theirs."""
+    if isinstance(data, (np.ndarray, np.generic)):
+        return None
+    arr = np.asarray(data)
+    if arr.dtype == np.float64:
+        return np.dtype(np.float32)
+    if arr.dtype.kind == "i":
+        return np.dtype(np.int64)
+    if arr.dtype.kind == "c":
+        return np.dtype(np.complex64)
+    return None
+
+
+def _check_requires_grad(dtype: np.dtype, requires_grad: bool, where: str) -> None:
+    if requires_grad and dtype.kind not in _FLOAT_KINDS:
+        raise TypeError(f"{where}: only floating point tensors can require gradients, got dtype {dtype}; "
+                        f"convert with .float() or dtype=float32 first")
+
+
+def _dims(dim: Any, axis: Any = None) -> Any:
+    """Accept PyTorch's `dim` or NumPy's `axis`; tuples and lists of dims alike."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError("pass either dim or axis, not both")
+        dim = axis
+    if isinstance(dim, list):
+        dim = tuple(dim)
+    if isinstance(dim, tuple) and len(dim) == 0:
+        return None            # PyTorch's amax(dim=()) means all dims
+    return dim
+
+
+def _keepdim(keepdim: bool, keepdims: bool | None) -> bool:
+    return bool(keepdims) if keepdims is not None else bool(keepdim)
+
+
+def _shape_args(shape: tuple) -> tuple[int, ...]:
+    """reshape(2, 3) and reshape((2, 3)) both work, as in PyTorch."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def _norm_dim(dim: int, ndim: int, op: str) -> int:
+    if not -ndim <= dim < builtins.max(ndim, 1):
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dims "
+                         f"(expected {-ndim} <= dim < {ndim})")
+    return dim % ndim if ndim else 0
+
+
+def _index_array(value: Any) -> Any:
+    """Turn one part of an index into something NumPy accepts, rejecting float indices clearly."""
+    if isinstance(value, Tensor):
+        value = value.data
+    elif isinstance(value, list):
+        value = np.asarray(value)
+        if value.dtype == np.float64 and value.size == 0:
+            value = value.astype(np.int64)
+    if isinstance(value, np.ndarray) and value.dtype.kind not in "iub":
+        raise IndexError(f"getitem: tensors used as indices must be integer or bool, got dtype {value.dtype}")
+    return value
+
+
+def _normalize_index(index: Any) -> Any:
+    if isinstance(index, tuple):
+        return tuple(_index_array(i) for i in index)
+    return _index_array(index)
+
+
+class RemovableHandle:
+    """Returned by `register_hook`; `.remove()` unregisters the hook."""
+
+    def __init__(self, hooks: dict, key: int) -> None:
+        self._hooks = hooks
+        self._key = key
+
+    def remove(self) -> None:
+        self._hooks.pop(self._key, None)
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it, for reverse-mode autodiff.
+
+    Create one with `autograd_lite.tensor(data, requires_grad=...)` (or `Tensor(data, ...)`, the same).
+    Python floats and lists of them become float32, Python ints int64; NumPy arrays keep their dtype.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_hooks", "_retains_grad", "name",
+                 "__weakref__")
+    # NumPy must not treat a Tensor as an array in `ndarray + Tensor`: returning NotImplemented there
+    # lets Python call Tensor.__radd__, which records the op.
+    __array_ufunc__ = None
+    __hash__ = object.__hash__    # __eq__ is elementwise, so hashing must be by identity
+
+    data: np.ndarray
+    grad: Tensor | None
+    requires_grad: bool
+    grad_fn: Any
+    name: str | None
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
+                 name: str | None = None) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        if dtype is None:
+            dtype = _default_dtype(data)
+        arr = np.array(data, dtype=dtype)        # a copy, like torch.tensor
+        if arr.dtype == object:
+            raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} data")
+        _check_requires_grad(arr.dtype, requires_grad, "tensor")
+        self.data = arr
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.grad_fn = None
+        self._hooks = None
+        self._retains_grad = False
+        self.name = name
+
+    # ---------------------------------------------------------------- properties and conversion
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors the user made (or that do not require grad); .grad is kept on these."""
+        return self.grad_fn is None
+
+    @property
+    def T(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """The tensor with its dims reversed (the transpose of a matrix)."""
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self) -> Tensor:  # noqa: N802 - PyTorch's name
+        """Transpose of the last two dims (a batch of matrices)."""
+        return self.transpose(-2, -1)
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape, or the length of one dim."""
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return self.data.size
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied). Like PyTorch, refuses on a tensor that requires
+        grad, since changes to the array would be invisible to autograd: call `.detach()` first."""
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on a Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return self.data
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        if dtype is not None and dtype != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors can be converted to Python scalars, "
+                             f"got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(f"Boolean value of a Tensor with {self.data.size} elements is ambiguous")
+        return bool(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.data.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype={self.data.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        return f"tensor({body}{''.join(', ' + e for e in extras)})"
+
+    # ---------------------------------------------------------------- autograd
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False) -> None:
+        """Compute the gradient of this tensor with respect to the graph's leaves, into their `.grad`.
+
+        A non-scalar tensor needs `gradient` (dLoss/dSelf, same shape). The graph is freed afterwards
+        unless `retain_graph=True` (default: `create_graph`). With `create_graph=True` the gradients
+        are themselves recorded, for higher-order derivatives.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
+        seed = _seed_gradient(self, gradient, create_graph, "backward")
+        retain = create_graph if retain_graph is None else retain_graph
+        _engine.run_backward([self], [seed], retain, create_graph)
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this one's data but cut from the graph (never requires grad)."""
+        return _wrap(self.data)
+
+    def detach_(self) -> Tensor:
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("requires_grad_: you can only change requires_grad flags of leaf variables; "
+                               "use .detach() to get a tensor that does not require grad")
+        _check_requires_grad(self.data.dtype, requires_grad, "requires_grad_")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` on this non-leaf tensor after backward (leaves always keep it)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: can't retain_grad on a Tensor that has requires_grad=False")
+        if self.grad_fn is not None:
+            self._retains_grad = True
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call `hook(grad)` when this tensor's gradient is computed; a returned Tensor replaces it."""
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require gradient")
+        if self._hooks is None:
+            self._hooks = {}
+        key = builtins.max(self._hooks, default=-1) + 1
+        self._hooks[key] = hook
+        return RemovableHandle(self._hooks, key)
+
+    # ---------------------------------------------------------------- arithmetic operators
+    def __add__(self, other: Any) -> Tensor:
+        return _ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ops.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ops.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ops.div(other, self)
+
+    def __pow__(self, exponent: Any) -> Tensor:
+        return _ops.pow(self, exponent)
+
+    def __rpow__(self, base: Any) -> Tensor:
+        return _ops.pow(base, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return _ops.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return _ops.abs(self)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return _no_grad_op("floor_divide", np.floor_divide, self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _no_grad_op("floor_divide", np.floor_divide, other, self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return _no_grad_op("remainder", np.remainder, self, other)
+
+    # Comparisons and logic give bool tensors and are never differentiated.
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _no_grad_op("eq", np.equal, self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _no_grad_op("ne", np.not_equal, self, other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return _no_grad_op("lt", np.less, self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return _no_grad_op("le", np.less_equal, self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _no_grad_op("gt", np.greater, self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _no_grad_op("ge", np.greater_equal, self, other)
+
+    def __and__(self, other: Any) -> Tensor:
+        return _no_grad_op("logical_and", np.bitwise_and, self, other)
+
+    def __rand__(self, other: Any) -> Tensor:
+        return _no_grad_op("logical_and", np.bitwise_and, other, self)
+
+    def __or__(self, other: Any) -> Tensor:
+        return _no_grad_op("logical_or", np.bitwise_or, self, other)
+
+    def __ror__(self, other: Any) -> Tensor:
+        return _no_grad_op("logical_or", np.bitwise_or, other, self)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return _no_grad_op("logical_xor", np.bitwise_xor, self, other)
+
+    def __invert__(self) -> Tensor:
+        return _no_grad_op("bitwise_not", np.invert, self)
+
+    eq = __eq__
+    ne = __ne__
+    lt = __lt__
+    le = __le__
+    gt = __gt__
+    ge = __ge__
+
+    # ---------------------------------------------------------------- elementwise math
+    def add(self, other: Any, *, alpha: float = 1) -> Tensor:
+        return _ops.add(self, other if alpha == 1 else other * alpha)
+
+    def sub(self, other: Any, *, alpha: float = 1) -> Tensor:
+        return _ops.sub(self, other if alpha == 1 else other * alpha)
+
+    def mul(self, other: Any) -> Tensor:
+        return _ops.mul(self, other)
+
+    def div(self, other: Any) -> Tensor:
+        return _ops.div(self, other)
+
+    def neg(self) -> Tensor:
+        return _ops.neg(self)
+
+    def pow(self, exponent: Any) -> Tensor:
+        return _ops.pow(self, exponent)
+
+    def matmul(self, other: Any) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def exp(self) -> Tensor:
+        return _ops.exp(self)
+
+    def log(self) -> Tensor:
+        return _ops.log(self)
+
+    def sqrt(self) -> Tensor:
+        return _ops.sqrt(self)
+
+    def abs(self) -> Tensor:
+        return _ops.abs(self)
+
+    def sign(self) -> Tensor:
+        return _ops.sign(self)
+
+    def sin(self) -> Tensor:
+        return _ops.sin(self)
+
+    def cos(self) -> Tensor:
+        return _ops.cos(self)
+
+    def tanh(self) -> Tensor:
+        return _ops.tanh(self)
+
+    def sigmoid(self) -> Tensor:
+        return _ops.sigmoid(self)
+
+    def relu(self) -> Tensor:
+        return _ops.relu(self)
+
+    def square(self) -> Tensor:
+        return _ops.mul(self, self)
+
+    def maximum(self, other: Any) -> Tensor:
+        return _ops.maximum(self, other)
+
+    def minimum(self, other: Any) -> Tensor:
+        return _ops.minimum(self, other)
+
+    def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's names
+        """Limit values to [min, max]; either bound may be None, a number or a tensor."""
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+        return _ops.clamp(self, min, max)
+
+    clip = clamp
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """`condition ? self : other`, elementwise (PyTorch's Tensor.where)."""
+        return _functions().where(condition, self, other)
+
+    # ---------------------------------------------------------------- reductions
+    def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None,
+            keepdims: bool | None = None) -> Tensor:
+        x = self if dtype is None else self.to(dtype)
+        return _ops.sum(x, dim=_dims(dim, axis), keepdim=_keepdim(keepdim, keepdims))
+
+    def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+             keepdims: bool | None = None) -> Tensor:
+        if self.dtype.kind not in "fc":
+            raise TypeError(f"mean: expected a floating point tensor, got dtype {self.dtype}; "
+                            f"use .float() first")
+        return _ops.mean(self, dim=_dims(dim, axis), keepdim=_keepdim(keepdim, keepdims))
+
+    def amax(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+             keepdims: bool | None = None) -> Tensor:
+        return _ops.amax(self, dim=_dims(dim, axis), keepdim=_keepdim(keepdim, keepdims))
+
+    def amin(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+             keepdims: bool | None = None) -> Tensor:
+        return _ops.amin(self, dim=_dims(dim, axis), keepdim=_keepdim(keepdim, keepdims))
+
+    def max(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+            keepdims: bool | None = None) -> Any:
+        """Like PyTorch: `x.max()` is the largest value (gradient shared among ties); `x.max(dim)`
+        returns `(values, indices)` with the gradient going to the index; `x.max(other)` is maximum."""
+        if isinstance(dim, Tensor):
+            return _ops.maximum(self, dim)
+        return self._select_extreme(np.argmax, _ops.amax, dim, axis, keepdim, keepdims)
+
+    def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+            keepdims: bool | None = None) -> Any:
+        """Like `max`, for the smallest value."""
+        if isinstance(dim, Tensor):
+            return _ops.minimum(self, dim)
+        return self._select_extreme(np.argmin, _ops.amin, dim, axis, keepdim, keepdims)
+
+    def _select_extreme(self, arg: Callable, whole: Any, dim: Any, axis: Any, keepdim: bool,
+                        keepdims: bool | None) -> Any:
+        dim = _dims(dim, axis)
+        keep = _keepdim(keepdim, keepdims)
+        if dim is None:
+            return whole(self)
+        if not isinstance(dim, int):
+            raise TypeError("max/min: dim must be a single int; use amax/amin for several dims")
+        dim = _norm_dim(dim, self.ndim, "max")
+        idx = np.expand_dims(arg(self.data, axis=dim), dim)
+        values = _ops.gather(self, index=idx, dim=dim)
+        if not keep:
+            values = values.squeeze(dim)
+            idx = np.squeeze(idx, dim)
+        return MinMax(values, _wrap(idx.astype(np.int64)))
+
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        if dim is None:
+            return _wrap(np.asarray(np.argmax(self.data), dtype=np.int64))
+        return _wrap(np.argmax(self.data, axis=dim, keepdims=keepdim).astype(np.int64))
+
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        if dim is None:
+            return _wrap(np.asarray(np.argmin(self.data), dtype=np.int64))
+        return _wrap(np.argmin(self.data, axis=dim, keepdims=keepdim).astype(np.int64))
+
+    def var(self, dim: Any = None, *, correction: float | None = None, unbiased: bool | None = None,
+            keepdim: bool = False, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+        """Variance with Bessel's correction by default (`correction=1`), as in PyTorch."""
+        dim = _dims(dim, axis)
+        keep = _keepdim(keepdim, keepdims)
+        if correction is None:
+            correction = 1 if unbiased is None or unbiased else 0
+        n = math.prod(self.shape[a] for a in _ops._reduced_axes(self.ndim, dim))
+        centered = self - self.mean(dim, keepdim=True)
+        return (centered * centered).sum(dim, keepdim=keep) / builtins.max(n - correction, 0)
+
+    def std(self, dim: Any = None, *, correction: float | None = None, unbiased: bool | None = None,
+            keepdim: bool = False, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+        """Standard deviation: sqrt of `var` with the same arguments."""
+        return self.var(dim, correction=correction, unbiased=unbiased, keepdim=keepdim, axis=axis,
+                        keepdims=keepdims).sqrt()
+
+    def logsumexp(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """log(sum(exp(x))) along `dim`, computed without overflow."""
+        return _ops.logsumexp(self, dim=_dims(dim), keepdim=keepdim)
+
+    def softmax(self, dim: int) -> Tensor:
+        return _ops.softmax(self, dim=_norm_dim(dim, self.ndim, "softmax"))
+
+    def log_softmax(self, dim: int) -> Tensor:
+        return _ops.log_softmax(self, dim=_norm_dim(dim, self.ndim, "log_softmax"))
+
+    # ---------------------------------------------------------------- shape
+    def reshape(self, *shape: Any) -> Tensor:
+        shape = _shape_args(shape)
+        if shape == self.shape:
+            return self
+        try:
+            return _ops.reshape(self, shape=shape)
+        except ValueError:
+            raise ValueError(f"reshape: shape {shape} is invalid for a tensor of shape {self.shape} "
+                             f"({self.numel()} elements)") from None
+
+    view = reshape
+
+    def view_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        if self.ndim == 0:
+            return self.reshape(1)
+        s = _norm_dim(start_dim, self.ndim, "flatten")
+        e = _norm_dim(end_dim, self.ndim, "flatten")
+        if s > e:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+        shape = self.shape[:s] + (math.prod(self.shape[s:e + 1]),) + self.shape[e + 1:]
+        return self.reshape(shape)
+
+    def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        d = _norm_dim(dim, self.ndim, "unflatten")
+        return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1:])
+
+    def permute(self, *dims: Any) -> Tensor:
+        dims = _shape_args(dims)
+        if sorted(d % builtins.max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
+            raise ValueError(f"permute: dims {dims} are not a permutation of the {self.ndim} dims "
+                             f"of a tensor of shape {self.shape}")
+        dims = tuple(d % self.ndim for d in dims)
+        if dims == tuple(range(self.ndim)):
+            return self
+        return _ops.permute(self, dims=dims)
+
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
+        """Swap two dims (PyTorch's signature; for NumPy's, use `permute`)."""
+        dims = list(range(self.ndim))
+        a = _norm_dim(dim0, self.ndim, "transpose")
+        b = _norm_dim(dim1, self.ndim, "transpose")
+        dims[a], dims[b] = dims[b], dims[a]
+        return self.permute(*dims)
+
+    swapaxes = transpose
+    swapdims = transpose
+
+    def t(self) -> Tensor:
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor with <= 2 dims, got shape {self.shape}")
+        return self.T
+
+    def squeeze(self, dim: Any = None) -> Tensor:
+        if dim is None:
+            return self.reshape(tuple(n for n in self.shape if n != 1))
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        dims = {_norm_dim(d, self.ndim, "squeeze") for d in dims}
+        # Like PyTorch, a named dim whose size is not 1 is left alone.
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1)))
+
+    def unsqueeze(self, dim: int) -> Tensor:
+        d = _norm_dim(dim, self.ndim + 1, "unsqueeze")
+        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+
+    def expand(self, *sizes: Any) -> Tensor:
+        """Broadcast to `sizes` without copying; -1 keeps a dim's size."""
+        sizes = _shape_args(sizes)
+        lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise ValueError(f"expand: the number of sizes ({len(sizes)}) must be at least the number "
+                             f"of dims of the tensor ({self.ndim}, shape {self.shape})")
+        shape = tuple(self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+        return self.broadcast_to(shape)
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        return self.broadcast_to(other.shape)
+
+    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+        shape = tuple(shape)
+        if shape == self.shape:
+            return self
+        try:
+            np.broadcast_shapes(self.shape, shape)
+            if len(shape) < self.ndim or np.broadcast_shapes(self.shape, shape) != shape:
+                raise ValueError
+        except ValueError:
+            raise ValueError(f"broadcast_to: cannot broadcast a tensor of shape {self.shape} to shape "
+                             f"{shape}") from None
+        return _ops.broadcast_to(self, shape=shape)
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    def clone(self) -> Tensor:
+        """A copy that is still connected to the graph (gradient passes straight through)."""
+        return _ops.clone(self)
+
+    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        return _functions().split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        return _functions().chunk(self, chunks, dim)
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        return _functions().gather(self, dim, index)
+
+    # ---------------------------------------------------------------- indexing
+    def __getitem__(self, index: Any) -> Tensor:
+        return _ops.getitem(self, index=_normalize_index(index))
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        value_requires_grad = isinstance(value, Tensor) and value.requires_grad
+        if (self.requires_grad or value_requires_grad) and _grad_state.enabled:
+            raise RuntimeError(
+                "setitem: in-place assignment into a tensor that takes part in autograd is not "
+                "supported (it would silently change values saved for backward); build the result "
+                "out of place with cat, stack, where or pad, or assign under no_grad()")
+        self.data[_normalize_index(index)] = value.data if isinstance(value, Tensor) else value
+
+    # ---------------------------------------------------------------- dtype
+    def to(self, dtype: Any) -> Tensor:
+        """Convert to `dtype` (differentiable between float types). Devices are not a concept here."""
+        dtype = np.dtype(dtype)
+        if dtype == self.data.dtype:
+            return self
+        if self.requires_grad and dtype.kind not in _FLOAT_KINDS:
+            return _wrap(self.data.astype(dtype))       # integer results leave the graph
+        return _ops.cast(self, dtype=dtype)
+
+    astype = to
+    type = to
+
+    def float(self) -> Tensor:
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        return self.to(np.float64)
+
+    def half(self) -> Tensor:
+        return self.to(np.float16)
+
+    def long(self) -> Tensor:
+        return self.to(np.int64)
+
+    def int(self) -> Tensor:
+        return self.to(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(np.bool_)
+
+    def is_floating_point(self) -> builtins.bool:
+        return self.data.dtype.kind == "f"
+
+    # ---------------------------------------------------------------- in place (outside the graph)
+    def _inplace(self, op: str) -> np.ndarray:
+        if _grad_state.enabled and (self.requires_grad or self.grad_fn is not None):
+            if self.grad_fn is None:
+                raise RuntimeError(f"{op}: a leaf tensor that requires grad is being used in an in-place "
+                                   f"operation; wrap the update in `with no_grad():`")
+            raise RuntimeError(f"{op}: in-place operations on tensors that are part of a graph are not "
+                               f"supported; use the out-of-place form")
+        return self.data
+
+    def zero_(self) -> Tensor:
+        self._inplace("zero_")[...] = 0
+        return self
+
+    def fill_(self, value: Any) -> Tensor:
+        self._inplace("fill_")[...] = value.data if isinstance(value, Tensor) else value
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        self._inplace("copy_")[...] = src.data if isinstance(src, Tensor) else src
+        return self
+
+    def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        d = self._inplace("add_")
+        o = other.data if isinstance(other, Tensor) else other
+        d += o if alpha == 1 else o * alpha
+        return self
+
+    def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        d = self._inplace("sub_")
+        o = other.data if isinstance(other, Tensor) else other
+        d -= o if alpha == 1 else o * alpha
+        return self
+
+    def mul_(self, other: Any) -> Tensor:
+        d = self._inplace("mul_")
+        d *= other.data if isinstance(other, Tensor) else other
+        return self
+
+    def div_(self, other: Any) -> Tensor:
+        d = self._inplace("div_")
+        d /= other.data if isinstance(other, Tensor) else other
+        return self
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        d = self._inplace("clamp_")
+        np.clip(d, min, max, out=d)
+        return self
+
+
+def _no_grad_op(name: str, fn: Callable, *args: Any) -> Tensor:
+    """An op without a derivative (comparisons, logic): runs NumPy, records nothing."""
+    vals = [a.data if isinstance(a, Tensor) else a for a in args]
+    try:
+        return _wrap(np.asarray(fn(*vals)))
+    except (ValueError, TypeError) as exc:
+        raise _engine._op_error(name, args, {}, exc) from exc
+
+
+def _seed_gradient(t: Tensor, gradient: Any, create_graph: bool, where: str) -> Any:
+    """The gradient that starts a backward pass: ones for a scalar, else what the user gave."""
+    if gradient is None:
+        if t.data.size != 1:
+            raise RuntimeError(f"{where}: grad can be implicitly created only for scalar outputs, but the "
+                               f"output has shape {t.shape}; pass gradient= (same shape) to backward")
+        g = np.ones_like(t.data)
+    else:
+        g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient, dtype=t.dtype)
+        if g.shape != t.shape:
+            raise RuntimeError(f"{where}: gradient has shape {g.shape} but the output has shape {t.shape}")
+        if create_graph and isinstance(gradient, Tensor):
+            return gradient
+    return _wrap(g) if create_graph else g
+
+
+def _functions() -> Any:
+    return _functions_module
+
+
+# Bound at the bottom: these modules import Tensor from here.
+from . import engine as _engine  # noqa: E402
+from . import functions as _functions_module  # noqa: E402
+from . import ops as _ops  # noqa: E402
+from .grad_mode import _state as _grad_state  # noqa: E402
