@@ -6,7 +6,8 @@ Randomness comes from one NumPy `Generator` per process (`manual_seed` resets it
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -16,7 +16,8 @@ differentiated again (Hessian-vector products, double backprop).
 from __future__ import annotations
 
 import traceback
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -6,7 +6,9 @@ result is itself on the graph, which is what `hessian` (the Jacobian of a gradie
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+import contextlib
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -44,7 +46,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         roots.append(o)
         seeds.append(_seed_gradient(o, g, create_graph, "grad"))
     retain = create_graph if retain_graph is None else retain_graph
-    with enable_grad() if create_graph else _nullcontext():
+    with enable_grad() if create_graph else contextlib.nullcontext():
         found = engine.run_backward(roots, seeds, retain, create_graph, inputs=ins)
     result: list[Tensor | None] = []
     for i, g in enumerate(found or []):
@@ -56,14 +58,6 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         else:
             result.append(g if create_graph else _wrap(np.array(g, copy=True)))
     return tuple(result)
-
-
-class _nullcontext:
-    def __enter__(self) -> None:
-        pass
-
-    def __exit__(self, *exc: object) -> None:
-        pass
 
 
 def jacobian(func: Callable[..., Tensor], inputs: Tensor | Sequence[Tensor],

@@ -7,7 +7,8 @@ of several tensors (cat, stack, where) and composites (split, chunk, pad) own th
 from __future__ import annotations
 
 import builtins
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

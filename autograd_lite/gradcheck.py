@@ -9,12 +9,14 @@ wrong; below 1e-7 it is right (in float64; float32 cannot get that close, hence 
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
+from .creation import zeros_like
 from .functional import grad
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 from .tensor import Tensor, _wrap
 
 
@@ -25,7 +27,10 @@ class GradcheckError(RuntimeError):
 def _outputs(fn: Callable[..., Any], inputs: Sequence[Any]) -> tuple[Tensor, ...]:
     out = fn(*inputs)
     outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
-    return tuple(o for o in outs if isinstance(o, Tensor) and o.dtype.kind == "f")
+    outs = tuple(o for o in outs if isinstance(o, Tensor) and o.dtype.kind == "f")
+    if not outs:
+        raise ValueError("gradcheck: the function returned no floating point tensor to check")
+    return outs
 
 
 def _check_inputs(inputs: Sequence[Any], where: str) -> list[int]:
@@ -88,13 +93,13 @@ def _report(where: str, i: int, j: int, a: np.ndarray, n: np.ndarray, atol: floa
     lines = [f"{where}: Jacobian mismatch for output {j} with respect to input {i} "
              f"(output shape {out_shape}, input shape {in_shape}); {len(pos)} of {a.size} entries differ:"]
     for p in pos[:5]:
-        p = tuple(p)
+        p = tuple(int(k) for k in p)
         oi, ii = p[:len(out_shape)], p[len(out_shape):]
         lines.append(f"  d out{list(oi)} / d input{list(ii)}: analytic {a[p]:.10g}, numerical {n[p]:.10g}, "
-                     f"relative error {rel[p]:.3g}")
+                     f"relative error {rel[p]:.2e}")
     if len(pos) > 5:
         lines.append(f"  ... and {len(pos) - 5} more")
-    lines.append(f"  worst relative error {rel[bad].max():.3g} (> 1e-2: probably wrong; < 1e-7: good)")
+    lines.append(f"  worst relative error {rel[bad].max():.2e} (> 1e-2: probably wrong; < 1e-7: good)")
     return "\n".join(lines)
 
 
@@ -142,13 +147,15 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Any, grad_outputs: Any = None,
 
     def first_derivative(*args: Any) -> tuple[Tensor, ...]:
         xs, v = args[:k], args[k:]
-        os = _outputs(fn, xs)
+        with enable_grad():     # the numerical pass calls this under no_grad; it needs a graph
+            os = _outputs(fn, xs)
         pairs = [(o, g) for o, g in zip(os, v) if o.requires_grad]
         if not pairs:
             return ()
         gs = grad([o for o, _ in pairs], [xs[i] for i in diff], grad_outputs=[g for _, g in pairs],
                   create_graph=True, allow_unused=True)
-        return tuple(g for g in gs if g is not None)
+        # An input the outputs do not depend on has a zero derivative, not a missing one.
+        return tuple(g if g is not None else zeros_like(xs[i]) for g, i in zip(gs, diff))
 
     return gradcheck(first_derivative, inputs + vs, eps=eps, atol=atol, rtol=rtol,
                      raise_exception=raise_exception)

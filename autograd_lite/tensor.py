@@ -10,7 +10,8 @@ from __future__ import annotations
 import builtins
 import math
 from collections import namedtuple
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -729,8 +730,13 @@ class Tensor:
         return self.data.dtype.kind == "f"
 
     # ---------------------------------------------------------------- in place (outside the graph)
-    def _inplace(self, op: str) -> np.ndarray:
-        if _grad_state.enabled and (self.requires_grad or self.grad_fn is not None):
+    def _inplace(self, op: str, other: Any = None) -> np.ndarray:
+        if not _grad_state.enabled:
+            return self.data
+        if isinstance(other, Tensor) and other.requires_grad:
+            raise RuntimeError(f"{op}: in-place update with a tensor that requires grad would not be "
+                               f"recorded; use the out-of-place form (x = x + y) or do it under no_grad()")
+        if self.requires_grad or self.grad_fn is not None:
             if self.grad_fn is None:
                 raise RuntimeError(f"{op}: a leaf tensor that requires grad is being used in an in-place "
                                    f"operation; wrap the update in `with no_grad():`")
@@ -751,26 +757,39 @@ class Tensor:
         return self
 
     def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
-        d = self._inplace("add_")
+        d = self._inplace("add_", other)
         o = other.data if isinstance(other, Tensor) else other
         d += o if alpha == 1 else o * alpha
         return self
 
     def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
-        d = self._inplace("sub_")
+        d = self._inplace("sub_", other)
         o = other.data if isinstance(other, Tensor) else other
         d -= o if alpha == 1 else o * alpha
         return self
 
     def mul_(self, other: Any) -> Tensor:
-        d = self._inplace("mul_")
+        d = self._inplace("mul_", other)
         d *= other.data if isinstance(other, Tensor) else other
         return self
 
     def div_(self, other: Any) -> Tensor:
-        d = self._inplace("div_")
+        d = self._inplace("div_", other)
         d /= other.data if isinstance(other, Tensor) else other
         return self
+
+    # `p -= lr * p.grad` under no_grad updates p itself, as in PyTorch (not a rebinding of the name).
+    def __iadd__(self, other: Any) -> Tensor:
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self.div_(other)
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         d = self._inplace("clamp_")

@@ -1,0 +1,239 @@
+"""The Tensor API: creation and dtypes, conversions, repr, in-place rules, seeding, and clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autograd_lite as al
+
+
+@pytest.mark.parametrize(
+    "data, dtype",
+    [(1.5, np.float32), ([1.0, 2.0], np.float32), ([[1, 2.5]], np.float32), (3, np.int64),
+     ([1, 2], np.int64), (True, np.bool_), ([True, False], np.bool_)],
+)
+def test_python_data_gets_pytorch_default_dtypes(data: object, dtype: type) -> None:
+    assert al.tensor(data).dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float16, np.int32, np.uint8, np.bool_])
+def test_numpy_arrays_keep_their_dtype(dtype: type) -> None:
+    assert al.tensor(np.zeros(3, dtype=dtype)).dtype == dtype
+    assert al.Tensor(np.zeros(3, dtype=dtype)).dtype == dtype
+
+
+def test_tensor_copies_but_from_numpy_shares() -> None:
+    a = np.zeros(3)
+    t = al.tensor(a)
+    a[0] = 1
+    assert t.data[0] == 0
+    s = al.from_numpy(a)
+    a[1] = 2
+    assert s.data[1] == 2
+
+
+def test_explicit_dtype() -> None:
+    assert al.tensor([1, 2], dtype=al.float64).dtype == np.float64
+    assert al.tensor([1.7], dtype="float16").dtype == np.float16
+
+
+@pytest.mark.parametrize("data", [[1, 2], np.arange(3), True])
+def test_integer_and_bool_tensors_cannot_require_grad(data: object) -> None:
+    with pytest.raises(TypeError, match="only floating point tensors can require gradients.*(int64|bool)"):
+        al.tensor(data, requires_grad=True)
+    with pytest.raises(TypeError, match="floating point"):
+        al.tensor(data).requires_grad_()
+
+
+def test_basic_properties() -> None:
+    t = al.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    assert t.shape == (2, 3) and t.ndim == 2 and t.dim() == 2
+    assert t.size() == (2, 3) and t.size(1) == 3 and t.numel() == 6 and len(t) == 2
+    assert t.T.shape == (3, 2) and t.mT.shape == (3, 2)
+    assert t.is_leaf and (t * 2).is_leaf is False
+    np.testing.assert_array_equal(np.asarray(t), t.data)
+    assert al.tensor(2.5).item() == 2.5 and float(al.tensor([2.5])) == 2.5
+
+
+def test_numpy_refuses_on_requires_grad_like_pytorch() -> None:
+    t = al.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="detach"):
+        t.numpy()
+    assert t.detach().numpy() is t.data
+
+
+def test_item_on_many_elements_is_an_error() -> None:
+    with pytest.raises(ValueError, match="one-element.*\\(2,\\)"):
+        al.tensor([1.0, 2.0]).item()
+
+
+def test_repr_is_readable() -> None:
+    assert repr(al.tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    assert repr(al.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
+    assert "dtype=float64" in repr(al.tensor(np.zeros(2)))
+    y = al.tensor([1.0], requires_grad=True) * 2
+    assert repr(y) == "tensor([2.], grad_fn=<MulBackward>)"
+
+
+def test_ndarray_on_the_left_reaches_tensor_operators() -> None:
+    x = al.tensor([1.0, 2.0], requires_grad=True)
+    y = np.array([3.0, 4.0], dtype=np.float32) * x
+    assert isinstance(y, al.Tensor) and y.requires_grad
+    z = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32) @ x
+    assert isinstance(z, al.Tensor)
+    (y.sum() + z.sum()).backward()
+    np.testing.assert_allclose(x.grad.data, [4.0, 5.0])
+
+
+def test_scalar_operands_keep_float32() -> None:
+    x = al.tensor([1.0, 2.0])
+    for y in (x * 2.5, 2.5 * x, x / 3, 1 - x, x ** 2, 2 ** x):
+        assert y.dtype == np.float32
+
+
+def test_comparisons_give_bool_and_no_grad() -> None:
+    x = al.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    m = x > 1.5
+    assert m.dtype == np.bool_ and not m.requires_grad
+    np.testing.assert_array_equal((x == 2.0).data, [False, True, False])
+    np.testing.assert_array_equal(((x > 1) & (x < 3)).data, [False, True, False])
+    np.testing.assert_array_equal((~m).data, [True, False, False])
+
+
+def test_tensors_are_hashable_by_identity() -> None:
+    a, b = al.tensor([1.0]), al.tensor([1.0])
+    assert len({a, b}) == 2
+
+
+def test_creation_helpers() -> None:
+    assert al.zeros(2, 3).shape == (2, 3) and al.zeros((2, 3)).dtype == np.float32
+    assert al.ones(4).data.sum() == 4
+    assert al.full((2,), 7).dtype == np.int64 and al.full((2,), 0.5).dtype == np.float32
+    assert al.zeros_like(al.tensor(np.zeros(3))).dtype == np.float64
+    assert al.ones_like(al.zeros(2, 2)).shape == (2, 2)
+    assert al.arange(5).dtype == np.int64 and al.arange(0.0, 1.0, 0.25).shape == (4,)
+    np.testing.assert_array_equal(al.eye(3).data, np.eye(3))
+    assert al.randn(3, 4).dtype == np.float32 and al.rand(2).data.max() < 1
+    assert al.zeros(2, requires_grad=True).requires_grad
+
+
+def test_manual_seed_and_generator_repeat() -> None:
+    al.manual_seed(123)
+    a = al.randn(5)
+    al.manual_seed(123)
+    b = al.randn(5)
+    np.testing.assert_array_equal(a.data, b.data)
+    g1, g2 = np.random.default_rng(7), np.random.default_rng(7)
+    np.testing.assert_array_equal(al.rand(3, generator=g1).data, al.rand(3, generator=g2).data)
+    with pytest.raises(TypeError, match="numpy.random.Generator"):
+        al.randn(2, generator=7)
+
+
+def test_requires_grad_and_detach_semantics() -> None:
+    x = al.tensor([1.0, 2.0])
+    assert x.requires_grad_() is x and x.requires_grad
+    y = x * 2
+    with pytest.raises(RuntimeError, match="leaf"):
+        y.requires_grad_(False)
+    d = y.detach()
+    assert d.data is y.data and not d.requires_grad
+
+
+def test_inplace_on_leaf_requiring_grad_needs_no_grad() -> None:
+    w = al.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf.*no_grad"):
+        w.add_(1.0)
+    with al.no_grad():
+        w.sub_(al.tensor([0.5, 0.5]), alpha=2).mul_(2.0)
+    np.testing.assert_allclose(w.data, [0.0, 2.0])
+
+
+def test_setitem_outside_autograd_and_clear_error_inside() -> None:
+    t = al.zeros(3)
+    t[1] = 5.0
+    t[al.tensor([0, 2])] = al.tensor([1.0, 2.0])
+    np.testing.assert_array_equal(t.data, [1.0, 5.0, 2.0])
+    h = al.tensor([1.0], requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="setitem.*out of place"):
+        t[0:1] = h
+
+
+def test_dtype_conversions() -> None:
+    x = al.tensor([1.7, -2.2], requires_grad=True)
+    assert x.double().dtype == np.float64 and x.double().requires_grad
+    assert x.long().dtype == np.int64 and not x.long().requires_grad
+    assert x.to(np.float32) is x
+    x.double().sum().backward()
+    assert x.grad.dtype == np.float32
+
+
+def test_iteration_and_indexing_return_tensors() -> None:
+    t = al.tensor([[1.0, 2.0], [3.0, 4.0]])
+    rows = list(t)
+    assert len(rows) == 2 and isinstance(rows[0], al.Tensor)
+    assert t[1, 0].item() == 3.0 and t[:, 1].shape == (2,)
+
+
+def test_max_with_dim_returns_values_and_indices() -> None:
+    x = al.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 7.0]], requires_grad=True)
+    values, indices = x.max(dim=1)
+    np.testing.assert_array_equal(values.data, [5.0, 7.0])
+    np.testing.assert_array_equal(indices.data, [1, 0])
+    assert indices.dtype == np.int64
+    values.sum().backward()
+    # The gradient goes to the returned index only (PyTorch's max(dim) semantics).
+    np.testing.assert_array_equal(x.grad.data, [[0, 1, 0], [1, 0, 0]])
+
+
+def test_max_without_dim_shares_gradient_among_ties() -> None:
+    x = al.tensor([3.0, 1.0, 3.0], requires_grad=True)
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.5, 0.0, 0.5])
+
+
+def test_numpy_spellings_are_accepted() -> None:
+    x = al.tensor(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(x.sum(axis=1, keepdims=True).data, x.data.sum(axis=1, keepdims=True))
+    np.testing.assert_array_equal(al.concatenate([x, x], axis=0).data, np.concatenate([x.data] * 2))
+    np.testing.assert_array_equal(x.clip(1, 4).data, np.clip(x.data, 1, 4))
+    assert x.mean(axis=(0, 1)).item() == pytest.approx(2.5)
+
+
+def test_var_std_default_to_bessel_correction() -> None:
+    data = np.array([1.0, 2.0, 4.0, 7.0])
+    x = al.tensor(data)
+    assert x.var().item() == pytest.approx(data.var(ddof=1))
+    assert x.var(correction=0).item() == pytest.approx(data.var())
+    assert x.std(unbiased=False).item() == pytest.approx(data.std())
+
+
+def test_clear_errors_for_bad_shapes_and_dims() -> None:
+    with pytest.raises(ValueError, match="reshape.*\\(4,\\).*\\(2, 3\\)"):
+        al.zeros(2, 3).reshape(4)
+    with pytest.raises(IndexError, match="softmax: dim 2 is out of range"):
+        al.zeros(2, 3).softmax(2)
+    with pytest.raises(ValueError, match="broadcast_to.*\\(2, 3\\).*\\(4, 3\\)"):
+        al.zeros(2, 3).broadcast_to((4, 3))
+    with pytest.raises(ValueError, match="permute"):
+        al.zeros(2, 3).permute(0, 0)
+    with pytest.raises(ValueError, match="clamp"):
+        al.zeros(2).clamp()
+    with pytest.raises(TypeError, match="mean: expected a floating point"):
+        al.arange(3).mean()
+
+
+def test_augmented_assignment_updates_in_place_under_no_grad() -> None:
+    w = al.tensor([1.0, 2.0], requires_grad=True)
+    params = [w]
+    (w * 3).sum().backward()
+    with al.no_grad():
+        for p in params:
+            p -= 0.5 * p.grad
+    assert params[0] is w
+    np.testing.assert_allclose(w.data, [-0.5, 0.5])
+    with pytest.raises(RuntimeError, match="leaf.*no_grad"):
+        w += 1.0
+    plain = al.zeros(2)
+    with pytest.raises(RuntimeError, match="would not be recorded"):
+        plain += w
