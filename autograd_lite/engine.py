@@ -176,15 +176,16 @@ def toposort(roots: Sequence[Tensor]) -> list[Tensor]:
     order: list[Tensor] = []
     seen: set[Tensor] = set()
     stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
+    push, pop, visit, finish = stack.append, stack.pop, seen.add, order.append
     while stack:
-        t, expanded = stack.pop()
+        t, expanded = pop()
         if expanded:
-            order.append(t)
+            finish(t)
             continue
         if t in seen:
             continue
-        seen.add(t)
-        stack.append((t, True))
+        visit(t)
+        push((t, True))
         node = t.grad_fn
         if node is not None:
             inputs = node.inputs
@@ -192,7 +193,7 @@ def toposort(roots: Sequence[Tensor]) -> list[Tensor]:
                 raise RuntimeError(_SECOND_BACKWARD)
             for x in inputs:
                 if isinstance(x, Tensor) and x.requires_grad and x not in seen:
-                    stack.append((x, False))
+                    push((x, False))
     return order
 
 
@@ -241,27 +242,30 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
             continue
 
         op = node.op
-        if create_graph:
-            args, out = node.inputs, t          # Tensors: the rules' own ops are recorded
-        else:
-            args, out = node.vals, t.data       # arrays: plain NumPy, nothing recorded
+        inputs = node.inputs
         attrs = node.attrs
-        for i, x in enumerate(node.inputs):
+        if create_graph:
+            args, out = inputs, t              # Tensors: the rules' own ops are recorded
+        else:
+            args, out = node.vals, t.data      # arrays: plain NumPy, nothing recorded
+        rules = op.vjps
+        for i, x in enumerate(inputs):
             if not (isinstance(x, Tensor) and x.requires_grad):
                 continue
             if op.variadic:
-                gi = op.vjps[0](i, g, out, *args, **attrs)
+                gi = rules[0](i, g, out, *args, **attrs)
             else:
-                gi = op.vjps[i](g, out, *args, **attrs)
+                gi = rules[i](g, out, *args, **attrs)
+            xd = x.data
             if not create_graph and type(gi) is not np.ndarray:
                 gi = np.asarray(gi)
-            if gi.shape != x.shape:
-                gi = sum_to(gi, x.shape)
-                if gi.shape != x.shape:   # a rule bug, not a user error
+            if gi.shape != xd.shape:
+                gi = sum_to(gi, xd.shape)
+                if gi.shape != xd.shape:   # a rule bug, not a user error
                     raise RuntimeError(f"{op.name} backward returned a gradient of shape {gi.shape} "
-                                       f"for an input of shape {x.shape}")
-            if gi.dtype != x.dtype:
-                gi = gi.astype(x.dtype)
+                                       f"for an input of shape {xd.shape}")
+            if gi.dtype != xd.dtype:
+                gi = gi.astype(xd.dtype)
             if check:
                 anomaly.check_backward(node, i, gi)
             prev = grads.get(x)

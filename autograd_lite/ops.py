@@ -91,7 +91,8 @@ def _softmax(x: np.ndarray, dim: int) -> np.ndarray:
 
 
 def _log_softmax(x: np.ndarray, dim: int) -> np.ndarray:
-    return x - _logsumexp(x, dim, True)
+    shifted = x - np.amax(x, axis=dim, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
 
 
 def _is_advanced(index: Any) -> bool:
@@ -118,7 +119,10 @@ def _gather_index(index: np.ndarray, dim: int) -> tuple:
 def _gather_scatter_forward(g: np.ndarray, index: np.ndarray, dim: int,
                             shape: tuple[int, ...]) -> np.ndarray:
     z = np.zeros(shape, dtype=g.dtype)
-    np.add.at(z, _gather_index(index, dim), g)
+    if index.shape[dim] == 1:
+        np.put_along_axis(z, index, g, axis=dim)    # one index per slice: nothing can repeat
+    else:
+        np.add.at(z, _gather_index(index, dim), g)  # repeated indices add their gradients
     return z
 
 
