@@ -242,14 +242,14 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
             continue
 
         op = node.op
-        inputs = node.inputs
+        node_inputs = node.inputs
         attrs = node.attrs
         if create_graph:
-            args, out = inputs, t              # Tensors: the rules' own ops are recorded
+            args, out = node_inputs, t              # Tensors: the rules' own ops are recorded
         else:
             args, out = node.vals, t.data      # arrays: plain NumPy, nothing recorded
         rules = op.vjps
-        for i, x in enumerate(inputs):
+        for i, x in enumerate(node_inputs):
             if not (isinstance(x, Tensor) and x.requires_grad):
                 continue
             if op.variadic:
