@@ -39,14 +39,15 @@ class Primitive:
     other when the backward pass runs on arrays. Called with at least one Tensor, it records.
     """
 
-    __slots__ = ("name", "forward", "vjps", "variadic")
+    __slots__ = ("name", "forward", "vjps", "variadic", "exact_dtype")
 
     def __init__(self, name: str, forward: Callable[..., Any], *vjps: Callable[..., Any] | None,
-                 variadic: bool = False) -> None:
+                 variadic: bool = False, exact_dtype: bool = False) -> None:
         self.name = name
         self.forward = forward
         self.vjps = vjps
         self.variadic = variadic
+        self.exact_dtype = exact_dtype    # the output dtype was asked for (a cast): never demote it
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -71,6 +72,10 @@ class Primitive:
             raise _op_error(self.name, args, attrs, exc) from exc
         if type(out) is not np.ndarray:
             out = np.asarray(out)
+        if out.dtype == _F64 and not self.exact_dtype and not _has_float64_array(vals):
+            # PyTorch's promotion: numbers (Python or NumPy scalars) and integer tensors do not
+            # make a result float64; only a float64 tensor or array does. NumPy would upcast.
+            out = out.astype(np.float32)
         t = _wrap(out)
         if record and _state.enabled:
             t.requires_grad = True
@@ -80,6 +85,13 @@ class Primitive:
                 node.trace = traceback.extract_stack()[:-2]
                 anomaly.check_forward(node, out)
         return t
+
+
+_F64 = np.dtype(np.float64)
+
+
+def _has_float64_array(vals: Sequence[Any]) -> bool:
+    return any(type(v) is np.ndarray and v.dtype == _F64 for v in vals)
 
 
 class Node:

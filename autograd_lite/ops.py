@@ -298,7 +298,7 @@ permute = Primitive("permute", lambda x, dims: np.transpose(x, dims),
 broadcast_to = Primitive("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
                          lambda g, out, x, shape: sum_to(g, x.shape))
 cast = Primitive("cast", lambda x, dtype: x.astype(dtype),
-                 lambda g, out, x, dtype: g.astype(x.dtype))
+                 lambda g, out, x, dtype: g.astype(x.dtype), exact_dtype=True)
 clone = Primitive("clone", np.copy,
                   lambda g, out, x: g)
 pad = Primitive("pad", _pad_forward,

@@ -801,7 +801,10 @@ def _no_grad_op(name: str, fn: Callable, *args: Any) -> Tensor:
     """An op without a derivative (comparisons, logic): runs NumPy, records nothing."""
     vals = [a.data if isinstance(a, Tensor) else a for a in args]
     try:
-        return _wrap(np.asarray(fn(*vals)))
+        out = np.asarray(fn(*vals))
+        if out.dtype == np.float64 and not _engine._has_float64_array(vals):
+            out = out.astype(np.float32)        # PyTorch's promotion, as in engine.Primitive
+        return _wrap(out)
     except (ValueError, TypeError) as exc:
         raise _engine._op_error(name, args, {}, exc) from exc
 

@@ -237,3 +237,20 @@ def test_augmented_assignment_updates_in_place_under_no_grad() -> None:
     plain = al.zeros(2)
     with pytest.raises(RuntimeError, match="would not be recorded"):
         plain += w
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: al.arange(4) * 0.5, lambda: al.arange(4) / 3, lambda: al.tensor([1, 2]) + al.tensor([1.0]),
+     lambda: al.ones(3) * np.float64(2.0), lambda: al.arange(3).exp(), lambda: np.sqrt(2.0) * al.ones(2),
+     lambda: al.arange(5) // 2.0],
+)
+def test_type_promotion_follows_pytorch_not_numpy(make: object) -> None:
+    # NumPy would give float64 for all of these; PyTorch gives the default float32.
+    assert make().dtype == np.float32
+
+
+def test_float64_operands_still_promote() -> None:
+    assert (al.ones(2) * np.ones(2)).dtype == np.float64          # a float64 array is a tensor operand
+    assert (al.ones(2) + al.ones(2, dtype=al.float64)).dtype == np.float64
+    assert (al.arange(3) + 1).dtype == np.int64
