@@ -23,7 +23,7 @@ import numpy as np
 
 from . import anomaly
 from .grad_mode import _state
-from .tensor import Tensor, _wrap
+from .tensor import INPLACE, Tensor, _wrap
 
 
 class Primitive:
@@ -56,9 +56,11 @@ class Primitive:
         vals = []
         has_tensor = False
         record = False
+        versions = 0
         for a in args:
             if isinstance(a, Tensor):
                 has_tensor = True
+                versions += a._version
                 if a.requires_grad:
                     record = True
                 vals.append(a.data)
@@ -79,7 +81,7 @@ class Primitive:
         t = _wrap(out)
         if record and _state.enabled:
             t.requires_grad = True
-            node = Node(self, args, vals, attrs)
+            node = Node(self, args, vals, attrs, versions, INPLACE.n)
             t.grad_fn = node
             if anomaly._enabled:
                 node.trace = traceback.extract_stack()[:-2]
@@ -102,14 +104,30 @@ class Node:
     that is what frees the intermediate tensors while the user still holds the loss.
     """
 
-    __slots__ = ("op", "inputs", "vals", "attrs", "trace", "__weakref__")
+    __slots__ = ("op", "inputs", "vals", "attrs", "versions", "stamp", "trace", "__weakref__")
 
-    def __init__(self, op: Primitive, inputs: tuple, vals: list, attrs: dict) -> None:
+    def __init__(self, op: Primitive, inputs: tuple, vals: list, attrs: dict, versions: int = 0,
+                 stamp: int = 0) -> None:
         self.op = op
         self.inputs: tuple | None = inputs
         self.vals: list | None = vals
         self.attrs = attrs
+        # The sum of the inputs' in-place versions when recorded. Versions only grow, so a different
+        # sum at backward time means an input was modified in place after it was used.
+        self.versions = versions
+        self.stamp = stamp              # INPLACE.n when recorded: see tensor._InplaceCounter
         self.trace: traceback.StackSummary | None = None
+
+    def check_versions(self) -> None:
+        now = sum(x._version for x in self.inputs if isinstance(x, Tensor))  # type: ignore[union-attr]
+        if now != self.versions:
+            changed = [f"{x.shape}" for x in self.inputs if isinstance(x, Tensor) and x._version]  # type: ignore[union-attr]
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an in-place "
+                f"operation: an input of '{self.op.name}' (one of the tensors of shape "
+                f"{', '.join(changed)}) changed after the forward pass, so its gradient would be computed "
+                f"from the wrong values. Do the in-place update after backward(), or use an out-of-place "
+                f"op (or .clone()) before modifying it.")
 
     def name(self) -> str:
         """PyTorch-style name of the backward function, e.g. ``MulBackward``."""
@@ -256,6 +274,8 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
         op = node.op
         node_inputs = node.inputs
         attrs = node.attrs
+        if node.stamp != INPLACE.n:
+            node.check_versions()
         if create_graph:
             args, out = node_inputs, t              # Tensors: the rules' own ops are recorded
         else:

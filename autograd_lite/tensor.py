@@ -23,6 +23,16 @@ MinMax = namedtuple("MinMax", ["values", "indices"])
 _FLOAT_KINDS = "f"
 
 
+class _InplaceCounter:
+    """How many in-place ops have run, process-wide. A node stamped with this count needs its inputs'
+    versions checked in backward only if the count has moved since: the common case costs nothing."""
+
+    n = 0
+
+
+INPLACE = _InplaceCounter()
+
+
 def _wrap(data: np.ndarray) -> Tensor:
     """Make a Tensor around `data` without copying or checking: the engine's fast constructor."""
     t = _new(Tensor)
@@ -32,6 +42,7 @@ def _wrap(data: np.ndarray) -> Tensor:
     t.grad_fn = None
     t._hooks = None
     t._retains_grad = False
+    t._version = 0
     t.name = None
     return t
 
@@ -124,7 +135,7 @@ class Tensor:
     Python floats and lists of them become float32, Python ints int64; NumPy arrays keep their dtype.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_hooks", "_retains_grad", "name",
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_hooks", "_retains_grad", "_version", "name",
                  "__weakref__")
     # NumPy must not treat a Tensor as an array in `ndarray + Tensor`: returning NotImplemented there
     # lets Python call Tensor.__radd__, which records the op.
@@ -153,6 +164,7 @@ class Tensor:
         self.grad_fn = None
         self._hooks = None
         self._retains_grad = False
+        self._version = 0
         self.name = name
 
     # ---------------------------------------------------------------- properties and conversion
@@ -694,6 +706,8 @@ class Tensor:
                 "supported (it would silently change values saved for backward); build the result "
                 "out of place with cat, stack, where or pad, or assign under no_grad()")
         self.data[_normalize_index(index)] = value.data if isinstance(value, Tensor) else value
+        self._version += 1
+        INPLACE.n += 1
 
     # ---------------------------------------------------------------- dtype
     def to(self, dtype: Any) -> Tensor:
@@ -731,7 +745,13 @@ class Tensor:
 
     # ---------------------------------------------------------------- in place (outside the graph)
     def _inplace(self, op: str, other: Any = None) -> np.ndarray:
+        """Check an in-place op is allowed, count it in `_version`, and return the array to modify.
+
+        The version lets backward notice that a value saved by the graph was changed afterwards
+        (say, an optimizer step between forward and backward) instead of using it silently."""
         if not _grad_state.enabled:
+            self._version += 1
+            INPLACE.n += 1
             return self.data
         if isinstance(other, Tensor) and other.requires_grad:
             raise RuntimeError(f"{op}: in-place update with a tensor that requires grad would not be "
@@ -742,6 +762,8 @@ class Tensor:
                                    f"operation; wrap the update in `with no_grad():`")
             raise RuntimeError(f"{op}: in-place operations on tensors that are part of a graph are not "
                                f"supported; use the out-of-place form")
+        self._version += 1
+        INPLACE.n += 1
         return self.data
 
     def zero_(self) -> Tensor:

@@ -335,3 +335,26 @@ def test_gc_not_needed_to_free_graph() -> None:
         assert ref2() is None
     finally:
         gc.enable()
+
+
+def test_in_place_change_of_a_saved_value_is_detected() -> None:
+    # The classic silent bug: an optimizer step between forward and backward.
+    w = al.tensor([1.0, 2.0], requires_grad=True)
+    x = al.tensor([3.0, 4.0])
+    loss = (w * x).sum()
+    with al.no_grad():
+        x.mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation.*'mul'"):
+        loss.backward()
+
+
+def test_in_place_change_before_use_is_fine() -> None:
+    w = al.tensor([1.0, 2.0], requires_grad=True)
+    with al.no_grad():
+        w.sub_(1.0)
+    loss = (w * w).sum()
+    loss.backward()
+    np.testing.assert_allclose(w.grad.data, [0.0, 2.0])
+    with al.no_grad():
+        w.sub_(w.grad)          # an optimizer step after backward, then a new forward: no error
+    (w * w).sum().backward()
