@@ -318,6 +318,10 @@ def gather(input: Tensor, dim: int, index: Any) -> Tensor:
     if idx.ndim != input.ndim:
         raise ValueError(f"gather: index has {idx.ndim} dims but input has {input.ndim} (shape {input.shape})")
     d = _norm_dim(dim, input.ndim, "gather")
+    for k in range(input.ndim):
+        if k != d and idx.shape[k] > input.shape[k]:
+            raise ValueError(f"gather: index shape {idx.shape} is larger than input shape {input.shape} in "
+                             f"dim {k}; expected index.size(d) <= input.size(d) for every d != dim")
     return ops.gather(input, index=idx, dim=d)
 
 

@@ -110,6 +110,16 @@ def _scatter_forward(g: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.nd
     return z
 
 
+def _block(index: np.ndarray, dim: int) -> tuple:
+    """The corner of the input that gather reads: PyTorch lets the index be smaller than the input
+    on the other dims (index.size(d) <= input.size(d)) and never broadcasts it."""
+    return tuple(slice(None) if d == dim else slice(0, n) for d, n in enumerate(index.shape))
+
+
+def _gather_forward(x: np.ndarray, index: np.ndarray, dim: int) -> np.ndarray:
+    return np.take_along_axis(x[_block(index, dim)], index, axis=dim)
+
+
 def _gather_index(index: np.ndarray, dim: int) -> tuple:
     grid = list(np.indices(index.shape, sparse=True))
     grid[dim] = index
@@ -120,7 +130,7 @@ def _gather_scatter_forward(g: np.ndarray, index: np.ndarray, dim: int,
                             shape: tuple[int, ...]) -> np.ndarray:
     z = np.zeros(shape, dtype=g.dtype)
     if index.shape[dim] == 1:
-        np.put_along_axis(z, index, g, axis=dim)    # one index per slice: nothing can repeat
+        np.put_along_axis(z[_block(index, dim)], index, g, axis=dim)  # one index per slice: no repeats
     else:
         np.add.at(z, _gather_index(index, dim), g)  # repeated indices add their gradients
     return z
@@ -161,9 +171,11 @@ def _pow_forward(x: np.ndarray, y: Any) -> np.ndarray:
 
 
 def _pow_rule_base(g: Any, out: Any, x: Any, y: Any) -> Any:
-    if isinstance(y, (int, float)) and y == 0:
-        return g * 0                             # d/dx x^0 = 0, also at x = 0 where x^-1 is inf
-    return g * y * x ** (y - 1)
+    # d/dx x^y = y x^(y-1), and 0 wherever y == 0 -- also at x = 0, where x^-1 would be inf.
+    if isinstance(y, (int, float, np.number)):          # a constant exponent, the common case
+        return g * 0 if y == 0 else g * y * x ** (y - 1)
+    nonzero = y != 0
+    return where(nonzero, g * y * x ** where(nonzero, y - 1, 1.0), 0.0)
 
 
 def _pow_rule_exponent(g: Any, out: Any, x: Any, y: Any) -> Any:
@@ -262,8 +274,9 @@ minimum = Primitive("minimum", np.minimum,
                     lambda g, out, x, y: g * (y < x) + (g / 2) * (x == y))
 clamp = Primitive("clamp", _clamp_forward,
                   _clamp_rule_x,
-                  lambda g, out, x, lo, hi: g * (x < lo),
-                  lambda g, out, x, lo, hi: g * (x > hi))
+                  lambda g, out, x, lo, hi: g * (x < lo) if hi is None else g * ((x < lo) & (lo < hi)),
+                  lambda g, out, x, lo, hi: g * (x > hi) if lo is None else g * ((x > hi) | (hi < lo)))
+# (When min > max every element equals max, as in PyTorch: the gradient goes to max only.)
 where = Primitive("where", np.where,
                   None,                                       # the condition has no gradient
                   lambda g, out, c, x, y: where(c, g, 0.0),
@@ -310,7 +323,7 @@ getitem = Primitive("getitem", lambda x, index: x[index],
                     lambda g, out, x, index: index_scatter(g, index=index, shape=x.shape))
 index_scatter = Primitive("index_scatter", _scatter_forward,
                           lambda g, out, src, index, shape: getitem(g, index=index))
-gather = Primitive("gather", lambda x, index, dim: np.take_along_axis(x, index, axis=dim),
+gather = Primitive("gather", _gather_forward,
                    lambda g, out, x, index, dim:
                        gather_scatter(g, index=index, dim=dim, shape=x.shape))
 gather_scatter = Primitive("gather_scatter", _gather_scatter_forward,

@@ -92,10 +92,12 @@ def _shape_args(shape: tuple) -> tuple[int, ...]:
 
 
 def _norm_dim(dim: int, ndim: int, op: str) -> int:
-    if not -ndim <= dim < builtins.max(ndim, 1):
+    # Like PyTorch, a 0-d tensor accepts dim 0 and -1 (as if it had one dim of size 1).
+    n = builtins.max(ndim, 1)
+    if not -n <= dim < n:
         raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dims "
-                         f"(expected {-ndim} <= dim < {ndim})")
-    return dim % ndim if ndim else 0
+                         f"(expected {-n} <= dim < {n})")
+    return dim % n
 
 
 def _index_array(value: Any) -> Any:
@@ -493,25 +495,36 @@ class Tensor:
         return _functions().where(condition, self, other)
 
     # ---------------------------------------------------------------- reductions
+    def _reduce_dims(self, dim: Any, axis: Any, op: str) -> Any:
+        """Validated dims of a reduction: None (all), an int or a tuple of non-negative ints."""
+        dim = _dims(dim, axis)
+        if dim is None:
+            return None
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        dims = tuple(_norm_dim(int(d), self.ndim, op) for d in dims)
+        if self.ndim == 0:
+            return None               # reducing a 0-d tensor over "its" dim 0 leaves it as it is
+        return dims[0] if isinstance(dim, int) else dims
+
     def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None,
             keepdims: bool | None = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
-        return _ops.sum(x, dim=_dims(dim, axis), keepdim=_keepdim(keepdim, keepdims))
+        return _ops.sum(x, dim=self._reduce_dims(dim, axis, "sum"), keepdim=_keepdim(keepdim, keepdims))
 
     def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
              keepdims: bool | None = None) -> Tensor:
         if self.dtype.kind not in "fc":
             raise TypeError(f"mean: expected a floating point tensor, got dtype {self.dtype}; "
                             f"use .float() first")
-        return _ops.mean(self, dim=_dims(dim, axis), keepdim=_keepdim(keepdim, keepdims))
+        return _ops.mean(self, dim=self._reduce_dims(dim, axis, "mean"), keepdim=_keepdim(keepdim, keepdims))
 
     def amax(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
              keepdims: bool | None = None) -> Tensor:
-        return _ops.amax(self, dim=_dims(dim, axis), keepdim=_keepdim(keepdim, keepdims))
+        return _ops.amax(self, dim=self._reduce_dims(dim, axis, "amax"), keepdim=_keepdim(keepdim, keepdims))
 
     def amin(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
              keepdims: bool | None = None) -> Tensor:
-        return _ops.amin(self, dim=_dims(dim, axis), keepdim=_keepdim(keepdim, keepdims))
+        return _ops.amin(self, dim=self._reduce_dims(dim, axis, "amin"), keepdim=_keepdim(keepdim, keepdims))
 
     def max(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
             keepdims: bool | None = None) -> Any:
@@ -519,24 +532,26 @@ class Tensor:
         returns `(values, indices)` with the gradient going to the index; `x.max(other)` is maximum."""
         if isinstance(dim, Tensor):
             return _ops.maximum(self, dim)
-        return self._select_extreme(np.argmax, _ops.amax, dim, axis, keepdim, keepdims)
+        return self._select_extreme("max", np.argmax, _ops.amax, dim, axis, keepdim, keepdims)
 
     def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
             keepdims: bool | None = None) -> Any:
         """Like `max`, for the smallest value."""
         if isinstance(dim, Tensor):
             return _ops.minimum(self, dim)
-        return self._select_extreme(np.argmin, _ops.amin, dim, axis, keepdim, keepdims)
+        return self._select_extreme("min", np.argmin, _ops.amin, dim, axis, keepdim, keepdims)
 
-    def _select_extreme(self, arg: Callable, whole: Any, dim: Any, axis: Any, keepdim: bool,
+    def _select_extreme(self, op: str, arg: Callable, whole: Any, dim: Any, axis: Any, keepdim: bool,
                         keepdims: bool | None) -> Any:
         dim = _dims(dim, axis)
         keep = _keepdim(keepdim, keepdims)
         if dim is None:
             return whole(self)
         if not isinstance(dim, int):
-            raise TypeError("max/min: dim must be a single int; use amax/amin for several dims")
-        dim = _norm_dim(dim, self.ndim, "max")
+            raise TypeError(f"{op}: dim must be a single int; use a{op} for several dims")
+        dim = _norm_dim(dim, self.ndim, op)
+        if self.ndim == 0:
+            return MinMax(_ops.clone(self), _wrap(np.zeros((), dtype=np.int64)))
         idx = np.expand_dims(arg(self.data, axis=dim), dim)
         values = _ops.gather(self, index=idx, dim=dim)
         if not keep:
@@ -557,7 +572,7 @@ class Tensor:
     def var(self, dim: Any = None, *, correction: float | None = None, unbiased: bool | None = None,
             keepdim: bool = False, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """Variance with Bessel's correction by default (`correction=1`), as in PyTorch."""
-        dim = _dims(dim, axis)
+        dim = self._reduce_dims(dim, axis, "var")
         keep = _keepdim(keepdim, keepdims)
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
@@ -573,7 +588,7 @@ class Tensor:
 
     def logsumexp(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         """log(sum(exp(x))) along `dim`, computed without overflow."""
-        return _ops.logsumexp(self, dim=_dims(dim), keepdim=keepdim)
+        return _ops.logsumexp(self, dim=self._reduce_dims(dim, None, "logsumexp"), keepdim=keepdim)
 
     def softmax(self, dim: int) -> Tensor:
         return _ops.softmax(self, dim=_norm_dim(dim, self.ndim, "softmax"))
