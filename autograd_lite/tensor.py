@@ -151,12 +151,14 @@ class Tensor:
     name: str | None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
-                 name: str | None = None) -> None:
+                 name: str | None = None, copy: bool = True) -> None:
+        """`copy=False` shares memory with a NumPy array or Tensor of the right dtype (like
+        `torch.as_tensor`); by default the data is copied (like `torch.tensor`)."""
         if isinstance(data, Tensor):
             data = data.data
         if dtype is None:
             dtype = _default_dtype(data)
-        arr = np.array(data, dtype=dtype)        # a copy, like torch.tensor
+        arr = np.array(data, dtype=dtype, copy=copy if copy else None)
         if arr.dtype == object:
             raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} data")
         _check_requires_grad(arr.dtype, requires_grad, "tensor")
