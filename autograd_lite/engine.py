@@ -179,11 +179,12 @@ def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
     adds up the copies along exactly those axes. Works on arrays and on Tensors alike.
     """
     lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    return g.reshape(shape) if lead or g.shape != shape else g
+    if lead:
+        g = g.sum(axis=tuple(range(lead)))   # no keepdims: a fresh array, not a reshaped view
+    ones = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if ones:
+        g = g.sum(axis=ones, keepdims=True)
+    return g
 
 
 # ----------------------------------------------------------------------------------------------

@@ -61,6 +61,70 @@ def matmul(input: Any, other: Any) -> Tensor:
 mm = matmul
 
 
+def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """input @ weight.T + bias, with weight of shape (out_features, in_features) as in PyTorch."""
+    x = _t(input)
+    if weight.ndim != 2 or x.shape[-1:] != weight.shape[1:]:
+        raise ValueError(f"linear: input of shape {x.shape} does not match weight of shape {weight.shape}; "
+                         f"expected input's last dim to equal weight's in_features ({weight.shape[-1]})")
+    if bias is not None and bias.shape != weight.shape[:1]:
+        raise ValueError(f"linear: bias of shape {bias.shape} does not match out_features {weight.shape[0]}")
+    return ops.linear(x, weight, bias)
+
+
+def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """The negative log-likelihood of class indices given log-probabilities (PyTorch's nll_loss).
+
+    `input` is (N, C) or (N, C, d1, ...) log-probabilities, `target` (N,) or (N, d1, ...) class
+    indices; `weight` rescales each class; targets equal to `ignore_index` count for nothing; 'mean'
+    divides by the total weight of the counted targets. One primitive, so its backward is one scatter.
+    """
+    x = _t(input)
+    tgt = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"nll_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if tgt.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: expected integer class indices as target (int64), got dtype {tgt.dtype}")
+    if x.ndim == 1:
+        x, tgt = x.unsqueeze(0), tgt.reshape(1)
+        squeeze = reduction == "none"
+    else:
+        squeeze = False
+    if x.ndim < 2 or tgt.shape != x.shape[:1] + x.shape[2:]:
+        raise ValueError(f"nll_loss: input of shape {tuple(_t(input).shape)} needs a target of shape "
+                         f"{x.shape[:1] + x.shape[2:]} (the input's shape without the class dim 1), "
+                         f"got {tgt.shape}")
+    n_classes = x.shape[1]
+    bad = (tgt != ignore_index) & ((tgt < 0) | (tgt >= n_classes))
+    if bad.any():
+        raise IndexError(f"nll_loss: target {int(tgt[bad].flat[0])} is out of bounds for {n_classes} classes")
+    w = None
+    if weight is not None:
+        w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+        if w.shape != (n_classes,):
+            raise ValueError(f"nll_loss: weight must have shape ({n_classes},), got {w.shape}")
+    shape = tgt.shape
+    if x.ndim > 2:     # (N, C, d1, ...) -> (N*d1*..., C): one row per prediction
+        x = x.movedim(1, -1).reshape(-1, n_classes)
+        tgt = tgt.reshape(-1)
+    # Worked out once here, not in both forward and backward: each sample's class (0 if ignored,
+    # so indexing stays valid) and weight (0 if ignored), and what 'mean' divides by.
+    keep = tgt != ignore_index
+    classes = np.where(keep, tgt, 0)
+    per_sample = (keep if w is None else np.where(keep, w[classes], 0)).astype(x.dtype)
+    denom = float(per_sample.sum(dtype=np.float64)) if reduction == "mean" else 1.0
+    out = ops.nll_loss(x, target=classes, weight=per_sample, denom=denom, reduction=reduction)
+    if reduction == "none":
+        return out.reshape(()) if squeeze else out.reshape(shape)
+    return out
+
+
+def erf(input: Any) -> Tensor:
+    """The error function, 2/sqrt(pi) * integral_0^x exp(-t^2) dt."""
+    return ops.erf(_t(input))
+
+
 def exp(input: Any) -> Tensor:
     return ops.exp(_t(input))
 

@@ -117,6 +117,8 @@ def _block(index: np.ndarray, dim: int) -> tuple:
 
 
 def _gather_forward(x: np.ndarray, index: np.ndarray, dim: int) -> np.ndarray:
+    if x.ndim == 2 and dim == 1 and index.shape[1] == 1:    # one pick per row: plain fancy indexing
+        return x[np.arange(index.shape[0]), index[:, 0]][:, None]
     return np.take_along_axis(x[_block(index, dim)], index, axis=dim)
 
 
@@ -129,7 +131,9 @@ def _gather_index(index: np.ndarray, dim: int) -> tuple:
 def _gather_scatter_forward(g: np.ndarray, index: np.ndarray, dim: int,
                             shape: tuple[int, ...]) -> np.ndarray:
     z = np.zeros(shape, dtype=g.dtype)
-    if index.shape[dim] == 1:
+    if len(shape) == 2 and dim == 1 and index.shape[1] == 1:
+        z[np.arange(index.shape[0]), index[:, 0]] = g[:, 0]
+    elif index.shape[dim] == 1:
         np.put_along_axis(z[_block(index, dim)], index, g, axis=dim)  # one index per slice: no repeats
     else:
         np.add.at(z, _gather_index(index, dim), g)  # repeated indices add their gradients
@@ -204,6 +208,46 @@ def _matmul_rule_y(g: Any, out: Any, x: Any, y: Any) -> Any:
     return x.swapaxes(-1, -2) @ g
 
 
+def _linear_forward(x: np.ndarray, w: np.ndarray, b: Any) -> np.ndarray:
+    out = np.matmul(x, w.T)
+    if b is not None:
+        out += b                     # into the fresh product: one array instead of two
+    return out
+
+
+def _linear_rule_w(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
+    # dW = g^T x, with every leading (batch) dim of x and g summed over.
+    if x.ndim == 1:
+        return g[:, None] * x
+    return g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+
+
+def _nll_forward(logp: np.ndarray, target: np.ndarray, weight: np.ndarray, denom: float,
+                 reduction: str) -> np.ndarray:
+    # target: each sample's class (0 where ignored); weight: each sample's weight (0 where ignored).
+    picked = logp[np.arange(len(target)), target]
+    losses = -(picked * weight)
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    return total / logp.dtype.type(denom) if reduction == "mean" else total
+
+
+def _nll_rule(g: Any, out: Any, logp: Any, target: np.ndarray, weight: np.ndarray, denom: float,
+              reduction: str) -> Any:
+    # Only the picked log-probability of each sample has a derivative: -weight / divisor.
+    coef = weight * logp.dtype.type(-1.0 / denom)
+    return gather_scatter((g * coef)[:, None], index=target[:, None], dim=1, shape=logp.shape)
+
+
+_erf_scalar = np.frompyfunc(math.erf, 1, 1)
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    # NumPy has no erf; math.erf is exact to the last bit, element by element (slow but right).
+    return np.asarray(_erf_scalar(x), dtype=x.dtype)
+
+
 def _extreme_rule(g: Any, out: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     # amax/amin: the gradient is shared evenly between all elements equal to the extreme value.
     hit = (x == _keep(out, x.shape, dim, keepdim)).astype(x.dtype)
@@ -261,6 +305,8 @@ leaky_relu = Primitive("leaky_relu",
                        lambda g, out, x, negative_slope: where(x > 0, g, g * negative_slope))
 elu = Primitive("elu", _elu,
                 lambda g, out, x, alpha: where(x > 0, g, g * (out + alpha)))  # alpha e^x = out + alpha
+erf = Primitive("erf", _erf,
+                lambda g, out, x: g * (2 / math.sqrt(math.pi)) * exp(-x * x))
 softplus = Primitive("softplus", _softplus,
                      lambda g, out, x, beta, threshold:
                          where(x * beta > threshold, g, g * sigmoid(x * beta)))
@@ -300,8 +346,14 @@ softmax = Primitive("softmax", _softmax,                      # J = diag(s) - s 
 log_softmax = Primitive("log_softmax", _log_softmax,          # J = I - 1 softmax^T
                         lambda g, out, x, dim: g - exp(out) * g.sum(axis=dim, keepdims=True))
 
+nll_loss = Primitive("nll_loss", _nll_forward, _nll_rule)     # -logp[i, target_i] * weight_i
+
 # --- linear algebra -------------------------------------------------------------------------
 matmul = Primitive("matmul", np.matmul, _matmul_rule_x, _matmul_rule_y)  # g y^T and x^T g
+linear = Primitive("linear", _linear_forward,                # x W^T + b, W stored (out, in)
+                   lambda g, out, x, w, b: g @ w,
+                   _linear_rule_w,
+                   lambda g, out, x, w, b: g)                 # summed over the batch by the engine
 
 # --- shapes: the gradient is moved back, never changed ---------------------------------------
 reshape = Primitive("reshape", lambda x, shape: np.reshape(x, shape),

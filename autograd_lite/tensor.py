@@ -463,6 +463,9 @@ class Tensor:
     def sin(self) -> Tensor:
         return _ops.sin(self)
 
+    def erf(self) -> Tensor:
+        return _ops.erf(self)
+
     def cos(self) -> Tensor:
         return _ops.cos(self)
 
@@ -649,6 +652,15 @@ class Tensor:
         dims[a], dims[b] = dims[b], dims[a]
         return self.permute(*dims)
 
+    def movedim(self, source: int, destination: int) -> Tensor:
+        """Move dim `source` to position `destination`, keeping the others in order."""
+        src = _norm_dim(source, self.ndim, "movedim")
+        dst = _norm_dim(destination, self.ndim, "movedim")
+        dims = [d for d in range(self.ndim) if d != src]
+        dims.insert(dst, src)
+        return self.permute(*dims)
+
+    moveaxis = movedim
     swapaxes = transpose
     swapdims = transpose
 

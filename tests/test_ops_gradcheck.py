@@ -1072,3 +1072,67 @@ def test_gradcheck_detects_a_wrong_gradient():
         al.gradcheck(lambda t: bad_square(t), (x,))
     good_square = al.Primitive("good_square", np.square, lambda g, out, x: 2 * g * x)
     assert al.gradcheck(lambda t: good_square(t), (x,))
+
+
+# --- linear (x W^T + b, PyTorch's weight layout) and erf ---------------------------------------
+@pytest.mark.parametrize("xshape", [(3,), (4, 3), (2, 4, 3)], ids=["vector", "matrix", "batched"])
+@pytest.mark.parametrize("with_bias", [True, False], ids=["bias", "nobias"])
+def test_linear(leaf, xshape, with_bias):
+    x, w = leaf(xshape), leaf((5, 3))
+    b = leaf((5,)) if with_bias else None
+    if with_bias:
+        check(lambda x, w, b: al.linear(x, w, b), (x, w, b), lambda x, w, b: x @ w.T + b)
+    else:
+        check(lambda x, w: al.linear(x, w), (x, w), lambda x, w: x @ w.T)
+
+
+def test_linear_shape_error_names_op_and_shapes():
+    with pytest.raises(ValueError, match=r"linear: input of shape \(4, 2\).*weight of shape \(5, 3\)"):
+        al.linear(al.zeros(4, 2), al.zeros(5, 3))
+
+
+@pytest.mark.parametrize("shape", UNARY_SHAPES, ids=_shape_id)
+def test_erf(leaf, shape):
+    import math
+    check(al.erf, (leaf(shape),), np.vectorize(math.erf))
+
+
+# --- nll_loss: the primitive behind cross-entropy ----------------------------------------------
+def _nll_ref(logp, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Written out from the definition, independent of the library."""
+    n, c = logp.shape[0], logp.shape[1]
+    lp = np.moveaxis(logp, 1, -1).reshape(-1, c)
+    t = target.reshape(-1)
+    losses, ws = np.zeros(len(t)), np.zeros(len(t))
+    for i, k in enumerate(t):
+        if k == ignore_index:
+            continue
+        ws[i] = 1.0 if weight is None else weight[k]
+        losses[i] = -lp[i, k] * ws[i]
+    if reduction == "none":
+        return losses.reshape(target.shape)
+    return losses.sum() / (ws.sum() if reduction == "mean" else 1.0)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["plain", "weighted"])
+@pytest.mark.parametrize("ignore", [False, True], ids=["all", "ignore"])
+@pytest.mark.parametrize("shape", [(5, 4), (3, 4, 2)], ids=["NC", "NCd"])
+def test_nll_loss(leaf, rng, reduction, weighted, ignore, shape):
+    x = leaf(shape)
+    target = rng.integers(0, shape[1], (shape[0],) + shape[2:])
+    if ignore:
+        target.flat[1] = -100
+    weight = rng.uniform(0.5, 2.0, shape[1]) if weighted else None
+    check(lambda t: al.nll_loss(t, target, weight=weight, reduction=reduction), (x,),
+          lambda a: _nll_ref(a, target, weight, reduction=reduction))
+
+
+def test_nll_loss_errors():
+    x = al.zeros(3, 4)
+    with pytest.raises(TypeError, match="nll_loss: expected integer class indices.*float32"):
+        al.nll_loss(x, al.zeros(3))
+    with pytest.raises(ValueError, match=r"nll_loss: input of shape \(3, 4\) needs a target of shape \(3,\)"):
+        al.nll_loss(x, np.zeros((3, 1), dtype=np.int64))
+    with pytest.raises(IndexError, match="target 4 is out of bounds for 4 classes"):
+        al.nll_loss(x, np.array([0, 4, 1]))

@@ -1,0 +1,597 @@
+"""Engine benchmarks: autograd_lite against hand-written NumPy and PyTorch eager, timed side by side in one run.
+
+Run from the repository root:
+
+    python benchmarks/bench_engine.py                  # full run, about 40 s
+    python benchmarks/bench_engine.py --quick          # smoke run, a few seconds
+    python benchmarks/bench_engine.py --json out.json  # also write the figures
+
+Every benchmark is one function `bench_*(cfg) -> {contender: [seconds per unit, one per round]}`. It builds
+the same computation for each contender ("engine" = autograd_lite, "numpy" = the same math with a
+hand-derived backward, "torch" = PyTorch eager if installed), checks once that the gradients agree, then
+hands the step functions to `time_round_robin`. `print_table` turns the samples into medians, paired
+ratios and PASS/MISS against the targets. To add a benchmark (a Linear/ReLU/CrossEntropy/Adam step, a conv
+layer, an LSTM step), write another `bench_*` function and add a `Benchmark` entry to `BENCHMARKS`.
+"""
+
+# ruff: noqa: E402 - the thread-pool settings below must be made before NumPy and PyTorch are imported
+from __future__ import annotations
+
+import os
+
+# Why set these: after each BLAS call the idle workers of NumPy's OpenBLAS keep spinning (yielding) for 2^28
+# cycles, ~0.1 s, and PyTorch's OpenMP (MKL) workers spin too. Both pools live in this process and the
+# machine has 2 cores, so a pool still spinning from the previous block steals a core from the next
+# contender. Measured here with the defaults: PyTorch's batch-16 MLP step took 1.0-1.2 ms right after a NumPy
+# block against 0.5 ms otherwise, NumPy's was up to 3x slower right after a PyTorch block, and with other
+# jobs on the machine single steps took 10-100x longer. Shorter spins (2^22 cycles, ~1-2 ms; 10^5 spins)
+# still keep the workers awake between the calls of one step (microseconds apart), so they do not change a
+# contender's own speed (checked: the engine and NumPy figures without PyTorch are the same either way);
+# they only stop one contender's pool from disturbing the next. Both are read once, when the libraries
+# load, hence before the imports; setdefault leaves a value given in the environment alone.
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "22")
+os.environ.setdefault("GOMP_SPINCOUNT", "100000")
+
+import argparse
+import ctypes
+import dataclasses
+import gc
+import json
+import math
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+try:
+    import torch
+except ImportError:  # PyTorch is optional: its columns then say so
+    torch = None
+
+try:
+    import autograd_lite as al
+except ModuleNotFoundError:  # not pip-installed: run from a checkout
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import autograd_lite as al
+
+ENGINE, NUMPY, TORCH = "engine", "numpy", "torch"
+LABELS = {ENGINE: "autograd_lite", NUMPY: "NumPy (by hand)", TORCH: "PyTorch eager"}
+NO_TORCH = "PyTorch not installed"
+
+# Tolerances for "same math" checks. Engine vs NumPy run the same ufuncs and the same BLAS calls in float32,
+# so they must agree tightly. PyTorch uses its own BLAS (different summation order), so it is only checked
+# loosely, as a sanity check that we time the same model, and a mismatch is reported, not fatal.
+RTOL, ATOL = 1e-4, 1e-6
+TORCH_RTOL, TORCH_ATOL = 1e-3, 1e-5
+
+Samples = dict[str, list[float]]        # contender -> seconds per unit, one value per round-robin round
+StepFn = Callable[[], object]
+
+
+# =============================================================================================
+# Configuration, threads, timing
+# =============================================================================================
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    rounds: int        # round-robin rounds per benchmark (each gives one sample per contender)
+    block_s: float     # wall time of one timed block; the step is repeated until a block lasts this long
+    settle_s: float    # idle pause before each block, see time_round_robin
+    warmup: int        # untimed calls per contender before calibration
+    seed: int = 0
+
+
+# Rounds are a multiple of 6 so that, with 3 contenders, each one runs first and after each other equally often.
+FULL = Config(rounds=42, block_s=0.025, settle_s=0.05, warmup=5)
+QUICK = Config(rounds=6, block_s=0.004, settle_s=0.01, warmup=1)
+
+
+def time_round_robin(steps: dict[str, StepFn], cfg: Config, per_call_units: int = 1,
+                     resets: dict[str, Callable[[], None]] | None = None) -> Samples:
+    """Time each step function in interleaved blocks; return seconds per unit for every round.
+
+    Why round-robin: the machine is shared, so its speed drifts (other jobs, frequency scaling). Timing
+    contender A for 10 s and then B for 10 s would bake that drift into the A/B ratio; running one block
+    of each in turn, round after round, exposes every contender to the same conditions, and lets ratios
+    be taken within a round (`paired_ratio`). The order rotates, and every other cycle runs backwards, so
+    each contender runs first, and right after each of the others, equally often (cache, allocator and
+    thread-pool state left behind by the previous block must not favour anyone).
+    Why the settle pause: worker threads left spinning by the previous block (see the top of the file)
+    would steal a core from whichever block runs next; an idle pause lets them go to sleep first.
+    Why medians of many rounds: load spikes only ever make a block slower, so the distribution has a long
+    right tail; the median ignores it where a mean would not, and the IQR shows how noisy the run was.
+    Why blocks of several calls: a single call can be a few hundred µs, near timer and scheduler noise.
+    `resets[name]()`, if given, runs untimed before each block (e.g. restoring the initial weights so
+    thousands of SGD steps do not drift the model into a different numeric regime).
+    The garbage collector stays enabled (a real training loop has it on too), but is emptied first so
+    one benchmark's garbage is not collected on the next one's clock.
+    """
+    names = list(steps)
+    resets = resets or {}
+    inner: dict[str, int] = {}
+    for name in names:
+        fn = steps[name]
+        for _ in range(cfg.warmup):
+            fn()
+        n = 1
+        while True:   # calibrate: double the call count until a block is long enough to extrapolate from
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            elapsed = time.perf_counter() - t0
+            if elapsed >= cfg.block_s / 4 or n >= 1 << 20:
+                break
+            n *= 2
+        inner[name] = max(1, math.ceil(n * cfg.block_s / max(elapsed, 1e-9)))
+
+    samples: Samples = {name: [] for name in names}
+    gc.collect()
+    for r in range(cfg.rounds):
+        k = r % len(names)
+        order = names[k:] + names[:k]
+        if (r // len(names)) % 2:
+            order.reverse()
+        for name in order:
+            if name in resets:
+                resets[name]()
+            time.sleep(cfg.settle_s)
+            fn, n = steps[name], inner[name]
+            t0 = time.perf_counter()
+            for _ in range(n):
+                fn()
+            samples[name].append((time.perf_counter() - t0) / n / per_call_units)
+    return samples
+
+
+def paired_ratio(a: list[float], b: list[float]) -> float:
+    """Median over rounds of a/b, each ratio taken within one round (so both saw the same load)."""
+    return statistics.median(x / y for x, y in zip(a, b, strict=True))
+
+
+def _openblas_call(suffix: str, *args: int) -> int | None:
+    """Call openblas_{suffix} in the OpenBLAS that NumPy loaded, without threadpoolctl (Linux only).
+
+    NumPy's wheels ship OpenBLAS under a private name with prefixed symbols (scipy_openblas_...64_),
+    so find the loaded library in /proc/self/maps and try the known spellings.
+    """
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return None
+    paths = {p for p in (line.split()[-1] for line in maps.splitlines())
+             if p.startswith("/") and "openblas" in p.lower()}
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in (f"scipy_openblas_{suffix}64_", f"scipy_openblas_{suffix}",
+                     f"openblas_{suffix}64_", f"openblas_{suffix}"):
+            fn = getattr(lib, name, None)
+            if fn is not None:
+                return int(fn(*args))
+    return None
+
+
+def cpu_snapshot() -> tuple[float, float, float] | None:
+    """(CPU-seconds busy on the whole machine, CPU-seconds used by this process, wall time); Linux only.
+
+    Two snapshots give the load other processes put on the machine while a benchmark ran: the number to
+    look at first when the spreads are wide.
+    """
+    try:
+        import resource
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        ticks = [int(f) for f in fields]
+        busy = sum(ticks) - ticks[3] - ticks[4] - sum(ticks[8:])   # minus idle, iowait, guest (in user already)
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        return busy / os.sysconf("SC_CLK_TCK"), own.ru_utime + own.ru_stime, time.perf_counter()
+    except (ImportError, OSError, ValueError, IndexError):
+        return None
+
+
+def other_load(before: tuple[float, float, float] | None, after: tuple[float, float, float] | None) -> float | None:
+    """Average number of CPUs kept busy by other processes between two `cpu_snapshot`s."""
+    if before is None or after is None or after[2] <= before[2]:
+        return None
+    return max(0.0, ((after[0] - before[0]) - (after[1] - before[1])) / (after[2] - before[2]))
+
+
+_keep_alive: list[Any] = []   # a threadpoolctl limiter must outlive setup_threads
+
+
+def setup_threads(threads: int | None) -> dict[str, Any]:
+    """Give NumPy's BLAS and PyTorch the same number of threads; return what was found and set.
+
+    A comparison where PyTorch uses every core and OpenBLAS fewer (or the reverse) would measure the
+    thread count, not the engines. By default PyTorch gets what NumPy's BLAS uses (its default is one
+    thread per core: 2 on the benchmark machine); --threads N sets both.
+    """
+    info: dict[str, Any] = {"cpu_count": os.cpu_count()}
+    try:
+        import threadpoolctl
+    except ImportError:
+        threadpoolctl = None
+    if threads is not None:
+        if threadpoolctl is not None:
+            _keep_alive.append(threadpoolctl.threadpool_limits(limits=threads, user_api="blas"))
+        else:
+            _openblas_call("set_num_threads", threads)   # returns void: ignore the "result"
+    if threadpoolctl is not None:
+        blas = [m for m in threadpoolctl.threadpool_info() if m.get("user_api") == "blas"]
+        info["numpy_blas_threads"] = blas[0]["num_threads"] if blas else None
+        info["numpy_blas_source"] = "threadpoolctl"
+    else:
+        info["numpy_blas_threads"] = _openblas_call("get_num_threads")
+        info["numpy_blas_source"] = "read from OpenBLAS; threadpoolctl not installed"
+    if torch is not None:
+        n = threads or info["numpy_blas_threads"] or 2
+        torch.set_num_threads(n)
+        info["torch_threads"] = torch.get_num_threads()
+    return info
+
+
+# =============================================================================================
+# Benchmarks: one function each, returning {contender: [seconds per unit per round]}
+# =============================================================================================
+
+CHAIN_REPEATS = 50          # [y*a, y+b, tanh(y), y*0.9] x 50 = 200 primitive ops
+CHAIN_OPS = 4 * CHAIN_REPEATS
+CHAIN_SHAPE = (8, 8)        # small on purpose: the cost is per-op bookkeeping, not arithmetic
+
+
+def bench_op_chain(cfg: Config) -> Samples:
+    """Per-op overhead: 200 elementwise ops on 8x8 float32, then .sum().backward(); seconds per op."""
+    rng = np.random.default_rng(cfg.seed)
+    x0 = rng.standard_normal(CHAIN_SHAPE, dtype=np.float32)
+    a0 = rng.standard_normal(CHAIN_SHAPE, dtype=np.float32)
+    b0 = rng.standard_normal(CHAIN_SHAPE, dtype=np.float32)
+
+    # -- autograd_lite
+    x, a, b = al.from_numpy(x0), al.tensor(a0, requires_grad=True), al.tensor(b0, requires_grad=True)
+
+    def engine_grads() -> tuple[np.ndarray, np.ndarray]:
+        y = x
+        for _ in range(CHAIN_REPEATS):
+            y = y * a
+            y = y + b
+            y = y.tanh()
+            y = y * 0.9
+        y.sum().backward()
+        ga, gb = a.grad.data, b.grad.data
+        a.grad = b.grad = None     # clear, so every step does the same work (no accumulation)
+        return ga, gb
+
+    # -- NumPy by hand: forward keeping what the backward needs, then the local derivatives in reverse
+    an, bn = a0.copy(), b0.copy()
+
+    def numpy_grads() -> tuple[np.ndarray, np.ndarray]:
+        y = x0
+        saved = []
+        for _ in range(CHAIN_REPEATS):
+            y_in = y
+            t = np.tanh(y_in * an + bn)
+            y = t * 0.9
+            saved.append((y_in, t))
+        y.sum()                              # the loss, as in the other contenders
+        g = np.ones_like(y)                  # d sum / dy
+        ga, gb = np.zeros_like(an), np.zeros_like(bn)
+        for y_in, t in reversed(saved):
+            g = g * 0.9                      # y*0.9
+            g = g * (1 - t * t)              # tanh: 1 - tanh^2
+            gb += g                          # y+b
+            ga += g * y_in                   # y*a, w.r.t. a
+            g = g * an                       # y*a, w.r.t. y
+        return ga, gb
+
+    steps: dict[str, StepFn] = {ENGINE: engine_grads, NUMPY: numpy_grads}
+
+    # -- PyTorch eager
+    if torch is not None:
+        xt = torch.from_numpy(x0.copy())
+        at = torch.tensor(a0, requires_grad=True)
+        bt = torch.tensor(b0, requires_grad=True)
+
+        def torch_grads() -> tuple[Any, Any]:
+            y = xt
+            for _ in range(CHAIN_REPEATS):
+                y = y * at
+                y = y + bt
+                y = torch.tanh(y)
+                y = y * 0.9
+            y.sum().backward()
+            ga, gb = at.grad, bt.grad
+            at.grad = bt.grad = None
+            return ga, gb
+
+        steps[TORCH] = torch_grads
+
+    check_same_grads("op chain", steps)
+    return time_round_robin(steps, cfg, per_call_units=CHAIN_OPS)
+
+
+MLP_SIZES = (784, 256, 256, 10)
+MLP_LR = 0.01
+
+
+def init_mlp(rng: np.random.Generator) -> list[np.ndarray]:
+    """[W1, b1, W2, b2, W3, b3], He-initialised float32 (W is in x out, so a layer is x @ W + b)."""
+    params = []
+    for fan_in, fan_out in zip(MLP_SIZES[:-1], MLP_SIZES[1:], strict=True):
+        params.append((rng.standard_normal((fan_in, fan_out)) * math.sqrt(2 / fan_in)).astype(np.float32))
+        params.append((rng.standard_normal(fan_out) * 0.01).astype(np.float32))
+    return params
+
+
+def restore(params: list[np.ndarray], values: list[np.ndarray]) -> None:
+    """Copy `values` into `params` in place (the contenders keep references to their arrays)."""
+    for p, v in zip(params, values, strict=True):
+        np.copyto(p, v)
+
+
+def numpy_mlp_grads(x: np.ndarray, y: np.ndarray, params: list[np.ndarray]) -> tuple[float, list[np.ndarray]]:
+    """Loss and hand-derived gradients of the 3-layer ReLU MLP with mean softmax cross-entropy."""
+    w1, b1, w2, b2, w3, b3 = params
+    n = x.shape[0]
+    rows = np.arange(n)
+    z1 = x @ w1 + b1
+    h1 = np.maximum(z1, 0)
+    z2 = h1 @ w2 + b2
+    h2 = np.maximum(z2, 0)
+    logits = h2 @ w3 + b3
+    m = logits.max(axis=1, keepdims=True)            # subtract the max: exp never overflows
+    e = np.exp(logits - m)
+    s = e.sum(axis=1, keepdims=True)
+    loss = -(logits[rows, y] - m[:, 0] - np.log(s[:, 0])).mean()
+    # d loss / d logits = (softmax - onehot(y)) / N
+    d = e / s
+    d[rows, y] -= 1
+    d /= n
+    gw3, gb3 = h2.T @ d, d.sum(axis=0)
+    d = (d @ w3.T) * (h2 > 0)                         # through ReLU: pass where the output was positive
+    gw2, gb2 = h1.T @ d, d.sum(axis=0)
+    d = (d @ w2.T) * (h1 > 0)
+    gw1, gb1 = x.T @ d, d.sum(axis=0)
+    return float(loss), [gw1, gb1, gw2, gb2, gw3, gb3]
+
+
+def bench_mlp_step(cfg: Config, batch: int) -> Samples:
+    """One SGD training step of an MLP 784-256-256-10 (forward, loss, backward, update, clear); seconds."""
+    rng = np.random.default_rng(cfg.seed + batch)
+    init = init_mlp(rng)
+    x0 = rng.standard_normal((batch, MLP_SIZES[0]), dtype=np.float32)
+    y0 = rng.integers(0, MLP_SIZES[-1], size=batch, dtype=np.int64)
+
+    # -- autograd_lite, written as a user would
+    al.manual_seed(cfg.seed)
+    x, y = al.from_numpy(x0), al.from_numpy(y0)
+    ep = [al.tensor(p, requires_grad=True) for p in init]
+
+    def engine_loss() -> Any:
+        w1, b1, w2, b2, w3, b3 = ep
+        h = (x @ w1 + b1).relu()
+        h = (h @ w2 + b2).relu()
+        logits = h @ w3 + b3
+        loss = al.nll_loss(logits.log_softmax(1), y)         # cross-entropy, as F.cross_entropy does
+        loss.backward()
+        return loss
+
+    def engine_step() -> None:
+        engine_loss()
+        with al.no_grad():
+            for p in ep:
+                p.data -= MLP_LR * p.grad.data
+                p.grad = None
+
+    # -- NumPy by hand
+    npp = [p.copy() for p in init]
+
+    def numpy_step() -> None:
+        _, grads = numpy_mlp_grads(x0, y0, npp)
+        for p, g in zip(npp, grads, strict=True):
+            p -= MLP_LR * g
+
+    # Same math? Compare gradients (and loss) once, at the initial weights, before anything is updated.
+    loss_e = engine_loss()
+    loss_n, grads_n = numpy_mlp_grads(x0, y0, npp)
+    assert np.allclose(loss_e.item(), loss_n, rtol=RTOL, atol=ATOL), (loss_e.item(), loss_n)
+    for i, (p, g) in enumerate(zip(ep, grads_n, strict=True)):
+        assert p.grad.data.dtype == g.dtype == np.float32, (i, p.grad.data.dtype, g.dtype)
+        assert np.allclose(p.grad.data, g, rtol=RTOL, atol=ATOL), \
+            f"MLP b{batch}: engine gradient of param {i} differs from NumPy's by {np.abs(p.grad.data - g).max()}"
+        p.grad = None
+
+    steps: dict[str, StepFn] = {ENGINE: engine_step, NUMPY: numpy_step}
+    # Every block starts again from the initial weights: thousands of SGD steps on one fixed batch would
+    # otherwise memorise it and push the logits (and exp() of them) into a different numeric regime.
+    resets: dict[str, Callable[[], None]] = {
+        ENGINE: partial(restore, [p.data for p in ep], init),
+        NUMPY: partial(restore, npp, init),
+    }
+
+    # -- PyTorch eager
+    if torch is not None:
+        torch.manual_seed(cfg.seed)
+        xt, yt = torch.from_numpy(x0.copy()), torch.from_numpy(y0.copy())
+        tp = [torch.tensor(p, requires_grad=True) for p in init]
+        cross_entropy = torch.nn.functional.cross_entropy   # log_softmax + NLL, the same math
+
+        def torch_loss() -> Any:
+            w1, b1, w2, b2, w3, b3 = tp
+            h = torch.relu(xt @ w1 + b1)
+            h = torch.relu(h @ w2 + b2)
+            loss = cross_entropy(h @ w3 + b3, yt)
+            loss.backward()
+            return loss
+
+        def torch_step() -> None:
+            torch_loss()
+            with torch.no_grad():
+                for p in tp:
+                    p -= MLP_LR * p.grad
+                    p.grad = None
+
+        torch_loss()
+        for i, (p, g) in enumerate(zip(tp, grads_n, strict=True)):
+            if not np.allclose(p.grad.numpy(), g, rtol=TORCH_RTOL, atol=TORCH_ATOL):
+                print(f"WARNING: MLP b{batch}: PyTorch gradient of param {i} differs from NumPy's by "
+                      f"{np.abs(p.grad.numpy() - g).max():.3g}", file=sys.stderr)
+            p.grad = None
+        steps[TORCH] = torch_step
+        resets[TORCH] = partial(restore, [p.detach().numpy() for p in tp], init)   # numpy() shares memory
+
+    return time_round_robin(steps, cfg, resets=resets)
+
+
+def check_same_grads(what: str, steps: dict[str, StepFn]) -> None:
+    """Run each contender's step once and compare the returned gradients with NumPy's."""
+    ref = [np.asarray(g) for g in steps[NUMPY]()]
+    for name, fn in steps.items():
+        if name == NUMPY:
+            continue
+        got = [g.numpy() if torch is not None and isinstance(g, torch.Tensor) else np.asarray(g) for g in fn()]
+        rtol, atol = (TORCH_RTOL, TORCH_ATOL) if name == TORCH else (RTOL, ATOL)
+        for i, (g, r) in enumerate(zip(got, ref, strict=True)):
+            ok = np.allclose(g, r, rtol=rtol, atol=atol)
+            if name == ENGINE:
+                assert ok, f"{what}: engine gradient {i} differs from NumPy's by {np.abs(g - r).max()}"
+            elif not ok:
+                print(f"WARNING: {what}: {name} gradient {i} differs from NumPy's by {np.abs(g - r).max():.3g}",
+                      file=sys.stderr)
+
+
+# =============================================================================================
+# The registry, targets, and the table
+# =============================================================================================
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    text: str                                          # shown in the table, e.g. "<= 5 µs/op"
+    met: Callable[[dict[str, float], dict[str, float]], bool]   # (medians in display units, ratios) -> ok
+
+
+@dataclasses.dataclass(frozen=True)
+class Benchmark:
+    key: str
+    title: str
+    run: Callable[[Config], Samples]
+    unit: str
+    scale: float                                       # seconds -> display unit
+    target: Target | None = None
+
+
+BENCHMARKS: list[Benchmark] = [
+    Benchmark("op_chain", f"{CHAIN_OPS}-op chain 8x8, fwd+bwd", bench_op_chain, "µs/op", 1e6,
+              Target("engine <= 5 µs/op", lambda med, _r: med[ENGINE] <= 5.0)),
+    Benchmark("mlp_b16", "MLP 784-256-256-10 SGD step, b16", partial(bench_mlp_step, batch=16), "ms/step", 1e3,
+              Target("<= 1.4x NumPy", lambda _m, ratio: ratio[NUMPY] <= 1.4)),
+    Benchmark("mlp_b128", "MLP 784-256-256-10 SGD step, b128", partial(bench_mlp_step, batch=128), "ms/step",
+              1e3, Target("<= 1.1x NumPy", lambda _m, ratio: ratio[NUMPY] <= 1.1)),
+]
+
+
+def summarize(bench: Benchmark, samples: Samples) -> dict[str, Any]:
+    """Medians, spreads and engine/other ratios of one benchmark's samples, plus its target status."""
+    med = {c: statistics.median(s) * bench.scale for c, s in samples.items()}
+    spread = {}
+    for c, s in samples.items():
+        q1, _, q3 = statistics.quantiles(s, n=4) if len(s) >= 2 else (s[0], s[0], s[0])
+        spread[c] = (q3 - q1) / 2 / statistics.median(s)   # half the IQR, relative to the median
+    ratio = {c: paired_ratio(samples[ENGINE], samples[c]) for c in samples if c != ENGINE}
+    status = None
+    if bench.target is not None:
+        status = "PASS" if bench.target.met(med, ratio) else "MISS"
+    # "median" is in `unit`; "samples_s" keeps every round's raw seconds per unit for later analysis.
+    return {"title": bench.title, "unit": bench.unit, "median": med, "half_iqr_rel": spread, "ratio": ratio,
+            "target": bench.target.text if bench.target else None, "status": status,
+            "rounds": len(samples[ENGINE]), "samples_s": samples}
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    """One line per benchmark: every contender's median (± half the IQR), the ratios, the target."""
+    def cell(row: dict[str, Any], c: str) -> str:
+        if c not in row["median"]:
+            return NO_TORCH if c == TORCH and torch is None else "-"
+        return f"{row['median'][c]:.3g} ±{row['half_iqr_rel'][c] * 100:.0f}%"
+
+    def ratio(row: dict[str, Any], c: str) -> str:
+        return f"{row['ratio'][c]:.2f}x" if c in row["ratio"] else "n/a"
+
+    def load(row: dict[str, Any]) -> str:
+        return "?" if row.get("other_load_cpus") is None else f"{row['other_load_cpus']:.2f}"
+
+    header = ["benchmark", "unit", LABELS[ENGINE], LABELS[NUMPY], LABELS[TORCH],
+              "engine/NumPy", "engine/PyTorch", "target", "", "other load"]
+    body = [[r["title"], r["unit"], cell(r, ENGINE), cell(r, NUMPY), cell(r, TORCH),
+             ratio(r, NUMPY), ratio(r, TORCH), r["target"] or "", r["status"] or "", load(r)] for r in rows]
+    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
+
+    def fmt(line: list[str]) -> str:
+        return "  ".join(s.ljust(w) if i < 2 or i in (7, 8) else s.rjust(w)
+                         for i, (s, w) in enumerate(zip(line, widths, strict=True))).rstrip()
+
+    print(fmt(header))
+    print("  ".join("-" * w for w in widths))
+    for line in body:
+        print(fmt(line))
+
+
+def environment(threads: dict[str, Any], cfg: Config, mode: str) -> dict[str, Any]:
+    """Everything needed to interpret (or reproduce) the figures: versions, threads, timing settings."""
+    return {
+        "python": platform.python_version(), "platform": platform.platform(),
+        "numpy": np.__version__, "autograd_lite": getattr(al, "__version__", "?"),
+        "torch": torch.__version__ if torch is not None else None,
+        **threads, "mode": mode, "rounds": cfg.rounds, "block_s": cfg.block_s, "settle_s": cfg.settle_s,
+        **{k: os.environ.get(k) for k in ("OPENBLAS_THREAD_TIMEOUT", "GOMP_SPINCOUNT", "OMP_NUM_THREADS")},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few short rounds: a smoke run of a few seconds")
+    parser.add_argument("--json", metavar="PATH", type=Path, help="also write the figures to PATH as JSON")
+    parser.add_argument("--threads", type=int, help="threads for NumPy's BLAS and PyTorch (default: NumPy's)")
+    parser.add_argument("--rounds", type=int, help="round-robin rounds per benchmark (overrides the mode)")
+    parser.add_argument("--only", nargs="+", choices=[b.key for b in BENCHMARKS], help="run only these")
+    args = parser.parse_args(argv)
+
+    cfg = QUICK if args.quick else FULL
+    if args.rounds:
+        cfg = dataclasses.replace(cfg, rounds=args.rounds)
+    env = environment(setup_threads(args.threads), cfg, "quick" if args.quick else "full")
+    print(f"autograd_lite {env['autograd_lite']} | NumPy {env['numpy']} | "
+          f"PyTorch {env['torch'] or '(not installed)'} | Python {env['python']} | {env['cpu_count']} CPUs")
+    print(f"NumPy BLAS threads: {env['numpy_blas_threads'] or 'unknown'} ({env['numpy_blas_source']}); "
+          f"torch.get_num_threads(): {env.get('torch_threads', 'n/a')}; OPENBLAS_THREAD_TIMEOUT="
+          f"{env['OPENBLAS_THREAD_TIMEOUT']}, GOMP_SPINCOUNT={env['GOMP_SPINCOUNT']}")
+    print(f"{env['mode']} run: {cfg.rounds} interleaved rounds of ~{cfg.block_s * 1e3:g} ms blocks per contender; "
+          f"figures are medians ± half the IQR; ratios are medians of per-round ratios;\n"
+          f"'other load' = CPUs kept busy by other processes meanwhile (of {env['cpu_count']}; high = noisy figures)\n")
+
+    rows = []
+    t_start = time.perf_counter()
+    for bench in BENCHMARKS:
+        if args.only and bench.key not in args.only:
+            continue
+        before = cpu_snapshot()
+        samples = bench.run(cfg)
+        load = other_load(before, cpu_snapshot())
+        rows.append({"key": bench.key, **summarize(bench, samples), "other_load_cpus": load})
+    print_table(rows)
+    print(f"\n({time.perf_counter() - t_start:.1f} s)")
+
+    if args.json:
+        args.json.write_text(json.dumps({"environment": env, "benchmarks": rows}, indent=2, ensure_ascii=False))
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
