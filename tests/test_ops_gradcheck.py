@@ -1100,7 +1100,7 @@ def test_erf(leaf, shape):
 # --- nll_loss: the primitive behind cross-entropy ----------------------------------------------
 def _nll_ref(logp, target, weight=None, ignore_index=-100, reduction="mean"):
     """Written out from the definition, independent of the library."""
-    n, c = logp.shape[0], logp.shape[1]
+    c = logp.shape[1]
     lp = np.moveaxis(logp, 1, -1).reshape(-1, c)
     t = target.reshape(-1)
     losses, ws = np.zeros(len(t)), np.zeros(len(t))
