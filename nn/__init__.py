@@ -1,4 +1,31 @@
-"""nn: neural-network building blocks on top of autograd_lite's public API (modules, layers, losses,
-optimizers, data). It grows in the next issue; for now it exists so that the package layout is final."""
+"""nn: neural-network building blocks on autograd_lite's public API, with PyTorch's names and layouts.
+
+    import nn
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3))
+    loss = nn.CrossEntropyLoss()(model(x), y)
+
+Where things live: `module.py` (Module, Sequential, ModuleList, ModuleDict), `parameter.py`,
+`layers.py` (Linear, Dropout, BatchNorm, LayerNorm, Embedding, ...), `activation.py`, `loss.py`,
+`functional.py` (the stateless forms, as `nn.functional`), `init.py` (initializers), `optim/`
+(optimizers and `optim.lr_scheduler`), `utils.py` (gradient clipping), `data/` (datasets and
+DataLoader), `serialization.py` (`save`/`load`, safetensors checkpoints).
+"""
 
 from __future__ import annotations
+
+from . import functional, init
+from .activation import ELU, GELU, LeakyReLU, LogSoftmax, PReLU, ReLU, Sigmoid, Softmax, Softplus, Tanh
+from .layers import BatchNorm1d, BatchNorm2d, Dropout, Embedding, Flatten, Identity, LayerNorm, Linear, Unflatten
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    HuberLoss,
+    L1Loss,
+    MSELoss,
+    MultiMarginLoss,
+    NLLLoss,
+    SmoothL1Loss,
+)
+from .module import Module, ModuleDict, ModuleList, Sequential
+from .parameter import Parameter

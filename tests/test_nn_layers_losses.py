@@ -1,0 +1,362 @@
+"""Layers, activations and losses: forward against NumPy references written out here, gradchecked in float64."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import autograd_lite as al
+import nn
+import nn.functional as F
+
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+
+def f64(*shape: int, seed: int = 0, scale: float = 1.0, requires_grad: bool = True) -> al.Tensor:
+    return al.tensor(np.random.default_rng(seed).standard_normal(shape) * scale, requires_grad=requires_grad)
+
+
+def away(*shape: int, seed: int = 0) -> al.Tensor:
+    rng = np.random.default_rng(seed)
+    return al.tensor(rng.choice([-1.0, 1.0], shape) * rng.uniform(0.2, 1.5, shape), requires_grad=True)
+
+
+def check(fn, inputs, second: bool = True) -> None:
+    assert al.gradcheck(fn, inputs)
+    if second:
+        assert al.gradgradcheck(fn, inputs)
+
+
+# ------------------------------------------------------------------ layers
+def test_linear_layout_forward_and_grads() -> None:
+    lin = nn.Linear(3, 4).double()
+    assert lin.weight.shape == (4, 3) and lin.bias.shape == (4,)
+    x = f64(5, 3)
+    np.testing.assert_allclose(lin(x).data, x.data @ lin.weight.data.T + lin.bias.data, rtol=1e-12)
+    check(lambda x, w, b: F.linear(x, w, b), (x, lin.weight, lin.bias))
+
+
+def test_linear_default_init_bounds_like_pytorch() -> None:
+    al.manual_seed(0)
+    lin = nn.Linear(400, 300)
+    bound = 1 / math.sqrt(400)        # kaiming_uniform_(a=sqrt(5)) on fan_in = 400
+    assert np.abs(lin.weight.data).max() <= bound and np.abs(lin.weight.data).max() > 0.99 * bound
+    assert np.abs(lin.bias.data).max() <= bound
+    al.manual_seed(0)
+    np.testing.assert_array_equal(nn.Linear(400, 300).weight.data, lin.weight.data)   # seedable
+
+
+def test_linear_without_bias_and_shape_error() -> None:
+    lin = nn.Linear(3, 2, bias=False)
+    assert lin.bias is None and list(lin.state_dict()) == ["weight"]
+    with pytest.raises(ValueError, match=r"linear: input of shape \(4, 5\)"):
+        lin(al.zeros(4, 5))
+
+
+def test_dropout_is_inverted_and_identity_in_eval() -> None:
+    al.manual_seed(1)
+    drop = nn.Dropout(0.25)
+    x = al.ones(200, 200, requires_grad=True)
+    y = drop(x)
+    kept = y.data != 0
+    assert abs(kept.mean() - 0.75) < 0.01
+    np.testing.assert_allclose(y.data[kept], 1 / 0.75)             # scaled so the mean is unchanged
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, kept / 0.75)          # gradient through the same mask
+    drop.eval()
+    assert drop(x) is x
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        nn.Dropout(1.5)
+
+
+def _bn_ref(x: np.ndarray, w: np.ndarray, b: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    axes = (0,) + tuple(range(2, x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    var = x.var(axis=axes, keepdims=True)
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    return (x - mean) / np.sqrt(var + eps) * w.reshape(shape) + b.reshape(shape), mean.ravel(), var.ravel()
+
+
+@pytest.mark.parametrize("layer, shape", [(nn.BatchNorm1d, (6, 3)), (nn.BatchNorm1d, (4, 3, 5)),
+                                          (nn.BatchNorm2d, (4, 3, 2, 2))])
+def test_batchnorm_train_eval_and_running_stats(layer, shape) -> None:
+    bn = layer(3, momentum=0.1).double()
+    with al.no_grad():
+        bn.weight.copy_(np.array([1.0, 2.0, 0.5]))
+        bn.bias.copy_(np.array([0.0, -1.0, 3.0]))
+    x = f64(*shape, seed=3, scale=2.0)
+    n = x.numel() // 3
+    expected, mean, var = _bn_ref(x.data, bn.weight.data, bn.bias.data, bn.eps)
+    np.testing.assert_allclose(bn(x).data, expected, rtol=1e-10, atol=1e-12)
+    # Running statistics: momentum 0.1 from (0, 1), the variance unbiased.
+    np.testing.assert_allclose(bn.running_mean.data, 0.9 * 0 + 0.1 * mean, rtol=1e-12)
+    np.testing.assert_allclose(bn.running_var.data, 0.9 * 1 + 0.1 * var * n / (n - 1), rtol=1e-12)
+    assert bn.num_batches_tracked.item() == 1
+    # Eval uses the running statistics and does not update them.
+    bn.eval()
+    rm, rv = bn.running_mean.data.copy(), bn.running_var.data.copy()
+    shape_c = (1, -1) + (1,) * (x.ndim - 2)
+    want = (x.data - rm.reshape(shape_c)) / np.sqrt(rv.reshape(shape_c) + bn.eps) \
+        * bn.weight.data.reshape(shape_c) + bn.bias.data.reshape(shape_c)
+    np.testing.assert_allclose(bn(x).data, want, rtol=1e-10)
+    np.testing.assert_array_equal(bn.running_mean.data, rm)
+    assert bn.num_batches_tracked.item() == 1
+
+
+def test_batchnorm_gradcheck_training_mode() -> None:
+    x, w, b = f64(5, 3, seed=1), f64(3, seed=2), f64(3, seed=3)
+    check(lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), (x, w, b))
+    x4 = f64(3, 2, 2, 2, seed=4)
+    check(lambda x: F.batch_norm(x, None, None, training=True), (x4,))
+
+
+def test_batchnorm_momentum_none_is_cumulative_average() -> None:
+    bn = nn.BatchNorm1d(2, momentum=None).double()
+    batches = [f64(4, 2, seed=s) for s in range(3)]
+    for xb in batches:
+        bn(xb)
+    np.testing.assert_allclose(bn.running_mean.data, np.mean([xb.data.mean(0) for xb in batches], axis=0),
+                               rtol=1e-12)
+
+
+def test_batchnorm_errors() -> None:
+    with pytest.raises(ValueError, match="expected 3 channels"):
+        nn.BatchNorm1d(3)(al.zeros(4, 2))
+    with pytest.raises(ValueError, match="4D"):
+        nn.BatchNorm2d(3)(al.zeros(4, 3))
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        nn.BatchNorm1d(3)(al.zeros(1, 3))
+
+
+def test_layernorm() -> None:
+    ln = nn.LayerNorm((3, 4)).double()
+    x = f64(2, 3, 4, seed=5)
+    mean = x.data.mean(axis=(1, 2), keepdims=True)
+    var = x.data.var(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(ln(x).data, (x.data - mean) / np.sqrt(var + 1e-5), rtol=1e-10)
+    check(lambda x, w, b: F.layer_norm(x, (4,), w, b), (x, f64(4, seed=6), f64(4, seed=7)))
+    with pytest.raises(ValueError, match="normalized_shape"):
+        ln(al.zeros(2, 4, 3))
+
+
+def test_embedding_and_padding_idx() -> None:
+    emb = nn.Embedding(5, 3, padding_idx=0).double()
+    np.testing.assert_array_equal(emb.weight.data[0], 0)
+    idx = np.array([[0, 2, 2], [4, 0, 1]])
+    out = emb(idx)
+    np.testing.assert_array_equal(out.data, emb.weight.data[idx])
+    out.sum().backward()
+    counts = np.bincount(idx.ravel(), minlength=5).astype(float)
+    counts[0] = 0                                              # the padding row gets no gradient
+    np.testing.assert_array_equal(emb.weight.grad.data, np.repeat(counts[:, None], 3, axis=1))
+    check(lambda w: F.embedding(idx, w), (f64(5, 3),))
+    with pytest.raises(IndexError, match="out of range for 5"):
+        emb(np.array([5]))
+    with pytest.raises(TypeError, match="integer indices"):
+        emb(np.array([1.0]))
+
+
+def test_flatten_identity_unflatten() -> None:
+    x = al.randn(2, 3, 4)
+    assert nn.Flatten()(x).shape == (2, 12) and nn.Identity()(x) is x
+    assert nn.Unflatten(1, (2, 6))(nn.Flatten()(x)).shape == (2, 2, 6)
+
+
+# ------------------------------------------------------------------ activations
+@pytest.mark.parametrize("module, ref", [
+    (nn.ReLU(), lambda a: np.maximum(a, 0)),
+    (nn.LeakyReLU(0.1), lambda a: np.where(a > 0, a, 0.1 * a)),
+    (nn.ELU(0.7), lambda a: np.where(a > 0, a, 0.7 * np.expm1(a))),
+    (nn.Tanh(), np.tanh),
+    (nn.Sigmoid(), lambda a: 1 / (1 + np.exp(-a))),
+    (nn.Softplus(beta=2.0), lambda a: np.log1p(np.exp(2 * a)) / 2),
+    (nn.GELU(), lambda a: a * 0.5 * (1 + np.vectorize(math.erf)(a / math.sqrt(2)))),
+    (nn.GELU("tanh"), lambda a: 0.5 * a * (1 + np.tanh(math.sqrt(2 / math.pi) * (a + 0.044715 * a ** 3)))),
+    (nn.Softmax(1), lambda a: np.exp(a) / np.exp(a).sum(1, keepdims=True)),
+    (nn.LogSoftmax(1), lambda a: a - np.log(np.exp(a).sum(1, keepdims=True))),
+], ids=lambda v: type(v).__name__ if isinstance(v, nn.Module) else "")
+def test_activation_modules(module, ref) -> None:
+    x = away(4, 3)
+    np.testing.assert_allclose(module(x).data, ref(x.data), rtol=1e-10, atol=1e-12)
+    check(module, (x,))
+
+
+def test_prelu_learns_its_slope() -> None:
+    p = nn.PReLU(3).double()
+    assert np.all(p.weight.data == 0.25)
+    x = away(4, 3, 2)
+    np.testing.assert_allclose(p(x).data, np.where(x.data > 0, x.data, 0.25 * x.data))
+    check(lambda x, w: F.prelu(x, w), (x, p.weight))
+    p(x).sum().backward()
+    np.testing.assert_allclose(p.weight.grad.data, np.where(x.data > 0, 0, x.data).sum(axis=(0, 2)))
+
+
+# ------------------------------------------------------------------ losses
+def _softmax_np(a: np.ndarray, axis: int = 1) -> np.ndarray:
+    e = np.exp(a - a.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _ce_ref(logits, target, weight=None, ignore_index=-100, reduction="mean", eps=0.0):
+    """Cross-entropy written out per sample from the definition (with PyTorch's label smoothing)."""
+    logp = np.log(_softmax_np(logits))
+    c = logits.shape[1]
+    lp = np.moveaxis(logp, 1, -1).reshape(-1, c)
+    t = target.reshape(-1)
+    w = np.ones(c) if weight is None else weight
+    nll, smooth, wsum, count = [], [], 0.0, 0
+    for i, k in enumerate(t):
+        if k == ignore_index:
+            nll.append(0.0)
+            smooth.append(0.0)
+            continue
+        nll.append(-lp[i, k] * w[k])
+        smooth.append(-(lp[i] * w).sum())
+        wsum += w[k]
+        count += 1
+    nll, smooth = np.array(nll), np.array(smooth)
+    if reduction == "none":
+        return ((1 - eps) * nll + eps / c * smooth).reshape(target.shape)
+    if reduction == "sum":
+        return (1 - eps) * nll.sum() + eps / c * smooth.sum()
+    smooth_mean = smooth.sum() / (wsum if weight is not None else count)
+    return (1 - eps) * nll.sum() / wsum + eps / c * smooth_mean
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("ignore", [False, True], ids=["all", "ignore"])
+def test_cross_entropy_class_indices(reduction, weighted, smoothing, ignore) -> None:
+    rng = np.random.default_rng(7)
+    x = f64(6, 4, seed=8)
+    t = rng.integers(0, 4, 6)
+    if ignore:
+        t[2] = -100
+    w = rng.uniform(0.5, 2, 4) if weighted else None
+    loss = nn.CrossEntropyLoss(weight=w, reduction=reduction, label_smoothing=smoothing)
+    np.testing.assert_allclose(loss(x, t).data, _ce_ref(x.data, t, w, -100, reduction, smoothing), rtol=1e-10)
+    check(lambda x: F.cross_entropy(x, t, weight=w, reduction=reduction, label_smoothing=smoothing), (x,))
+
+
+def test_cross_entropy_spatial_and_unbatched() -> None:
+    rng = np.random.default_rng(9)
+    x = f64(2, 3, 4, seed=10)
+    t = rng.integers(0, 3, (2, 4))
+    np.testing.assert_allclose(F.cross_entropy(x, t).data, _ce_ref(x.data, t), rtol=1e-10)
+    check(lambda x: F.cross_entropy(x, t, label_smoothing=0.1), (x,))
+    v = f64(5, seed=11)
+    np.testing.assert_allclose(F.cross_entropy(v, np.array(2)).data,
+                               -np.log(_softmax_np(v.data[None]))[0, 2], rtol=1e-10)
+
+
+def test_cross_entropy_probability_targets() -> None:
+    x = f64(4, 3, seed=12)
+    p = _softmax_np(np.random.default_rng(13).standard_normal((4, 3)))
+    want = -(p * np.log(_softmax_np(x.data))).sum(1).mean()
+    np.testing.assert_allclose(F.cross_entropy(x, p).data, want, rtol=1e-10)
+    check(lambda x: F.cross_entropy(x, p, label_smoothing=0.1), (x,))
+
+
+def test_cross_entropy_is_stable_for_huge_logits() -> None:
+    x = al.tensor([[1000.0, 995.0, 10.0, 10.0, 1.0]], requires_grad=True)
+    loss = F.cross_entropy(x, np.array([0]))
+    assert np.isfinite(loss.item()) and loss.item() == pytest.approx(np.log1p(np.exp(-5.0)), rel=1e-5)
+    loss.backward()
+    assert np.all(np.isfinite(x.grad.data))
+
+
+def test_cross_entropy_target_errors() -> None:
+    x = al.zeros(4, 3)
+    with pytest.raises(TypeError, match=r"cross_entropy: expected class indices \(int64\) of shape \(4,\)"):
+        F.cross_entropy(x, al.tensor([0.0, 1.0, 2.0, 1.0]))
+    with pytest.raises(ValueError, match=r"cross_entropy: input of shape \(4, 3\) needs class indices of shape "
+                                         r"\(4,\) \(the input's shape without the class dim\), got \(4, 1\)"):
+        F.cross_entropy(x, np.zeros((4, 1), dtype=np.int64))
+    with pytest.raises(IndexError, match="target 3 is out of bounds for 3 classes"):
+        F.cross_entropy(x, np.array([0, 1, 3, 1]))
+    with pytest.raises(ValueError, match="reduction"):
+        nn.CrossEntropyLoss(reduction="avg")
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_loss_module(reduction) -> None:
+    x = f64(5, 3, seed=14)
+    t = np.array([0, 2, 1, 1, 0])
+    logp = x.log_softmax(1)
+    want = -logp.data[np.arange(5), t]
+    want = {"mean": want.mean(), "sum": want.sum(), "none": want}[reduction]
+    np.testing.assert_allclose(nn.NLLLoss(reduction=reduction)(logp, t).data, want, rtol=1e-12)
+
+
+REGRESSION = [
+    ("mse", F.mse_loss, lambda d: d ** 2),
+    ("l1", F.l1_loss, np.abs),
+    ("huber", lambda x, y, reduction="mean": F.huber_loss(x, y, reduction, delta=0.7),
+     lambda d: np.where(np.abs(d) < 0.7, 0.5 * d ** 2, 0.7 * (np.abs(d) - 0.35))),
+    ("smooth_l1", lambda x, y, reduction="mean": F.smooth_l1_loss(x, y, reduction, beta=0.7),
+     lambda d: np.where(np.abs(d) < 0.7, 0.5 * d ** 2 / 0.7, np.abs(d) - 0.35)),
+]
+
+
+@pytest.mark.parametrize("name, fn, ref", REGRESSION, ids=[r[0] for r in REGRESSION])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_regression_losses(name, fn, ref, reduction) -> None:
+    x, y = f64(4, 3, seed=15), f64(4, 3, seed=16)
+    d = x.data - y.data
+    # keep away from the kinks (|d| == 0 and |d| == 0.7)
+    d = np.where(np.abs(np.abs(d) - 0.7) < 0.05, d + 0.2, d)
+    d = np.where(np.abs(d) < 0.05, 0.3, d)
+    x = al.tensor(y.data + d, requires_grad=True)
+    want = ref(d)
+    want = {"mean": want.mean(), "sum": want.sum(), "none": want}[reduction]
+    np.testing.assert_allclose(fn(x, y, reduction=reduction).data, want, rtol=1e-10)
+    check(lambda a, b: fn(a, b, reduction=reduction), (x, y), second=name == "mse")
+
+
+def test_regression_loss_refuses_mismatched_shapes_and_int_targets() -> None:
+    with pytest.raises(ValueError, match=r"mse_loss: target shape \(4,\) differs from input shape \(4, 1\)"):
+        nn.MSELoss()(al.zeros(4, 1), al.zeros(4))
+    with pytest.raises(TypeError, match="floating point target"):
+        nn.L1Loss()(al.zeros(3), al.tensor([1, 2, 3]))
+
+
+def test_bce_losses_and_stability() -> None:
+    rng = np.random.default_rng(17)
+    logits = f64(6, seed=18, scale=2.0)
+    y = al.tensor(rng.integers(0, 2, 6).astype(float))
+    p = 1 / (1 + np.exp(-logits.data))
+    want = -(y.data * np.log(p) + (1 - y.data) * np.log(1 - p)).mean()
+    np.testing.assert_allclose(F.binary_cross_entropy_with_logits(logits, y).data, want, rtol=1e-10)
+    probs = al.tensor(p, requires_grad=True)
+    np.testing.assert_allclose(nn.BCELoss()(probs, y).data, want, rtol=1e-10)
+    check(lambda a: F.binary_cross_entropy_with_logits(a, y), (logits,))
+    check(lambda a: F.binary_cross_entropy(a, y), (probs,))
+    pw = np.array(3.0)
+    want_pw = -(3.0 * y.data * np.log(p) + (1 - y.data) * np.log(1 - p)).mean()
+    np.testing.assert_allclose(nn.BCEWithLogitsLoss(pos_weight=pw)(logits, y).data, want_pw, rtol=1e-10)
+    big = al.tensor([800.0, -800.0], requires_grad=True)
+    loss = F.binary_cross_entropy_with_logits(big, al.tensor([0.0, 1.0]))
+    assert loss.item() == pytest.approx(800.0)
+    loss.backward()
+    np.testing.assert_allclose(big.grad.data, [0.5, -0.5])
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        F.binary_cross_entropy(al.tensor([1.5]), al.tensor([1.0]))
+
+
+@pytest.mark.parametrize("p", [1, 2])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_multi_margin_loss(p, weighted) -> None:
+    rng = np.random.default_rng(19)
+    x = f64(5, 4, seed=20)
+    t = rng.integers(0, 4, 5)
+    w = rng.uniform(0.5, 2, 4) if weighted else None
+    want = []
+    for i in range(5):
+        terms = [max(0.0, 1.0 - x.data[i, t[i]] + x.data[i, j]) ** p * (1 if w is None else w[t[i]])
+                 for j in range(4) if j != t[i]]
+        want.append(sum(terms) / 4)
+    np.testing.assert_allclose(nn.MultiMarginLoss(p=p, weight=w)(x, t).data, np.mean(want), rtol=1e-10)
+    check(lambda a: F.multi_margin_loss(a, t, p=p, weight=w), (x,), second=False)
