@@ -29,9 +29,11 @@ _default_generator = np.random.default_rng()
 
 
 def manual_seed(seed: int) -> np.random.Generator:
-    """Seed the default random generator (used by randn, rand, randint, and nn's initializers)."""
-    global _default_generator
-    _default_generator = np.random.default_rng(seed)
+    """Seed the default random generator (used by randn, rand, randint, and nn's initializers).
+
+    The generator is reseeded in place, as in PyTorch, so code that kept a reference to
+    `default_generator()` sees the new seed too."""
+    _default_generator.bit_generator.state = np.random.default_rng(seed).bit_generator.state
     return _default_generator
 
 

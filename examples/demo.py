@@ -13,17 +13,7 @@ import time
 import numpy as np
 
 import autograd_lite as al
-
-
-def make_spirals(n_per_class: int, classes: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """The classic interleaved spirals (CS231n): not linearly separable, so the hidden layer must work."""
-    xs, ys = [], []
-    for c in range(classes):
-        r = np.linspace(0.0, 1.0, n_per_class)
-        theta = np.linspace(c * 4.0, (c + 1) * 4.0, n_per_class) + rng.normal(0, 0.2, n_per_class)
-        xs.append(np.stack([r * np.sin(theta), r * np.cos(theta)], axis=1))
-        ys.append(np.full(n_per_class, c))
-    return np.concatenate(xs).astype(np.float32), np.concatenate(ys)
+from nn.data import make_spirals
 
 
 def main(argv: list[str] | None = None) -> float:
@@ -34,9 +24,8 @@ def main(argv: list[str] | None = None) -> float:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    rng = np.random.default_rng(args.seed)
     al.manual_seed(args.seed)
-    x_np, y_np = make_spirals(100, 3, rng)
+    x_np, y_np = make_spirals(100, 3, seed=args.seed)
     x = al.tensor(x_np)
     targets = y_np[:, None]
 

@@ -13,7 +13,7 @@ DataLoader), `serialization.py` (`save`/`load`, safetensors checkpoints).
 
 from __future__ import annotations
 
-from . import functional, init
+from . import data, functional, init, optim, utils
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, PReLU, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from .layers import BatchNorm1d, BatchNorm2d, Dropout, Embedding, Flatten, Identity, LayerNorm, Linear, Unflatten
 from .loss import (
@@ -29,3 +29,4 @@ from .loss import (
 )
 from .module import Module, ModuleDict, ModuleList, Sequential
 from .parameter import Parameter
+from .serialization import load, save

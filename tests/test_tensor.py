@@ -254,3 +254,11 @@ def test_float64_operands_still_promote() -> None:
     assert (al.ones(2) * np.ones(2)).dtype == np.float64          # a float64 array is a tensor operand
     assert (al.ones(2) + al.ones(2, dtype=al.float64)).dtype == np.float64
     assert (al.arange(3) + 1).dtype == np.int64
+
+
+def test_manual_seed_reseeds_the_generator_in_place() -> None:
+    g = al.default_generator()
+    al.manual_seed(0)
+    a = g.random()
+    al.manual_seed(0)
+    assert g.random() == a and g is al.default_generator()

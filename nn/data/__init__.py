@@ -1,0 +1,10 @@
+"""nn.data: datasets and the DataLoader that batches them, after `torch.utils.data`."""
+
+from __future__ import annotations
+
+from .dataloader import BatchSampler, DataLoader, RandomSampler, Sampler, SequentialSampler, default_collate
+from .dataset import Dataset, Subset, TensorDataset, random_split
+from .synthetic import make_moons, make_piecewise_linear, make_spirals
+
+__all__ = ["BatchSampler", "DataLoader", "Dataset", "RandomSampler", "Sampler", "SequentialSampler", "Subset",
+           "TensorDataset", "default_collate", "make_moons", "make_piecewise_linear", "make_spirals", "random_split"]

@@ -1,0 +1,27 @@
+"""nn.optim: optimizers that update parameters from their gradients, and learning-rate schedulers.
+
+The names, defaults and update formulas are torch.optim's (its single-tensor `foreach=False` code paths):
+
+    opt = nn.optim.Adam(model.parameters(), lr=1e-3)
+    sched = nn.optim.lr_scheduler.StepLR(opt, step_size=10)
+    for epoch in range(n):
+        for x, y in data:
+            opt.zero_grad()
+            loss_fn(model(x), y).backward()
+            opt.step()
+        sched.step()
+
+Where things live: `optimizer.py` (the base class: groups, state, state_dict), one file per algorithm
+(`sgd.py`, `adagrad.py`, `rmsprop.py`, `adam.py` with AdamW), and `lr_scheduler.py`.
+"""
+
+from __future__ import annotations
+
+from . import lr_scheduler
+from .adagrad import Adagrad
+from .adam import Adam, AdamW
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "lr_scheduler"]
