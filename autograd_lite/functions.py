@@ -96,9 +96,6 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int =
                          f"{x.shape[:1] + x.shape[2:]} (the input's shape without the class dim 1), "
                          f"got {tgt.shape}")
     n_classes = x.shape[1]
-    bad = (tgt != ignore_index) & ((tgt < 0) | (tgt >= n_classes))
-    if bad.any():
-        raise IndexError(f"nll_loss: target {int(tgt[bad].flat[0])} is out of bounds for {n_classes} classes")
     w = None
     if weight is not None:
         w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
@@ -109,11 +106,19 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int =
         x = x.movedim(1, -1).reshape(-1, n_classes)
         tgt = tgt.reshape(-1)
     # Worked out once here, not in both forward and backward: each sample's class (0 if ignored,
-    # so indexing stays valid) and weight (0 if ignored), and what 'mean' divides by.
-    keep = tgt != ignore_index
-    classes = np.where(keep, tgt, 0)
-    per_sample = (keep if w is None else np.where(keep, w[classes], 0)).astype(x.dtype)
-    denom = float(per_sample.sum(dtype=np.float64)) if reduction == "mean" else 1.0
+    # so indexing stays valid), its weight (0 if ignored; None when all are 1), and the divisor of 'mean'.
+    lo, hi = (int(tgt.min()), int(tgt.max())) if tgt.size else (0, 0)
+    if w is None and 0 <= lo and hi < n_classes and not lo <= ignore_index <= hi:
+        classes, per_sample = tgt, None            # the common case: every target counts once
+        denom = float(tgt.size) if reduction == "mean" else 1.0
+    else:
+        keep = tgt != ignore_index
+        bad = keep & ((tgt < 0) | (tgt >= n_classes))
+        if bad.any():
+            raise IndexError(f"nll_loss: target {int(tgt[bad].flat[0])} is out of bounds for {n_classes} classes")
+        classes = np.where(keep, tgt, 0)
+        per_sample = (keep if w is None else np.where(keep, w[classes], 0)).astype(x.dtype)
+        denom = float(per_sample.sum(dtype=np.float64)) if reduction == "mean" else 1.0
     out = ops.nll_loss(x, target=classes, weight=per_sample, denom=denom, reduction=reduction)
     if reduction == "none":
         return out.reshape(()) if squeeze else out.reshape(shape)

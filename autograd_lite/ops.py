@@ -222,22 +222,26 @@ def _linear_rule_w(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
     return g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
 
 
-def _nll_forward(logp: np.ndarray, target: np.ndarray, weight: np.ndarray, denom: float,
+def _nll_forward(logp: np.ndarray, target: np.ndarray, weight: np.ndarray | None, denom: float,
                  reduction: str) -> np.ndarray:
-    # target: each sample's class (0 where ignored); weight: each sample's weight (0 where ignored).
+    # target: each sample's class (0 where ignored); weight: each sample's weight (0 where ignored),
+    # or None when every sample counts with weight 1.
     picked = logp[np.arange(len(target)), target]
-    losses = -(picked * weight)
+    losses = -picked if weight is None else -(picked * weight)
     if reduction == "none":
         return losses
     total = losses.sum()
     return total / logp.dtype.type(denom) if reduction == "mean" else total
 
 
-def _nll_rule(g: Any, out: Any, logp: Any, target: np.ndarray, weight: np.ndarray, denom: float,
+def _nll_rule(g: Any, out: Any, logp: Any, target: np.ndarray, weight: np.ndarray | None, denom: float,
               reduction: str) -> Any:
     # Only the picked log-probability of each sample has a derivative: -weight / divisor.
-    coef = weight * logp.dtype.type(-1.0 / denom)
-    return gather_scatter((g * coef)[:, None], index=target[:, None], dim=1, shape=logp.shape)
+    scale = logp.dtype.type(-1.0 / denom)
+    coef = g * scale if weight is None else g * (weight * scale)
+    if coef.ndim == 0:                                   # a reduced loss: the same for every sample
+        coef = coef.reshape(1)
+    return gather_scatter(coef[:, None], index=target[:, None], dim=1, shape=logp.shape)
 
 
 _erf_scalar = np.frompyfunc(math.erf, 1, 1)
