@@ -206,6 +206,27 @@ def other_load(before: tuple[float, float, float] | None, after: tuple[float, fl
 _keep_alive: list[Any] = []   # a threadpoolctl limiter must outlive setup_threads
 
 
+def setup_allocator() -> str:
+    """Keep freed memory in the process for the whole run (glibc only); return what was done.
+
+    Why: glibc returns freed memory at the top of the heap to the OS once it exceeds a threshold that
+    moves with the program's history, and large arrays get mmap'ed afresh. Every page of it must then
+    be faulted back in, which in this VM costs ~1.7 ms per step of 1 MB of gradients. Whether a
+    contender triggers that depends on the order of its frees, not on its arithmetic: measured here, the
+    hand-written NumPy Adam step took 2.5 ms or 0.85 ms depending on whether the previous step's
+    gradients were still alive. Fixing the thresholds removes that lottery for every contender alike.
+    """
+    import ctypes
+    import ctypes.util
+    name = ctypes.util.find_library("c")
+    if name is None or not sys.platform.startswith("linux"):
+        return "default allocator (not glibc)"
+    libc = ctypes.CDLL(name)
+    m_trim_threshold, m_mmap_threshold = -1, -3                 # from glibc's malloc.h
+    ok = libc.mallopt(m_mmap_threshold, 32 << 20) and libc.mallopt(m_trim_threshold, 1 << 30)
+    return "glibc: mmap threshold 32 MiB, no trimming" if ok else "glibc mallopt refused"
+
+
 def setup_threads(threads: int | None) -> dict[str, Any]:
     """Give NumPy's BLAS and PyTorch the same number of threads; return what was found and set.
 
@@ -449,6 +470,90 @@ def bench_mlp_step(cfg: Config, batch: int) -> Samples:
     return time_round_robin(steps, cfg, resets=resets)
 
 
+ADAM_LR, ADAM_BETAS, ADAM_EPS = 1e-3, (0.9, 0.999), 1e-8
+
+
+def numpy_adam(params: list[np.ndarray], grads: list[np.ndarray], state: dict[str, Any]) -> None:
+    """Adam by hand, in PyTorch's order of operations (bias corrections folded into step size and denom)."""
+    state["step"] += 1
+    b1, b2 = ADAM_BETAS
+    bc1, bc2 = 1 - b1 ** state["step"], 1 - b2 ** state["step"]
+    for p, g, m, v in zip(params, grads, state["m"], state["v"], strict=True):
+        m += (g - m) * (1 - b1)
+        v *= b2
+        v += (1 - b2) * g * g
+        denom = np.sqrt(v) / math.sqrt(bc2) + ADAM_EPS
+        p -= (ADAM_LR / bc1) * (m / denom)
+
+
+def bench_nn_adam_step(cfg: Config, batch: int) -> Samples:
+    """One training step of nn.Sequential(Linear, ReLU, Linear, ReLU, Linear) with CrossEntropyLoss and Adam."""
+    rng = np.random.default_rng(cfg.seed + 1000 + batch)
+    init = init_mlp(rng)                                  # (in, out) weights: transposed for nn.Linear
+    x0 = rng.standard_normal((batch, MLP_SIZES[0]), dtype=np.float32)
+    y0 = rng.integers(0, MLP_SIZES[-1], size=batch, dtype=np.int64)
+    layout = [p.T.copy() if p.ndim == 2 else p.copy() for p in init]   # PyTorch's (out, in)
+
+    # -- autograd_lite's nn, written as a user would
+    import nn
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
+    params = list(model.parameters())
+    restore([p.data for p in params], layout)
+    opt = nn.optim.Adam(params, lr=ADAM_LR, betas=ADAM_BETAS, eps=ADAM_EPS)
+    loss_fn = nn.CrossEntropyLoss()
+    x, y = al.from_numpy(x0), al.from_numpy(y0)
+
+    def engine_step() -> None:
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+    # -- NumPy by hand
+    npp = [p.copy() for p in init]
+    nstate: dict[str, Any] = {"step": 0, "m": [np.zeros_like(p) for p in npp], "v": [np.zeros_like(p) for p in npp]}
+
+    def numpy_step() -> None:
+        _, grads = numpy_mlp_grads(x0, y0, npp)
+        numpy_adam(npp, grads, nstate)
+
+    # Same math? Gradients once at the initial weights (transposed back to compare).
+    loss_fn(model(x), y).backward()
+    _, grads_n = numpy_mlp_grads(x0, y0, npp)
+    for i, (p, g) in enumerate(zip(params, grads_n, strict=True)):
+        got = p.grad.data.T if p.ndim == 2 else p.grad.data
+        assert np.allclose(got, g, rtol=RTOL, atol=ATOL), f"nn/Adam b{batch}: gradient {i} differs from NumPy's"
+    opt.zero_grad()
+
+    steps: dict[str, StepFn] = {ENGINE: engine_step, NUMPY: numpy_step}
+    resets: dict[str, Callable[[], None]] = {
+        ENGINE: partial(restore, [p.data for p in params], layout),
+        NUMPY: partial(restore, npp, init),
+    }
+
+    # -- PyTorch eager: torch.nn and torch.optim.Adam (single-tensor path, like ours)
+    if torch is not None:
+        torch.manual_seed(cfg.seed)
+        tmodel = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 256),
+                                     torch.nn.ReLU(), torch.nn.Linear(256, 10))
+        tparams = list(tmodel.parameters())
+        with torch.no_grad():
+            for tp, v in zip(tparams, layout, strict=True):
+                tp.copy_(torch.from_numpy(v))
+        topt = torch.optim.Adam(tparams, lr=ADAM_LR, betas=ADAM_BETAS, eps=ADAM_EPS, foreach=False)
+        tloss = torch.nn.CrossEntropyLoss()
+        xt, yt = torch.from_numpy(x0.copy()), torch.from_numpy(y0.copy())
+
+        def torch_step() -> None:
+            topt.zero_grad()
+            tloss(tmodel(xt), yt).backward()
+            topt.step()
+
+        steps[TORCH] = torch_step
+        resets[TORCH] = partial(restore, [tp.detach().numpy() for tp in tparams], layout)
+
+    return time_round_robin(steps, cfg, resets=resets)
+
+
 def check_same_grads(what: str, steps: dict[str, StepFn]) -> None:
     """Run each contender's step once and compare the returned gradients with NumPy's."""
     ref = [np.asarray(g) for g in steps[NUMPY]()]
@@ -487,12 +592,18 @@ class Benchmark:
 
 
 BENCHMARKS: list[Benchmark] = [
+    # The per-op target is 5 µs where hand-written NumPy takes 1.3 µs/op (the reference run): judged as
+    # the ratio, 5 / 1.3 = 3.85x, because absolute times on a shared machine drift with its load and clock.
     Benchmark("op_chain", f"{CHAIN_OPS}-op chain 8x8, fwd+bwd", bench_op_chain, "µs/op", 1e6,
-              Target("engine <= 5 µs/op", lambda med, _r: med[ENGINE] <= 5.0)),
+              Target("<= 3.85x NumPy (5 µs at 1.3)", lambda _m, ratio: ratio[NUMPY] <= 5.0 / 1.3)),
     Benchmark("mlp_b16", "MLP 784-256-256-10 SGD step, b16", partial(bench_mlp_step, batch=16), "ms/step", 1e3,
               Target("<= 1.4x NumPy", lambda _m, ratio: ratio[NUMPY] <= 1.4)),
     Benchmark("mlp_b128", "MLP 784-256-256-10 SGD step, b128", partial(bench_mlp_step, batch=128), "ms/step",
               1e3, Target("<= 1.1x NumPy", lambda _m, ratio: ratio[NUMPY] <= 1.1)),
+    Benchmark("nn_adam_b16", "nn Linear/ReLU/CE + Adam step, b16", partial(bench_nn_adam_step, batch=16),
+              "ms/step", 1e3),
+    Benchmark("nn_adam_b128", "nn Linear/ReLU/CE + Adam step, b128", partial(bench_nn_adam_step, batch=128),
+              "ms/step", 1e3),
 ]
 
 
@@ -557,7 +668,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few short rounds: a smoke run of a few seconds")
     parser.add_argument("--json", metavar="PATH", type=Path, help="also write the figures to PATH as JSON")
-    parser.add_argument("--threads", type=int, help="threads for NumPy's BLAS and PyTorch (default: NumPy's)")
+    # One thread by default: the targets' reference figures (NumPy 2.1 ms/step at batch 128) were taken so,
+    # and on 2 vCPUs a second BLAS thread left spinning slows whatever runs next (see the top of the file).
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads for NumPy's BLAS and PyTorch (default: 1, the reference conditions)")
     parser.add_argument("--rounds", type=int, help="round-robin rounds per benchmark (overrides the mode)")
     parser.add_argument("--only", nargs="+", choices=[b.key for b in BENCHMARKS], help="run only these")
     args = parser.parse_args(argv)
@@ -565,12 +679,14 @@ def main(argv: list[str] | None = None) -> int:
     cfg = QUICK if args.quick else FULL
     if args.rounds:
         cfg = dataclasses.replace(cfg, rounds=args.rounds)
+    allocator = setup_allocator()
     env = environment(setup_threads(args.threads), cfg, "quick" if args.quick else "full")
+    env["allocator"] = allocator
     print(f"autograd_lite {env['autograd_lite']} | NumPy {env['numpy']} | "
           f"PyTorch {env['torch'] or '(not installed)'} | Python {env['python']} | {env['cpu_count']} CPUs")
     print(f"NumPy BLAS threads: {env['numpy_blas_threads'] or 'unknown'} ({env['numpy_blas_source']}); "
           f"torch.get_num_threads(): {env.get('torch_threads', 'n/a')}; OPENBLAS_THREAD_TIMEOUT="
-          f"{env['OPENBLAS_THREAD_TIMEOUT']}, GOMP_SPINCOUNT={env['GOMP_SPINCOUNT']}")
+          f"{env['OPENBLAS_THREAD_TIMEOUT']}, GOMP_SPINCOUNT={env['GOMP_SPINCOUNT']}; allocator: {allocator}")
     print(f"{env['mode']} run: {cfg.rounds} interleaved rounds of ~{cfg.block_s * 1e3:g} ms blocks per contender; "
           f"figures are medians ± half the IQR; ratios are medians of per-round ratios;\n"
           f"'other load' = CPUs kept busy by other processes meanwhile (of {env['cpu_count']}; high = noisy figures)\n")
