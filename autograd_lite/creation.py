@@ -68,12 +68,13 @@ def _float_dtype(dtype: Any) -> np.dtype:
     return np.dtype(np.float32 if dtype is None else dtype)
 
 
-def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> Tensor:
     """A new tensor holding a copy of `data` (a number, nested lists, an array, or a Tensor).
 
     Python floats become float32 and ints int64, as in PyTorch; NumPy arrays keep their dtype.
+    `name` labels the tensor in pictures of the graph (`viz.draw_graph`) and in its repr.
     """
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

@@ -81,7 +81,7 @@ class Primitive:
         t = _wrap(out)
         if record and _state.enabled:
             t.requires_grad = True
-            node = Node(self, args, vals, attrs, versions, INPLACE.n)
+            node = Node(self, args, vals, attrs, versions, INPLACE.n, _state.scope)
             t.grad_fn = node
             if anomaly._enabled:
                 node.trace = traceback.extract_stack()[:-2]
@@ -104,10 +104,10 @@ class Node:
     that is what frees the intermediate tensors while the user still holds the loss.
     """
 
-    __slots__ = ("op", "inputs", "vals", "attrs", "versions", "stamp", "trace", "__weakref__")
+    __slots__ = ("op", "inputs", "vals", "attrs", "versions", "stamp", "scope", "trace", "__weakref__")
 
     def __init__(self, op: Primitive, inputs: tuple, vals: list, attrs: dict, versions: int = 0,
-                 stamp: int = 0) -> None:
+                 stamp: int = 0, scope: tuple = ()) -> None:
         self.op = op
         self.inputs: tuple | None = inputs
         self.vals: list | None = vals
@@ -116,6 +116,7 @@ class Node:
         # sum at backward time means an input was modified in place after it was used.
         self.versions = versions
         self.stamp = stamp              # INPLACE.n when recorded: see tensor._InplaceCounter
+        self.scope = scope              # the modules (grad_mode.scope) the op was recorded inside
         self.trace: traceback.StackSummary | None = None
 
     def check_versions(self) -> None:
@@ -242,12 +243,15 @@ def _fresh(g: np.ndarray, claimed: set[int]) -> np.ndarray:
 
 
 def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool,
-                 create_graph: bool, inputs: Sequence[Tensor] | None = None) -> list[Any] | None:
+                 create_graph: bool, inputs: Sequence[Tensor] | None = None,
+                 on_step: Callable[[Tensor, Any, dict], None] | None = None) -> list[Any] | None:
     """Propagate gradients from `roots` (seeded with `root_grads`) to the leaves.
 
     With `inputs=None` (``Tensor.backward``) gradients are accumulated into the leaves' `.grad`
     (and into `.grad` of tensors that called `retain_grad()`). With `inputs` (``autograd_lite.grad``)
     nothing is written; the gradients of `inputs` are returned instead, None where none arrived.
+    `on_step(t, g, grads)`, if given, is called after the rules of t's node have run, with t's
+    gradient and the gradients flowing so far (for `viz.backward_steps`, which draws each step).
     """
     order = toposort(roots)
     grads: dict[Tensor, Any] = {}
@@ -307,6 +311,8 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
                 anomaly.check_backward(node, i, gi)
             prev = grads.get(x)
             grads[x] = gi if prev is None else prev + gi
+        if on_step is not None:
+            on_step(t, g, grads)
         if not retain_graph:
             node.inputs = None
             node.vals = None

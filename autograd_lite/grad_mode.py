@@ -18,6 +18,9 @@ class _GradState(threading.local):
     # A class attribute on a threading.local subclass is the per-thread default, so every new
     # thread starts with grad enabled, whatever the main thread is doing.
     enabled: bool = True
+    # The scopes (usually nn.Modules) the current op is recorded inside, outermost first; recorded
+    # on each Node so that pictures of the graph can group ops by the module that made them.
+    scope: tuple = ()
 
 
 _state = _GradState()
@@ -89,3 +92,27 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801 - PyTorch's name
 
     def __enter__(self) -> None:  # the mode was already set in __init__
         pass
+
+
+class scope:  # noqa: N801 - a context manager, named like the others here
+    """Record the ops made inside as belonging to `owner` (an nn.Module, or any label).
+
+    `nn.Module.__call__` enters one around `forward`, so `viz.draw_graph(..., group_modules=model)`
+    can draw a cluster per submodule. Scopes nest; they cost one tuple per module call, nothing per op.
+    """
+
+    def __init__(self, owner: Any) -> None:
+        self.owner = owner
+        self._prev: list[tuple] = []
+
+    def __enter__(self) -> None:
+        self._prev.append(_state.scope)
+        _state.scope = _state.scope + (self.owner,)
+
+    def __exit__(self, *exc: object) -> None:
+        _state.scope = self._prev.pop()
+
+
+def current_scope() -> tuple:
+    """The scopes the next recorded op would belong to, outermost first."""
+    return _state.scope

@@ -1,0 +1,527 @@
+"""Seeing the graph: graphviz pictures of what was recorded (forward, backward, by module, step by step)
+and a text listing for terminals and diffs.
+
+    dot = viz.draw_graph(loss, params=dict(model.named_parameters()))
+    dot.render("graph", format="svg")          # or just show `dot` in Jupyter
+
+Tensors are boxes (parameters blue, other leaves grey, the output orange), operations are yellow ovals
+labelled with their attributes (`sum(dim=1)`). Small tensors show their values and, after backward, their
+gradients; large ones a summary (min/mean/max, norm). The DOT source needs only the Python `graphviz`
+package; turning it into SVG/PNG needs Graphviz's `dot` program, and a clear error says how to install it.
+Every walk here is iterative, so graphs of 10^4 nodes draw without recursion limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import graphviz
+import numpy as np
+
+from . import engine
+from .tensor import Tensor, _seed_gradient
+
+INSTALL_DOT = ("Rendering the graph needs Graphviz's `dot` program, which was not found on PATH. Install the "
+               "OS package `graphviz`: Debian/Ubuntu `sudo apt-get install graphviz`, macOS `brew install "
+               "graphviz`, conda `conda install -c conda-forge graphviz`. (The DOT source, `.source`, needs "
+               "no install.)")
+
+_PARAM, _LEAF, _INTER, _ROOT = "#cfe3ff", "#e8e8e8", "#ffffff", "#ffd8a8"
+_OP, _BWD, _HIGHLIGHT = "#fff3b0", "#e6d9ff", "#e03131"
+_SMALL = 16           # tensors with at most this many elements show their values
+
+
+class GraphvizNotFoundError(RuntimeError):
+    """Graphviz's `dot` program is missing: the message says how to install it."""
+
+
+class Graph(graphviz.Digraph):
+    """A `graphviz.Digraph` whose rendering explains how to install `dot` when it is missing."""
+
+    def pipe(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().pipe(*args, **kwargs)
+        except graphviz.ExecutableNotFound as exc:
+            raise GraphvizNotFoundError(INSTALL_DOT) from exc
+
+    def render(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().render(*args, **kwargs)
+        except graphviz.ExecutableNotFound as exc:
+            raise GraphvizNotFoundError(INSTALL_DOT) from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# Walking the recorded graph
+# ---------------------------------------------------------------------------------------------
+
+_FREED = ("the graph of this tensor was freed by backward(); call backward(retain_graph=True) to draw it "
+          "afterwards, or draw before backward")
+
+
+def _walk(roots: tuple[Tensor, ...], max_nodes: int) -> tuple[list[Tensor], int]:
+    """Tensors reachable from `roots` (inputs that do not require grad included), outputs first,
+    breadth-first so that a cut at `max_nodes` keeps what is nearest the output; and how many were cut."""
+    seen: dict[int, Tensor] = {}
+    queue = list(roots)
+    head = 0
+    cut = 0
+    while head < len(queue):
+        t = queue[head]
+        head += 1
+        if id(t) in seen:
+            continue
+        if len(seen) >= max_nodes:
+            cut += 1
+            continue
+        seen[id(t)] = t
+        node = t.grad_fn
+        if node is not None:
+            if node.inputs is None:
+                raise RuntimeError(_FREED)
+            queue.extend(x for x in node.inputs if isinstance(x, Tensor))
+    return list(seen.values()), cut
+
+
+def _topological(tensors: list[Tensor]) -> list[Tensor]:
+    """The same tensors, each after its inputs (iterative DFS)."""
+    member = {id(t) for t in tensors}
+    order: list[Tensor] = []
+    done: set[int] = set()
+    for start in tensors:
+        stack = [(start, False)]
+        while stack:
+            t, expanded = stack.pop()
+            if expanded:
+                order.append(t)
+                continue
+            if id(t) in done:
+                continue
+            done.add(id(t))
+            stack.append((t, True))
+            if t.grad_fn is not None and t.grad_fn.inputs is not None:
+                stack.extend((x, False) for x in reversed(t.grad_fn.inputs)
+                             if isinstance(x, Tensor) and id(x) in member and id(x) not in done)
+    return order
+
+
+# ---------------------------------------------------------------------------------------------
+# Labels
+# ---------------------------------------------------------------------------------------------
+
+
+def _values(a: np.ndarray) -> str:
+    """Small arrays in full, large ones as a summary, so a 10x10 matrix does not flood the picture."""
+    a = np.asarray(a)
+    if a.size <= _SMALL:
+        return np.array2string(a, precision=3, suppress_small=True, separator=" ", max_line_width=40)
+    if a.dtype.kind not in "fc":
+        return f"min {a.min()}  max {a.max()}"
+    return f"min {a.min():.3g}  mean {a.mean():.3g}  max {a.max():.3g}\n|x| {np.linalg.norm(a):.3g}"
+
+
+def _fmt_slice(s: slice) -> str:
+    parts = ["" if s.start is None else str(s.start), "" if s.stop is None else str(s.stop)]
+    text = ":".join(parts)
+    return text + (f":{s.step}" if s.step is not None else "")
+
+
+def _fmt_index(index: Any) -> str:
+    parts = index if isinstance(index, tuple) else (index,)
+    out = []
+    for p in parts:
+        if isinstance(p, slice):
+            out.append(_fmt_slice(p))
+        elif p is None:
+            out.append("None")
+        elif p is Ellipsis:
+            out.append("...")
+        elif isinstance(p, np.ndarray):
+            out.append(f"{p.tolist()}" if p.size <= 6 else f"array{p.shape}")
+        else:
+            out.append(str(p))
+    return "[" + ", ".join(out) + "]"
+
+
+def _fmt_attr(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return str(value.tolist()) if value.size <= 6 else f"array{value.shape}"
+    if isinstance(value, np.dtype) or isinstance(value, type):
+        return np.dtype(value).name
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def op_label(node: engine.Node) -> str:
+    """`sum(dim=1)`, `getitem[:, 1]`, `mul(·, 0.9)`: the op, its attributes and its constant operands."""
+    name = node.op.name
+    if name == "getitem":
+        return "getitem" + _fmt_index(node.attrs.get("index"))
+    args = []
+    if node.inputs is not None:
+        for x in node.inputs:
+            if isinstance(x, Tensor):
+                args.append("·")
+            elif x is None:
+                continue
+            else:
+                args.append(_fmt_attr(x))
+        if all(a == "·" for a in args):
+            args = []
+    # Attributes at their "off" value (keepdim=False, dim=None) would only add noise.
+    args += [f"{k}={_fmt_attr(v)}" for k, v in node.attrs.items()
+             if v is not None and v is not False and k not in ("denom",)]
+    return f"{name}({', '.join(args)})" if args else name
+
+
+def _tensor_label(t: Tensor, name: str | None, show_data: bool, grad: Any, show_grad: bool) -> str:
+    lines = [name] if name else []
+    lines.append(f"{tuple(t.shape)} {t.dtype}")
+    if t.grad_fn is None and t.requires_grad:
+        lines.append("requires grad")
+    if show_data:
+        lines.append(_values(t.data))
+    if show_grad and grad is not None:
+        lines.append("grad " + _values(grad))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Names and modules
+# ---------------------------------------------------------------------------------------------
+
+
+def _module_names(model: Any) -> dict[int, str]:
+    return {id(m): (name or type(m).__name__) for name, m in model.named_modules()}
+
+
+def _param_names(params: Mapping[str, Tensor] | None, model: Any) -> dict[int, str]:
+    names: dict[int, str] = {}
+    if model is not None and hasattr(model, "named_parameters"):
+        names.update({id(p): n for n, p in model.named_parameters()})
+    if params:
+        names.update({id(p): n for n, p in params.items()})
+    return names
+
+
+def _scope_path(scope: tuple, mod_names: dict[int, str] | None) -> tuple[str, ...]:
+    path = []
+    for owner in scope:
+        if mod_names is not None and id(owner) in mod_names:
+            label = mod_names[id(owner)]
+            if label == type(owner).__name__ and path:       # the root model: no need to repeat it
+                continue
+            path.append(f"{label} ({type(owner).__name__})" if label != type(owner).__name__ else label)
+        else:
+            path.append(owner if isinstance(owner, str) else type(owner).__name__)
+    return tuple(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Drawing
+# ---------------------------------------------------------------------------------------------
+
+
+def draw_graph(*roots: Tensor, params: Mapping[str, Tensor] | None = None, show_data: bool = False,
+               show_grad: bool = True, show_saved: bool = False, group_modules: Any = False,
+               collapse: bool | int = False, max_nodes: int = 500, rankdir: str = "TB",
+               view: str = "forward", grads: Mapping[int, Any] | None = None,
+               highlight: Any = None) -> Graph:
+    """Draw the graph that produced `roots` (usually the loss) as a `graphviz.Digraph`.
+
+    params: names for tensors, e.g. ``dict(model.named_parameters())`` (tensors may also carry `name=`).
+    show_data / show_grad: values of small tensors (summaries of large ones); gradients where known
+        (`.grad` after backward, for leaves and tensors that called `retain_grad()`).
+    show_saved: list, on each op, the values it keeps for its backward pass.
+    group_modules: True, or the model (`nn.Module`, for submodule names), to draw a cluster per module;
+        collapse: True (or a depth) to draw each module (below that depth) as one node.
+    max_nodes: draw at most this many tensors, nearest the output first; a note says how many were left.
+    view: "forward" (data flow), "backward" (which VJP fed which gradient) or "both", side by side.
+    """
+    if not roots:
+        raise ValueError("draw_graph: pass at least one tensor (e.g. the loss)")
+    for r in roots:
+        if not isinstance(r, Tensor):
+            raise TypeError(f"draw_graph: expected Tensors, got {type(r).__name__}")
+    if view not in ("forward", "backward", "both"):
+        raise ValueError(f"draw_graph: view must be 'forward', 'backward' or 'both', got {view!r}")
+    model = group_modules if group_modules not in (True, False, None) else None
+    tensors, cut = _walk(roots, max_nodes)
+    order = _topological(tensors)
+    names = _param_names(params, model)
+    for t in order:
+        if t.name and id(t) not in names:
+            names[id(t)] = t.name
+    mod_names = _module_names(model) if model is not None else None
+    root_ids = {id(r) for r in roots}
+    # Node ids numbered in topological order (not id()), so the same graph gives the same DOT source.
+    seq = {id(t): i for i, t in enumerate(order)}
+
+    g = Graph("autograd_lite", graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11",
+                                           "compound": "true"},
+              node_attr={"fontname": "Helvetica", "fontsize": "10"}, edge_attr={"arrowsize": "0.7"})
+    if view in ("forward", "both"):
+        target = g if view == "forward" else graphviz.Digraph(name="cluster_forward",
+                                                              graph_attr={"label": "forward", "style": "dashed"})
+        _draw_forward(target, order, seq, names, root_ids, show_data, show_grad, show_saved,
+                      bool(group_modules), collapse, mod_names, grads, highlight)
+        if view == "both":
+            g.subgraph(target)
+    if view in ("backward", "both"):
+        target = g if view == "backward" else graphviz.Digraph(name="cluster_backward",
+                                                               graph_attr={"label": "backward", "style": "dashed"})
+        _draw_backward(target, order, seq, names, root_ids, show_grad, grads, highlight)
+        if view == "both":
+            g.subgraph(target)
+    if cut:
+        g.node("truncated", f"... {cut} more tensors not drawn (max_nodes={max_nodes})",
+               shape="note", style="filled", fillcolor="#f8f9fa")
+    return g
+
+
+def _grad_of(t: Tensor, grads: Mapping[int, Any] | None) -> Any:
+    if grads is not None:
+        return grads.get(id(t))
+    return None if t.grad is None else t.grad.data
+
+
+def _draw_forward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[int, str], root_ids: set[int],
+                  show_data: bool,
+                  show_grad: bool, show_saved: bool, group: bool, collapse: bool | int,
+                  mod_names: dict[int, str] | None, grads: Mapping[int, Any] | None, highlight: Any) -> None:
+    # Which cluster (module path) each tensor and op belongs to; parameters go with their module.
+    def path_of(t: Tensor) -> tuple[str, ...]:
+        if not group or t.grad_fn is None:
+            return ()
+        return _scope_path(t.grad_fn.scope, mod_names)
+
+    depth = None if collapse is False else (1 if collapse is True else int(collapse))
+    owner_path: dict[int, tuple[str, ...]] = {}
+    for t in order:
+        owner_path[id(t)] = path_of(t)
+    if group:   # a parameter used only inside one module is drawn inside that module
+        users: dict[int, set[tuple[str, ...]]] = {}
+        for t in order:
+            if t.grad_fn is not None:
+                for x in t.grad_fn.inputs or ():
+                    if isinstance(x, Tensor) and x.grad_fn is None:
+                        users.setdefault(id(x), set()).add(owner_path[id(t)])
+        for t in order:       # (parameters: named leaves that require grad; inputs stay outside)
+            if t.grad_fn is None and t.requires_grad and len(users.get(id(t), ())) == 1 and id(t) in names:
+                owner_path[id(t)] = next(iter(users[id(t)]))
+
+    def collapsed(path: tuple[str, ...]) -> tuple[str, ...] | None:
+        if depth is None or len(path) < depth:
+            return None
+        return path[:depth]
+
+    clusters: dict[tuple[str, ...], list[tuple[str, dict]]] = {}
+    edges: list[tuple[str, str, dict]] = []
+    module_nodes: dict[tuple[str, ...], str] = {}
+    module_members: dict[tuple[str, ...], list[str]] = {}
+
+    def place(path: tuple[str, ...], node_id: str, attrs: dict) -> None:
+        clusters.setdefault(path, []).append((node_id, attrs))
+
+    def rep(t: Tensor) -> str:
+        c = collapsed(owner_path[id(t)])
+        return module_nodes[c] if c is not None else f"t{seq[id(t)]}"
+
+    for t in order:
+        path = owner_path[id(t)]
+        c = collapsed(path)
+        is_root = id(t) in root_ids
+        if c is not None:       # inside a collapsed module: drawn as (part of) the module's node
+            if c not in module_nodes:
+                module_nodes[c] = f"m{len(module_nodes)}"
+                module_members[c] = []
+            if t.grad_fn is None and id(t) in names:
+                module_members[c].append(f"{names[id(t)]} {tuple(t.shape)}")
+        if c is None or is_root:
+            if t.grad_fn is None:
+                fill = _PARAM if t.requires_grad else _LEAF
+            else:
+                fill = _ROOT if is_root else _INTER
+            name = names.get(id(t)) or ("output" if is_root and len(root_ids) == 1 else None)
+            attrs = {"label": _tensor_label(t, name, show_data, _grad_of(t, grads), show_grad), "shape": "box",
+                     "style": "filled" if t.grad_fn is None else "rounded,filled", "fillcolor": fill,
+                     "penwidth": "2" if t.requires_grad else "1"}
+            place(path if c is None else (), f"t{seq[id(t)]}", attrs)
+        if t.grad_fn is None:
+            continue
+        node = t.grad_fn
+        if c is None:
+            op_id = f"op{seq[id(t)]}"
+            op_attrs = {"label": op_label(node), "shape": "ellipse", "style": "filled", "fillcolor": _OP}
+            if show_saved and node.vals is not None:
+                saved = [f"{tuple(np.shape(v))}" for v in node.vals if isinstance(v, np.ndarray)]
+                if saved:
+                    op_attrs["label"] += "\nsaves " + ", ".join(saved)
+            if highlight is not None and node is highlight:
+                op_attrs.update(color=_HIGHLIGHT, penwidth="3", fontcolor=_HIGHLIGHT)
+            place(path, op_id, op_attrs)
+            edges.append((op_id, f"t{seq[id(t)]}", {}))
+        else:
+            op_id = module_nodes[c]
+            if is_root:
+                edges.append((op_id, f"t{seq[id(t)]}", {}))
+        hot = highlight is not None and node is highlight
+        for x in node.inputs or ():
+            if isinstance(x, Tensor) and id(x) in owner_path:    # inputs cut by max_nodes are not drawn
+                src = rep(x)
+                if src != op_id:
+                    edges.append((src, op_id, {"color": _HIGHLIGHT, "penwidth": "2"} if hot else {}))
+
+    for c, node_id in module_nodes.items():
+        members = module_members[c]
+        label = c[-1] + ("\n" + "\n".join(members) if members else "")
+        place(c[:-1] if len(c) > 1 else (), node_id,
+              {"label": label, "shape": "box3d", "style": "filled", "fillcolor": "#d3f9d8"})
+    _emit_clusters(g, clusters)
+    seen_edges = set()
+    for a, b, attrs in edges:
+        if a == b:
+            continue
+        key = (a, b)
+        if key in seen_edges:
+            continue
+        seen_edges.add(key)
+        g.edge(a, b, **attrs)
+
+
+def _emit_clusters(g: Any, clusters: dict[tuple[str, ...], list[tuple[str, dict]]]) -> None:
+    """Nested `cluster_` subgraphs, one per module path, built innermost first (no recursion)."""
+    for node_id, attrs in clusters.get((), []):
+        g.node(node_id, **attrs)
+    paths = sorted((p for p in clusters if p), key=len)
+    all_paths = set()
+    for p in paths:
+        for k in range(1, len(p) + 1):
+            all_paths.add(p[:k])
+    # Numbered in a fixed order (not by hash(), which Python salts per process) so DOT output is stable.
+    subgraphs = {p: graphviz.Digraph(name=f"cluster_{k}",
+                                     graph_attr={"label": p[-1], "style": "rounded,dashed", "color": "#868e96",
+                                                 "fontname": "Helvetica", "fontsize": "10"})
+                 for k, p in enumerate(sorted(all_paths))}
+    for p, sub in subgraphs.items():
+        for node_id, attrs in clusters.get(p, []):
+            sub.node(node_id, **attrs)
+    for p in sorted(all_paths, key=len, reverse=True):     # attach children to parents, deepest first
+        parent = subgraphs.get(p[:-1]) if len(p) > 1 else None
+        (parent if parent is not None else g).subgraph(subgraphs[p])
+
+
+def _draw_backward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[int, str], root_ids: set[int],
+                   show_grad: bool,
+                   grads: Mapping[int, Any] | None, highlight: Any) -> None:
+    """The gradient flow: one node per VJP (`MulBackward`), an arrow to the VJP of each input that
+    needs a gradient, and one `AccumulateGrad` per leaf that requires grad (with its gradient if known)."""
+    for t in order:
+        if not t.requires_grad:
+            continue
+        if t.grad_fn is None:
+            label = "AccumulateGrad"
+            if id(t) in names:
+                label += f"\n{names[id(t)]}"
+            label += f"\ngrad {tuple(t.shape)}"
+            grad = _grad_of(t, grads)
+            if show_grad and grad is not None:
+                label += "\n" + _values(grad)
+            g.node(f"b{seq[id(t)]}", label, shape="box", style="filled", fillcolor=_PARAM)
+            continue
+        node = t.grad_fn
+        attrs = {"shape": "box", "style": "rounded,filled", "fillcolor": _BWD}
+        if highlight is not None and node is highlight:
+            attrs.update(color=_HIGHLIGHT, penwidth="3", fontcolor=_HIGHLIGHT)
+        label = node.name() + (f"\n(from {names[id(t)]})" if id(t) in names else "")
+        if id(t) in root_ids:
+            label += f"\nseed: d{names.get(id(t), 'output')}/d itself = 1" if t.numel() == 1 else ""
+        g.node(f"b{seq[id(t)]}", label, **attrs)
+        for x in node.inputs or ():
+            if isinstance(x, Tensor) and x.requires_grad and id(x) in seq:
+                g.edge(f"b{seq[id(t)]}", f"b{seq[id(x)]}", label=f" {tuple(x.shape)}", fontsize="9")
+
+
+# ---------------------------------------------------------------------------------------------
+# Backward, one step at a time
+# ---------------------------------------------------------------------------------------------
+
+
+def backward_steps(root: Tensor, params: Mapping[str, Tensor] | None = None,
+                   **draw_kwargs: Any) -> Iterator[tuple[str, Graph]]:
+    """Yield `(caption, picture)` for each VJP application, in the order backward runs them.
+
+    Each picture is the forward graph with the op whose rule has just run highlighted, and every
+    gradient known so far written on its tensor. It runs the engine's own backward pass (with the graph
+    retained and nothing written to `.grad`), so the gradients it shows are exactly the real ones and a
+    later `root.backward()` gives the same result as without it.
+    """
+    if not root.requires_grad:
+        raise RuntimeError("backward_steps: the tensor does not require grad, so there is no backward pass")
+    tensors, _ = _walk((root,), 10**9)
+    leaves = [t for t in tensors if t.grad_fn is None and t.requires_grad]
+    snapshots: list[tuple[Any, dict[int, Any]]] = []
+    known: dict[int, Any] = {}
+
+    def on_step(t: Tensor, g: Any, pending: dict) -> None:
+        known[id(t)] = np.array(g, copy=True)
+        current = dict(known)
+        for x, gx in pending.items():
+            current[id(x)] = np.array(gx, copy=True)     # partial sums still being added up
+        snapshots.append((t.grad_fn, current))
+
+    seed = _seed_gradient(root, None, False, "backward_steps")
+    found = engine.run_backward([root], [seed], True, False, inputs=leaves or None, on_step=on_step)
+    final = dict(snapshots[-1][1]) if snapshots else {}
+    for leaf, g in zip(leaves, found or []):
+        if g is not None:
+            final[id(leaf)] = np.asarray(g)
+    draw_kwargs.setdefault("show_grad", True)
+    for k, (node, grads) in enumerate(snapshots, 1):
+        if k == len(snapshots):
+            grads = final
+        caption = f"step {k}/{len(snapshots)}: {node.name()} sends gradients to the inputs of {op_label(node)}"
+        yield caption, draw_graph(root, params=params, grads=grads, highlight=node, **draw_kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Text
+# ---------------------------------------------------------------------------------------------
+
+
+def summary(*roots: Tensor, params: Mapping[str, Tensor] | None = None, max_nodes: int = 10**6) -> str:
+    """The ops in topological order with shapes and dtypes, one line each (for terminals and diffs)::
+
+        %0 = x                       (4, 3) float32
+        %1 = w   [requires grad]     (3, 2) float32
+        %2 = matmul(%0, %1)          (4, 2) float32
+    """
+    tensors, cut = _walk(roots, max_nodes)
+    order = _topological(tensors)
+    names = _param_names(params, None)
+    index = {id(t): i for i, t in enumerate(order)}
+    rows = []
+    for i, t in enumerate(order):
+        if t.grad_fn is None:
+            what = names.get(id(t)) or t.name or "input"
+            if t.requires_grad:
+                what += "  [requires grad]"
+        else:
+            node = t.grad_fn
+            label = op_label(node)
+            op, _, rest = label.partition("(")
+            refs = [f"%{index[id(x)]}" for x in node.inputs or () if isinstance(x, Tensor) and id(x) in index]
+            extra = [a for a in rest.rstrip(")").split(", ") if a and a != "·"] if rest else []
+            if op.startswith("getitem"):
+                op, extra = "getitem", [label[len("getitem"):]]
+            what = f"{op}({', '.join(refs + extra)})"
+            if t.name:
+                what += f"  # {t.name}"
+        rows.append((f"%{i} = {what}", f"{tuple(t.shape)} {t.dtype}"))
+    width = max((len(a) for a, _ in rows), default=0)
+    lines = [f"{a.ljust(width)}  {b}" for a, b in rows]
+    if cut:
+        lines.append(f"... {cut} more tensors not listed (max_nodes={max_nodes})")
+    return "\n".join(lines)

@@ -1,0 +1,18 @@
+#!/bin/sh
+# The whole test suite from a fresh clone: a virtual environment in .venv with the package and its dev
+# tools, Graphviz's `dot` (installed with apt-get when missing and we are root), then lint and tests.
+set -eu
+cd "$(dirname "$0")/.."
+if ! command -v dot >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "Installing Graphviz (the OS package 'graphviz', for rendering graphs)..."
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null
+    else
+        echo "Note: Graphviz's 'dot' is not installed, so tests that render SVG will be skipped." \
+             "Install the OS package 'graphviz' (see README)." >&2
+    fi
+fi
+python3 -m venv .venv
+.venv/bin/pip install -q -e '.[dev]'
+.venv/bin/ruff check .
+.venv/bin/python -m pytest -q

@@ -1,0 +1,218 @@
+"""Pictures of the graph: the DOT structure matches what was recorded; rendering, steps, modules, text."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import numpy as np
+import pytest
+
+import autograd_lite as al
+import nn
+from autograd_lite import viz
+
+
+def small_graph() -> tuple[al.Tensor, al.Tensor, al.Tensor, al.Tensor]:
+    x = al.tensor([[1.0, 2.0], [3.0, 4.0]], name="x")
+    w = al.tensor([[0.5, -1.0], [0.25, 2.0]], requires_grad=True, name="w")
+    b = al.tensor([0.1, -0.2], requires_grad=True, name="b")
+    loss = ((x @ w + b).tanh() * 0.5).sum()
+    return x, w, b, loss
+
+
+def nodes(source: str, prefix: str) -> list[str]:
+    """Names of the DOT nodes whose id starts with `prefix` (t: tensors, op: ops, b: backward)."""
+    return re.findall(rf"^\s*({prefix}\d+) \[", source, flags=re.M)
+
+
+def edges(source: str) -> list[tuple[str, str]]:
+    return re.findall(r"^\s*(\w+) -> (\w+)", source, flags=re.M)
+
+
+def test_forward_graph_structure_matches_the_recording() -> None:
+    x, w, b, loss = small_graph()
+    src = viz.draw_graph(loss).source
+    # Tensors: x, w, b, and the outputs of matmul, add, tanh, mul, sum.
+    assert len(nodes(src, "t")) == 8
+    assert len(nodes(src, "op")) == 5
+    # Each op has one edge per tensor input and one to its output: matmul 2+1, add 2+1, tanh, mul, sum 1+1.
+    assert len(edges(src)) == 3 + 3 + 2 + 2 + 2
+    for shape in ("(2, 2) float32", "(2,) float32", "() float32"):
+        assert shape in src
+    assert "mul(·, 0.5)" in src and "\nx\n" not in src and "label=\"x\n" in src.replace("label=<", 'label="')
+
+
+def test_edges_follow_data_flow() -> None:
+    x, w, b, loss = small_graph()
+    src = viz.draw_graph(loss).source
+    e = edges(src)
+    sources = {a for a, _ in e}
+    targets = {c for _, c in e}
+    # Tensors are numbered in topological order: x (an input) first, the loss last.
+    # Leaves only send, the output only receives.
+    assert "t0" in sources and "t0" not in targets and "label=\"x\n" in src.split("t0 [", 1)[1][:20]
+    last = f"t{len(nodes(src, 't')) - 1}"
+    assert last in targets and last not in sources
+
+
+def test_gradients_appear_only_after_backward() -> None:
+    x, w, b, loss = small_graph()
+    assert "grad [" not in viz.draw_graph(loss).source
+    loss.backward(retain_graph=True)
+    src = viz.draw_graph(loss).source
+    assert src.count("grad [") == 2                      # w and b, the leaves that require grad
+    assert "grad [" not in viz.draw_graph(loss, show_grad=False).source
+
+
+def test_values_small_in_full_large_summarised() -> None:
+    small = al.tensor([1.5, -2.0], requires_grad=True)
+    big = al.tensor(np.arange(100.0).reshape(10, 10), requires_grad=True)
+    src = viz.draw_graph((small * 2).sum() + big.sum(), show_data=True).source
+    assert "[ 1.5 -2. ]" in src
+    assert "min 0  mean 49.5  max 99" in src and "0.  1.  2." not in src
+
+
+def test_names_from_params_and_modules() -> None:
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    loss = model(al.randn(5, 3)).sum()
+    src = viz.draw_graph(loss, params=dict(model.named_parameters())).source
+    for name in ("0.weight", "0.bias", "2.weight", "2.bias"):
+        assert name in src
+
+
+def test_group_modules_draws_a_cluster_per_submodule() -> None:
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    loss = nn.MSELoss()(model(al.randn(5, 3)), al.randn(5, 2))
+    src = viz.draw_graph(loss, group_modules=model).source
+    labels = [a or b for a, b in re.findall(r'subgraph cluster_\d+ \{\s*graph \[[^\]]*?label=(?:"([^"]*)"|(\w+))', src)]
+    assert set(labels) >= {"Sequential", "0 (Linear)", "1 (ReLU)", "2 (Linear)", "MSELoss"}
+    collapsed = viz.draw_graph(loss, group_modules=model, collapse=2).source
+    assert len(nodes(collapsed, "m")) == 3                # one node per layer of the Sequential
+    assert "0.weight (4, 3)" in collapsed
+    assert len(nodes(collapsed, "op")) < len(nodes(src, "op"))
+
+
+def test_backward_view_has_one_vjp_per_op_and_accumulate_grad_per_leaf() -> None:
+    x, w, b, loss = small_graph()
+    src = viz.draw_graph(loss, view="backward").source
+    assert src.count("AccumulateGrad") == 2
+    for name in ("SumBackward", "MulBackward", "TanhBackward", "AddBackward", "MatmulBackward"):
+        assert name in src
+    # Gradient flows from each VJP to the VJP of each input that needs one: sum->mul->tanh->add->{matmul, b},
+    # matmul->w.  (x needs no gradient, so no edge.)
+    assert len(edges(src)) == 6
+    both = viz.draw_graph(loss, view="both").source
+    assert "cluster_forward" in both and "cluster_backward" in both
+
+
+def test_backward_steps_follow_backward_order_and_change_nothing() -> None:
+    x, w, b, loss = small_graph()
+    steps = list(viz.backward_steps(loss))
+    assert len(steps) == 5
+    names = [caption.split(": ")[1].split(" ")[0] for caption, _ in steps]
+    assert names == ["SumBackward", "MulBackward", "TanhBackward", "AddBackward", "MatmulBackward"]
+    assert w.grad is None and b.grad is None              # nothing written to .grad
+    # The highlighted op of each picture is the one named in its caption.
+    for caption, g in steps:
+        highlighted = re.findall(r'^\s*op\d+ \[label="?([^"\]]*?)"? color="#e03131"', g.source, flags=re.M)
+        assert highlighted == [caption.split("inputs of ")[1]], (caption, highlighted)
+    # The last picture carries the true leaf gradients; a real backward afterwards is unchanged.
+    loss.backward()
+    w_grad = np.array2string(w.grad.data, precision=3, suppress_small=True, separator=" ", max_line_width=40)
+    assert "grad " + w_grad in steps[-1][1].source
+    x2, w2, b2, loss2 = small_graph()
+    loss2.backward()
+    np.testing.assert_array_equal(w.grad.data, w2.grad.data)
+    np.testing.assert_array_equal(b.grad.data, b2.grad.data)
+
+
+def test_text_summary() -> None:
+    x, w, b, loss = small_graph()
+    expected = "\n".join([
+        "%0 = x                   (2, 2) float32",
+        "%1 = w  [requires grad]  (2, 2) float32",
+        "%2 = matmul(%0, %1)      (2, 2) float32",
+        "%3 = b  [requires grad]  (2,) float32",
+        "%4 = add(%2, %3)         (2, 2) float32",
+        "%5 = tanh(%4)            (2, 2) float32",
+        "%6 = mul(%5, 0.5)        (2, 2) float32",
+        "%7 = sum(%6)             () float32",
+    ])
+    assert viz.summary(loss) == expected
+
+
+def test_op_attributes_in_labels() -> None:
+    t = al.randn(3, 4, requires_grad=True)
+    out = t.sum(dim=1, keepdim=True).amax() + t[:, 1].sum() + t.log_softmax(dim=0).mean()
+    src = viz.draw_graph(out).source
+    assert "sum(dim=1, keepdim=True)" in src and "getitem[:, 1]" in src and "log_softmax(dim=0)" in src
+
+
+def test_dot_source_is_deterministic() -> None:
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    loss = model(al.randn(5, 3)).sum()
+    first = viz.draw_graph(loss, group_modules=model).source
+    assert viz.draw_graph(loss, group_modules=model).source == first
+    loss2 = model(al.randn(5, 3)).sum()              # a new graph of the same shape: same DOT
+    assert viz.draw_graph(loss2, group_modules=model).source == first
+    assert "cluster_0" in first
+
+
+def test_deep_graph_draws_iteratively_and_max_nodes_truncates() -> None:
+    x = al.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0
+    full = viz.draw_graph(y, max_nodes=20_000).source
+    assert len(nodes(full, "op")) == 10_000
+    cut = viz.draw_graph(y, max_nodes=50).source
+    assert len(nodes(cut, "t")) == 50
+    assert "more tensors not drawn (max_nodes=50)" in cut
+    assert len(viz.summary(y).splitlines()) == 10_001
+
+
+def test_freed_graph_gives_a_clear_error() -> None:
+    x, w, b, loss = small_graph()
+    loss.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        viz.draw_graph(loss)
+
+
+def test_missing_dot_names_the_package_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    x, w, b, loss = small_graph()
+    g = viz.draw_graph(loss)
+    monkeypatch.setenv("PATH", "")
+    with pytest.raises(viz.GraphvizNotFoundError, match="apt-get install graphviz.*brew install graphviz.*conda"):
+        g.pipe(format="svg")
+    assert "digraph" in g.source                          # the DOT source needs no install
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's `dot` program is not installed")
+def test_renders_real_svg(tmp_path) -> None:
+    x, w, b, loss = small_graph()
+    loss.backward(retain_graph=True)
+    svg = viz.draw_graph(loss, show_data=True, view="both").pipe(format="svg").decode()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert "matmul" in svg and "AccumulateGrad" in svg
+    path = viz.draw_graph(loss).render(tmp_path / "g", format="png", cleanup=True)
+    assert (tmp_path / "g.png").stat().st_size > 1000 and path.endswith("g.png")
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's `dot` program is not installed")
+def test_gallery_script_draws_every_picture(tmp_path) -> None:
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "docs" / "gallery" / "make_gallery.py"
+    spec = importlib.util.spec_from_file_location("make_gallery", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    paths = module.main(["--out", str(tmp_path)])
+    assert len(paths) >= 6
+    for p in paths:
+        assert p.read_text().lstrip().startswith("<?xml")
+    # every picture the gallery page shows is one the script makes
+    page = (script.parent / "README.md").read_text()
+    for shown in re.findall(r"\]\(([\w]+\.svg)\)", page):
+        assert (tmp_path / shown).exists(), shown
