@@ -29,4 +29,5 @@ from .loss import (
 )
 from .module import Module, ModuleDict, ModuleList, Sequential
 from .parameter import Parameter
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .serialization import load, save

@@ -1,0 +1,282 @@
+"""Recurrent layers: RNNCell, LSTMCell, GRUCell and the multi-layer RNN, LSTM and GRU over sequences.
+
+Parameter names, shapes, gate order (LSTM: i, f, g, o; GRU: r, z, n) and initialisation (uniform in
++-1/sqrt(hidden_size)) are PyTorch's, so PyTorch's weights load and give the same outputs. The sequence
+layers unroll the cell define-by-run: the graph of a sequence is the graph of every step.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+import autograd_lite as al
+
+from . import functional as F
+from . import init
+from .module import Module
+from .parameter import Parameter
+
+Tensor = al.Tensor
+_GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
+
+
+def _rnn_step(x: Tensor, h: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None,
+              nonlinearity: str) -> Tensor:
+    """h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh)."""
+    pre = F.linear(x, w_ih, b_ih) + F.linear(h, w_hh, b_hh)
+    return pre.tanh() if nonlinearity == "tanh" else pre.relu()
+
+
+def _lstm_step(x: Tensor, h: Tensor, c: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
+               b_hh: Tensor | None) -> tuple[Tensor, Tensor]:
+    """Gates i, f, g, o from one product each of x and h; c' = f c + i g, h' = o tanh(c')."""
+    gates = F.linear(x, w_ih, b_ih) + F.linear(h, w_hh, b_hh)
+    i, f, g, o = gates.chunk(4, dim=-1)
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    return o.sigmoid() * c.tanh(), c
+
+
+def _gru_step(x: Tensor, h: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
+              b_hh: Tensor | None) -> Tensor:
+    """r and z gate; the candidate n sees the hidden state through r (PyTorch's formulation):
+    n = tanh(W_in x + b_in + r (W_hn h + b_hn)), h' = (1 - z) n + z h."""
+    gi_r, gi_z, gi_n = F.linear(x, w_ih, b_ih).chunk(3, dim=-1)
+    gh_r, gh_z, gh_n = F.linear(h, w_hh, b_hh).chunk(3, dim=-1)
+    r = (gi_r + gh_r).sigmoid()
+    z = (gi_z + gh_z).sigmoid()
+    n = (gi_n + r * gh_n).tanh()
+    return (1 - z) * n + z * h
+
+
+def _check_input(name: str, x: Tensor, size: int, batched_dims: int) -> bool:
+    """Whether the input is batched; a clear error for wrong dims or feature size."""
+    if x.ndim not in (batched_dims - 1, batched_dims):
+        raise ValueError(f"{name}: expected a {batched_dims}-D (batched) or {batched_dims - 1}-D (unbatched) "
+                         f"input, got shape {x.shape}")
+    if x.shape[-1] != size:
+        raise ValueError(f"{name}: input has {x.shape[-1]} features in its last dim, expected "
+                         f"input_size={size} (shape {x.shape})")
+    return x.ndim == batched_dims
+
+
+class _CellBase(Module):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool, gates: int, dtype: Any) -> None:
+        super().__init__()
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        dt = np.dtype(dtype or np.float32)
+        self.weight_ih = Parameter(al.empty(gates * hidden_size, input_size, dtype=dt))
+        self.weight_hh = Parameter(al.empty(gates * hidden_size, hidden_size, dtype=dt))
+        if bias:
+            self.bias_ih = Parameter(al.empty(gates * hidden_size, dtype=dt))
+            self.bias_hh = Parameter(al.empty(gates * hidden_size, dtype=dt))
+        else:
+            self.register_parameter("bias_ih", None)
+            self.register_parameter("bias_hh", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        k = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for p in self.parameters():
+            init.uniform_(p, -k, k)
+
+    def _zeros(self, x: Tensor, batched: bool) -> Tensor:
+        shape = (x.shape[0], self.hidden_size) if batched else (self.hidden_size,)
+        return al.zeros(*shape, dtype=x.dtype)
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+
+
+class RNNCell(_CellBase):
+    """One step of an Elman RNN: h' = tanh (or relu) of x W_ih^T + b_ih + h W_hh^T + b_hh."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
+                 dtype: Any = None) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: unknown nonlinearity {nonlinearity!r} (expected 'tanh' or 'relu')")
+        super().__init__(input_size, hidden_size, bias, 1, dtype)
+        self.nonlinearity = nonlinearity
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        batched = _check_input("RNNCell", input, self.input_size, 2)
+        h = self._zeros(input, batched) if hx is None else hx
+        return _rnn_step(input, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, self.nonlinearity)
+
+
+class LSTMCell(_CellBase):
+    """One LSTM step; returns (h', c'). Gate order i, f, g, o, as in PyTorch."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, bias, 4, dtype)
+
+    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, Tensor]:
+        batched = _check_input("LSTMCell", input, self.input_size, 2)
+        if hx is None:
+            hx = (self._zeros(input, batched), self._zeros(input, batched))
+        return _lstm_step(input, hx[0], hx[1], self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+
+
+class GRUCell(_CellBase):
+    """One GRU step. Gate order r, z, n, as in PyTorch."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype: Any = None) -> None:
+        super().__init__(input_size, hidden_size, bias, 3, dtype)
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
+        batched = _check_input("GRUCell", input, self.input_size, 2)
+        h = self._zeros(input, batched) if hx is None else hx
+        return _gru_step(input, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+
+
+class RNNBase(Module):
+    """Shared by RNN, LSTM and GRU: parameters `weight_ih_l{k}[_reverse]` etc. in PyTorch's order."""
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 dtype: Any = None) -> None:
+        super().__init__()
+        if num_layers < 1:
+            raise ValueError(f"{type(self).__name__}: num_layers must be at least 1, got {num_layers}")
+        if not 0.0 <= dropout <= 1.0:
+            raise ValueError(f"{type(self).__name__}: dropout must be in [0, 1], got {dropout}")
+        self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
+        self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
+        self.dropout, self.bidirectional = float(dropout), bidirectional
+        dirs = 2 if bidirectional else 1
+        gates = _GATES[mode]
+        dt = np.dtype(dtype or np.float32)
+        for layer in range(num_layers):
+            layer_in = input_size if layer == 0 else hidden_size * dirs
+            for d in range(dirs):
+                sfx = f"_l{layer}" + ("_reverse" if d else "")
+                setattr(self, "weight_ih" + sfx, Parameter(al.empty(gates * hidden_size, layer_in, dtype=dt)))
+                setattr(self, "weight_hh" + sfx, Parameter(al.empty(gates * hidden_size, hidden_size, dtype=dt)))
+                if bias:
+                    setattr(self, "bias_ih" + sfx, Parameter(al.empty(gates * hidden_size, dtype=dt)))
+                    setattr(self, "bias_hh" + sfx, Parameter(al.empty(gates * hidden_size, dtype=dt)))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        k = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
+        for p in self.parameters():
+            init.uniform_(p, -k, k)
+
+    def _weights(self, layer: int, direction: int) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
+        sfx = f"_l{layer}" + ("_reverse" if direction else "")
+        get = self._parameters.get
+        return get("weight_ih" + sfx), get("weight_hh" + sfx), get("bias_ih" + sfx), get("bias_hh" + sfx)
+
+    def _step(self, x: Tensor, state: Any, w: tuple) -> tuple[Tensor, Any]:
+        if self.mode == "LSTM":
+            h, c = _lstm_step(x, state[0], state[1], *w)
+            return h, (h, c)
+        if self.mode == "GRU":
+            h = _gru_step(x, state, *w)
+        else:
+            h = _rnn_step(x, state, *w, "tanh" if self.mode == "RNN_TANH" else "relu")
+        return h, h
+
+    def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
+        name = type(self).__name__
+        batched = _check_input(name, input, self.input_size, 3)
+        x = input if batched else input.unsqueeze(1)
+        if batched and self.batch_first:
+            x = x.transpose(0, 1)                        # time first, as the unrolled loop wants
+        seq_len, batch = x.shape[0], x.shape[1]
+        dirs = 2 if self.bidirectional else 1
+        is_lstm = self.mode == "LSTM"
+        want = (self.num_layers * dirs, batch, self.hidden_size)
+        if hx is None:
+            h0 = al.zeros(*want, dtype=x.dtype)
+            hx = (h0, al.zeros(*want, dtype=x.dtype)) if is_lstm else h0
+        elif not batched:
+            hx = tuple(s.unsqueeze(1) for s in hx) if is_lstm else hx.unsqueeze(1)
+        for s in (hx if is_lstm else (hx,)):
+            if tuple(s.shape) != want:
+                raise ValueError(f"{name}: expected hidden state of shape {want if batched else (want[0], want[2])}, "
+                                 f"got {s.shape if batched else (s.shape[0], s.shape[2])}")
+        # Each layer reads the previous layer's outputs as a list of per-step tensors: slicing a stacked
+        # tensor instead would make backward scatter a full-size zero array for every single step.
+        steps: list[Tensor] = [x[t] for t in range(seq_len)]
+        finals_h: list[Tensor] = []
+        finals_c: list[Tensor] = []
+        for layer in range(self.num_layers):
+            outs_per_dir = []
+            for d in range(dirs):
+                k = layer * dirs + d
+                state = (hx[0][k], hx[1][k]) if is_lstm else hx[k]
+                w = self._weights(layer, d)
+                order = range(seq_len - 1, -1, -1) if d else range(seq_len)
+                outs: list[Tensor | None] = [None] * seq_len
+                for t in order:
+                    outs[t], state = self._step(steps[t], state, w)
+                outs_per_dir.append(outs)
+                if is_lstm:
+                    finals_h.append(state[0])
+                    finals_c.append(state[1])
+                else:
+                    finals_h.append(state)
+            steps = outs_per_dir[0] if dirs == 1 else [al.cat([a, b], dim=-1) for a, b in zip(*outs_per_dir)]
+            if self.dropout > 0 and self.training and layer < self.num_layers - 1:
+                steps = [F.dropout(s, self.dropout, True) for s in steps]
+        output = al.stack(steps, dim=0)
+        h_n = al.stack(finals_h, dim=0)
+        if batched and self.batch_first:
+            output = output.transpose(0, 1)
+        if not batched:
+            output = output.squeeze(1)
+            h_n = h_n.squeeze(1)
+        if is_lstm:
+            c_n = al.stack(finals_c, dim=0)
+            return output, (h_n, c_n if batched else c_n.squeeze(1))
+        return output, h_n
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if not self.bias:
+            s += ", bias=False"
+        if self.batch_first:
+            s += ", batch_first=True"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
+        return s
+
+
+class RNN(RNNBase):
+    """A multi-layer Elman RNN with tanh or relu: returns (output, h_n)."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 dtype: Any = None) -> None:
+        if nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: unknown nonlinearity {nonlinearity!r} (expected 'tanh' or 'relu')")
+        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size,
+                         num_layers, bias, batch_first, dropout, bidirectional, dtype)
+        self.nonlinearity = nonlinearity
+
+
+class LSTM(RNNBase):
+    """A multi-layer LSTM: returns (output, (h_n, c_n))."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 dtype: Any = None) -> None:
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, dtype)
+
+
+class GRU(RNNBase):
+    """A multi-layer GRU: returns (output, h_n)."""
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 dtype: Any = None) -> None:
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, dtype)
