@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .dataloader import BatchSampler, DataLoader, RandomSampler, Sampler, SequentialSampler, default_collate
 from .dataset import Dataset, Subset, TensorDataset, random_split
+from .mnist import MNIST
 from .synthetic import make_moons, make_piecewise_linear, make_spirals
 
-__all__ = ["BatchSampler", "DataLoader", "Dataset", "RandomSampler", "Sampler", "SequentialSampler", "Subset",
+__all__ = ["BatchSampler", "DataLoader", "Dataset", "MNIST", "RandomSampler", "Sampler", "SequentialSampler", "Subset",
            "TensorDataset", "default_collate", "make_moons", "make_piecewise_linear", "make_spirals", "random_split"]
