@@ -49,6 +49,7 @@ from .engine import Node, Primitive
 from .functional import grad, hessian, hvp, jacobian, vjp
 from .functions import (
     abs,
+    adaptive_avg_pool2d,
     add,
     allclose,
     amax,
@@ -56,6 +57,8 @@ from .functions import (
     argmax,
     argmin,
     as_tensor,
+    avg_pool2d,
+    binary_cross_entropy,
     broadcast_to,
     cat,
     chunk,
@@ -63,6 +66,8 @@ from .functions import (
     clip,
     concat,
     concatenate,
+    conv1d,
+    conv2d,
     cos,
     div,
     elu,
@@ -84,6 +89,7 @@ from .functions import (
     lt,
     matmul,
     max,
+    max_pool2d,
     maximum,
     mean,
     min,

@@ -60,7 +60,7 @@ class Primitive:
         for a in args:
             if isinstance(a, Tensor):
                 has_tensor = True
-                versions += a._version
+                versions += a._vc.n
                 if a.requires_grad:
                     record = True
                 vals.append(a.data)
@@ -79,9 +79,17 @@ class Primitive:
             # make a result float64; only a float64 tensor or array does. NumPy would upcast.
             out = out.astype(np.float32)
         t = _wrap(out)
+        if out.base is not None:
+            # A view (reshape, slice, permute...): share the in-place version counter of the input whose
+            # memory it views, so a change made through either one is seen by the graph.
+            for a in args:
+                if isinstance(a, Tensor) and (out.base is a.data or out.base is a.data.base):
+                    t._vc = a._vc
+                    break
         if record and _state.enabled:
             t.requires_grad = True
-            node = Node(self, args, vals, attrs, versions, INPLACE.n, _state.scope)
+            # The output's version counts too: rules such as exp's read the output (`out`) as well.
+            node = Node(self, args, vals, attrs, versions + t._vc.n, INPLACE.n, _state.scope)
             t.grad_fn = node
             if anomaly._enabled:
                 node.trace = traceback.extract_stack()[:-2]
@@ -93,7 +101,11 @@ _F64 = np.dtype(np.float64)
 
 
 def _has_float64_array(vals: Sequence[Any]) -> bool:
-    return any(type(v) is np.ndarray and v.dtype == _F64 for v in vals)
+    """Should a float64 result stay float64? PyTorch's rule: dimensioned float tensors decide; a 0-d
+    tensor decides only when no operand has dimensions; numbers never do."""
+    arrays = [v for v in vals if type(v) is np.ndarray and v.dtype.kind == "f"]
+    dimensioned = [v for v in arrays if v.ndim]
+    return any(v.dtype == _F64 for v in (dimensioned or arrays))
 
 
 class Node:
@@ -112,20 +124,21 @@ class Node:
         self.inputs: tuple | None = inputs
         self.vals: list | None = vals
         self.attrs = attrs
-        # The sum of the inputs' in-place versions when recorded. Versions only grow, so a different
-        # sum at backward time means an input was modified in place after it was used.
+        # The sum of the in-place versions of the inputs and the output when recorded. Versions only
+        # grow, so a different sum at backward time means one was modified in place after it was used.
         self.versions = versions
         self.stamp = stamp              # INPLACE.n when recorded: see tensor._InplaceCounter
         self.scope = scope              # the modules (grad_mode.scope) the op was recorded inside
         self.trace: traceback.StackSummary | None = None
 
-    def check_versions(self) -> None:
-        now = sum(x._version for x in self.inputs if isinstance(x, Tensor))  # type: ignore[union-attr]
-        if now != self.versions:
-            changed = [f"{x.shape}" for x in self.inputs if isinstance(x, Tensor) and x._version]  # type: ignore[union-attr]
+    def check_versions(self, out: Tensor) -> None:
+        """Raise if an input, or the output `out`, was changed in place after this op was recorded."""
+        tensors = [x for x in self.inputs if isinstance(x, Tensor)] + [out]  # type: ignore[union-attr]
+        if sum(x._vc.n for x in tensors) != self.versions:
+            changed = [f"{x.shape}" for x in tensors if x._vc.n]
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an in-place "
-                f"operation: an input of '{self.op.name}' (one of the tensors of shape "
+                f"operation: an input or the output of '{self.op.name}' (one of the tensors of shape "
                 f"{', '.join(changed)}) changed after the forward pass, so its gradient would be computed "
                 f"from the wrong values. Do the in-place update after backward(), or use an out-of-place "
                 f"op (or .clone()) before modifying it.")
@@ -258,6 +271,15 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
     for r, g in zip(roots, root_grads):
         grads[r] = g if r not in grads else grads[r] + g
     wanted = None if inputs is None else {t: None for t in inputs}
+    # For grad(inputs=...), only tensors that lead to a requested input need their rules run: mark them,
+    # walking the (inputs-first) order once, so e.g. grad(loss, x) skips every weight's gradient.
+    reaches: set[Tensor] | None = None
+    if wanted is not None:
+        reaches = set()
+        for t in order:
+            if t in wanted or (t.grad_fn is not None and any(x in reaches for x in t.grad_fn.inputs
+                                                             if isinstance(x, Tensor))):
+                reaches.add(t)
     claimed: set[int] = {id(g) for g in root_grads}   # the caller's arrays are never stored as-is
     check = anomaly._enabled
 
@@ -284,7 +306,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
         node_inputs = node.inputs
         attrs = node.attrs
         if node.stamp != INPLACE.n:
-            node.check_versions()
+            node.check_versions(t)
         if create_graph:
             args, out = node_inputs, t              # Tensors: the rules' own ops are recorded
         else:
@@ -292,6 +314,8 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
         rules = op.vjps
         for i, x in enumerate(node_inputs):
             if not (isinstance(x, Tensor) and x.requires_grad):
+                continue
+            if reaches is not None and x not in reaches:
                 continue
             if op.variadic:
                 gi = rules[0](i, g, out, *args, **attrs)

@@ -1,18 +1,21 @@
 """Module-level forms of the tensor operations (`autograd_lite.exp(x)`, `cat`, `stack`, `where`, ...).
 
 Single-tensor functions are one line each, forwarding to the Tensor method of the same name. Functions
-of several tensors (cat, stack, where) and composites (split, chunk, pad) own their logic here.
+of several tensors (cat, stack, where) and composites (split, chunk, pad) own their logic here, as do
+convolution and pooling (conv1d, conv2d, max_pool2d, avg_pool2d, adaptive_avg_pool2d): their argument
+checks and PyTorch's size rules, before one call to a primitive.
 """
 
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from . import ops
+from . import conv_kernels, ops
 from .tensor import Tensor, _norm_dim, _wrap
 
 
@@ -123,6 +126,22 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int =
     if reduction == "none":
         return out.reshape(()) if squeeze else out.reshape(shape)
     return out
+
+
+def binary_cross_entropy(input: Tensor, target: Any) -> Tensor:
+    """Elementwise -(t log p + (1-t) log(1-p)) for probabilities p, logs clamped at -100 (no reduction).
+
+    One primitive with PyTorch's backward, (p - t) / max(p (1 - p), 1e-12): a prediction of exactly 0 or
+    1 (a float32 sigmoid saturates there) gives a finite gradient, not 0/0.
+    """
+    p = _t(input)
+    t = target if isinstance(target, Tensor) else Tensor(np.asarray(target), dtype=p.dtype)
+    if t.shape != p.shape:
+        raise ValueError(f"binary_cross_entropy: target shape {t.shape} differs from input shape {p.shape}")
+    if ((p.data < 0) | (p.data > 1)).any():
+        raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 "
+                         "(use binary_cross_entropy_with_logits for raw scores)")
+    return ops.binary_cross_entropy(p, t)
 
 
 def erf(input: Any) -> Tensor:
@@ -306,7 +325,7 @@ def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Ten
             raise ValueError(f"cat: tensors must have the same shape except in dim {dim}; got shapes "
                              f"{shapes} (tensor {i} differs)")
     if len(tensors) == 1:
-        return tensors[0]
+        return ops.clone(tensors[0])     # new memory, as PyTorch's cat always returns
     return ops.cat(*tensors, dim=d)
 
 
@@ -375,7 +394,7 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
                     for (lo, hi), n in zip(pairs, x.shape))]
         pairs = [(builtins.max(lo, 0), builtins.max(hi, 0)) for lo, hi in pairs]
     if builtins.all(p == (0, 0) for p in pairs):
-        return x
+        return ops.clone(x)              # new memory, as PyTorch's pad always returns
     return ops.pad(x, pairs=tuple(pairs), value=value)
 
 
@@ -429,3 +448,193 @@ def isfinite(input: Any) -> Tensor:
 
 def allclose(input: Any, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
     return bool(np.allclose(np.asarray(input), np.asarray(other), rtol=rtol, atol=atol))
+
+
+# ------------------------------------------------------------------ convolution and pooling
+def _tuple(value: Any, n: int, name: str, op: str) -> tuple[int, ...]:
+    """An int (the same for every spatial dim) or a sequence of n ints, as a tuple of n ints."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return (int(value),) * n
+    if isinstance(value, (tuple, list)) and len(value) == n and builtins.all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
+        return tuple(int(v) for v in value)
+    raise TypeError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+
+
+def _positive(value: Any, n: int, name: str, op: str) -> tuple[int, ...]:
+    t = _tuple(value, n, name, op)
+    if builtins.any(v <= 0 for v in t):
+        raise ValueError(f"{op}: {name} must be positive, got {value!r}")
+    return t
+
+
+def _spatial_input(input: Any, nd: int, op: str) -> tuple[Tensor, bool]:
+    """The input with a batch dim (added if the input is unbatched), and whether one was added."""
+    x = _t(input)
+    if x.ndim not in (nd + 1, nd + 2):
+        raise ValueError(f"{op}: expected a {nd + 1}D (unbatched) or {nd + 2}D (batched) input, "
+                         f"got shape {x.shape}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating point input, got dtype {x.dtype}")
+    return (x.unsqueeze(0), True) if x.ndim == nd + 1 else (x, False)
+
+
+def _conv(op: str, nd: int, input: Any, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
+          dilation: Any, groups: int) -> Tensor:
+    x, unbatched = _spatial_input(input, nd, op)
+    w = _t(weight)
+    kernel_dims = ("kH", "kW") if nd == 2 else ("kL",) if nd == 1 else tuple(f"k{i}" for i in range(nd))
+    if w.ndim != nd + 2:
+        raise ValueError(f"{op}: expected a {nd + 2}D weight (out_channels, in_channels/groups, "
+                         f"{', '.join(kernel_dims)}), got shape {w.shape}")
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups <= 0:
+        raise ValueError(f"{op}: groups must be a positive integer, got {groups!r}")
+    groups = int(groups)
+    shown = tuple(_t(input).shape)
+    c, o = x.shape[1], w.shape[0]
+    if c % groups:
+        raise ValueError(f"{op}: input of shape {shown} has {c} channels, which is not divisible by "
+                         f"groups={groups}")
+    if w.shape[1] * groups != c:
+        raise ValueError(f"{op}: weight of shape {w.shape} expects {w.shape[1] * groups} input channels "
+                         f"(weight.shape[1]={w.shape[1]} x groups={groups}), but the input of shape {shown} "
+                         f"has {c}")
+    if o % groups:
+        raise ValueError(f"{op}: weight of shape {w.shape} has {o} output channels, which is not divisible "
+                         f"by groups={groups}")
+    if bias is not None and _t(bias).shape != (o,):
+        raise ValueError(f"{op}: bias of shape {_t(bias).shape} does not match weight of shape {w.shape}; "
+                         f"expected shape ({o},), one per output channel")
+    stride_t = _positive(stride, nd, "stride", op)
+    dilation_t = _positive(dilation, nd, "dilation", op)
+    kernel = w.shape[2:]
+    if isinstance(padding, str):
+        if padding == "valid":
+            pairs = ((0, 0),) * nd
+        elif padding == "same":
+            if builtins.any(s != 1 for s in stride_t):
+                raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
+                                 f"(stride={stride!r})")
+            # The output keeps the input's size; an odd total puts the extra zero after, as PyTorch.
+            totals = [d * (k - 1) for d, k in zip(dilation_t, kernel)]
+            pairs = tuple((t // 2, t - t // 2) for t in totals)
+        else:
+            raise ValueError(f"{op}: invalid padding string {padding!r}, should be one of 'valid', 'same'")
+    else:
+        pad = _tuple(padding, nd, "padding", op)
+        if builtins.any(p < 0 for p in pad):
+            raise ValueError(f"{op}: padding must be non-negative, got {padding!r}")
+        pairs = tuple((p, p) for p in pad)
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pairs))
+    reach = tuple(d * (k - 1) + 1 for d, k in zip(dilation_t, kernel))
+    if builtins.any(r > p for r, p in zip(reach, padded)):
+        raise ValueError(f"{op}: the kernel (size {tuple(kernel)}, dilation {dilation_t}: it spans {reach}) is "
+                         f"larger than the padded input {padded} (input of shape {shown}, padding {padding!r})")
+    out = ops.conv(x, w, bias, stride=stride_t, padding=pairs, dilation=dilation_t, groups=groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """1-D convolution (PyTorch's cross-correlation) of (N, C, L) or (C, L) input with a weight of
+    shape (out_channels, in_channels/groups, kL). padding: an int, a 1-tuple, 'valid' or 'same'."""
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """2-D convolution (PyTorch's cross-correlation) of (N, C, H, W) or (C, H, W) input with a weight of
+    shape (out_channels, in_channels/groups, kH, kW). stride, padding and dilation: an int or a pair;
+    padding may also be 'valid' (none) or 'same' (the output keeps the input's size; stride 1 only)."""
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _pool_settings(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
+                   ceil_mode: bool) -> tuple[tuple[int, ...], ...]:
+    """kernel, stride, padding, dilation as pairs, and the output size (PyTorch's formula and checks)."""
+    kernel = _positive(kernel_size, 2, "kernel_size", op)
+    stride_t = kernel if stride is None else _positive(stride, 2, "stride", op)
+    dilation_t = _positive(dilation, 2, "dilation", op)
+    pad = _tuple(padding, 2, "padding", op)
+    if builtins.any(p < 0 or p > k // 2 for p, k in zip(pad, kernel)):
+        raise ValueError(f"{op}: padding should be at most half of the kernel size, but got padding={padding!r} "
+                         f"for kernel_size={kernel_size!r}")
+    size = []
+    for n, k, s, p, d in zip(x.shape[2:], kernel, stride_t, pad, dilation_t):
+        span = n + 2 * p - d * (k - 1) - 1
+        o = (span + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (o - 1) * s >= n + p:   # the last window must start inside the input or left padding
+            o -= 1
+        size.append(o)
+    if builtins.any(o < 1 for o in size):
+        raise ValueError(f"{op}: input of shape {x.shape} is too small for kernel_size={kernel_size!r}, "
+                         f"stride={stride!r}, padding={padding!r}, dilation={dilation!r}: the output would have "
+                         f"size {tuple(size)}")
+    return kernel, stride_t, pad, dilation_t, tuple(size)
+
+
+def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """The maximum of each kernel_size window (stride defaults to kernel_size; padding counts as -inf).
+    The gradient goes to the window's arg-max (the first one on ties). With return_indices, also the
+    positions of the maxima, flattened within each (H, W) plane, as PyTorch returns them."""
+    x, unbatched = _spatial_input(input, 2, "max_pool2d")
+    kernel, stride_t, pad, dilation_t, size = _pool_settings("max_pool2d", x, kernel_size, stride, padding,
+                                                             dilation, ceil_mode)
+    index = conv_kernels.max_pool_index(x.data, kernel, stride_t, pad, dilation_t, size)
+    out = ops.max_pool(x, index=index)
+    indices = _wrap(index)
+    if unbatched:
+        out, indices = out.squeeze(0), _wrap(index[0])
+    return (out, indices) if return_indices else out
+
+
+def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """The mean of each kernel_size window (stride defaults to kernel_size). Zero padding counts in the
+    divisor unless count_include_pad=False; divisor_override replaces the divisor."""
+    x, unbatched = _spatial_input(input, 2, "avg_pool2d")
+    if ceil_mode:
+        raise NotImplementedError("avg_pool2d: ceil_mode=True is not supported; only ceil_mode=False "
+                                  "(windows that stay inside the padded input)")
+    kernel, stride_t, pad, _, size = _pool_settings("avg_pool2d", x, kernel_size, stride, padding, 1, False)
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise ValueError("avg_pool2d: divisor_override must be non-zero")
+        divisor: Any = divisor_override
+    elif count_include_pad or not builtins.any(pad):
+        divisor = math.prod(kernel)
+    else:
+        # Per output position: how many of its window's elements are inside the input (not padding).
+        counts = [np.minimum(np.arange(o) * s - p + k, n) - np.maximum(np.arange(o) * s - p, 0)
+                  for o, s, p, k, n in zip(size, stride_t, pad, kernel, x.shape[2:])]
+        divisor = np.multiply.outer(*counts).astype(x.dtype)
+    out = ops.avg_pool(x, kernel=kernel, stride=stride_t, padding=pad, divisor=divisor)
+    return out.squeeze(0) if unbatched else out
+
+
+def _adaptive_mean(x: Tensor, dim: int, cells: int) -> Tensor:
+    """Average dim `dim` down to `cells` cells; cell i spans [floor(i n / cells), ceil((i + 1) n / cells))."""
+    n = x.shape[dim]
+    if n % cells == 0:                      # equal, disjoint cells: one reshape and a mean
+        return x.reshape(x.shape[:dim] + (cells, n // cells) + x.shape[dim + 1:]).mean(dim + 1)
+    parts = []
+    for i in range(cells):
+        start, end = (i * n) // cells, -(-((i + 1) * n) // cells)
+        parts.append(x[(slice(None),) * dim + (slice(start, end),)].mean(dim, keepdim=True))
+    return cat(parts, dim)
+
+
+def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:
+    """Average pooling to a fixed output size (oH, oW), whatever the input's size; None keeps that dim.
+    A rectangle's mean is the mean over rows of the means over columns, so each dim is done in turn."""
+    x, unbatched = _spatial_input(input, 2, "adaptive_avg_pool2d")
+    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    if len(sizes) != 2:
+        raise TypeError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got {output_size!r}")
+    sizes = tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(sizes))
+    _positive(sizes, 2, "output_size", "adaptive_avg_pool2d")
+    if builtins.any(n == 0 for n in x.shape[2:]):
+        raise ValueError(f"adaptive_avg_pool2d: expected an input with non-zero spatial size, got shape {x.shape}")
+    out = _adaptive_mean(_adaptive_mean(x, 2, sizes[0]), 3, sizes[1])
+    return out.squeeze(0) if unbatched else out

@@ -40,6 +40,12 @@ class _GradModeContext:
 
     _mode: bool
 
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        # `@no_grad` without parentheses (PyTorch 2 accepts it): called with the function itself.
+        if cls is not set_grad_enabled and len(args) == 1 and callable(args[0]) and not kwargs:
+            return cls()(args[0])
+        return super().__new__(cls)
+
     def __init__(self) -> None:
         self._prev: list[bool] = []
 
@@ -92,6 +98,13 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801 - PyTorch's name
 
     def __enter__(self) -> None:  # the mode was already set in __init__
         pass
+
+    def __call__(self, fn: F) -> F:
+        # Used as a decorator, the call in __init__ must not change this thread's mode for good:
+        # restore it (as PyTorch does) and set the mode only while `fn` runs.
+        if self._prev:
+            _state.enabled = self._prev.pop()
+        return super().__call__(fn)
 
 
 class scope:  # noqa: N801 - a context manager, named like the others here

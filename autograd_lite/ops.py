@@ -25,6 +25,15 @@ from typing import Any
 
 import numpy as np
 
+from .conv_kernels import (
+    _avg_pool_backward_forward,
+    _avg_pool_forward,
+    _conv_forward,
+    _conv_transpose_forward,
+    _conv_weight_grad_forward,
+    _max_pool_backward_forward,
+    _max_pool_forward,
+)
 from .engine import Primitive, sum_to
 
 # ---------------------------------------------------------------------------------------------
@@ -244,6 +253,22 @@ def _nll_rule(g: Any, out: Any, logp: Any, target: np.ndarray, weight: np.ndarra
     return gather_scatter(coef[:, None], index=target[:, None], dim=1, shape=logp.shape)
 
 
+def _bce_forward(p: np.ndarray, t: Any) -> np.ndarray:
+    # PyTorch's: each log clamped at -100, so a prediction of exactly 0 or 1 costs 100, not inf.
+    with np.errstate(divide="ignore"):
+        return -(t * np.maximum(np.log(p), -100) + (1 - t) * np.maximum(np.log(1 - p), -100))
+
+
+def _bce_rule_p(g: Any, out: Any, p: Any, t: Any) -> Any:
+    # (p - t) / (p (1 - p)), the denominator kept above 1e-12 (PyTorch's): finite at p = 0 or 1.
+    return g * (p - t) / maximum(p * (1 - p), 1e-12)
+
+
+def _bce_rule_t(g: Any, out: Any, p: Any, t: Any) -> Any:
+    with np.errstate(divide="ignore"):
+        return g * (clamp(log(1 - p), -100.0, None) - clamp(log(p), -100.0, None))
+
+
 _erf_scalar = np.frompyfunc(math.erf, 1, 1)
 
 
@@ -350,6 +375,8 @@ softmax = Primitive("softmax", _softmax,                      # J = diag(s) - s 
 log_softmax = Primitive("log_softmax", _log_softmax,          # J = I - 1 softmax^T
                         lambda g, out, x, dim: g - exp(out) * g.sum(axis=dim, keepdims=True))
 
+binary_cross_entropy = Primitive("binary_cross_entropy", _bce_forward,   # -(t log p + (1-t) log(1-p))
+                                 _bce_rule_p, _bce_rule_t)
 nll_loss = Primitive("nll_loss", _nll_forward, _nll_rule)     # -logp[i, target_i] * weight_i
 
 # --- linear algebra -------------------------------------------------------------------------
@@ -384,3 +411,59 @@ gather = Primitive("gather", _gather_forward,
                        gather_scatter(g, index=index, dim=dim, shape=x.shape))
 gather_scatter = Primitive("gather_scatter", _gather_scatter_forward,
                            lambda g, out, src, index, dim, shape: gather(g, index=index, dim=dim))
+
+
+# =============================================================================================
+# Convolution and pooling
+# =============================================================================================
+#
+# A convolution is a matrix product over windows. im2col copies every window of the (padded) input
+# into a column; then one matrix product with the weight gives every output pixel at once:
+#
+#     out[n, o, p] = sum_{c, k} w[o, c, k] * x[n, c, stride * p + dilation * k - padding]
+#                  = (W  @  cols)[o, (p, n)]      W: (out, in * kernel), cols: (in * kernel, pixels)
+#
+# Its two gradients are the two other products of the same three matrices: dW = g @ cols^T (the
+# *weight gradient*, itself a convolution of the input with g) and dcols = W^T @ g, whose columns
+# col2im adds back to the windows they came from (the *transposed convolution*, the input gradient).
+# Because each of the three is linear in each of its two arguments, their rules are the other two:
+# that closes the set under differentiation, so double backward works by construction.
+#
+# Layout: the input is copied once into (C, *spatial, N) -- channels first, batch last. Then the
+# block of windows at one kernel offset is a long contiguous run (a row of Wo*N numbers), so im2col
+# is one strided view and one copy, and col2im is one add per kernel offset (kh*kw adds, never a
+# loop over pixels or batch items). cols is (C * kernel, spatial * N): groups split its rows, and
+# the products run over a stack of matrices, one per group and output row (`_stack`).
+# Attributes: `stride` and `dilation` are tuples (one per spatial dim), `padding` a tuple of
+# (before, after) pairs, `groups` an int; `size` is the input's spatial size, `kernel` the weight's.
+
+
+def _conv_rule_bias(g: Any, out: Any, x: Any, w: Any, b: Any, **kw: Any) -> Any:
+    return sum(g, dim=(0, *range(2, g.ndim)))          # every output pixel of channel o adds b[o]
+
+
+
+# --- convolution and pooling: three bilinear maps that are each other's gradients -------------
+# conv(x, w, b)          = x * w + b          (N, C, *S) -> (N, O, *S_out)
+# conv_transpose(g, w)   = d conv / dx  of g  (N, O, *S_out) -> (N, C, *S)     col2im(W^T g)
+# conv_weight_grad(x, g) = d conv / dw  of g  -> (O, C/groups, *kernel)        g cols^T
+conv = Primitive("conv", _conv_forward,
+                 lambda g, out, x, w, b, **kw: conv_transpose(g, w, size=x.shape[2:], **kw),
+                 lambda g, out, x, w, b, **kw: conv_weight_grad(x, g, kernel=w.shape[2:], **kw),
+                 _conv_rule_bias)
+conv_transpose = Primitive("conv_transpose", _conv_transpose_forward,
+                           lambda h, out, g, w, size, **kw: conv(h, w, None, **kw),
+                           lambda h, out, g, w, size, **kw: conv_weight_grad(h, g, kernel=w.shape[2:], **kw))
+conv_weight_grad = Primitive("conv_weight_grad", _conv_weight_grad_forward,
+                             lambda h, out, x, g, kernel, **kw: conv_transpose(g, h, size=x.shape[2:], **kw),
+                             lambda h, out, x, g, kernel, **kw: conv(x, h, None, **kw))
+# max pooling reads x at each window's arg-max (`index`); its gradient adds g back there
+max_pool = Primitive("max_pool", _max_pool_forward,
+                     lambda g, out, x, index: max_pool_backward(g, index=index, shape=x.shape))
+max_pool_backward = Primitive("max_pool_backward", _max_pool_backward_forward,
+                              lambda h, out, g, index, shape: max_pool(h, index=index))
+# average pooling: window sums / divisor; its gradient spreads g / divisor over each window
+avg_pool = Primitive("avg_pool", _avg_pool_forward,
+                     lambda g, out, x, **pool: avg_pool_backward(g, size=x.shape[2:], **pool))
+avg_pool_backward = Primitive("avg_pool_backward", _avg_pool_backward_forward,
+                              lambda h, out, g, size, **pool: avg_pool(h, **pool))

@@ -8,6 +8,7 @@ primitive from `ops.py` (where the derivatives live) or composes several; nothin
 from __future__ import annotations
 
 import builtins
+import itertools
 import math
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Sequence
@@ -21,6 +22,17 @@ _new = object.__new__
 MinMax = namedtuple("MinMax", ["values", "indices"])
 
 _FLOAT_KINDS = "f"
+_HOOK_KEYS = itertools.count()
+
+
+class VersionCounter:
+    """How many times a tensor's memory was changed in place. Views of one array (and `detach()`)
+    share one counter, as in PyTorch, so a change through any of them is seen by the graph."""
+
+    __slots__ = ("n",)
+
+    def __init__(self) -> None:
+        self.n = 0
 
 
 class _InplaceCounter:
@@ -42,7 +54,7 @@ def _wrap(data: np.ndarray) -> Tensor:
     t.grad_fn = None
     t._hooks = None
     t._retains_grad = False
-    t._version = 0
+    t._vc = VersionCounter()
     t.name = None
     return t
 
@@ -137,7 +149,7 @@ class Tensor:
     Python floats and lists of them become float32, Python ints int64; NumPy arrays keep their dtype.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_hooks", "_retains_grad", "_version", "name",
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_hooks", "_retains_grad", "_vc", "name",
                  "__weakref__")
     # NumPy must not treat a Tensor as an array in `ndarray + Tensor`: returning NotImplemented there
     # lets Python call Tensor.__radd__, which records the op.
@@ -168,7 +180,7 @@ class Tensor:
         self.grad_fn = None
         self._hooks = None
         self._retains_grad = False
-        self._version = 0
+        self._vc = VersionCounter()
         self.name = name
 
     # ---------------------------------------------------------------- properties and conversion
@@ -288,7 +300,14 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """A tensor sharing this one's data but cut from the graph (never requires grad)."""
-        return _wrap(self.data)
+        t = _wrap(self.data)
+        t._vc = self._vc           # same memory, same in-place version counter
+        return t
+
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's memory has seen (PyTorch's `_version`)."""
+        return self._vc.n
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
@@ -320,7 +339,7 @@ class Tensor:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't require gradient")
         if self._hooks is None:
             self._hooks = {}
-        key = builtins.max(self._hooks, default=-1) + 1
+        key = next(_HOOK_KEYS)      # never reused: a stale handle must not remove a newer hook
         self._hooks[key] = hook
         return RemovableHandle(self._hooks, key)
 
@@ -735,12 +754,16 @@ class Tensor:
                 "supported (it would silently change values saved for backward); build the result "
                 "out of place with cat, stack, where or pad, or assign under no_grad()")
         self.data[_normalize_index(index)] = value.data if isinstance(value, Tensor) else value
-        self._version += 1
+        self._vc.n += 1
         INPLACE.n += 1
 
     # ---------------------------------------------------------------- dtype
-    def to(self, dtype: Any) -> Tensor:
-        """Convert to `dtype` (differentiable between float types). Devices are not a concept here."""
+    def to(self, dtype: Any = None, *, device: Any = None) -> Tensor:
+        """Convert to `dtype` (differentiable between float types). Everything lives on the CPU, so
+        `to("cpu")` / `device="cpu"` return the tensor as it is (PyTorch code runs unchanged)."""
+        _check_device(device if dtype is None else dtype if _is_device(dtype) else device)
+        if dtype is None or _is_device(dtype):
+            return self
         dtype = np.dtype(dtype)
         if dtype == self.data.dtype:
             return self
@@ -750,6 +773,9 @@ class Tensor:
 
     astype = to
     type = to
+
+    def cpu(self) -> Tensor:
+        return self
 
     def float(self) -> Tensor:
         return self.to(np.float32)
@@ -779,7 +805,7 @@ class Tensor:
         The version lets backward notice that a value saved by the graph was changed afterwards
         (say, an optimizer step between forward and backward) instead of using it silently."""
         if not _grad_state.enabled:
-            self._version += 1
+            self._vc.n += 1
             INPLACE.n += 1
             return self.data
         if isinstance(other, Tensor) and other.requires_grad:
@@ -791,7 +817,7 @@ class Tensor:
                                    f"operation; wrap the update in `with no_grad():`")
             raise RuntimeError(f"{op}: in-place operations on tensors that are part of a graph are not "
                                f"supported; use the out-of-place form")
-        self._version += 1
+        self._vc.n += 1
         INPLACE.n += 1
         return self.data
 
@@ -846,6 +872,18 @@ class Tensor:
         d = self._inplace("clamp_")
         np.clip(d, min, max, out=d)
         return self
+
+
+def _is_device(value: Any) -> bool:
+    return isinstance(value, str) and (value == "cpu" or value.startswith(("cpu:", "cuda", "mps")))
+
+
+def _check_device(device: Any) -> None:
+    if device is None:
+        return
+    name = str(device)
+    if not (name == "cpu" or name.startswith("cpu:")):
+        raise RuntimeError(f"to: autograd_lite runs on the CPU only (NumPy); device {name!r} is not available")
 
 
 def _no_grad_op(name: str, fn: Callable, *args: Any) -> Tensor:

@@ -154,25 +154,29 @@ def _fmt_attr(value: Any) -> str:
     return str(value)
 
 
+def _op_parts(node: engine.Node) -> tuple[list[str], list[str]]:
+    """An op's operands (· for a tensor, the value for a constant) and its attributes, as text."""
+    operands = []
+    for x in node.inputs or ():
+        if isinstance(x, Tensor):
+            operands.append("·")
+        elif x is not None:
+            operands.append(_fmt_attr(x))
+    # Attributes at their "off" value (keepdim=False, dim=None) would only add noise.
+    attrs = [f"{k}={_fmt_attr(v)}" for k, v in node.attrs.items()
+             if v is not None and v is not False and k not in ("denom",)]
+    return operands, attrs
+
+
 def op_label(node: engine.Node) -> str:
     """`sum(dim=1)`, `getitem[:, 1]`, `mul(·, 0.9)`: the op, its attributes and its constant operands."""
     name = node.op.name
     if name == "getitem":
         return "getitem" + _fmt_index(node.attrs.get("index"))
-    args = []
-    if node.inputs is not None:
-        for x in node.inputs:
-            if isinstance(x, Tensor):
-                args.append("·")
-            elif x is None:
-                continue
-            else:
-                args.append(_fmt_attr(x))
-        if all(a == "·" for a in args):
-            args = []
-    # Attributes at their "off" value (keepdim=False, dim=None) would only add noise.
-    args += [f"{k}={_fmt_attr(v)}" for k, v in node.attrs.items()
-             if v is not None and v is not False and k not in ("denom",)]
+    operands, attrs = _op_parts(node)
+    if all(a == "·" for a in operands):
+        operands = []
+    args = operands + attrs
     return f"{name}({', '.join(args)})" if args else name
 
 
@@ -510,13 +514,13 @@ def summary(*roots: Tensor, params: Mapping[str, Tensor] | None = None, max_node
                 what += "  [requires grad]"
         else:
             node = t.grad_fn
-            label = op_label(node)
-            op, _, rest = label.partition("(")
-            refs = [f"%{index[id(x)]}" for x in node.inputs or () if isinstance(x, Tensor) and id(x) in index]
-            extra = [a for a in rest.rstrip(")").split(", ") if a and a != "·"] if rest else []
-            if op.startswith("getitem"):
-                op, extra = "getitem", [label[len("getitem"):]]
-            what = f"{op}({', '.join(refs + extra)})"
+            refs = iter(f"%{index[id(x)]}" if id(x) in index else "?" for x in node.inputs or ()
+                        if isinstance(x, Tensor))
+            operands, attrs = _op_parts(node)
+            args = [next(refs) if a == "·" else a for a in operands]
+            if node.op.name == "getitem":
+                attrs = [_fmt_index(node.attrs.get("index"))]
+            what = f"{node.op.name}({', '.join(args + attrs)})"
             if t.name:
                 what += f"  # {t.name}"
         rows.append((f"%{i} = {what}", f"{tuple(t.shape)} {t.dtype}"))

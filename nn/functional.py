@@ -24,6 +24,35 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return al.linear(input, weight, bias)
 
 
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """1-D convolution of (N, C, L) or (C, L) input; weight (out_channels, in_channels/groups, kL)."""
+    return al.conv1d(input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """2-D convolution of (N, C, H, W) or (C, H, W) input; weight (out_channels, in_channels/groups, kH, kW)."""
+    return al.conv2d(input, weight, bias, stride, padding, dilation, groups)
+
+
+def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+               ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """The maximum of each window; with return_indices, also where it was (flat within each plane)."""
+    return al.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+    """The mean of each window (ceil_mode=False only)."""
+    return al.avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    """Average pooling to a fixed output size, whatever the input size (PyTorch's cell boundaries)."""
+    return al.adaptive_avg_pool2d(input, output_size)
+
+
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
             generator: np.random.Generator | None = None) -> Tensor:
     """Inverted dropout: zero each element with probability p and scale the rest by 1/(1-p) while
@@ -112,13 +141,13 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         raise IndexError(f"embedding: index {int(idx.max() if idx.max() >= n else idx.min())} is out of range "
                          f"for {n} embeddings")
+    rows = weight[idx]
     if padding_idx is not None:
-        # Read the padding row from a detached copy: its value is used, but no gradient reaches it.
-        pad = padding_idx % n
-        is_pad = np.zeros((n, 1), dtype=bool)
-        is_pad[pad] = True
-        weight = al.where(is_pad, weight.detach(), weight)
-    return weight[idx]
+        # Padding positions read their row from a detached copy: the value is used, no gradient reaches
+        # it. Masking the gathered rows (not the whole table) keeps the cost proportional to the batch.
+        is_pad = (idx == padding_idx % n)[..., None]
+        rows = al.where(is_pad, weight.detach()[idx], rows)
+    return rows
 
 
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -326,12 +355,7 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, reducti
     """-(y log p + (1-y) log(1-p)) for probabilities p in [0, 1]; logs are clamped at -100 like PyTorch."""
     _check_reduction(reduction, "binary_cross_entropy")
     t = _same_shape(input, target, "binary_cross_entropy")
-    if ((input.data < 0) | (input.data > 1)).any():
-        raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 "
-                         "(use binary_cross_entropy_with_logits for raw scores)")
-    log_p = input.log().clamp(min=-100.0)
-    log_q = (1 - input).log().clamp(min=-100.0)
-    loss = -(t * log_p + (1 - t) * log_q)
+    loss = al.binary_cross_entropy(input, t)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
@@ -339,11 +363,12 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, reducti
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None, reduction: str = "mean",
                                      pos_weight: Any = None) -> Tensor:
-    """BCE of sigmoid(x), computed without overflow for large |x|:
-    (1 - y) x + (1 + (pw - 1) y) * softplus(-x), with softplus(-x) = log(1 + e^-|x|) + max(-x, 0)."""
+    """BCE of sigmoid(x), computed without overflow for large |x|: (1 - y) x + (1 + (pw - 1) y) softplus(-x)."""
     _check_reduction(reduction, "binary_cross_entropy_with_logits")
     t = _same_shape(input, target, "binary_cross_entropy_with_logits")
-    log1p_exp = (1 + (-input.abs()).exp()).log() + (-input).relu()      # = softplus(-x), stable
+    # softplus(-x) = log(1 + e^-x), computed without overflow; its rule gives sigmoid(-x), also at x = 0
+    # (a hand-built log(1 + e^-|x|) + relu(-x) would lose half the slope there).
+    log1p_exp = al.softplus(-input)
     if pos_weight is not None:
         coef = 1 + (pos_weight - 1) * t
         loss = (1 - t) * input + coef * log1p_exp

@@ -8,6 +8,7 @@ state dicts move between the two libraries unchanged.
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
@@ -17,6 +18,8 @@ import numpy as np
 import autograd_lite as al
 
 from .parameter import Parameter
+
+_HOOK_KEYS = itertools.count()     # hook ids are never reused: a stale handle must not remove a newer hook
 
 
 class IncompatibleKeys(NamedTuple):
@@ -233,8 +236,14 @@ class Module:
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
         """Call `fn` on every submodule (children first) and then on self, like PyTorch."""
-        for m in reversed(list(self.modules())):
-            fn(m)
+        stack: list[tuple[Module, bool]] = [(self, False)]
+        while stack:                                   # post-order without recursion
+            m, children_done = stack.pop()
+            if children_done:
+                fn(m)
+                continue
+            stack.append((m, True))
+            stack.extend((c, False) for c in reversed(list(m.children())))
         return self
 
     # ------------------------------------------------------------------ modes and gradients
@@ -263,14 +272,24 @@ class Module:
                 with al.no_grad():
                     p.grad.zero_()
 
-    def to(self, dtype: Any) -> Module:
-        """Convert every floating parameter and buffer to `dtype`, in place (the objects stay the same)."""
+    def to(self, dtype: Any = None, *, device: Any = None) -> Module:
+        """Convert every floating parameter and buffer to `dtype`, in place (the objects stay the same).
+        Everything lives on the CPU, so `to("cpu")` / `device="cpu"` change nothing."""
+        if isinstance(dtype, str) and (dtype == "cpu" or dtype.startswith("cpu:")):
+            dtype = None
+        if device is not None and str(device) != "cpu" and not str(device).startswith("cpu:"):
+            raise RuntimeError(f"to: autograd_lite runs on the CPU only; device {device!r} is not available")
+        if dtype is None:
+            return self
         dtype = np.dtype(dtype)
         for t in list(self.parameters()) + list(self.buffers()):
             if t.dtype.kind == "f" and t.dtype != dtype:
                 t.data = t.data.astype(dtype)
                 if t.grad is not None:
                     t.grad = al.Tensor(t.grad.data.astype(dtype), copy=False)
+        return self
+
+    def cpu(self) -> Module:
         return self
 
     def float(self) -> Module:
@@ -285,13 +304,13 @@ class Module:
     # ------------------------------------------------------------------ hooks
     def register_forward_hook(self, hook: Callable[..., Any]) -> _Handle:
         """`hook(module, args, output)` after forward; a returned value replaces the output."""
-        key = max(self._forward_hooks, default=-1) + 1
+        key = next(_HOOK_KEYS)
         self._forward_hooks[key] = hook
         return _Handle(self._forward_hooks, key)
 
     def register_forward_pre_hook(self, hook: Callable[..., Any]) -> _Handle:
         """`hook(module, args)` before forward; a returned value replaces the arguments."""
-        key = max(self._forward_pre_hooks, default=-1) + 1
+        key = next(_HOOK_KEYS)
         self._forward_pre_hooks[key] = hook
         return _Handle(self._forward_pre_hooks, key)
 
@@ -302,7 +321,11 @@ class Module:
 
         The values share memory with the module (detached unless `keep_vars=True`)."""
         out: OrderedDict[str, al.Tensor] = OrderedDict() if destination is None else destination  # type: ignore
-        for mod_prefix, mod in self.named_modules(prefix=prefix.rstrip(".")):
+        # Every path, repeats included (PyTorch lists a module used twice under both names), in
+        # PyTorch's order: a module's own parameters, then its buffers, then its children.
+        stack: list[tuple[str, Module]] = [(prefix.rstrip("."), self)]
+        while stack:
+            mod_prefix, mod = stack.pop()
             pre = f"{mod_prefix}." if mod_prefix else ""
             for name, p in mod._parameters.items():
                 if p is not None:
@@ -310,6 +333,7 @@ class Module:
             for name, b in mod._buffers.items():
                 if b is not None and name not in mod._non_persistent:
                     out[pre + name] = b if keep_vars else b.detach()
+            stack.extend(reversed([(pre + k, m) for k, m in mod._modules.items() if m is not None]))
         return out
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
@@ -404,6 +428,11 @@ class Sequential(Module):
         keys = list(self._modules)
         for k in (keys[idx] if isinstance(idx, slice) else [keys[idx]]):
             del self._modules[k]
+        # Renumber, as PyTorch does, so a later append cannot reuse (and overwrite) a name.
+        items = list(self._modules.values())
+        self._modules.clear()
+        for i, m in enumerate(items):
+            self._modules[str(i)] = m
 
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
@@ -505,6 +534,6 @@ class ModuleDict(Module):
         self._modules.clear()
 
     def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
-        items = modules.items() if isinstance(modules, Mapping) else modules
+        items = modules.items() if hasattr(modules, "items") else modules
         for k, m in items:
             self.add_module(k, m)

@@ -3,5 +3,5 @@
 set -eu
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
-.venv/bin/pip install -q -e .
+.venv/bin/pip install -q -e '.[examples]'
 .venv/bin/python examples/demo.py "$@"

@@ -358,3 +358,36 @@ def test_in_place_change_before_use_is_fine() -> None:
     with al.no_grad():
         w.sub_(w.grad)          # an optimizer step after backward, then a new forward: no error
     (w * w).sum().backward()
+
+
+def test_in_place_change_through_a_view_or_detach_is_detected() -> None:
+    # Views and detach() share the in-place version counter of the memory they see (as in PyTorch).
+    w = al.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = w.exp()                          # exp saves its output
+    y.detach().zero_()
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.sum().backward()
+    x = al.ones(3)
+    loss = (w * x).sum()
+    x[0:2].add_(5.0)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()
+    z = al.ones(2, 3)
+    loss2 = (w * z.reshape(3, 2).T.reshape(2, 3)[0]).sum()
+    z.reshape(6).mul_(2.0)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss2.backward()
+
+
+def test_grad_runs_only_the_rules_that_reach_the_inputs() -> None:
+    from autograd_lite.engine import Primitive
+
+    calls = []
+    spy = Primitive("spy", lambda a: a * 1.0, lambda g, out, a: calls.append("spy") or g)
+    x, w = f64(3), f64(3, seed=1)
+    loss = (x * 2).sum() + spy(w).sum()
+    (gx,) = al.grad(loss, x)
+    np.testing.assert_array_equal(gx.data, np.full(3, 2.0))
+    assert calls == []                   # w's branch cannot reach x: its rule never ran
+    (gw,) = al.grad(spy(w).sum() * (x * 0 + 1).sum(), w)
+    assert calls == ["spy"]

@@ -360,3 +360,28 @@ def test_multi_margin_loss(p, weighted) -> None:
         want.append(sum(terms) / 4)
     np.testing.assert_allclose(nn.MultiMarginLoss(p=p, weight=w)(x, t).data, np.mean(want), rtol=1e-10)
     check(lambda a: F.multi_margin_loss(a, t, p=p, weight=w), (x,), second=False)
+
+
+def test_bce_with_logits_gradient_at_zero_logits() -> None:
+    # d/dx = (sigmoid(x) - y) / N, also at x = 0 (zero-initialised output layers start there)
+    x = al.zeros(4, requires_grad=True, dtype=al.float64)
+    y = np.array([1.0, 0.0, 1.0, 0.0])
+    F.binary_cross_entropy_with_logits(x, al.tensor(y)).backward()
+    np.testing.assert_allclose(x.grad.data, (0.5 - y) / 4)
+    check(lambda a: F.binary_cross_entropy_with_logits(a, al.tensor(y)), (f64(4, seed=21),))
+
+
+def test_bce_gradient_is_finite_at_saturated_probabilities() -> None:
+    # A float32 sigmoid is exactly 1.0 above x ~ 17: PyTorch's backward stays finite there.
+    z = al.tensor([20.0, -120.0, 0.3], requires_grad=True)
+    loss = F.binary_cross_entropy(z.sigmoid(), al.tensor([1.0, 0.0, 1.0]))
+    loss.backward()
+    assert np.all(np.isfinite(z.grad.data))
+    p = 1 / (1 + np.exp(-0.3))
+    np.testing.assert_allclose(z.grad.data[2], (p - 1) / 3, rtol=1e-5)
+    # a prediction of exactly 0 for a positive target costs 100 (the clamped log), not inf
+    assert F.binary_cross_entropy(al.tensor([0.0]), al.tensor([1.0])).item() == pytest.approx(100.0)
+    # the target's gradient (soft labels), checked numerically
+    probs = al.tensor(np.array([0.2, 0.7, 0.9]), requires_grad=True)
+    soft = al.tensor(np.array([0.1, 0.5, 1.0]), requires_grad=True)
+    check(lambda a, b: F.binary_cross_entropy(a, b), (probs, soft))

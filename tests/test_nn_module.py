@@ -192,3 +192,40 @@ def test_get_submodule_and_parameter() -> None:
 def test_deep_sequential_without_recursion_limits() -> None:
     deep = nn.Sequential(*[nn.Identity() for _ in range(5000)])
     assert len(list(deep.modules())) == 5001
+
+
+def test_sequential_delete_renumbers_like_pytorch() -> None:
+    s = nn.Sequential(nn.Linear(1, 1), nn.ReLU(), nn.Tanh())
+    del s[0]
+    s.append(nn.Sigmoid())
+    assert [type(m).__name__ for m in s] == ["ReLU", "Tanh", "Sigmoid"]
+    assert list(s._modules) == ["0", "1", "2"]
+
+
+def test_state_dict_lists_a_repeated_module_under_each_name() -> None:
+    m = nn.Linear(2, 2)
+    seq = nn.Sequential(m, m)
+    assert list(seq.state_dict()) == ["0.weight", "0.bias", "1.weight", "1.bias"]
+    seq.load_state_dict(seq.state_dict())                 # and loads back strictly
+    assert len(list(seq.parameters())) == 2               # parameters() still lists each once
+
+
+def test_module_dict_from_module_dict_and_apply_order() -> None:
+    d = nn.ModuleDict({"ab": nn.Linear(1, 1), "c": nn.ReLU()})
+    d2 = nn.ModuleDict(d)
+    assert list(d2.keys()) == ["ab", "c"]
+    seen = []
+    nn.Sequential(nn.Linear(1, 1), nn.Tanh()).apply(lambda m: seen.append(type(m).__name__))
+    assert seen == ["Linear", "Tanh", "Sequential"]        # PyTorch's order
+
+
+def test_module_to_cpu_and_stale_forward_hook_handle() -> None:
+    lin = nn.Linear(2, 2)
+    assert lin.to("cpu") is lin and lin.cpu() is lin and lin.weight.dtype == np.float32
+    seen = []
+    h1 = lin.register_forward_hook(lambda m, a, o: seen.append(1))
+    h1.remove()
+    lin.register_forward_hook(lambda m, a, o: seen.append(2))
+    h1.remove()
+    lin(al.zeros(1, 2))
+    assert seen == [2]

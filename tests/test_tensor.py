@@ -262,3 +262,51 @@ def test_manual_seed_reseeds_the_generator_in_place() -> None:
     a = g.random()
     al.manual_seed(0)
     assert g.random() == a and g is al.default_generator()
+
+
+def test_set_grad_enabled_as_decorator_leaves_the_mode_alone() -> None:
+    @al.set_grad_enabled(False)
+    def f(t: al.Tensor) -> al.Tensor:
+        return t * 2
+
+    assert al.is_grad_enabled()
+    assert not f(al.tensor([1.0], requires_grad=True)).requires_grad
+    assert al.is_grad_enabled()
+
+
+def test_bare_no_grad_decorator() -> None:
+    @al.no_grad
+    def f(t: al.Tensor) -> al.Tensor:
+        return t * 2
+
+    assert not f(al.tensor([1.0], requires_grad=True)).requires_grad and al.is_grad_enabled()
+
+
+def test_cpu_device_is_accepted_and_others_explained() -> None:
+    t = al.tensor([1.0], requires_grad=True)
+    assert t.to("cpu") is t and t.cpu() is t and t.to(device="cpu") is t
+    assert t.to("cpu").dtype == np.float32
+    with pytest.raises(RuntimeError, match="CPU only"):
+        t.to("cuda")
+
+
+def test_zero_dim_float64_does_not_promote_a_float32_tensor() -> None:
+    assert (al.ones(3) * al.tensor(np.float64(2.0))).dtype == np.float32
+    assert (al.tensor(np.float64(2.0)) * al.tensor(np.float64(3.0))).dtype == np.float64
+    assert (al.ones(3) * al.ones(3, dtype=al.float64)).dtype == np.float64
+
+
+def test_stale_hook_handle_does_not_remove_a_newer_hook() -> None:
+    x = al.tensor([1.0], requires_grad=True)
+    h1 = x.register_hook(lambda g: g * 0)
+    h1.remove()
+    x.register_hook(lambda g: g * 3)
+    h1.remove()
+    (x * 2).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [6.0])
+
+
+def test_cat_stack_pad_return_new_memory() -> None:
+    x = al.tensor([1.0, 2.0])
+    for y in (al.cat([x]), al.stack([x]), al.pad(x, (0, 0))):
+        assert not np.shares_memory(y.data, x.data)
