@@ -18,20 +18,18 @@ import nn
 from autograd_lite import viz
 
 
-class LSTMCellSketch(nn.Module):
-    """One LSTM step written out (gates i, f, g, o as in PyTorch), to show the graph of a recurrent cell."""
+class LeNet5(nn.Module):
+    """LeNet-5 for 28x28 digits: two 5x5 convolutions with pooling, then three fully connected layers."""
 
-    def __init__(self, input_size: int, hidden_size: int) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.ih = nn.Linear(input_size, 4 * hidden_size)
-        self.hh = nn.Linear(hidden_size, 4 * hidden_size)
+        self.features = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                                      nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2))
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84),
+                                        nn.ReLU(), nn.Linear(84, 10))
 
-    def forward(self, x: al.Tensor, state: tuple[al.Tensor, al.Tensor]) -> tuple[al.Tensor, al.Tensor]:
-        h, c = state
-        i, f, g, o = (self.ih(x) + self.hh(h)).chunk(4, dim=1)
-        c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-        h = o.sigmoid() * c.tanh()
-        return h, c
+    def forward(self, x: al.Tensor) -> al.Tensor:
+        return self.classifier(self.features(x))
 
 
 def mlp(out: Path) -> list[str]:
@@ -54,9 +52,22 @@ def mlp(out: Path) -> list[str]:
     return ["mlp", "mlp_forward_backward", f"mlp_backward_step{len(steps) // 2}", "mlp_collapsed"]
 
 
+def lenet(out: Path) -> list[str]:
+    al.manual_seed(2)
+    model = LeNet5()
+    x = al.randn(2, 1, 28, 28)
+    x.name = "images"
+    loss = nn.CrossEntropyLoss()(model(x), al.tensor([3, 7]))
+    loss.name = "loss"
+    viz.draw_graph(loss, group_modules=model).render(out / "lenet", format="svg", cleanup=True)
+    viz.draw_graph(loss, group_modules=model, collapse=3).render(out / "lenet_collapsed", format="svg",
+                                                                 cleanup=True)
+    return ["lenet", "lenet_collapsed"]
+
+
 def lstm_step(out: Path) -> list[str]:
     al.manual_seed(1)
-    cell = LSTMCellSketch(3, 2)
+    cell = nn.LSTMCell(3, 2)
     x = al.randn(1, 3)
     h0, c0 = al.zeros(1, 2), al.zeros(1, 2)
     h0.name, c0.name, x.name = "h0", "c0", "x"
@@ -81,7 +92,7 @@ def main(argv: list[str] | None = None) -> list[Path]:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     np.set_printoptions(precision=3)
-    names = mlp(args.out) + lstm_step(args.out) + higher_order(args.out)
+    names = mlp(args.out) + lenet(args.out) + lstm_step(args.out) + higher_order(args.out)
     paths = [args.out / f"{n}.svg" for n in names]
     for p in paths:
         print(f"wrote {p}")
