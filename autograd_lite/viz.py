@@ -470,11 +470,13 @@ def backward_steps(root: Tensor, params: Mapping[str, Tensor] | None = None,
     known: dict[int, Any] = {}
 
     def on_step(t: Tensor, g: Any, pending: dict) -> None:
+        # Everything seen so far stays: t's own gradient, and every gradient still flowing (partial
+        # sums, updated as they grow). A leaf's gradient is complete once it has stopped changing, and
+        # the engine never reports leaves separately, so it must be remembered from `pending`.
         known[id(t)] = np.array(g, copy=True)
-        current = dict(known)
         for x, gx in pending.items():
-            current[id(x)] = np.array(gx, copy=True)     # partial sums still being added up
-        snapshots.append((t.grad_fn, current))
+            known[id(x)] = np.array(gx, copy=True)
+        snapshots.append((t.grad_fn, dict(known)))
 
     seed = _seed_gradient(root, None, False, "backward_steps")
     found = engine.run_backward([root], [seed], True, False, inputs=leaves or None, on_step=on_step)

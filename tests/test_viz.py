@@ -127,6 +127,23 @@ def test_backward_steps_follow_backward_order_and_change_nothing() -> None:
     np.testing.assert_array_equal(b.grad.data, b2.grad.data)
 
 
+def test_backward_steps_keep_every_gradient_once_known() -> None:
+    # w's gradient is final after the matmul step; later pictures must still show it.
+    x = al.tensor([[1.0, 2.0]], name="x")
+    w = al.tensor([[0.5], [-1.0]], requires_grad=True, name="w")
+    b = al.tensor([0.3], requires_grad=True, name="b")
+    loss = ((x @ w).tanh() + b).exp().sum()
+    steps = list(viz.backward_steps(loss))
+    names = [c.split(": ")[1].split(" ")[0] for c, _ in steps]
+    first = names.index("MatmulBackward")
+    for caption, g in steps[first:]:
+        w_label = g.source.split("label=\"w\n", 1)[1].split("\"", 1)[0]
+        assert "grad" in w_label, caption
+    b_first = names.index("AddBackward")
+    for caption, g in steps[b_first:]:
+        assert "grad" in g.source.split("label=\"b\n", 1)[1].split("\"", 1)[0], caption
+
+
 def test_text_summary() -> None:
     x, w, b, loss = small_graph()
     expected = "\n".join([
