@@ -60,7 +60,8 @@ class Primitive:
         for a in args:
             if isinstance(a, Tensor):
                 has_tensor = True
-                versions += a._vc.n
+                if a._vc is not None:
+                    versions += a._vc.n
                 if a.requires_grad:
                     record = True
                 vals.append(a.data)
@@ -84,12 +85,14 @@ class Primitive:
             # memory it views, so a change made through either one is seen by the graph.
             for a in args:
                 if isinstance(a, Tensor) and (out.base is a.data or out.base is a.data.base):
-                    t._vc = a._vc
+                    t._vc = a._shared_vc()
                     break
         if record and _state.enabled:
             t.requires_grad = True
             # The output's version counts too: rules such as exp's read the output (`out`) as well.
-            node = Node(self, args, vals, attrs, versions + t._vc.n, INPLACE.n, _state.scope)
+            if t._vc is not None:
+                versions += t._vc.n
+            node = Node(self, args, vals, attrs, versions, INPLACE.n, _state.scope)
             t.grad_fn = node
             if anomaly._enabled:
                 node.trace = traceback.extract_stack()[:-2]
@@ -134,8 +137,8 @@ class Node:
     def check_versions(self, out: Tensor) -> None:
         """Raise if an input, or the output `out`, was changed in place after this op was recorded."""
         tensors = [x for x in self.inputs if isinstance(x, Tensor)] + [out]  # type: ignore[union-attr]
-        if sum(x._vc.n for x in tensors) != self.versions:
-            changed = [f"{x.shape}" for x in tensors if x._vc.n]
+        if sum(x._version for x in tensors) != self.versions:
+            changed = [f"{x.shape}" for x in tensors if x._version]
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an in-place "
                 f"operation: an input or the output of '{self.op.name}' (one of the tensors of shape "
