@@ -204,6 +204,30 @@ def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
     return g
 
 
+class SparseGrad:
+    """A gradient that is zero except where part of a tensor was read: `x[index]` sends back only
+    `values` at `index`. The engine keeps such parts and writes them into one array of zeros when the
+    tensor's turn comes, so reading a sequence step by step (`x[t]` for every t, `chunk`) costs work in
+    proportion to the parts, not one full-size array of zeros per part added up (quadratic in length).
+    """
+
+    __slots__ = ("shape", "dtype", "parts")
+
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype, index: Any, values: np.ndarray) -> None:
+        self.shape, self.dtype = shape, dtype
+        self.parts = [(index, values)]
+
+    def dense(self) -> np.ndarray:
+        z = np.zeros(self.shape, dtype=self.dtype)
+        for index, values in self.parts:
+            parts = index if isinstance(index, tuple) else (index,)
+            if any(isinstance(p, np.ndarray) and p.dtype.kind in "iu" for p in parts):
+                np.add.at(z, index, values)      # integer arrays may repeat an element: accumulate
+            else:
+                z[index] += values                # slices, ints, masks: each element once per part
+        return z
+
+
 # ----------------------------------------------------------------------------------------------
 # The backward pass
 # ----------------------------------------------------------------------------------------------
@@ -294,6 +318,8 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
         g = grads.pop(t, None)
         if g is None:
             continue
+        if type(g) is SparseGrad:
+            g = g.dense()
         if t._hooks:
             g = _run_hooks(t, g, create_graph)
         node = t.grad_fn
@@ -325,6 +351,18 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
             else:
                 gi = rules[i](g, out, *args, **attrs)
             xd = x.data
+            prev = grads.get(x)
+            if type(gi) is SparseGrad:
+                gi.dtype = xd.dtype
+                if check:
+                    anomaly.check_backward(node, i, gi.parts[0][1])
+                if prev is None:
+                    grads[x] = gi
+                elif type(prev) is SparseGrad:
+                    prev.parts.extend(gi.parts)
+                else:
+                    grads[x] = prev + gi.dense()
+                continue
             if not create_graph and type(gi) is not np.ndarray:
                 gi = np.asarray(gi)
             if gi.shape != xd.shape:
@@ -336,8 +374,14 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
                 gi = gi.astype(xd.dtype)
             if check:
                 anomaly.check_backward(node, i, gi)
-            prev = grads.get(x)
-            grads[x] = gi if prev is None else prev + gi
+            if prev is None:
+                grads[x] = gi
+            elif type(prev) is SparseGrad:
+                dense = prev.dense()              # a fresh array of ours: adding in place is safe
+                dense += gi
+                grads[x] = dense
+            else:
+                grads[x] = prev + gi
         if on_step is not None:
             on_step(t, g, grads)
         if not retain_graph:

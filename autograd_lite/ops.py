@@ -34,7 +34,7 @@ from .conv_kernels import (
     _max_pool_backward_forward,
     _max_pool_forward,
 )
-from .engine import Primitive, sum_to
+from .engine import Primitive, SparseGrad, sum_to
 
 # ---------------------------------------------------------------------------------------------
 # Helpers for reductions: put back the reduced axes so a gradient can be broadcast over them.
@@ -110,6 +110,15 @@ def _is_advanced(index: Any) -> bool:
     """Does the index contain integer arrays (which may repeat an element)?"""
     parts = index if isinstance(index, tuple) else (index,)
     return builtins.any(isinstance(p, np.ndarray) and p.dtype.kind in "iu" for p in parts)
+
+
+def _getitem_rule(g: Any, out: Any, x: Any, index: Any) -> Any:
+    # The gradient is g at the elements read and zero elsewhere. On arrays, hand the engine just that
+    # (a SparseGrad) so many reads of one tensor are gathered into one array; on Tensors (create_graph)
+    # it is the recorded primitive index_scatter, whose own rule reads the elements again.
+    if type(g) is np.ndarray:
+        return SparseGrad(x.shape, g.dtype, index, g)
+    return index_scatter(g, index=index, shape=x.shape)
 
 
 def _scatter_forward(g: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -404,8 +413,7 @@ pad = Primitive("pad", _pad_forward,
 cat = Primitive("cat", lambda *xs, dim: np.concatenate(xs, axis=dim), _cat_rule, variadic=True)
 
 # --- indexing: reading some elements, and its adjoint, adding into zeros at those elements ---
-getitem = Primitive("getitem", lambda x, index: x[index],
-                    lambda g, out, x, index: index_scatter(g, index=index, shape=x.shape))
+getitem = Primitive("getitem", lambda x, index: x[index], _getitem_rule)
 index_scatter = Primitive("index_scatter", _scatter_forward,
                           lambda g, out, src, index, shape: getitem(g, index=index))
 gather = Primitive("gather", _gather_forward,

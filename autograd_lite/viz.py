@@ -475,7 +475,7 @@ def backward_steps(root: Tensor, params: Mapping[str, Tensor] | None = None,
         # the engine never reports leaves separately, so it must be remembered from `pending`.
         known[id(t)] = np.array(g, copy=True)
         for x, gx in pending.items():
-            known[id(x)] = np.array(gx, copy=True)
+            known[id(x)] = gx.dense() if isinstance(gx, engine.SparseGrad) else np.array(gx, copy=True)
         snapshots.append((t.grad_fn, dict(known)))
 
     seed = _seed_gradient(root, None, False, "backward_steps")

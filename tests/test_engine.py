@@ -391,3 +391,30 @@ def test_grad_runs_only_the_rules_that_reach_the_inputs() -> None:
     assert calls == []                   # w's branch cannot reach x: its rule never ran
     (gw,) = al.grad(spy(w).sum() * (x * 0 + 1).sum(), w)
     assert calls == ["spy"]
+
+
+def test_many_reads_of_one_tensor_add_up_exactly() -> None:
+    # Overlapping slices, repeated integer indices, a mask and a dense use of the same tensor: the sparse
+    # parts (gathered once per tensor by the engine) and the dense contribution must add up exactly.
+    x = f64(4, 3)
+    mask = np.array([True, False, True, False])
+    out = (x[0:2] * 2).sum() + x[1:3].sum() + (x[[0, 0, 3]] * 3).sum() + x[mask].sum() + (x * x).sum()
+    out.backward()
+    want = np.zeros((4, 3))
+    want[0:2] += 2
+    want[1:3] += 1
+    np.add.at(want, [0, 0, 3], 3)
+    want[mask] += 1
+    want += 2 * x.data
+    np.testing.assert_allclose(x.grad.data, want, rtol=1e-13)
+    assert al.gradcheck(lambda t: (t[0:2] * 2).sum() + t[[0, 0, 3]].sum() + (t * t)[1:].sum(), (x,))
+    assert al.gradgradcheck(lambda t: (t[0:2] * t[1:3]).sum() + t[[0, 0, 3]].sum(), (x,))
+
+
+def test_sequence_read_step_by_step_gets_every_step_gradient() -> None:
+    x = f64(50, 2, 3)
+    total = x[0].sum() * 0
+    for t in range(50):
+        total = total + (x[t] * float(t)).sum()
+    total.backward()
+    np.testing.assert_allclose(x.grad.data, np.broadcast_to(np.arange(50.0)[:, None, None], (50, 2, 3)))
