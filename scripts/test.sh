@@ -12,6 +12,11 @@ if ! command -v dot >/dev/null 2>&1; then
              "Install the OS package 'graphviz' (see README)." >&2
     fi
 fi
+# MNIST for the notebooks that use it: CI keeps the original files beside the clone, outside the repository.
+if [ -z "${AUTOGRAD_LITE_DATA:-}" ] && [ -d ../shared/data/mnist ]; then
+    AUTOGRAD_LITE_DATA="$(cd ../shared/data/mnist && pwd)"
+    export AUTOGRAD_LITE_DATA
+fi
 python3 -m venv .venv
 .venv/bin/pip install -q -e '.[dev]'
 .venv/bin/ruff check .
