@@ -423,10 +423,8 @@ def bench_mlp_step(cfg: Config, batch: int) -> Samples:
     loss_e = engine_loss()
     loss_n, grads_n = numpy_mlp_grads(x0, y0, npp)
     assert np.allclose(loss_e.item(), loss_n, rtol=RTOL, atol=ATOL), (loss_e.item(), loss_n)
-    for i, (p, g) in enumerate(zip(ep, grads_n, strict=True)):
-        assert p.grad.data.dtype == g.dtype == np.float32, (i, p.grad.data.dtype, g.dtype)
-        assert np.allclose(p.grad.data, g, rtol=RTOL, atol=ATOL), \
-            f"MLP b{batch}: engine gradient of param {i} differs from NumPy's by {np.abs(p.grad.data - g).max()}"
+    compare_grads(f"MLP b{batch}", {ENGINE: [p.grad.data for p in ep], NUMPY: grads_n})
+    for p in ep:
         p.grad = None
 
     steps: dict[str, StepFn] = {ENGINE: engine_step, NUMPY: numpy_step}
@@ -460,10 +458,8 @@ def bench_mlp_step(cfg: Config, batch: int) -> Samples:
                     p.grad = None
 
         torch_loss()
-        for i, (p, g) in enumerate(zip(tp, grads_n, strict=True)):
-            if not np.allclose(p.grad.numpy(), g, rtol=TORCH_RTOL, atol=TORCH_ATOL):
-                print(f"WARNING: MLP b{batch}: PyTorch gradient of param {i} differs from NumPy's by "
-                      f"{np.abs(p.grad.numpy() - g).max():.3g}", file=sys.stderr)
+        compare_grads(f"MLP b{batch}", {NUMPY: grads_n, TORCH: [p.grad for p in tp]})
+        for p in tp:
             p.grad = None
         steps[TORCH] = torch_step
         resets[TORCH] = partial(restore, [p.detach().numpy() for p in tp], init)   # numpy() shares memory
@@ -520,9 +516,8 @@ def bench_nn_adam_step(cfg: Config, batch: int) -> Samples:
     # Same math? Gradients once at the initial weights (transposed back to compare).
     loss_fn(model(x), y).backward()
     _, grads_n = numpy_mlp_grads(x0, y0, npp)
-    for i, (p, g) in enumerate(zip(params, grads_n, strict=True)):
-        got = p.grad.data.T if p.ndim == 2 else p.grad.data
-        assert np.allclose(got, g, rtol=RTOL, atol=ATOL), f"nn/Adam b{batch}: gradient {i} differs from NumPy's"
+    engine_grads = [p.grad.data.T if p.ndim == 2 else p.grad.data for p in params]
+    compare_grads(f"nn/Adam b{batch}", {ENGINE: engine_grads, NUMPY: grads_n})
     opt.zero_grad()
 
     steps: dict[str, StepFn] = {ENGINE: engine_step, NUMPY: numpy_step}
