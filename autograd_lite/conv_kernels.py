@@ -42,10 +42,13 @@ def _transpose2d(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(blocks.transpose(0, 2, 1)).reshape(cols, rows)
 
 
-def _batch_last(x: np.ndarray, padding: tuple) -> np.ndarray:
-    """(N, C, *S) -> zero-padded (C, *S_padded, N)."""
+def _batch_last(x: np.ndarray, padding: tuple = ()) -> np.ndarray:
+    """(N, C, *S) -> zero-padded (C, *S_padded, N). No copy when x's memory is already batch-last and no
+    padding is asked for: a convolution returns its output as exactly such a view (see `_conv_forward`)."""
     n, c, size = x.shape[0], x.shape[1], x.shape[2:]
-    moved = _transpose2d(x.reshape(n, c * math.prod(size))).reshape(c, *size, n)
+    moved = np.moveaxis(x, 0, -1)
+    if not moved.flags.c_contiguous:
+        moved = _transpose2d(x.reshape(n, c * math.prod(size))).reshape(c, *size, n)
     if not builtins.any(lo or hi for lo, hi in padding):
         return moved
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(size, padding))
@@ -66,40 +69,38 @@ def _im2col(xt: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], di
     return np.ascontiguousarray(view)
 
 
-def _col2im(cols: np.ndarray, padded: tuple[int, ...], kernel: tuple[int, ...], stride: tuple[int, ...],
-            dilation: tuple[int, ...], out_size: tuple[int, ...]) -> np.ndarray:
-    """The adjoint of _im2col: add every column back to the window it was read from, (C, *P, N).
-    One vectorised add per kernel offset; where windows overlap, their contributions accumulate."""
-    xt = np.zeros((cols.shape[0], *padded, cols.shape[-1]), dtype=cols.dtype)
-    for k in np.ndindex(*kernel):
-        xt[(slice(None), *_offset_slices(k, stride, dilation, out_size))] += cols[(slice(None), *k)]
-    return xt
+def _blocks(pixels: int, n: int) -> int:
+    """Into how many blocks of whole output pixels to cut the columns of a product.
+
+    OpenBLAS runs these short, wide products (a few dozen rows, thousands of columns) fastest on
+    blocks of a few hundred columns that stay in cache: measured for LeNet's second convolution, 64
+    blocks of 64 columns take 190 us, one product of 4096 columns 460 us. Few enough blocks, though,
+    that the per-call cost stays small. The count divides `pixels`, so all blocks are the same size.
+    """
+    divisors = [d for d in range(1, pixels + 1) if pixels % d == 0]
+    per = next((d for d in divisors if d * n >= 256), pixels)
+    per = next(d for d in divisors if d >= per and pixels // d <= 64)
+    return pixels // per
 
 
-def _rows(out_size: tuple[int, ...], n: int) -> int:
-    """Into how many blocks to cut the columns of the products: one per output row when a row holds
-    enough columns. OpenBLAS runs a stack of (k x 1536) products 1.5-4x faster than one (k x 36864)."""
-    return out_size[0] if math.prod(out_size[1:]) * n >= 256 else 1
-
-
-def _stack(a: np.ndarray, height: int, groups: int, rows: int) -> np.ndarray:
-    """A contiguous (channels, ..., *out_size, N) array whose first dims hold `height` matrix rows, as a
-    view (rows, groups, height / groups, columns): the matrices of the products, one per block of output
-    rows and group."""
-    return a.reshape(groups, height // groups, rows, a.size // height // rows).transpose(2, 0, 1, 3)
+def _matmul_blocks(a: np.ndarray, b: np.ndarray, blocks: int) -> np.ndarray:
+    """a @ b for stacks (G, M, K) @ (G, K, L), computed as `blocks` products of L / blocks columns each,
+    every one written in place into the (G, M, L) result."""
+    g, m, _ = a.shape
+    length = b.shape[-1]
+    out = np.empty((g, m, length), dtype=np.result_type(a, b))
+    if blocks == 1:
+        return np.matmul(a, b, out=out)
+    width = length // blocks
+    np.matmul(a[None], b.reshape(g, b.shape[1], blocks, width).transpose(2, 0, 1, 3),
+              out=out.reshape(g, m, blocks, width).transpose(2, 0, 1, 3))
+    return out
 
 
 def _cols(x: np.ndarray, kernel: tuple[int, ...], out_size: tuple[int, ...], stride: tuple[int, ...],
-          padding: tuple, dilation: tuple[int, ...], groups: int, rows: int) -> np.ndarray:
-    cols = _im2col(_batch_last(x, padding), kernel, stride, dilation, out_size)
-    return _stack(cols, x.shape[1] * math.prod(kernel), groups, rows)
-
-
-def _grad_cols(g: np.ndarray, groups: int, rows: int) -> np.ndarray:
-    """The output gradient (N, O, *S) in the columns' layout (O, *S, N), stacked like them."""
-    n, o, out_size = g.shape[0], g.shape[1], g.shape[2:]
-    gt = _transpose2d(g.reshape(n, o * math.prod(out_size))).reshape(o, *out_size, n)
-    return _stack(gt, o, groups, rows)
+          padding: tuple, dilation: tuple[int, ...]) -> np.ndarray:
+    """The columns of x: (C, *kernel, *out_size, N)."""
+    return _im2col(_batch_last(x, padding), kernel, stride, dilation, out_size)
 
 
 def _conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[int, ...],
@@ -107,123 +108,272 @@ def _conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tu
     n, o, kernel = x.shape[0], w.shape[0], w.shape[2:]
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], padding))
     size = _out_size(padded, kernel, stride, dilation)
-    rows = _rows(size, n)
-    y = np.matmul(w.reshape(groups, o // groups, -1), _cols(x, kernel, size, stride, padding, dilation, groups, rows))
-    # y is (rows, O, size[0] / rows, *size[1:], N) in memory; the result is (N, O, *size)
-    y = y.reshape(rows, o, size[0] // rows, *size[1:], n).swapaxes(0, 1)
-    out = np.ascontiguousarray(np.moveaxis(y, -1, 0)).reshape(n, o, *size)
+    cols = _cols(x, kernel, size, stride, padding, dilation)
+    y = _matmul_blocks(w.reshape(groups, o // groups, -1), cols.reshape(groups, cols.shape[0] // groups * math.prod(kernel), math.prod(size) * n),
+                       _blocks(math.prod(size), n)).reshape(o, *size, n)
     if b is not None:
-        out += b.reshape(o, *(1,) * len(size))
-    return out
+        y += b.reshape(o, *(1,) * (len(size) + 1))
+    # The result is (N, O, *size) as a view of the (O, *size, N) memory the products wrote: no transpose.
+    # NumPy's elementwise ops keep that layout, and the next convolution or pooling reads it as it is.
+    return np.moveaxis(y, -1, 0)
+
+
+def _input_grad(gt: np.ndarray, w: np.ndarray, size: tuple[int, ...], stride: tuple[int, ...],
+                padding: tuple, dilation: tuple[int, ...], groups: int) -> np.ndarray:
+    """dx = col2im(W^T @ g) from the output gradient gt in the columns' layout (O, *out_size, N).
+
+    The rows of W^T are ordered (kernel offset, channel), so the columns for one kernel offset are one
+    contiguous (C, *out_size, N) block: col2im adds each block into its window with one vectorised add.
+    """
+    o, out_size, n = gt.shape[0], gt.shape[1:-1], gt.shape[-1]
+    cg, kernel = w.shape[1], w.shape[2:]
+    kk = math.prod(kernel)
+    wk = w.reshape(groups, o // groups, cg, kk).transpose(0, 3, 2, 1).reshape(groups, kk * cg, o // groups)
+    dcols = _matmul_blocks(wk, gt.reshape(groups, o // groups, math.prod(out_size) * n),
+                           _blocks(math.prod(out_size), n))
+    dcols = dcols.reshape(groups, kk, cg, *out_size, n)
+    padded = tuple(s + lo + hi for s, (lo, hi) in zip(size, padding))
+    xt = np.zeros((groups * cg, *padded, n), dtype=dcols.dtype)
+    for i, k in enumerate(np.ndindex(*kernel)):
+        window = xt[(slice(None), *_offset_slices(k, stride, dilation, out_size))]
+        if groups > 1:
+            window = window.reshape(groups, cg, *window.shape[1:])
+            np.add(window, dcols[:, i], out=window)
+        else:
+            np.add(window, dcols[0, i], out=window)
+    if padded != tuple(size):
+        xt = xt[(slice(None), *(slice(lo, lo + s) for s, (lo, _) in zip(size, padding)))]
+    return np.moveaxis(xt, -1, 0)
+
+
+def _weight_grad(cols: np.ndarray, gt: np.ndarray, w_shape: tuple[int, ...], groups: int) -> np.ndarray:
+    """dW = g @ cols^T, summed over pixels and batch by the product. Computed as cols @ g^T and
+    transposed (a tiny copy): BLAS is up to twice as fast with the long axis in that position."""
+    o = w_shape[0]
+    length = gt.size // o if o else 0
+    dwt = np.matmul(cols.reshape(groups, cols.shape[0] // groups * math.prod(w_shape[2:]), length),
+                    gt.reshape(groups, o // groups, length).swapaxes(1, 2))      # (G, in/G * kernel, O/G)
+    return np.ascontiguousarray(dwt.swapaxes(1, 2)).reshape(w_shape)
 
 
 def _conv_transpose_forward(g: np.ndarray, w: np.ndarray, size: tuple[int, ...], stride: tuple[int, ...],
                             padding: tuple, dilation: tuple[int, ...], groups: int) -> np.ndarray:
-    # dx = col2im(W^T @ g): each output gradient is spread back over the window it was computed from.
-    n, o, out_size = g.shape[0], g.shape[1], g.shape[2:]
-    c, kernel = w.shape[1] * groups, w.shape[2:]
-    rows = _rows(out_size, n)
-    cols = np.matmul(w.reshape(groups, o // groups, -1).swapaxes(1, 2), _grad_cols(g, groups, rows))
-    # cols is (rows, C, *kernel, out_size[0] / rows, *out_size[1:], N) in memory: view it as
-    # (C, *kernel, *out_size, N), the layout col2im reads (rows or out_size[0] / rows is 1: no copy)
-    cols = cols.reshape(rows, c, *kernel, out_size[0] // rows, *out_size[1:], n)
-    cols = np.moveaxis(cols, 0, 1 + len(kernel)).reshape(c, *kernel, *out_size, n)
-    padded = tuple(s + lo + hi for s, (lo, hi) in zip(size, padding))
-    xt = _col2im(cols, padded, kernel, stride, dilation, out_size)
-    if padded == tuple(size):
-        return _transpose2d(xt.reshape(c * math.prod(size), n)).reshape(n, c, *size)
-    inner = xt[(slice(None), *(slice(lo, lo + s) for s, (lo, _) in zip(size, padding)))]
-    return np.ascontiguousarray(np.moveaxis(inner, -1, 0))
+    return _input_grad(_batch_last(g), w, size, stride, padding, dilation, groups)
 
 
 def _conv_weight_grad_forward(x: np.ndarray, g: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
                               padding: tuple, dilation: tuple[int, ...], groups: int) -> np.ndarray:
-    # dW = g @ cols^T, summed over pixels and batch by the products. Computed as cols @ g^T and
-    # transposed (a tiny copy): BLAS is up to twice as fast with the long axis in that position.
-    o, out_size = g.shape[1], g.shape[2:]
-    rows = _rows(out_size, g.shape[0])
-    cols = _cols(x, kernel, out_size, stride, padding, dilation, groups, rows)
-    dwt = np.matmul(cols, _grad_cols(g, groups, rows).swapaxes(2, 3)).sum(axis=0)   # (G, in/G * kernel, O/G)
-    return np.ascontiguousarray(dwt.swapaxes(1, 2)).reshape(o, -1, *kernel)
+    cols = _cols(x, kernel, g.shape[2:], stride, padding, dilation)
+    return _weight_grad(cols, _batch_last(g), (g.shape[1], x.shape[1] // groups, *kernel), groups)
 
 
-# Pooling. Max pooling picks one element per window: the caller finds where (max_pool_index), and
+def _conv_backward(mask: Any, g: np.ndarray, out: np.ndarray, x: np.ndarray, w: np.ndarray, b: Any,
+                   stride: tuple[int, ...], padding: tuple, dilation: tuple[int, ...], groups: int) -> list:
+    """The gradients of conv for the inputs `mask` asks for, (dx, dw, db), sharing the output gradient's
+    layout (and computing none that nobody needs), as PyTorch's convolution_backward with its mask."""
+    gt = _batch_last(g)
+    dx = _input_grad(gt, w, x.shape[2:], stride, padding, dilation, groups) if mask[0] else None
+    dw = None
+    if mask[1]:
+        cols = _cols(x, w.shape[2:], g.shape[2:], stride, padding, dilation)
+        dw = _weight_grad(cols, gt, w.shape, groups)
+    db = gt.reshape(gt.shape[0], -1 if gt.size else 0).sum(axis=1) if mask[2] else None
+    return [dx, dw, db]
+
+
+# Pooling. Max pooling picks one element per window: the caller finds where (`max_pool_argmax`), and
 # the primitive reads those elements, so its gradient goes back to exactly them (scattered, and added
 # where windows overlap). Average pooling is a fixed linear map: window sums divided by `divisor`
 # (a number, or one per output position); its adjoint spreads g / divisor back over each window.
+#
+# The kernels work on a (B, *spatial, T) view of the input with no copy: (N*C, *S, 1) for ordinary
+# (N, C, *S) memory, (C, *S, N) for the batch-last memory a convolution returns. Their results keep
+# that memory order, so a conv -> ReLU -> pool -> conv chain never transposes between its layers.
 
 
-def max_pool_index(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], padding: tuple[int, ...],
-                   dilation: tuple[int, ...], out_size: tuple[int, ...]) -> np.ndarray:
-    """Where each window's maximum is: int64 (N, C, *out_size) positions in each (n, c) plane of the
-    unpadded input, flattened row-major (PyTorch's `indices`).
+def _canonical(x: np.ndarray) -> tuple[np.ndarray, bool]:
+    """x (N, C, *S) as a C-contiguous (B, *S, T) array, and whether it is the batch-last layout."""
+    moved = np.moveaxis(x, 0, -1)
+    if x.shape[0] > 1 and moved.flags.c_contiguous and not x.flags.c_contiguous:
+        return moved, True
+    x = np.ascontiguousarray(x)
+    return x.reshape(x.shape[0] * x.shape[1], *x.shape[2:], 1), False
+
+
+def _restore(a: np.ndarray, batch_last: bool, n: int, c: int) -> np.ndarray:
+    """The inverse of `_canonical` for a (B, *S', T) result: an (N, C, *S') array (or view)."""
+    return np.moveaxis(a, -1, 0) if batch_last else a.reshape(n, c, *a.shape[1:-1])
+
+
+class ArgMax:
+    """Where each max-pooling window's maximum is: what the `max_pool` op keeps for its gradient.
+
+    In the input's `_canonical` layout, (B, *out_size, T): `which` is the kernel offset (its number in
+    row-major order) that won each window, when every window lies inside the input; `index` is the
+    winner's position flattened within its (H, W) plane, PyTorch's `indices` (`indices()` returns
+    them as (N, C, *out_size)); it is computed from `which` when first needed. `values` holds the
+    maxima found on the way, which the op's forward takes instead of reading them again, once.
+    """
+
+    __slots__ = ("which", "_index", "values", "source", "shape", "batch_last", "kernel", "stride", "padding",
+                 "dilation", "_start")
+
+    def __init__(self, which: np.ndarray | None, index: np.ndarray | None, start: np.ndarray,
+                 values: np.ndarray, source: np.ndarray, batch_last: bool, kernel: tuple[int, ...],
+                 stride: tuple[int, ...], padding: tuple[int, ...], dilation: tuple[int, ...]) -> None:
+        self.which, self._index, self._start = which, index, start
+        self.values, self.source = values, source
+        self.shape, self.batch_last = source.shape, batch_last
+        self.kernel, self.stride, self.padding, self.dilation = kernel, stride, padding, dilation
+
+    @property
+    def disjoint(self) -> bool:
+        """No input element is in two windows: the gradient can be written in place, not added up."""
+        return all(s >= d * (k - 1) + 1 for k, s, d in zip(self.kernel, self.stride, self.dilation))
+
+    @property
+    def index(self) -> np.ndarray:
+        if self._index is None:
+            plane = [math.prod(self.shape[2 + j + 1:]) for j in range(len(self.kernel))]
+            index = np.array(self._start, dtype=np.int64) if self._start.shape == self.which.shape else \
+                np.broadcast_to(self._start, self.which.shape).astype(np.int64)
+            rest = self.which.astype(np.int64)
+            for k, d, ps in reversed(list(zip(self.kernel, self.dilation, plane))):   # mixed radix digits
+                index += (rest % k) * (d * ps)
+                rest //= k
+            self._index = index
+        return self._index
+
+    def indices(self) -> np.ndarray:
+        return _restore(self.index, self.batch_last, *self.shape[:2])
+
+    def __repr__(self) -> str:
+        return f"kernel={self.kernel}, stride={self.stride}, padding={self.padding}, dilation={self.dilation}"
+
+
+def max_pool_argmax(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], padding: tuple[int, ...],
+                    dilation: tuple[int, ...], out_size: tuple[int, ...]) -> ArgMax:
+    """Find each window's maximum and where it is.
 
     As PyTorch's CPU kernel: a window starts at its first element inside the input, later elements
     replace it only if strictly greater (ties go to the first max) or NaN; padding is never chosen.
     One vectorised comparison per kernel offset, keeping the best value and the offset it came from.
     """
+    xc, batch_last = _canonical(x)
     spatial = x.shape[2:]
+    nd = len(spatial)
     hi = [builtins.max(0, (o - 1) * s + d * (k - 1) + 1 - n - p)
           for o, s, d, k, n, p in zip(out_size, stride, dilation, kernel, spatial, padding)]
-    if builtins.any(padding) or builtins.any(hi):
-        x_pad = np.pad(x, [(0, 0), (0, 0)] + list(zip(padding, hi)), constant_values=-np.inf)
-    else:
-        x_pad = x
+    inside = not builtins.any(padding) and not builtins.any(hi)
+    if not inside:
+        xc = np.pad(xc, [(0, 0)] + list(zip(padding, hi)) + [(0, 0)], constant_values=-np.inf)
     # Position in the plane = sum over dims of (start + k * dilation) * plane stride = where the window
     # starts + how far offset k is from there: track that distance, one number per offset.
-    plane = [math.prod(spatial[j + 1:]) for j in range(len(spatial))]
-    grid = [np.reshape(np.arange(o) * s - p, (-1,) + (1,) * (len(spatial) - 1 - j))
+    plane = [math.prod(spatial[j + 1:]) for j in range(nd)]
+    grid = [np.reshape(np.arange(o) * s - p, (-1,) + (1,) * (nd - j))
             for j, (o, s, p) in enumerate(zip(out_size, stride, padding))]
     start = builtins.sum(st * ps for st, ps in zip(grid, plane))
-    # the first kernel offset inside the input, per output position: where PyTorch's window starts
+    has_nan = x.dtype.kind == "f" and xc.size > 0 and bool(np.isnan(np.min(xc)))   # min propagates NaN
+    views = [xc[(slice(None), *_offset_slices(k, stride, dilation, out_size))] for k in np.ndindex(*kernel)]
+    take = np.empty(views[0].shape, dtype=bool)
+    if inside and len(views) < 256:
+        # Every window lies inside the input: start from its first element and keep the number of the
+        # winning offset in one byte, updated by arithmetic (which += take * (i - which), exact modulo
+        # 256): NumPy's masked assignments (copyto with where=, putmask) are 10-30x slower.
+        best = views[0].copy()
+        which = np.zeros(best.shape, dtype=np.uint8)
+        step = np.empty_like(which)
+        for i, v in enumerate(views[1:], 1):
+            np.greater(v, best, out=take)
+            if has_nan:
+                take |= np.isnan(v)
+            np.subtract(np.uint8(i), which, out=step)
+            np.multiply(step, take, out=step)
+            which += step
+            np.maximum(best, v, out=best)             # NaN stays NaN, as the comparison above wants
+        return ArgMax(which, None, start, best, x, batch_last, kernel, stride, padding, dilation)
+    # The first kernel offset inside the input, per output position: where PyTorch's window starts
     first = builtins.sum(np.maximum(0, -(st // d)) * d * ps for st, d, ps in zip(grid, dilation, plane))
-    dist = np.broadcast_to(first, x.shape[:2] + tuple(out_size)).astype(np.int64)
-    best = np.full(dist.shape, -np.inf, dtype=x.dtype)
-    take = np.empty(dist.shape, dtype=bool)
-    has_nan = x.dtype.kind == "f" and bool(np.isnan(x).any())
-    for k in np.ndindex(*kernel):
-        v = x_pad[(slice(None), slice(None), *_offset_slices(k, stride, dilation, out_size))]
+    index = np.array(np.broadcast_to(first, views[0].shape), dtype=np.int64)
+    best = np.full(index.shape, -np.inf, dtype=x.dtype)
+    for k, v in zip(np.ndindex(*kernel), views):
         np.greater(v, best, out=take)
         if has_nan:
             take |= np.isnan(v)
-        dist = np.where(take, builtins.sum(ki * d * ps for ki, d, ps in zip(k, dilation, plane)), dist)
-        np.maximum(best, v, out=best)                     # NaN stays NaN, as the comparison above wants
-    return dist + start
+        np.putmask(index, take, builtins.sum(ki * d * ps for ki, d, ps in zip(k, dilation, plane)))
+        np.maximum(best, v, out=best)
+    index += start
+    return ArgMax(None, index, start, best, x, batch_last, kernel, stride, padding, dilation)
 
 
-def _max_pool_forward(x: np.ndarray, index: np.ndarray) -> np.ndarray:
-    n, c = x.shape[:2]
-    flat = np.take_along_axis(x.reshape(n, c, math.prod(x.shape[2:])),
-                              index.reshape(n, c, math.prod(index.shape[2:])), axis=2)
-    return flat.reshape(index.shape)
+def max_pool_index(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], padding: tuple[int, ...],
+                   dilation: tuple[int, ...], out_size: tuple[int, ...]) -> np.ndarray:
+    """Where each window's maximum is: int64 (N, C, *out_size) positions in each (n, c) plane of the
+    unpadded input, flattened row-major (PyTorch's `indices`)."""
+    return max_pool_argmax(x, kernel, stride, padding, dilation, out_size).indices()
 
 
-def _max_pool_backward_forward(g: np.ndarray, index: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    # Adds g into zeros at the arg-max positions; bincount adds repeats (overlapping windows).
-    planes, plane = shape[0] * shape[1], math.prod(shape[2:])
-    flat = (index.reshape(planes, math.prod(index.shape[2:])) + (np.arange(planes) * plane)[:, None]).ravel()
-    out = np.bincount(flat, weights=np.ravel(g), minlength=planes * plane)
-    return out.astype(g.dtype, copy=False).reshape(shape)
+def _max_pool_forward(x: np.ndarray, argmax: ArgMax) -> np.ndarray:
+    if argmax.values is not None and argmax.source is x:
+        values, argmax.values, argmax.source = argmax.values, None, None   # taken once: no second copy kept
+    else:
+        xc, _ = _canonical(x)
+        index = argmax.index
+        b, t = index.shape[0], index.shape[-1]
+        values = np.take_along_axis(xc.reshape(b, -1, t), index.reshape(b, -1, t), axis=1)
+        values = values.reshape(index.shape)
+    return _restore(values, argmax.batch_last, *x.shape[:2])
+
+
+def _max_pool_backward_forward(g: np.ndarray, argmax: ArgMax, shape: tuple[int, ...]) -> np.ndarray:
+    # Puts g at the arg-max positions of zeros, in the layout the input had.
+    n, c, plane = shape[0], shape[1], math.prod(shape[2:])
+    gc = np.transpose(g, (*range(1, g.ndim), 0)) if argmax.batch_last else g
+    gc = np.reshape(gc, (-1, *g.shape[2:], 1 if not argmax.batch_last else n))
+    b, t = gc.shape[0], gc.shape[-1]
+    dx = np.zeros((b, *shape[2:], t), dtype=g.dtype)
+    if argmax.which is not None and argmax.disjoint and np.isfinite(np.sum(gc)):
+        # Windows inside the input that do not overlap: write g * (offset k won) into offset k's view of
+        # dx, one vectorised product per offset. (Not for inf or NaN in g: 0 * inf would be NaN.)
+        won = np.empty(gc.shape, dtype=bool)
+        for i, k in enumerate(np.ndindex(*argmax.kernel)):
+            np.equal(argmax.which, i, out=won)
+            np.multiply(gc, won, out=dx[(slice(None), *_offset_slices(k, argmax.stride, argmax.dilation,
+                                                                        g.shape[2:]))])
+    elif argmax.disjoint:
+        np.put_along_axis(dx.reshape(b, plane, t), argmax.index.reshape(b, -1, t), gc.reshape(b, -1, t), axis=1)
+    else:
+        # Overlapping windows: bincount adds up the gradients that reach the same element.
+        flat = (argmax.index.reshape(b, -1, t) * t + (np.arange(b) * (plane * t))[:, None, None]
+                + np.arange(t)).ravel()
+        dx = np.bincount(flat, weights=gc.ravel(), minlength=b * plane * t).astype(g.dtype, copy=False)
+    return _restore(dx.reshape(b, *shape[2:], t), argmax.batch_last, n, c)
 
 
 def _avg_pool_forward(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], padding: tuple[int, ...],
                       divisor: Any) -> np.ndarray:
-    xp = np.pad(x, [(0, 0), (0, 0)] + [(p, p) for p in padding]) if builtins.any(padding) else x
+    xc, batch_last = _canonical(x)
+    if builtins.any(padding):
+        xc = np.pad(xc, [(0, 0)] + [(p, p) for p in padding] + [(0, 0)])
     ones = (1,) * len(kernel)
-    size = _out_size(xp.shape[2:], kernel, stride, ones)
-    total = np.zeros(x.shape[:2] + size, dtype=x.dtype)
+    size = _out_size(xc.shape[1:-1], kernel, stride, ones)
+    total = np.zeros((xc.shape[0], *size, xc.shape[-1]), dtype=x.dtype)
     for k in np.ndindex(*kernel):
-        total += xp[(slice(None), slice(None), *_offset_slices(k, stride, ones, size))]
-    return total / divisor
+        total += xc[(slice(None), *_offset_slices(k, stride, ones, size))]
+    if isinstance(divisor, np.ndarray):
+        divisor = divisor[..., None]                # one per output position, (*size) -> (*size, 1)
+    return _restore(total / divisor, batch_last, *x.shape[:2])
 
 
 def _avg_pool_backward_forward(g: np.ndarray, size: tuple[int, ...], kernel: tuple[int, ...],
                                stride: tuple[int, ...], padding: tuple[int, ...], divisor: Any) -> np.ndarray:
-    share = g / divisor
+    gc, batch_last = _canonical(g)
+    if isinstance(divisor, np.ndarray):
+        divisor = divisor[..., None]
+    share = gc / divisor
     ones = (1,) * len(kernel)
-    xp = np.zeros(g.shape[:2] + tuple(s + 2 * p for s, p in zip(size, padding)), dtype=share.dtype)
+    xp = np.zeros((gc.shape[0], *(s + 2 * p for s, p in zip(size, padding)), gc.shape[-1]), dtype=share.dtype)
     for k in np.ndindex(*kernel):
-        xp[(slice(None), slice(None), *_offset_slices(k, stride, ones, g.shape[2:]))] += share
-    return np.ascontiguousarray(xp[(slice(None), slice(None), *(slice(p, p + s) for s, p in zip(size, padding)))])
-
-
+        xp[(slice(None), *_offset_slices(k, stride, ones, g.shape[2:]))] += share
+    inner = xp[(slice(None), *(slice(p, p + s) for s, p in zip(size, padding)))]
+    return _restore(inner, batch_last, *g.shape[:2])

@@ -37,17 +37,25 @@ class Primitive:
 
     Called with NumPy arrays only, a primitive just runs its forward: that is how the rules call each
     other when the backward pass runs on arrays. Called with at least one Tensor, it records.
+
+    `joint(mask, g, out, *inputs, **attrs)`, optional, computes the gradients of all inputs at once
+    (a list, None where `mask[i]` is false) when the backward pass runs on arrays, so that they can
+    share work: a convolution lays out its output gradient once for both its input and weight
+    gradients (PyTorch's derivative table does the same with `convolution_backward` and its mask).
+    The per-input rules stay the definition, and are what `create_graph=True` records.
     """
 
-    __slots__ = ("name", "forward", "vjps", "variadic", "exact_dtype")
+    __slots__ = ("name", "forward", "vjps", "variadic", "exact_dtype", "joint")
 
     def __init__(self, name: str, forward: Callable[..., Any], *vjps: Callable[..., Any] | None,
-                 variadic: bool = False, exact_dtype: bool = False) -> None:
+                 variadic: bool = False, exact_dtype: bool = False,
+                 joint: Callable[..., list] | None = None) -> None:
         self.name = name
         self.forward = forward
         self.vjps = vjps
         self.variadic = variadic
         self.exact_dtype = exact_dtype    # the output dtype was asked for (a cast): never demote it
+        self.joint = joint
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -341,12 +349,19 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
         else:
             args, out = node.vals, t.data      # arrays: plain NumPy, nothing recorded
         rules = op.vjps
+        joint = None
+        if op.joint is not None and not create_graph:
+            mask = [isinstance(x, Tensor) and x.requires_grad and (reaches is None or x in reaches)
+                    for x in node_inputs]
+            joint = op.joint(mask, g, out, *args, **attrs)
         for i, x in enumerate(node_inputs):
             if not (isinstance(x, Tensor) and x.requires_grad):
                 continue
             if reaches is not None and x not in reaches:
                 continue
-            if op.variadic:
+            if joint is not None:
+                gi = joint[i]
+            elif op.variadic:
                 gi = rules[0](i, g, out, *args, **attrs)
             else:
                 gi = rules[i](g, out, *args, **attrs)

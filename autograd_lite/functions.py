@@ -581,11 +581,12 @@ def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     x, unbatched = _spatial_input(input, 2, "max_pool2d")
     kernel, stride_t, pad, dilation_t, size = _pool_settings("max_pool2d", x, kernel_size, stride, padding,
                                                              dilation, ceil_mode)
-    index = conv_kernels.max_pool_index(x.data, kernel, stride_t, pad, dilation_t, size)
-    out = ops.max_pool(x, index=index)
-    indices = _wrap(index)
+    argmax = conv_kernels.max_pool_argmax(x.data, kernel, stride_t, pad, dilation_t, size)
+    index = argmax.indices() if return_indices else None
+    out = ops.max_pool(x, argmax=argmax)
+    indices = _wrap(np.ascontiguousarray(index[0] if unbatched else index)) if return_indices else None
     if unbatched:
-        out, indices = out.squeeze(0), _wrap(index[0])
+        out = out.squeeze(0)
     return (out, indices) if return_indices else out
 
 

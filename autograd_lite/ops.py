@@ -28,6 +28,7 @@ import numpy as np
 from .conv_kernels import (
     _avg_pool_backward_forward,
     _avg_pool_forward,
+    _conv_backward,
     _conv_forward,
     _conv_transpose_forward,
     _conv_weight_grad_forward,
@@ -442,8 +443,10 @@ gather_scatter = Primitive("gather_scatter", _gather_scatter_forward,
 # Layout: the input is copied once into (C, *spatial, N) -- channels first, batch last. Then the
 # block of windows at one kernel offset is a long contiguous run (a row of Wo*N numbers), so im2col
 # is one strided view and one copy, and col2im is one add per kernel offset (kh*kw adds, never a
-# loop over pixels or batch items). cols is (C * kernel, spatial * N): groups split its rows, and
-# the products run over a stack of matrices, one per group and output row (`_stack`).
+# loop over pixels or batch items). cols is (C * kernel, spatial * N): groups split its rows. The
+# output stays in that memory order, returned as an (N, O, *spatial) view: the next ReLU, pooling
+# or convolution reads it without a transpose (NumPy's elementwise ops keep an input's layout).
+# In the fast (array) backward, `_conv_backward` computes the gradients the mask asks for together.
 # Attributes: `stride` and `dilation` are tuples (one per spatial dim), `padding` a tuple of
 # (before, after) pairs, `groups` an int; `size` is the input's spatial size, `kernel` the weight's.
 
@@ -460,18 +463,18 @@ def _conv_rule_bias(g: Any, out: Any, x: Any, w: Any, b: Any, **kw: Any) -> Any:
 conv = Primitive("conv", _conv_forward,
                  lambda g, out, x, w, b, **kw: conv_transpose(g, w, size=x.shape[2:], **kw),
                  lambda g, out, x, w, b, **kw: conv_weight_grad(x, g, kernel=w.shape[2:], **kw),
-                 _conv_rule_bias)
+                 _conv_rule_bias, joint=_conv_backward)
 conv_transpose = Primitive("conv_transpose", _conv_transpose_forward,
                            lambda h, out, g, w, size, **kw: conv(h, w, None, **kw),
                            lambda h, out, g, w, size, **kw: conv_weight_grad(h, g, kernel=w.shape[2:], **kw))
 conv_weight_grad = Primitive("conv_weight_grad", _conv_weight_grad_forward,
                              lambda h, out, x, g, kernel, **kw: conv_transpose(g, h, size=x.shape[2:], **kw),
                              lambda h, out, x, g, kernel, **kw: conv(x, h, None, **kw))
-# max pooling reads x at each window's arg-max (`index`); its gradient adds g back there
+# max pooling reads x at each window's arg-max (`argmax`); its gradient adds g back there
 max_pool = Primitive("max_pool", _max_pool_forward,
-                     lambda g, out, x, index: max_pool_backward(g, index=index, shape=x.shape))
+                     lambda g, out, x, argmax: max_pool_backward(g, argmax=argmax, shape=x.shape))
 max_pool_backward = Primitive("max_pool_backward", _max_pool_backward_forward,
-                              lambda h, out, g, index, shape: max_pool(h, index=index))
+                              lambda h, out, g, argmax, shape: max_pool(h, argmax=argmax))
 # average pooling: window sums / divisor; its gradient spreads g / divisor over each window
 avg_pool = Primitive("avg_pool", _avg_pool_forward,
                      lambda g, out, x, **pool: avg_pool_backward(g, size=x.shape[2:], **pool))
