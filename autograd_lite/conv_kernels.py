@@ -109,7 +109,8 @@ def _conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tu
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], padding))
     size = _out_size(padded, kernel, stride, dilation)
     cols = _cols(x, kernel, size, stride, padding, dilation)
-    y = _matmul_blocks(w.reshape(groups, o // groups, -1), cols.reshape(groups, cols.shape[0] // groups * math.prod(kernel), math.prod(size) * n),
+    rows = cols.shape[0] // groups * math.prod(kernel)
+    y = _matmul_blocks(w.reshape(groups, o // groups, rows), cols.reshape(groups, rows, math.prod(size) * n),
                        _blocks(math.prod(size), n)).reshape(o, *size, n)
     if b is not None:
         y += b.reshape(o, *(1,) * (len(size) + 1))
