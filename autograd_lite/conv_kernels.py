@@ -69,18 +69,19 @@ def _im2col(xt: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], di
     return np.ascontiguousarray(view)
 
 
-def _blocks(pixels: int, n: int) -> int:
-    """Into how many blocks of whole output pixels to cut the columns of a product.
+def _blocks(pixels: int, n: int, work: int) -> int:
+    """Into how many blocks of whole output pixels to cut the columns of a product whose rows x inner
+    dimension is `work`.
 
     OpenBLAS runs these short, wide products (a few dozen rows, thousands of columns) fastest on
     blocks of a few hundred columns that stay in cache: measured for LeNet's second convolution, 64
-    blocks of 64 columns take 190 us, one product of 4096 columns 460 us. Few enough blocks, though,
-    that the per-call cost stays small. The count divides `pixels`, so all blocks are the same size.
+    blocks of 64 columns take 190 us, one product of 4096 columns 460 us. And it splits a product
+    over its threads only above 4 * 65536 multiply-adds (rows x inner x columns): below that a block
+    runs on the calling thread, with no hand-over to a second BLAS thread (which on two cores cost
+    more than it saved here). So: the widest blocks under that size, and the count divides `pixels`.
     """
     divisors = [d for d in range(1, pixels + 1) if pixels % d == 0]
-    per = next((d for d in divisors if d * n >= 256), pixels)
-    per = next(d for d in divisors if d >= per and pixels // d <= 64)
-    return pixels // per
+    return pixels // builtins.max([d for d in divisors if d * n * work <= 4 * 65536], default=1)
 
 
 def _matmul_blocks(a: np.ndarray, b: np.ndarray, blocks: int) -> np.ndarray:
@@ -104,19 +105,20 @@ def _cols(x: np.ndarray, kernel: tuple[int, ...], out_size: tuple[int, ...], str
 
 
 def _conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[int, ...],
-                  padding: tuple, dilation: tuple[int, ...], groups: int) -> np.ndarray:
+                  padding: tuple, dilation: tuple[int, ...], groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """The convolution, (N, O, *size), and the columns it multiplied (saved for the weight gradient)."""
     n, o, kernel = x.shape[0], w.shape[0], w.shape[2:]
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], padding))
     size = _out_size(padded, kernel, stride, dilation)
     cols = _cols(x, kernel, size, stride, padding, dilation)
     rows = cols.shape[0] // groups * math.prod(kernel)
     y = _matmul_blocks(w.reshape(groups, o // groups, rows), cols.reshape(groups, rows, math.prod(size) * n),
-                       _blocks(math.prod(size), n)).reshape(o, *size, n)
+                       _blocks(math.prod(size), n, rows * o // groups)).reshape(o, *size, n)
     if b is not None:
         y += b.reshape(o, *(1,) * (len(size) + 1))
     # The result is (N, O, *size) as a view of the (O, *size, N) memory the products wrote: no transpose.
     # NumPy's elementwise ops keep that layout, and the next convolution or pooling reads it as it is.
-    return np.moveaxis(y, -1, 0)
+    return np.moveaxis(y, -1, 0), cols
 
 
 def _input_grad(gt: np.ndarray, w: np.ndarray, size: tuple[int, ...], stride: tuple[int, ...],
@@ -131,17 +133,14 @@ def _input_grad(gt: np.ndarray, w: np.ndarray, size: tuple[int, ...], stride: tu
     kk = math.prod(kernel)
     wk = w.reshape(groups, o // groups, cg, kk).transpose(0, 3, 2, 1).reshape(groups, kk * cg, o // groups)
     dcols = _matmul_blocks(wk, gt.reshape(groups, o // groups, math.prod(out_size) * n),
-                           _blocks(math.prod(out_size), n))
+                           _blocks(math.prod(out_size), n, kk * cg * o // groups))
     dcols = dcols.reshape(groups, kk, cg, *out_size, n)
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(size, padding))
     xt = np.zeros((groups * cg, *padded, n), dtype=dcols.dtype)
     for i, k in enumerate(np.ndindex(*kernel)):
-        window = xt[(slice(None), *_offset_slices(k, stride, dilation, out_size))]
-        if groups > 1:
-            window = window.reshape(groups, cg, *window.shape[1:])
-            np.add(window, dcols[:, i], out=window)
-        else:
-            np.add(window, dcols[0, i], out=window)
+        for j in range(groups):
+            window = xt[(slice(j * cg, (j + 1) * cg), *_offset_slices(k, stride, dilation, out_size))]
+            np.add(window, dcols[j, i], out=window)
     if padded != tuple(size):
         xt = xt[(slice(None), *(slice(lo, lo + s) for s, (lo, _) in zip(size, padding)))]
     return np.moveaxis(xt, -1, 0)
@@ -169,14 +168,15 @@ def _conv_weight_grad_forward(x: np.ndarray, g: np.ndarray, kernel: tuple[int, .
 
 
 def _conv_backward(mask: Any, g: np.ndarray, out: np.ndarray, x: np.ndarray, w: np.ndarray, b: Any,
-                   stride: tuple[int, ...], padding: tuple, dilation: tuple[int, ...], groups: int) -> list:
+                   stride: tuple[int, ...], padding: tuple, dilation: tuple[int, ...], groups: int,
+                   saved: np.ndarray | None = None) -> list:
     """The gradients of conv for the inputs `mask` asks for, (dx, dw, db), sharing the output gradient's
     layout (and computing none that nobody needs), as PyTorch's convolution_backward with its mask."""
     gt = _batch_last(g)
     dx = _input_grad(gt, w, x.shape[2:], stride, padding, dilation, groups) if mask[0] else None
     dw = None
     if mask[1]:
-        cols = _cols(x, w.shape[2:], g.shape[2:], stride, padding, dilation)
+        cols = saved if saved is not None else _cols(x, w.shape[2:], g.shape[2:], stride, padding, dilation)
         dw = _weight_grad(cols, gt, w.shape, groups)
     db = gt.reshape(gt.shape[0], -1 if gt.size else 0).sum(axis=1) if mask[2] else None
     return [dx, dw, db]

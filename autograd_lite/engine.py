@@ -43,19 +43,25 @@ class Primitive:
     share work: a convolution lays out its output gradient once for both its input and weight
     gradients (PyTorch's derivative table does the same with `convolution_backward` and its mask).
     The per-input rules stay the definition, and are what `create_graph=True` records.
+
+    With `saves=True` the forward returns `(result, saved)`: something it computed on the way that
+    the joint rule can reuse, passed to it as `saved=` (None when the primitive ran without recording).
+    The node keeps it until its backward has run. A convolution saves its im2col columns, as
+    PyTorch's own im2col convolution kept them (`finput`), so the weight gradient does not copy them again.
     """
 
-    __slots__ = ("name", "forward", "vjps", "variadic", "exact_dtype", "joint")
+    __slots__ = ("name", "forward", "vjps", "variadic", "exact_dtype", "joint", "saves")
 
     def __init__(self, name: str, forward: Callable[..., Any], *vjps: Callable[..., Any] | None,
                  variadic: bool = False, exact_dtype: bool = False,
-                 joint: Callable[..., list] | None = None) -> None:
+                 joint: Callable[..., list] | None = None, saves: bool = False) -> None:
         self.name = name
         self.forward = forward
         self.vjps = vjps
         self.variadic = variadic
         self.exact_dtype = exact_dtype    # the output dtype was asked for (a cast): never demote it
         self.joint = joint
+        self.saves = saves
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -76,11 +82,14 @@ class Primitive:
             else:
                 vals.append(a)
         if not has_tensor:
-            return self.forward(*args, **attrs)
+            return self.forward(*args, **attrs)[0] if self.saves else self.forward(*args, **attrs)
         try:
             out = self.forward(*vals, **attrs)
         except (ValueError, TypeError, IndexError) as exc:
             raise _op_error(self.name, args, attrs, exc) from exc
+        saved = None
+        if self.saves:
+            out, saved = out
         if type(out) is not np.ndarray:
             out = np.asarray(out)
         if out.dtype == _F64 and not self.exact_dtype and not _has_float64_array(vals):
@@ -101,6 +110,7 @@ class Primitive:
             if t._vc is not None:
                 versions += t._vc.n
             node = Node(self, args, vals, attrs, versions, INPLACE.n, _state.scope)
+            node.saved = saved
             t.grad_fn = node
             if anomaly._enabled:
                 node.trace = traceback.extract_stack()[:-2]
@@ -127,7 +137,7 @@ class Node:
     that is what frees the intermediate tensors while the user still holds the loss.
     """
 
-    __slots__ = ("op", "inputs", "vals", "attrs", "versions", "stamp", "scope", "trace", "__weakref__")
+    __slots__ = ("op", "inputs", "vals", "attrs", "versions", "stamp", "scope", "trace", "saved", "__weakref__")
 
     def __init__(self, op: Primitive, inputs: tuple, vals: list, attrs: dict, versions: int = 0,
                  stamp: int = 0, scope: tuple = ()) -> None:
@@ -141,6 +151,7 @@ class Node:
         self.stamp = stamp              # INPLACE.n when recorded: see tensor._InplaceCounter
         self.scope = scope              # the modules (grad_mode.scope) the op was recorded inside
         self.trace: traceback.StackSummary | None = None
+        self.saved: Any = None           # what a `saves=True` forward kept for the joint rule
 
     def check_versions(self, out: Tensor) -> None:
         """Raise if an input, or the output `out`, was changed in place after this op was recorded."""
@@ -353,7 +364,8 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
         if op.joint is not None and not create_graph:
             mask = [isinstance(x, Tensor) and x.requires_grad and (reaches is None or x in reaches)
                     for x in node_inputs]
-            joint = op.joint(mask, g, out, *args, **attrs)
+            joint = (op.joint(mask, g, out, *args, saved=node.saved, **attrs) if op.saves
+                     else op.joint(mask, g, out, *args, **attrs))
         for i, x in enumerate(node_inputs):
             if not (isinstance(x, Tensor) and x.requires_grad):
                 continue
@@ -402,6 +414,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
         if not retain_graph:
             node.inputs = None
             node.vals = None
+            node.saved = None
 
     if wanted is None:
         return None
