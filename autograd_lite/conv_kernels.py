@@ -249,7 +249,13 @@ class ArgMax:
         return _restore(self.index, self.batch_last, *self.shape[:2])
 
     def __repr__(self) -> str:
-        return f"kernel={self.kernel}, stride={self.stride}, padding={self.padding}, dilation={self.dilation}"
+        """The pooling's settings, as an op label shows them (padding and dilation when not the default)."""
+        parts = [f"kernel={self.kernel}", f"stride={self.stride}"]
+        if any(self.padding):
+            parts.append(f"padding={self.padding}")
+        if any(d != 1 for d in self.dilation):
+            parts.append(f"dilation={self.dilation}")
+        return ", ".join(parts)
 
 
 def max_pool_argmax(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], padding: tuple[int, ...],
@@ -333,7 +339,9 @@ def _max_pool_backward_forward(g: np.ndarray, argmax: ArgMax, shape: tuple[int, 
     gc = np.reshape(gc, (-1, *g.shape[2:], 1 if not argmax.batch_last else n))
     b, t = gc.shape[0], gc.shape[-1]
     dx = np.zeros((b, *shape[2:], t), dtype=g.dtype)
-    if argmax.which is not None and argmax.disjoint and np.isfinite(np.sum(gc)):
+    with np.errstate(over="ignore", invalid="ignore"):
+        finite = bool(np.isfinite(np.sum(gc)))       # a sum that overflows only sends us the slower way
+    if argmax.which is not None and argmax.disjoint and finite:
         # Windows inside the input that do not overlap: write g * (offset k won) into offset k's view of
         # dx, one vectorised product per offset. (Not for inf or NaN in g: 0 * inf would be NaN.)
         won = np.empty(gc.shape, dtype=bool)

@@ -19,7 +19,7 @@ from typing import Any
 import graphviz
 import numpy as np
 
-from . import engine
+from . import conv_kernels, engine
 from .tensor import Tensor, _seed_gradient
 
 INSTALL_DOT = ("Rendering the graph needs Graphviz's `dot` program, which was not found on PATH. Install the "
@@ -163,8 +163,8 @@ def _op_parts(node: engine.Node) -> tuple[list[str], list[str]]:
         elif x is not None:
             operands.append(_fmt_attr(x))
     # Attributes at their "off" value (keepdim=False, dim=None) would only add noise.
-    attrs = [f"{k}={_fmt_attr(v)}" for k, v in node.attrs.items()
-             if v is not None and v is not False and k not in ("denom",)]
+    attrs = [repr(v) if isinstance(v, conv_kernels.ArgMax) else f"{k}={_fmt_attr(v)}"   # pooling settings
+             for k, v in node.attrs.items() if v is not None and v is not False and k not in ("denom",)]
     return operands, attrs
 
 

@@ -527,3 +527,115 @@ def test_small_cnn_learns(rng) -> None:
         losses.append(loss.item())
     assert all(p.grad is not None and p.grad.shape == p.shape for p in model.parameters())
     assert losses[-1] < 0.5 * losses[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Memory layout. A convolution returns its output in batch-last memory (an (N, C, ...) view of a
+# (C, ..., N) array), and ReLU, pooling and the next convolution work on that memory as it is.
+# Every op must give the same bits for either layout, and the fast backward the same gradients as
+# the rules that create_graph records.
+# ---------------------------------------------------------------------------------------------
+
+
+def _batch_last(a):
+    """The same values as a, in (C, ..., N) memory."""
+    return np.moveaxis(np.ascontiguousarray(np.moveaxis(a, 0, -1)), -1, 0)
+
+
+LAYOUT_CASES = (
+    [(f"conv2d-{_conv_id(c)}", c[0], lambda t, c=c: al.conv2d(t, al.tensor(np.linspace(-1, 1, math.prod(c[1]))
+                                                                              .reshape(c[1])), **c[2]))
+     for c in CONV2D if len(c[0]) == 4]
+    + [(f"conv1d-{_conv_id(c)}", c[0], lambda t, c=c: al.conv1d(t, al.tensor(np.linspace(-1, 1, math.prod(c[1]))
+                                                                              .reshape(c[1])), **c[2]))
+       for c in CONV1D if len(c[0]) == 3]
+    + [(f"max_pool2d-{kw}", s, lambda t, kw=kw: al.max_pool2d(t, **kw)) for s, kw in MAX_POOL if len(s) == 4]
+    + [(f"avg_pool2d-{kw}", s, lambda t, kw=kw: al.avg_pool2d(t, **kw)) for s, kw in AVG_POOL if len(s) == 4]
+    + [(f"adaptive-{o}", s, lambda t, o=o: al.adaptive_avg_pool2d(t, o)) for s, o in ADAPTIVE if len(s) == 4]
+)
+
+
+@pytest.mark.parametrize("shape,op", [c[1:] for c in LAYOUT_CASES], ids=[c[0] for c in LAYOUT_CASES])
+def test_batch_last_memory_gives_the_same_bits(rng, shape, op) -> None:
+    a = rng.standard_normal((2, *shape[1:]))        # a batch of 2: with 1, both layouts are the same memory
+    x1, x2 = al.tensor(a, requires_grad=True), al.tensor(_batch_last(a), requires_grad=True)
+    assert x1.data.flags.c_contiguous and not x2.data.flags.c_contiguous
+    out1, out2 = op(x1), op(x2)
+    np.testing.assert_array_equal(out1.data, out2.data)
+    g = rng.standard_normal(out1.shape)
+    out1.backward(al.tensor(g))
+    out2.backward(al.tensor(_batch_last(g)))
+    np.testing.assert_array_equal(x1.grad.data, x2.grad.data)
+
+
+def test_conv_output_is_a_batch_last_view_and_the_chain_through_it_is_correct(rng) -> None:
+    x, w1, w2 = _leaf(rng, (3, 2, 7, 7)), _leaf(rng, (4, 2, 2, 2)), _leaf(rng, (2, 4, 2, 2))
+    h = al.conv2d(x, w1)
+    assert np.moveaxis(h.data, 0, -1).flags.c_contiguous           # (C, H, W, N) memory
+    assert np.moveaxis(h.relu().data, 0, -1).flags.c_contiguous     # elementwise ops keep it
+
+    def net(x, w1, w2):
+        h = al.max_pool2d(al.conv2d(x, w1).tanh(), 2, stride=1)
+        return al.avg_pool2d(al.conv2d(h, w2, padding=1), 2)
+
+    assert al.gradcheck(net, [x, w1, w2])
+    assert al.gradgradcheck(net, [x, w1, w2])
+    # and the values: the same net on contiguous copies of every intermediate
+    h = np.ascontiguousarray(al.max_pool2d(al.tensor(np.ascontiguousarray(al.conv2d(x, w1).data)).tanh(), 2,
+                                           stride=1).data)
+    ref = al.avg_pool2d(al.tensor(np.ascontiguousarray(al.conv2d(al.tensor(h), w2, padding=1).data)), 2)
+    np.testing.assert_array_equal(net(x, w1, w2).data, ref.data)
+
+
+@pytest.mark.parametrize("case", [c for c in CONV2D if len(c[0]) == 4][:12], ids=_conv_id)
+def test_conv_joint_backward_equals_the_recorded_rules(rng, case) -> None:
+    # backward() runs conv's joint rule on arrays; grad(create_graph=True) records the per-input rules
+    x_shape, w_shape, kw, bias = case
+    inputs = [_leaf(rng, x_shape), _leaf(rng, w_shape)] + ([_leaf(rng, w_shape[:1])] if bias else [])
+    out = al.conv2d(*inputs, **kw)
+    g = al.tensor(rng.standard_normal(out.shape))
+    recorded = al.grad(out, inputs, g, retain_graph=True, create_graph=True)
+    out.backward(g)
+    for t, r in zip(inputs, recorded):
+        np.testing.assert_allclose(t.grad.data, r.data, rtol=1e-12, atol=1e-12)
+
+
+def test_conv_keeps_its_columns_until_backward_and_computes_only_the_gradients_asked_for(rng, monkeypatch) -> None:
+    x, w, b = al.tensor(rng.standard_normal((2, 3, 6, 6))), _leaf(rng, (4, 3, 3, 3)), _leaf(rng, (4,))
+    out = al.conv2d(x, w, b)
+    assert out.grad_fn.saved.shape == (3, 3, 3, 4, 4, 2)              # im2col columns (C, kH, kW, oH, oW, N)
+    from autograd_lite import conv_kernels
+
+    def no_input_grad(*args, **kwargs):
+        raise AssertionError("the input gradient was computed though the input does not require grad")
+
+    monkeypatch.setattr(conv_kernels, "_input_grad", no_input_grad)
+    g = rng.standard_normal(out.shape)
+    out.backward(al.tensor(g), retain_graph=True)
+    assert out.grad_fn.saved is not None                               # kept: the graph is retained
+    first = w.grad.data.copy()
+    out.backward(al.tensor(g))
+    np.testing.assert_allclose(w.grad.data, 2 * first, rtol=1e-12)
+    assert out.grad_fn.saved is None                                   # released with the graph
+    with al.no_grad():
+        assert al.conv2d(x, w, b).grad_fn is None
+
+
+def test_max_pool_gradient_with_inf_goes_only_to_the_maximum() -> None:
+    # The disjoint-window path multiplies g by "this offset won"; inf * 0 would put NaN elsewhere
+    x = al.tensor(np.arange(16.0).reshape(1, 1, 4, 4), requires_grad=True)
+    al.max_pool2d(x, 2).backward(al.tensor(np.array([[[[np.inf, 1.0], [2.0, -np.inf]]]])))
+    expected = np.zeros((4, 4))
+    expected[1, 1], expected[1, 3], expected[3, 1], expected[3, 3] = np.inf, 1.0, 2.0, -np.inf
+    np.testing.assert_array_equal(x.grad.data[0, 0], expected)
+
+
+@pytest.mark.parametrize("shape,kw", [c for c in MAX_POOL if len(c[0]) == 4], ids=[str(k) for s, k in MAX_POOL
+                                                                                   if len(s) == 4])
+def test_max_pool_indices_do_not_depend_on_the_layout(leaf, shape, kw) -> None:
+    (x,) = leaf.distinct((2, *shape[1:]))
+    _, i1 = al.max_pool2d(x, return_indices=True, **kw)
+    _, i2 = al.max_pool2d(al.tensor(_batch_last(x.data)), return_indices=True, **kw)
+    np.testing.assert_array_equal(i1.data, i2.data)
+    np.testing.assert_array_equal(i1.data, max_pool_ref(x.data, **kw)[1])
+    assert i2.data.flags.c_contiguous

@@ -418,3 +418,39 @@ def test_sequence_read_step_by_step_gets_every_step_gradient() -> None:
         total = total + (x[t] * float(t)).sum()
     total.backward()
     np.testing.assert_allclose(x.grad.data, np.broadcast_to(np.arange(50.0)[:, None, None], (50, 2, 3)))
+
+
+def test_joint_rule_and_saved_values() -> None:
+    from autograd_lite.engine import Primitive
+
+    # x * y with a joint rule that reuses what the forward saved (here, a copy of x), and per-input
+    # rules that stay the definition (what create_graph records). The joint rule only gets a mask.
+    seen = []
+
+    def forward(x, y):
+        return x * y, x.copy()
+
+    def joint(mask, g, out, x, y, saved=None):
+        seen.append((list(mask), saved is not None))
+        return [g * y if mask[0] else None, g * saved if mask[1] else None]
+
+    mul = Primitive("saving_mul", forward, lambda g, out, x, y: g * y, lambda g, out, x, y: g * x,
+                    joint=joint, saves=True)
+    x = al.tensor([1.0, 2.0], requires_grad=True)
+    y = al.tensor([3.0, 5.0], requires_grad=True)
+    out = mul(x, y)
+    np.testing.assert_array_equal(out.data, [3.0, 10.0])
+    np.testing.assert_array_equal(out.grad_fn.saved, [1.0, 2.0])
+    out.sum().backward()
+    assert seen == [([True, True], True)] and out.grad_fn.saved is None
+    np.testing.assert_array_equal(x.grad.data, [3.0, 5.0])
+    np.testing.assert_array_equal(y.grad.data, [1.0, 2.0])
+    # grad() for one input: the mask says so; create_graph uses the recorded per-input rules
+    out = mul(x, al.tensor([3.0, 5.0]))
+    (gx,) = al.grad(out.sum(), [x])
+    assert seen[-1] == ([True, False], True)
+    (gx2,) = al.grad(mul(x, y).sum(), [x], create_graph=True)
+    assert len(seen) == 2 and gx2.requires_grad
+    np.testing.assert_array_equal(gx.data, gx2.data)
+    # called on arrays it returns the result alone
+    np.testing.assert_array_equal(mul(np.array([2.0]), np.array([4.0])), [8.0])

@@ -164,6 +164,10 @@ def test_op_attributes_in_labels() -> None:
     out = t.sum(dim=1, keepdim=True).amax() + t[:, 1].sum() + t.log_softmax(dim=0).mean()
     src = viz.draw_graph(out).source
     assert "sum(dim=1, keepdim=True)" in src and "getitem[:, 1]" in src and "log_softmax(dim=0)" in src
+    x = al.randn(1, 2, 5, 5, requires_grad=True)
+    src = viz.draw_graph(al.max_pool2d(x, 2).sum() + al.max_pool2d(x, 3, stride=2, padding=1).sum()).source
+    assert "max_pool(kernel=(2, 2), stride=(2, 2))" in src                      # settings, not an index array
+    assert "max_pool(kernel=(3, 3), stride=(2, 2), padding=(1, 1))" in src
 
 
 def test_dot_source_is_deterministic() -> None:
