@@ -13,6 +13,7 @@ Where things live: `tensor.py` (the Tensor and its methods), `ops.py` (every der
 
 from __future__ import annotations
 
+from .allocator import keep_freed_memory
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .creation import (
     arange,

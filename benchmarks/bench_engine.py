@@ -208,24 +208,14 @@ _keep_alive: list[Any] = []   # a threadpoolctl limiter must outlive setup_threa
 
 
 def setup_allocator() -> str:
-    """Keep freed memory in the process for the whole run (glibc only); return what was done.
+    """Keep freed memory in the process for the whole run, for every contender alike (glibc only).
 
-    Why: glibc returns freed memory at the top of the heap to the OS once it exceeds a threshold that
-    moves with the program's history, and large arrays get mmap'ed afresh. Every page of it must then
-    be faulted back in, which in this VM costs ~1.7 ms per step of 1 MB of gradients. Whether a
-    contender triggers that depends on the order of its frees, not on its arithmetic: measured here, the
-    hand-written NumPy Adam step took 2.5 ms or 0.85 ms depending on whether the previous step's
-    gradients were still alive. Fixing the thresholds removes that lottery for every contender alike.
+    Otherwise page faults decide results: glibc returns freed memory to the OS and mmaps large arrays
+    afresh depending on the program's history, so whether a contender pays ~1.7 ms per MB of arrays
+    per step depends on the order of its frees, not on its arithmetic (measured here: the hand-written
+    NumPy Adam step took 2.5 or 0.85 ms). See `autograd_lite.allocator`.
     """
-    import ctypes
-    import ctypes.util
-    name = ctypes.util.find_library("c")
-    if name is None or not sys.platform.startswith("linux"):
-        return "default allocator (not glibc)"
-    libc = ctypes.CDLL(name)
-    m_trim_threshold, m_mmap_threshold = -1, -3                 # from glibc's malloc.h
-    ok = libc.mallopt(m_mmap_threshold, 32 << 20) and libc.mallopt(m_trim_threshold, 1 << 30)
-    return "glibc: mmap threshold 32 MiB, no trimming" if ok else "glibc mallopt refused"
+    return al.keep_freed_memory()
 
 
 def setup_threads(threads: int | None) -> dict[str, Any]:

@@ -237,6 +237,7 @@ def main(argv: list[str] | None = None) -> float:
           f"{args.batch_size} windows of {args.seq_len} characters (about "
           f"{args.steps * args.batch_size * args.seq_len / len(train):.1f} passes over the training text each)")
 
+    al.keep_freed_memory()        # reuse the step's large arrays instead of faulting them in anew
     start = time.perf_counter()
     acc = 0.0
     for epoch in range(1, args.epochs + 1):

@@ -454,3 +454,16 @@ def test_joint_rule_and_saved_values() -> None:
     np.testing.assert_array_equal(gx.data, gx2.data)
     # called on arrays it returns the result alone
     np.testing.assert_array_equal(mul(np.array([2.0]), np.array([4.0])), [8.0])
+
+
+def test_keep_freed_memory_sets_glibc_thresholds_or_says_why_not(monkeypatch) -> None:
+    import platform
+    import sys
+
+    from autograd_lite import allocator
+
+    done = al.keep_freed_memory()
+    if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
+        assert done == "glibc: arrays up to 32 MiB from the heap, freed memory kept up to 1024 MiB"
+    monkeypatch.setattr(allocator.sys, "platform", "darwin")
+    assert allocator.keep_freed_memory() == "allocator unchanged: not Linux (darwin)"
