@@ -76,6 +76,7 @@ from .functions import (
     erf,
     exp,
     flatten,
+    fused_lstm_cell,
     gather,
     ge,
     gt,

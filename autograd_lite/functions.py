@@ -639,3 +639,20 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:
         raise ValueError(f"adaptive_avg_pool2d: expected an input with non-zero spatial size, got shape {x.shape}")
     out = _adaptive_mean(_adaptive_mean(x, 2, sizes[0]), 3, sizes[1])
     return out.squeeze(0) if unbatched else out
+
+
+def fused_lstm_cell(input_gates: Any, hidden_gates: Any, cx: Any) -> tuple[Tensor, Tensor]:
+    """One LSTM step after its two products, as one op (PyTorch's `_thnn_fused_lstm_cell`):
+    input_gates = x W_ih^T + b_ih and hidden_gates = h W_hh^T + b_hh, each (B, 4H) in gate order
+    i, f, g, o; cx the cell state (B, H). Returns (h', c'). The derivation is in `ops.py`."""
+    ig, hg, c = _t(input_gates), _t(hidden_gates), _t(cx)
+    hidden = c.shape[-1] if c.ndim else 0
+    for name, t in (("input_gates", ig), ("hidden_gates", hg)):
+        if t.ndim < 1 or t.shape[-1] != 4 * hidden:
+            raise ValueError(f"fused_lstm_cell: {name} of shape {t.shape} should have 4 * {hidden} = {4 * hidden} "
+                             f"gates in its last dim, for the cell state of shape {c.shape}")
+    if ig.shape[:-1] != c.shape[:-1] or hg.shape[:-1] != c.shape[:-1]:
+        raise ValueError(f"fused_lstm_cell: input_gates {ig.shape}, hidden_gates {hg.shape} and cx {c.shape} "
+                         f"should have the same leading (batch) dims")
+    out = ops.lstm_cell(ig, hg, c)
+    return out[0], out[1]

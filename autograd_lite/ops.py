@@ -170,6 +170,7 @@ def _unpad(g: Any, pairs: tuple) -> Any:
 
 
 def _cat_rule(i: int, g: Any, out: Any, *xs: Any, dim: int) -> Any:
+    dim %= g.ndim                       # a negative dim counts from the end (the slice below needs >= 0)
     start = builtins.sum(x.shape[dim] for x in xs[:i])
     return g[(slice(None),) * dim + (slice(start, start + xs[i].shape[dim]),)]
 
@@ -409,6 +410,8 @@ cast = Primitive("cast", lambda x, dtype: x.astype(dtype),
                  lambda g, out, x, dtype: g.astype(x.dtype), exact_dtype=True)
 clone = Primitive("clone", np.copy,
                   lambda g, out, x: g)
+contiguous = Primitive("contiguous", np.ascontiguousarray,   # the same values, in row-major memory
+                       lambda g, out, x: g)
 pad = Primitive("pad", _pad_forward,
                 lambda g, out, x, pairs, value: _unpad(g, pairs))
 cat = Primitive("cat", lambda *xs, dim: np.concatenate(xs, axis=dim), _cat_rule, variadic=True)
@@ -480,3 +483,57 @@ avg_pool = Primitive("avg_pool", _avg_pool_forward,
                      lambda g, out, x, **pool: avg_pool_backward(g, size=x.shape[2:], **pool))
 avg_pool_backward = Primitive("avg_pool_backward", _avg_pool_backward_forward,
                               lambda h, out, g, size, **pool: avg_pool(h, **pool))
+
+
+# =============================================================================================
+# Recurrent cells
+# =============================================================================================
+#
+# One LSTM step after its two products, as one op (PyTorch's fused LSTM cell): with the gates
+# a = input_gates + hidden_gates, split into i, f, g, o (PyTorch's order),
+#
+#     c' = s(f) c + s(i) tanh(g),      h' = s(o) tanh(c')           s = sigmoid
+#
+# and the result is h' and c' stacked, (2, B, H). Backward, from gh = dL/dh' and gc = dL/dc':
+#
+#     dc' = gc + gh s(o) (1 - tanh(c')^2)            (c' reaches the loss directly and through h')
+#     di = dc' tanh(g) s(i)(1 - s(i))     df = dc' c s(f)(1 - s(f))
+#     dg = dc' s(i) (1 - tanh(g)^2)       do = gh tanh(c') s(o)(1 - s(o))       dc = dc' s(f)
+#
+# The gate activations are recomputed from the gates (four cheap elementwise passes) rather than kept.
+# One node per step instead of about a dozen: the per-op bookkeeping, not the arithmetic, is most of
+# a small LSTM's time. The cell module (nn.LSTMCell) keeps the gates as separate ops, to be seen.
+
+
+def _lstm_cell_forward(input_gates: np.ndarray, hidden_gates: np.ndarray, c: np.ndarray) -> np.ndarray:
+    a = input_gates + hidden_gates
+    h = c.shape[-1]
+    s = _sigmoid(a)                              # i, f and o need it; g's quarter is not used
+    c_next = s[..., h:2 * h] * c + s[..., :h] * np.tanh(a[..., 2 * h:3 * h])
+    return np.stack([s[..., 3 * h:] * np.tanh(c_next), c_next])
+
+
+def _lstm_cell_grads(g: Any, out: Any, input_gates: Any, hidden_gates: Any, c: Any) -> tuple[Any, Any]:
+    """(d gates, d c): on arrays or, for create_graph, on Tensors (the ops below record then)."""
+    a = input_gates + hidden_gates
+    h = c.shape[-1]
+    si, sf = sigmoid(a[..., :h]), sigmoid(a[..., h:2 * h])
+    tg, so = tanh(a[..., 2 * h:3 * h]), sigmoid(a[..., 3 * h:])
+    tc = tanh(out[1])
+    gh = g[0]
+    dc = g[1] + gh * so * (1 - tc * tc)
+    da = cat(dc * tg * si * (1 - si), dc * c * sf * (1 - sf), dc * si * (1 - tg * tg), gh * tc * so * (1 - so),
+             dim=-1)
+    return da, dc * sf
+
+
+def _lstm_cell_joint(mask: Any, g: Any, out: Any, input_gates: Any, hidden_gates: Any, c: Any) -> list:
+    da, dc = _lstm_cell_grads(g, out, input_gates, hidden_gates, c)
+    return [da if mask[0] else None, da if mask[1] else None, dc if mask[2] else None]
+
+
+lstm_cell = Primitive("lstm_cell", _lstm_cell_forward,
+                      lambda g, out, ig, hg, c: _lstm_cell_grads(g, out, ig, hg, c)[0],
+                      lambda g, out, ig, hg, c: _lstm_cell_grads(g, out, ig, hg, c)[0],
+                      lambda g, out, ig, hg, c: _lstm_cell_grads(g, out, ig, hg, c)[1],
+                      joint=_lstm_cell_joint)

@@ -735,8 +735,14 @@ class Tensor:
                              f"{shape}") from None
         return _ops.broadcast_to(self, shape=shape)
 
+    def is_contiguous(self) -> bool:
+        """Whether the elements lie in row-major order without gaps (a convolution's output does not:
+        it is a view of batch-last memory)."""
+        return bool(self.data.flags.c_contiguous)
+
     def contiguous(self) -> Tensor:
-        return self
+        """Self if already contiguous, else a row-major copy (connected to the graph), as PyTorch."""
+        return self if self.data.flags.c_contiguous else _ops.contiguous(self)
 
     def clone(self) -> Tensor:
         """A copy that is still connected to the graph (gradient passes straight through)."""

@@ -23,27 +23,29 @@ Tensor = al.Tensor
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
 
-def _rnn_step(x: Tensor, h: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None, b_hh: Tensor | None,
-              nonlinearity: str) -> Tensor:
+# The steps take `xw`, the input's share of the gates (x W_ih^T + b_ih), already computed: a layer
+# computes it for all time steps in one product before its loop (as PyTorch's CPU kernels do), since
+# it does not depend on the hidden state; a cell computes it for its one step.
+
+
+def _rnn_step(xw: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, nonlinearity: str) -> Tensor:
     """h' = act(x W_ih^T + b_ih + h W_hh^T + b_hh)."""
-    pre = F.linear(x, w_ih, b_ih) + F.linear(h, w_hh, b_hh)
+    pre = xw + F.linear(h, w_hh, b_hh)
     return pre.tanh() if nonlinearity == "tanh" else pre.relu()
 
 
-def _lstm_step(x: Tensor, h: Tensor, c: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
-               b_hh: Tensor | None) -> tuple[Tensor, Tensor]:
+def _lstm_step(xw: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> tuple[Tensor, Tensor]:
     """Gates i, f, g, o from one product each of x and h; c' = f c + i g, h' = o tanh(c')."""
-    gates = F.linear(x, w_ih, b_ih) + F.linear(h, w_hh, b_hh)
+    gates = xw + F.linear(h, w_hh, b_hh)
     i, f, g, o = gates.chunk(4, dim=-1)
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
     return o.sigmoid() * c.tanh(), c
 
 
-def _gru_step(x: Tensor, h: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None,
-              b_hh: Tensor | None) -> Tensor:
+def _gru_step(xw: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
     """r and z gate; the candidate n sees the hidden state through r (PyTorch's formulation):
     n = tanh(W_in x + b_in + r (W_hn h + b_hn)), h' = (1 - z) n + z h."""
-    gi_r, gi_z, gi_n = F.linear(x, w_ih, b_ih).chunk(3, dim=-1)
+    gi_r, gi_z, gi_n = xw.chunk(3, dim=-1)
     gh_r, gh_z, gh_n = F.linear(h, w_hh, b_hh).chunk(3, dim=-1)
     r = (gi_r + gh_r).sigmoid()
     z = (gi_z + gh_z).sigmoid()
@@ -103,7 +105,8 @@ class RNNCell(_CellBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         batched = _check_input("RNNCell", input, self.input_size, 2)
         h = self._zeros(input, batched) if hx is None else hx
-        return _rnn_step(input, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, self.nonlinearity)
+        xw = F.linear(input, self.weight_ih, self.bias_ih)
+        return _rnn_step(xw, h, self.weight_hh, self.bias_hh, self.nonlinearity)
 
 
 class LSTMCell(_CellBase):
@@ -116,7 +119,8 @@ class LSTMCell(_CellBase):
         batched = _check_input("LSTMCell", input, self.input_size, 2)
         if hx is None:
             hx = (self._zeros(input, batched), self._zeros(input, batched))
-        return _lstm_step(input, hx[0], hx[1], self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        xw = F.linear(input, self.weight_ih, self.bias_ih)
+        return _lstm_step(xw, hx[0], hx[1], self.weight_hh, self.bias_hh)
 
 
 class GRUCell(_CellBase):
@@ -128,7 +132,7 @@ class GRUCell(_CellBase):
     def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:
         batched = _check_input("GRUCell", input, self.input_size, 2)
         h = self._zeros(input, batched) if hx is None else hx
-        return _gru_step(input, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
+        return _gru_step(F.linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
 
 
 class RNNBase(Module):
@@ -169,14 +173,16 @@ class RNNBase(Module):
         get = self._parameters.get
         return get("weight_ih" + sfx), get("weight_hh" + sfx), get("bias_ih" + sfx), get("bias_hh" + sfx)
 
-    def _step(self, x: Tensor, state: Any, w: tuple) -> tuple[Tensor, Any]:
+    def _step(self, xw: Tensor, state: Any, w_hh: Tensor, b_hh: Tensor | None) -> tuple[Tensor, Any]:
         if self.mode == "LSTM":
-            h, c = _lstm_step(x, state[0], state[1], *w)
+            # The fused cell: one op where LSTMCell shows about a dozen. w_hh arrives transposed and
+            # contiguous (BLAS is faster with it so) and b_hh was added into xw once for all steps.
+            h, c = al.fused_lstm_cell(xw, state[0] @ w_hh, state[1])
             return h, (h, c)
         if self.mode == "GRU":
-            h = _gru_step(x, state, *w)
+            h = _gru_step(xw, state, w_hh, b_hh)
         else:
-            h = _rnn_step(x, state, *w, "tanh" if self.mode == "RNN_TANH" else "relu")
+            h = _rnn_step(xw, state, w_hh, b_hh, "tanh" if self.mode == "RNN_TANH" else "relu")
         return h, h
 
     def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
@@ -198,9 +204,7 @@ class RNNBase(Module):
             if tuple(s.shape) != want:
                 raise ValueError(f"{name}: expected hidden state of shape {want if batched else (want[0], want[2])}, "
                                  f"got {s.shape if batched else (s.shape[0], s.shape[2])}")
-        # Each layer reads the previous layer's outputs as a list of per-step tensors: slicing a stacked
-        # tensor instead would make backward scatter a full-size zero array for every single step.
-        steps: list[Tensor] = [x[t] for t in range(seq_len)]
+        layer_input = x                                  # (seq_len, batch, features)
         finals_h: list[Tensor] = []
         finals_c: list[Tensor] = []
         for layer in range(self.num_layers):
@@ -208,11 +212,18 @@ class RNNBase(Module):
             for d in range(dirs):
                 k = layer * dirs + d
                 state = (hx[0][k], hx[1][k]) if is_lstm else hx[k]
-                w = self._weights(layer, d)
+                w_ih, w_hh, b_ih, b_hh = self._weights(layer, d)
+                # The input's share of the gates for every step in one product; each step reads its row
+                # (reads whose gradients the engine gathers into one array, not one per step).
+                xw = F.linear(layer_input, w_ih, b_ih)
+                if is_lstm:
+                    if b_hh is not None:
+                        xw = xw + b_hh
+                    w_hh, b_hh = w_hh.t().contiguous(), None
                 order = range(seq_len - 1, -1, -1) if d else range(seq_len)
                 outs: list[Tensor | None] = [None] * seq_len
                 for t in order:
-                    outs[t], state = self._step(steps[t], state, w)
+                    outs[t], state = self._step(xw[t], state, w_hh, b_hh)
                 outs_per_dir.append(outs)
                 if is_lstm:
                     finals_h.append(state[0])
@@ -220,9 +231,10 @@ class RNNBase(Module):
                 else:
                     finals_h.append(state)
             steps = outs_per_dir[0] if dirs == 1 else [al.cat([a, b], dim=-1) for a, b in zip(*outs_per_dir)]
+            layer_input = al.stack(steps, dim=0)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
-                steps = [F.dropout(s, self.dropout, True) for s in steps]
-        output = al.stack(steps, dim=0)
+                layer_input = F.dropout(layer_input, self.dropout, True)
+        output = layer_input
         h_n = al.stack(finals_h, dim=0)
         if batched and self.batch_first:
             output = output.transpose(0, 1)

@@ -310,3 +310,26 @@ def test_cat_stack_pad_return_new_memory() -> None:
     x = al.tensor([1.0, 2.0])
     for y in (al.cat([x]), al.stack([x]), al.pad(x, (0, 0))):
         assert not np.shares_memory(y.data, x.data)
+
+
+def test_contiguous_copies_only_when_needed_and_passes_the_gradient() -> None:
+    x = al.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    assert x.is_contiguous() and x.contiguous() is x
+    t = x.t()
+    assert not t.is_contiguous()
+    c = t.contiguous()
+    assert c.is_contiguous() and c.data.flags.c_contiguous and c.requires_grad
+    np.testing.assert_array_equal(c.data, x.data.T)
+    (c * al.tensor(np.arange(6.0).reshape(3, 2))).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.arange(6.0).reshape(3, 2).T)
+    # a convolution's output is a view of batch-last memory: not contiguous, as PyTorch's channels_last
+    y = al.conv2d(al.ones(2, 1, 4, 4), al.ones(3, 1, 2, 2))
+    assert not y.is_contiguous() and y.contiguous().is_contiguous()
+
+
+def test_raw_cat_primitive_takes_a_negative_dim() -> None:
+    from autograd_lite import ops
+    a, b = al.ones(2, 3, requires_grad=True), al.ones(2, 2, requires_grad=True)
+    (ops.cat(a, b, dim=-1) * al.tensor(np.arange(10.0).reshape(2, 5))).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [[0, 1, 2], [5, 6, 7]])
+    np.testing.assert_array_equal(b.grad.data, [[3, 4], [8, 9]])
