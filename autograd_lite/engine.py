@@ -87,7 +87,6 @@ class Primitive:
             out = self.forward(*vals, **attrs)
         except (ValueError, TypeError, IndexError) as exc:
             raise _op_error(self.name, args, attrs, exc) from exc
-        saved = None
         if self.saves:
             out, saved = out
         if type(out) is not np.ndarray:
@@ -110,7 +109,8 @@ class Primitive:
             if t._vc is not None:
                 versions += t._vc.n
             node = Node(self, args, vals, attrs, versions, INPLACE.n, _state.scope)
-            node.saved = saved
+            if self.saves:
+                node.saved = saved
             t.grad_fn = node
             if anomaly._enabled:
                 node.trace = traceback.extract_stack()[:-2]
@@ -414,7 +414,8 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
         if not retain_graph:
             node.inputs = None
             node.vals = None
-            node.saved = None
+            if op.saves:
+                node.saved = None
 
     if wanted is None:
         return None
