@@ -412,7 +412,8 @@ def _emit_clusters(g: Any, clusters: dict[tuple[str, ...], list[tuple[str, dict]
     for p, sub in subgraphs.items():
         for node_id, attrs in clusters.get(p, []):
             sub.node(node_id, **attrs)
-    for p in sorted(all_paths, key=len, reverse=True):     # attach children to parents, deepest first
+    # attach children to parents, deepest first; siblings in name order (a set's order changes per process)
+    for p in sorted(sorted(all_paths), key=len, reverse=True):
         parent = subgraphs.get(p[:-1]) if len(p) > 1 else None
         (parent if parent is not None else g).subgraph(subgraphs[p])
 

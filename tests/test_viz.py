@@ -180,6 +180,20 @@ def test_dot_source_is_deterministic() -> None:
     assert "cluster_0" in first
 
 
+def test_dot_source_is_the_same_in_every_process() -> None:
+    # Python salts str hashes per process: nothing may depend on the order of a set of names
+    import os
+    import subprocess
+    import sys
+    code = ("import autograd_lite as al, nn\nfrom autograd_lite import viz\nal.manual_seed(0)\n"
+            "m = nn.Sequential(nn.Linear(2, 3), nn.Tanh(),\n"
+            "                  nn.Sequential(nn.Linear(3, 3), nn.ReLU()), nn.Linear(3, 2))\n"
+            "print(viz.draw_graph(m(al.ones(2, 2)).sum(), group_modules=m).source)")
+    sources = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in (1, 2, 3, 4)}
+    assert len(sources) == 1
+
+
 def test_deep_graph_draws_iteratively_and_max_nodes_truncates() -> None:
     x = al.tensor(1.0, requires_grad=True)
     y = x
