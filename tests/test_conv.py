@@ -232,11 +232,13 @@ def conv_grads_ref(x, w, g, stride, padding):
     return dxp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]], dw
 
 
-@pytest.mark.parametrize("stride,padding", [(1, 1), ((1, 2), 0)])
-def test_conv_at_sizes_that_take_the_fast_paths(rng, stride, padding) -> None:
-    # Large enough for the products to be cut into one block per output row (batch * width >= 256), and
-    # with rows of 2 KiB, where transposes go through cache-sized blocks: both invisible at gradcheck sizes.
-    x, w, b = _leaf(rng, (16, 2, 8, 16)), _leaf(rng, (3, 2, 3, 3)), _leaf(rng, (3,))
+@pytest.mark.parametrize("x_shape,stride,padding", [((16, 2, 8, 16), 1, 1), ((16, 2, 8, 16), (1, 2), 0),
+                                                     ((32, 1, 16, 16), 1, 0)])
+def test_conv_at_sizes_that_take_the_fast_paths(rng, x_shape, stride, padding) -> None:
+    # Large enough for the products to be cut into blocks of output pixels, with rows of 2 KiB, where
+    # transposes go through cache-sized blocks, and (the last) a weight gradient summed over 6272 columns
+    # in blocks of 896: all invisible at gradcheck sizes.
+    x, w, b = _leaf(rng, x_shape), _leaf(rng, (3, x_shape[1], 3, 3)), _leaf(rng, (3,))
     out = al.conv2d(x, w, b, stride=stride, padding=padding)
     np.testing.assert_allclose(out.data, conv_ref(x.data, w.data, b.data, stride, padding), rtol=1e-10, atol=1e-12)
     g = rng.standard_normal(out.shape)
