@@ -8,6 +8,7 @@ matrix products: no Python loop runs over pixels or batch items, only over kerne
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 from typing import Any
 
@@ -69,6 +70,7 @@ def _im2col(xt: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], di
     return np.ascontiguousarray(view)
 
 
+@functools.lru_cache(maxsize=256)
 def _blocks(pixels: int, n: int, work: int) -> int:
     """Into how many blocks of whole output pixels to cut the columns of a product whose rows x inner
     dimension is `work`.
@@ -146,6 +148,15 @@ def _input_grad(gt: np.ndarray, w: np.ndarray, size: tuple[int, ...], stride: tu
     return np.moveaxis(xt, -1, 0)
 
 
+@functools.lru_cache(maxsize=256)
+def _sum_block(length: int) -> int:
+    """The width of the blocks a weight gradient's sum over `length` columns is cut into: the largest
+    divisor of `length` from 256 to 1024, for sums longer than 4096; else 0 (one product)."""
+    if length <= 4096:
+        return 0
+    return next((d for d in range(1024, 255, -1) if length % d == 0), 0)
+
+
 def _weight_grad(cols: np.ndarray, gt: np.ndarray, w_shape: tuple[int, ...], groups: int) -> np.ndarray:
     """dW = g @ cols^T, summed over pixels and batch by the product. Computed as cols @ g^T and
     transposed (a tiny copy): BLAS is up to twice as fast with the long axis in that position.
@@ -158,8 +169,8 @@ def _weight_grad(cols: np.ndarray, gt: np.ndarray, w_shape: tuple[int, ...], gro
     rows = cols.shape[0] // groups * math.prod(w_shape[2:])
     length = gt.size // o if o else 0
     c, g = cols.reshape(groups, rows, length), gt.reshape(groups, o // groups, length)
-    width = builtins.max((d for d in range(1, 1025) if length % d == 0), default=length) if length > 4096 else 0
-    if width >= 256:
+    width = _sum_block(length)
+    if width:
         blocks = length // width
         dwt = np.matmul(c.reshape(groups, rows, blocks, width).transpose(2, 0, 1, 3),
                         g.reshape(groups, o // groups, blocks, width).transpose(2, 0, 3, 1)).sum(axis=0)
