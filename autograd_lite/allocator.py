@@ -27,16 +27,24 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3           # from glibc's malloc.h
 def keep_freed_memory(mmap_threshold: int = 32 << 20, trim_threshold: int = 1 << 30) -> str:
     """Serve arrays up to `mmap_threshold` bytes from the heap and give memory back to the OS only when
     more than `trim_threshold` bytes are free at its top. Returns what was done, as a sentence; on
-    systems without glibc it changes nothing and says so."""
+    systems without glibc it changes nothing and says so.
+
+    glibc takes both as a C int: each must be from 0 to 2**31 - 1."""
+    for name, value in (("mmap_threshold", mmap_threshold), ("trim_threshold", trim_threshold)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 1 << 31:
+            raise ValueError(f"keep_freed_memory: {name} must be an int from 0 to 2**31 - 1 (glibc's mallopt "
+                             f"takes a C int), got {value!r}")
     if not sys.platform.startswith("linux"):
         return f"allocator unchanged: not Linux ({sys.platform})"
-    name = ctypes.util.find_library("c")
     try:
-        libc = ctypes.CDLL(name)
-        mallopt = libc.mallopt
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c")).mallopt
     except (OSError, AttributeError, TypeError):
         return "allocator unchanged: glibc's mallopt not found"
-    if mallopt(_M_MMAP_THRESHOLD, int(mmap_threshold)) and mallopt(_M_TRIM_THRESHOLD, int(trim_threshold)):
-        return f"glibc: arrays up to {mmap_threshold >> 20} MiB from the heap, freed memory kept up to " \
-               f"{trim_threshold >> 20} MiB"
-    return "allocator unchanged: glibc refused the settings"
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    if not mallopt(_M_MMAP_THRESHOLD, mmap_threshold):
+        return f"allocator unchanged: glibc refused an mmap threshold of {mmap_threshold} bytes"
+    if not mallopt(_M_TRIM_THRESHOLD, trim_threshold):
+        return (f"glibc: arrays up to {mmap_threshold >> 20} MiB from the heap; it refused a trim threshold of "
+                f"{trim_threshold} bytes")
+    return f"glibc: arrays up to {mmap_threshold >> 20} MiB from the heap, freed memory kept up to " \
+           f"{trim_threshold >> 20} MiB"

@@ -343,14 +343,21 @@ def max_pool_index(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ..
     return max_pool_argmax(x, kernel, stride, padding, dilation, out_size).indices()
 
 
+def _in_layout(a: np.ndarray, batch_last: bool) -> np.ndarray:
+    """a (N, C, *S) as (B, *S, T) in the given layout (a view when its memory already is that way): how
+    an array that meets an ArgMax is read, whatever its own memory order."""
+    return np.moveaxis(a, 0, -1) if batch_last else a.reshape(a.shape[0] * a.shape[1], *a.shape[2:], 1)
+
+
 def _max_pool_forward(x: np.ndarray, argmax: ArgMax) -> np.ndarray:
     if argmax.values is not None and argmax.source is x:
         values, argmax.values, argmax.source = argmax.values, None, None   # taken once: no second copy kept
     else:
-        xc, _ = _canonical(x)
+        # Another array read at the same positions (double backward reads the gradient there).
         index = argmax.index
         b, t = index.shape[0], index.shape[-1]
-        values = np.take_along_axis(xc.reshape(b, -1, t), index.reshape(b, -1, t), axis=1)
+        xc = _in_layout(x, argmax.batch_last).reshape(b, math.prod(x.shape[2:]), t)
+        values = np.take_along_axis(xc, index.reshape(b, math.prod(index.shape[1:-1]), t), axis=1)
         values = values.reshape(index.shape)
     return _restore(values, argmax.batch_last, *x.shape[:2])
 
@@ -358,9 +365,9 @@ def _max_pool_forward(x: np.ndarray, argmax: ArgMax) -> np.ndarray:
 def _max_pool_backward_forward(g: np.ndarray, argmax: ArgMax, shape: tuple[int, ...]) -> np.ndarray:
     # Puts g at the arg-max positions of zeros, in the layout the input had.
     n, c, plane = shape[0], shape[1], math.prod(shape[2:])
-    gc = np.transpose(g, (*range(1, g.ndim), 0)) if argmax.batch_last else g
-    gc = np.reshape(gc, (-1, *g.shape[2:], 1 if not argmax.batch_last else n))
+    gc = _in_layout(g, argmax.batch_last)
     b, t = gc.shape[0], gc.shape[-1]
+    out_plane = math.prod(g.shape[2:])
     dx = np.zeros((b, *shape[2:], t), dtype=g.dtype)
     with np.errstate(over="ignore", invalid="ignore"):
         finite = bool(np.isfinite(np.sum(gc)))       # a sum that overflows only sends us the slower way
@@ -373,12 +380,13 @@ def _max_pool_backward_forward(g: np.ndarray, argmax: ArgMax, shape: tuple[int, 
             np.multiply(gc, won, out=dx[(slice(None), *_offset_slices(k, argmax.stride, argmax.dilation,
                                                                         g.shape[2:]))])
     elif argmax.disjoint:
-        np.put_along_axis(dx.reshape(b, plane, t), argmax.index.reshape(b, -1, t), gc.reshape(b, -1, t), axis=1)
+        np.put_along_axis(dx.reshape(b, plane, t), argmax.index.reshape(b, out_plane, t),
+                          gc.reshape(b, out_plane, t), axis=1)
     else:
         # Overlapping windows: bincount adds up the gradients that reach the same element.
-        flat = (argmax.index.reshape(b, -1, t) * t + (np.arange(b) * (plane * t))[:, None, None]
+        flat = (argmax.index.reshape(b, out_plane, t) * t + (np.arange(b) * (plane * t))[:, None, None]
                 + np.arange(t)).ravel()
-        dx = np.bincount(flat, weights=gc.ravel(), minlength=b * plane * t).astype(g.dtype, copy=False)
+        dx = np.bincount(flat, weights=np.ravel(gc), minlength=b * plane * t).astype(g.dtype, copy=False)
     return _restore(dx.reshape(b, *shape[2:], t), argmax.batch_last, n, c)
 
 

@@ -44,24 +44,26 @@ class Primitive:
     gradients (PyTorch's derivative table does the same with `convolution_backward` and its mask).
     The per-input rules stay the definition, and are what `create_graph=True` records.
 
-    With `saves=True` the forward returns `(result, saved)`: something it computed on the way that
-    the joint rule can reuse, passed to it as `saved=` (None when the primitive ran without recording).
-    The node keeps it until its backward has run. A convolution saves its im2col columns, as
-    PyTorch's own im2col convolution kept them (`finput`), so the weight gradient does not copy them again.
+    With `saves_for=(i, ...)` the forward returns `(result, saved)`: something it computed on the way
+    that the gradients of inputs i, ... can reuse. The node keeps it, until its backward has run, only
+    when one of those inputs requires grad; the joint rule gets it as `saved=` (None otherwise). A
+    convolution saves its im2col columns for its weight gradient, as PyTorch's own im2col convolution
+    kept them (`finput`), so that gradient does not copy them again.
     """
 
-    __slots__ = ("name", "forward", "vjps", "variadic", "exact_dtype", "joint", "saves")
+    __slots__ = ("name", "forward", "vjps", "variadic", "exact_dtype", "joint", "saves", "saves_for")
 
     def __init__(self, name: str, forward: Callable[..., Any], *vjps: Callable[..., Any] | None,
                  variadic: bool = False, exact_dtype: bool = False,
-                 joint: Callable[..., list] | None = None, saves: bool = False) -> None:
+                 joint: Callable[..., list] | None = None, saves_for: tuple[int, ...] = ()) -> None:
         self.name = name
         self.forward = forward
         self.vjps = vjps
         self.variadic = variadic
         self.exact_dtype = exact_dtype    # the output dtype was asked for (a cast): never demote it
         self.joint = joint
-        self.saves = saves
+        self.saves_for = saves_for
+        self.saves = bool(saves_for)
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -109,7 +111,7 @@ class Primitive:
             if t._vc is not None:
                 versions += t._vc.n
             node = Node(self, args, vals, attrs, versions, INPLACE.n, _state.scope)
-            if self.saves:
+            if self.saves and any(isinstance(args[i], Tensor) and args[i].requires_grad for i in self.saves_for):
                 node.saved = saved
             t.grad_fn = node
             if anomaly._enabled:

@@ -466,7 +466,7 @@ def _conv_rule_bias(g: Any, out: Any, x: Any, w: Any, b: Any, **kw: Any) -> Any:
 conv = Primitive("conv", _conv_forward,
                  lambda g, out, x, w, b, **kw: conv_transpose(g, w, size=x.shape[2:], **kw),
                  lambda g, out, x, w, b, **kw: conv_weight_grad(x, g, kernel=w.shape[2:], **kw),
-                 _conv_rule_bias, joint=_conv_backward, saves=True)
+                 _conv_rule_bias, joint=_conv_backward, saves_for=(1,))
 conv_transpose = Primitive("conv_transpose", _conv_transpose_forward,
                            lambda h, out, g, w, size, **kw: conv(h, w, None, **kw),
                            lambda h, out, g, w, size, **kw: conv_weight_grad(h, g, kernel=w.shape[2:], **kw))

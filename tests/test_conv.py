@@ -621,6 +621,9 @@ def test_conv_keeps_its_columns_until_backward_and_computes_only_the_gradients_a
     assert out.grad_fn.saved is None                                   # released with the graph
     with al.no_grad():
         assert al.conv2d(x, w, b).grad_fn is None
+    # a frozen weight: its gradient, the only user of the columns, is not wanted, so they are not kept
+    frozen = al.conv2d(_leaf(rng, (2, 3, 6, 6)), al.tensor(w.data), b)
+    assert frozen.grad_fn is not None and frozen.grad_fn.saved is None
 
 
 def test_max_pool_gradient_with_inf_goes_only_to_the_maximum() -> None:
@@ -641,3 +644,43 @@ def test_max_pool_indices_do_not_depend_on_the_layout(leaf, shape, kw) -> None:
     np.testing.assert_array_equal(i1.data, i2.data)
     np.testing.assert_array_equal(i1.data, max_pool_ref(x.data, **kw)[1])
     assert i2.data.flags.c_contiguous
+
+
+@pytest.mark.parametrize("first_layout", ["batch_last", "contiguous"])
+def test_max_pool_double_backward_reads_the_gradient_in_the_inputs_layout(rng, first_layout) -> None:
+    # grad of max_pool, recorded with create_graph, then differentiated again: the second pass reads
+    # another array (in its own memory order) at the first input's arg-max positions
+    x0, w0 = rng.standard_normal((2, 2, 4, 4)), rng.standard_normal((3, 2, 1, 1))
+    c0 = rng.standard_normal((2, 3, 4, 4))
+
+    def grads(contiguous_y: bool):
+        x = al.tensor(x0, requires_grad=True)
+        y = al.conv2d(x, al.tensor(w0))                                   # batch-last memory
+        if first_layout == "contiguous":
+            y = y.contiguous()
+        z = al.max_pool2d(y, 2)
+        (gy,) = al.grad((z * z).sum(), [y], create_graph=True)
+        if contiguous_y:                         # the same values, the other memory order
+            gy = gy.contiguous() if first_layout == "batch_last" else al.conv2d(gy, al.tensor(np.eye(3)[:, :, None,
+                                                                                                      None]))
+        (gy * al.tensor(c0)).sum().backward()
+        return x.grad.data
+
+    np.testing.assert_allclose(grads(True), grads(False), rtol=1e-12, atol=1e-12)
+    # and against the definition: d/dx sum(c * dL/dy), with dL/dy = 2 y at each window's maximum
+    y = np.einsum("nchw,oc->nohw", x0, w0[:, :, 0, 0])
+    blocks = y.reshape(2, 3, 2, 2, 2, 2).transpose(0, 1, 2, 4, 3, 5).reshape(2, 3, 2, 2, 4)
+    mask = (blocks == blocks.max(axis=-1, keepdims=True)).reshape(2, 3, 2, 2, 2, 2).transpose(0, 1, 2, 4, 3, 5)
+    dy = 2 * c0 * mask.reshape(2, 3, 4, 4)                   # d/dy of sum(c * 2 y * mask)
+    np.testing.assert_allclose(grads(False), np.einsum("nohw,oc->nchw", dy, w0[:, :, 0, 0]), rtol=1e-10)
+
+
+@pytest.mark.parametrize("kw", [{"kernel_size": 2, "stride": 1}, {"kernel_size": 3, "stride": 3, "padding": 1},
+                                {"kernel_size": 2, "ceil_mode": True}])
+def test_max_pool_backward_of_an_empty_batch(kw) -> None:
+    x = al.tensor(np.zeros((0, 3, 5, 5)), requires_grad=True)
+    out = al.max_pool2d(x, **kw)
+    out.sum().backward()
+    assert x.grad.shape == (0, 3, 5, 5)
+    (g,) = al.grad(al.max_pool2d(x, **kw).sum(), [x], create_graph=True)
+    assert g.shape == (0, 3, 5, 5)

@@ -435,7 +435,7 @@ def test_joint_rule_and_saved_values() -> None:
         return [g * y if mask[0] else None, g * saved if mask[1] else None]
 
     mul = Primitive("saving_mul", forward, lambda g, out, x, y: g * y, lambda g, out, x, y: g * x,
-                    joint=joint, saves=True)
+                    joint=joint, saves_for=(1,))       # the copy of x serves y's gradient
     x = al.tensor([1.0, 2.0], requires_grad=True)
     y = al.tensor([3.0, 5.0], requires_grad=True)
     out = mul(x, y)
@@ -445,10 +445,11 @@ def test_joint_rule_and_saved_values() -> None:
     assert seen == [([True, True], True)] and out.grad_fn.saved is None
     np.testing.assert_array_equal(x.grad.data, [3.0, 5.0])
     np.testing.assert_array_equal(y.grad.data, [1.0, 2.0])
-    # grad() for one input: the mask says so; create_graph uses the recorded per-input rules
+    # y needs no gradient: nothing is kept, and the joint rule gets saved=None
     out = mul(x, al.tensor([3.0, 5.0]))
+    assert out.grad_fn.saved is None
     (gx,) = al.grad(out.sum(), [x])
-    assert seen[-1] == ([True, False], True)
+    assert seen[-1] == ([True, False], False)
     (gx2,) = al.grad(mul(x, y).sum(), [x], create_graph=True)
     assert len(seen) == 2 and gx2.requires_grad
     np.testing.assert_array_equal(gx.data, gx2.data)
@@ -465,5 +466,7 @@ def test_keep_freed_memory_sets_glibc_thresholds_or_says_why_not(monkeypatch) ->
     done = al.keep_freed_memory()
     if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
         assert done == "glibc: arrays up to 32 MiB from the heap, freed memory kept up to 1024 MiB"
+    with pytest.raises(ValueError, match=r"trim_threshold must be an int from 0 to 2\*\*31 - 1"):
+        al.keep_freed_memory(trim_threshold=4 << 30)          # would wrap to 0 in a C int: trim on every free
     monkeypatch.setattr(allocator.sys, "platform", "darwin")
     assert allocator.keep_freed_memory() == "allocator unchanged: not Linux (darwin)"
