@@ -175,9 +175,9 @@ class RNNBase(Module):
 
     def _step(self, xw: Tensor, state: Any, w_hh: Tensor, b_hh: Tensor | None) -> tuple[Tensor, Any]:
         if self.mode == "LSTM":
-            # The fused cell: one op where LSTMCell shows about a dozen. w_hh arrives transposed and
-            # contiguous (BLAS is faster with it so) and b_hh was added into xw once for all steps.
-            h, c = al.fused_lstm_cell(xw, state[0] @ w_hh, state[1])
+            # The fused cell: one op where LSTMCell shows about a dozen; b_hh is already in xw (added
+            # once for all steps), so the step's own product needs no bias.
+            h, c = al.fused_lstm_cell(xw, F.linear(state[0], w_hh), state[1])
             return h, (h, c)
         if self.mode == "GRU":
             h = _gru_step(xw, state, w_hh, b_hh)
@@ -216,10 +216,8 @@ class RNNBase(Module):
                 # The input's share of the gates for every step in one product; each step reads its row
                 # (reads whose gradients the engine gathers into one array, not one per step).
                 xw = F.linear(layer_input, w_ih, b_ih)
-                if is_lstm:
-                    if b_hh is not None:
-                        xw = xw + b_hh
-                    w_hh, b_hh = w_hh.t().contiguous(), None
+                if is_lstm and b_hh is not None:
+                    xw, b_hh = xw + b_hh, None
                 order = range(seq_len - 1, -1, -1) if d else range(seq_len)
                 outs: list[Tensor | None] = [None] * seq_len
                 for t in order:
