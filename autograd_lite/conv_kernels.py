@@ -134,18 +134,48 @@ def _input_grad(gt: np.ndarray, w: np.ndarray, size: tuple[int, ...], stride: tu
     cg, kernel = w.shape[1], w.shape[2:]
     kk = math.prod(kernel)
     wk = w.reshape(groups, o // groups, cg, kk).transpose(0, 3, 2, 1).reshape(groups, kk * cg, o // groups)
-    dcols = _matmul_blocks(wk, gt.reshape(groups, o // groups, math.prod(out_size) * n),
-                           _blocks(math.prod(out_size), n, kk * cg * o // groups))
-    dcols = dcols.reshape(groups, kk, cg, *out_size, n)
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(size, padding))
-    xt = np.zeros((groups * cg, *padded, n), dtype=dcols.dtype)
-    for i, k in enumerate(np.ndindex(*kernel)):
-        for j in range(groups):
-            window = xt[(slice(j * cg, (j + 1) * cg), *_offset_slices(k, stride, dilation, out_size))]
-            np.add(window, dcols[j, i], out=window)
+    if groups == 1 and len(kernel) == 2 and stride == (1, 1) and n:
+        xt = _input_grad_rows(gt, wk[0], padded, kernel, dilation)
+    else:
+        dcols = _matmul_blocks(wk, gt.reshape(groups, o // groups, math.prod(out_size) * n),
+                               _blocks(math.prod(out_size), n, kk * cg * o // groups))
+        dcols = dcols.reshape(groups, kk, cg, *out_size, n)
+        xt = np.zeros((groups * cg, *padded, n), dtype=dcols.dtype)
+        for i, k in enumerate(np.ndindex(*kernel)):
+            for j in range(groups):
+                window = xt[(slice(j * cg, (j + 1) * cg), *_offset_slices(k, stride, dilation, out_size))]
+                np.add(window, dcols[j, i], out=window)
     if padded != tuple(size):
         xt = xt[(slice(None), *(slice(lo, lo + s) for s, (lo, _) in zip(size, padding)))]
     return np.moveaxis(xt, -1, 0)
+
+
+def _input_grad_rows(gt: np.ndarray, wk: np.ndarray, padded: tuple[int, ...], kernel: tuple[int, ...],
+                     dilation: tuple[int, ...]) -> np.ndarray:
+    """col2im(W^T @ g) for a 2-D convolution with stride 1, with whole rows: the product's columns are
+    laid out with the input's row length (Wp, the extra Wp - Wo columns zero), so that a kernel offset's
+    block lands on its window as one contiguous run per channel, shifted by (kh dh Wp + kw dw) N in the
+    flattened (Hp, Wp, N) plane. NumPy adds long contiguous runs 2-3x faster than the windows' short
+    rows (conv2 of LeNet: 520 -> 440 us for the product and col2im together). The zeros a block carries
+    past its row land on the next row's first elements, or in a margin that is cut off at the end.
+    """
+    (ho, wo), n = gt.shape[1:-1], gt.shape[-1]
+    (hp, wp), (dh, dw) = padded, dilation
+    rows = wk.shape[0]                                    # kernel offsets x channels
+    c = rows // math.prod(kernel)
+    wide = np.empty((rows, ho, wp, n), dtype=np.result_type(wk, gt))
+    wide[:, :, wo:] = 0
+    # one product per output pixel, each written into its place in the wide layout
+    np.matmul(wk, gt.transpose(1, 2, 0, 3), out=wide[:, :, :wo].transpose(1, 2, 0, 3))
+    plane, run = hp * wp * n, ho * wp * n
+    flat = np.zeros((c, plane + (wp - wo) * n), dtype=wide.dtype)
+    blocks = wide.reshape(math.prod(kernel), c, run)
+    for i, (kh, kw) in enumerate(np.ndindex(*kernel)):
+        start = (kh * dh * wp + kw * dw) * n
+        window = flat[:, start:start + run]
+        np.add(window, blocks[i], out=window)
+    return flat[:, :plane].reshape(c, hp, wp, n)
 
 
 @functools.lru_cache(maxsize=256)
