@@ -366,13 +366,6 @@ def max_pool_argmax(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, .
     return ArgMax(None, index, start, best, x, batch_last, kernel, stride, padding, dilation)
 
 
-def max_pool_index(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], padding: tuple[int, ...],
-                   dilation: tuple[int, ...], out_size: tuple[int, ...]) -> np.ndarray:
-    """Where each window's maximum is: int64 (N, C, *out_size) positions in each (n, c) plane of the
-    unpadded input, flattened row-major (PyTorch's `indices`)."""
-    return max_pool_argmax(x, kernel, stride, padding, dilation, out_size).indices()
-
-
 def _in_layout(a: np.ndarray, batch_last: bool) -> np.ndarray:
     """a (N, C, *S) as (B, *S, T) in the given layout (a view when its memory already is that way): how
     an array that meets an ArgMax is read, whatever its own memory order."""
