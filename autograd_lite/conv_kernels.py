@@ -247,11 +247,14 @@ def _conv_backward(mask: Any, g: np.ndarray, out: np.ndarray, x: np.ndarray, w: 
 
 def _canonical(x: np.ndarray) -> tuple[np.ndarray, bool]:
     """x (N, C, *S) as a C-contiguous (B, *S, T) array, and whether it is the batch-last layout."""
-    moved = np.moveaxis(x, 0, -1)
-    if x.shape[0] > 1 and moved.flags.c_contiguous and not x.flags.c_contiguous:
-        return moved, True
-    x = np.ascontiguousarray(x)
-    return x.reshape(x.shape[0] * x.shape[1], *x.shape[2:], 1), False
+    batch_last = x.shape[0] > 1 and np.moveaxis(x, 0, -1).flags.c_contiguous and not x.flags.c_contiguous
+    return _in_layout(x if batch_last else np.ascontiguousarray(x), batch_last), batch_last
+
+
+def _in_layout(a: np.ndarray, batch_last: bool) -> np.ndarray:
+    """a (N, C, *S) as (B, *S, T) in the given layout (a view when its memory already is that way): how
+    an array that meets an ArgMax is read, whatever its own memory order."""
+    return np.moveaxis(a, 0, -1) if batch_last else a.reshape(a.shape[0] * a.shape[1], *a.shape[2:], 1)
 
 
 def _restore(a: np.ndarray, batch_last: bool, n: int, c: int) -> np.ndarray:
@@ -364,12 +367,6 @@ def max_pool_argmax(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, .
         np.maximum(best, v, out=best)
     index += start
     return ArgMax(None, index, start, best, x, batch_last, kernel, stride, padding, dilation)
-
-
-def _in_layout(a: np.ndarray, batch_last: bool) -> np.ndarray:
-    """a (N, C, *S) as (B, *S, T) in the given layout (a view when its memory already is that way): how
-    an array that meets an ArgMax is read, whatever its own memory order."""
-    return np.moveaxis(a, 0, -1) if batch_last else a.reshape(a.shape[0] * a.shape[1], *a.shape[2:], 1)
 
 
 def _max_pool_forward(x: np.ndarray, argmax: ArgMax) -> np.ndarray:

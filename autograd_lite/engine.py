@@ -51,7 +51,7 @@ class Primitive:
     kept them (`finput`), so that gradient does not copy them again.
     """
 
-    __slots__ = ("name", "forward", "vjps", "variadic", "exact_dtype", "joint", "saves", "saves_for")
+    __slots__ = ("name", "forward", "vjps", "variadic", "exact_dtype", "joint", "saves_for")
 
     def __init__(self, name: str, forward: Callable[..., Any], *vjps: Callable[..., Any] | None,
                  variadic: bool = False, exact_dtype: bool = False,
@@ -62,8 +62,7 @@ class Primitive:
         self.variadic = variadic
         self.exact_dtype = exact_dtype    # the output dtype was asked for (a cast): never demote it
         self.joint = joint
-        self.saves_for = saves_for
-        self.saves = bool(saves_for)
+        self.saves_for = saves_for        # empty: the forward returns its result alone
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -84,12 +83,12 @@ class Primitive:
             else:
                 vals.append(a)
         if not has_tensor:
-            return self.forward(*args, **attrs)[0] if self.saves else self.forward(*args, **attrs)
+            return self.forward(*args, **attrs)[0] if self.saves_for else self.forward(*args, **attrs)
         try:
             out = self.forward(*vals, **attrs)
         except (ValueError, TypeError, IndexError) as exc:
             raise _op_error(self.name, args, attrs, exc) from exc
-        if self.saves:
+        if self.saves_for:
             out, saved = out
         if type(out) is not np.ndarray:
             out = np.asarray(out)
@@ -111,7 +110,7 @@ class Primitive:
             if t._vc is not None:
                 versions += t._vc.n
             node = Node(self, args, vals, attrs, versions, INPLACE.n, _state.scope)
-            if self.saves and any(isinstance(args[i], Tensor) and args[i].requires_grad for i in self.saves_for):
+            if self.saves_for and any(isinstance(args[i], Tensor) and args[i].requires_grad for i in self.saves_for):
                 node.saved = saved
             t.grad_fn = node
             if anomaly._enabled:
@@ -153,7 +152,7 @@ class Node:
         self.stamp = stamp              # INPLACE.n when recorded: see tensor._InplaceCounter
         self.scope = scope              # the modules (grad_mode.scope) the op was recorded inside
         self.trace: traceback.StackSummary | None = None
-        self.saved: Any = None           # what a `saves=True` forward kept for the joint rule
+        self.saved: Any = None           # what a `saves_for` forward kept for the joint rule
 
     def check_versions(self, out: Tensor) -> None:
         """Raise if an input, or the output `out`, was changed in place after this op was recorded."""
@@ -366,7 +365,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
         if op.joint is not None and not create_graph:
             mask = [isinstance(x, Tensor) and x.requires_grad and (reaches is None or x in reaches)
                     for x in node_inputs]
-            joint = (op.joint(mask, g, out, *args, saved=node.saved, **attrs) if op.saves
+            joint = (op.joint(mask, g, out, *args, saved=node.saved, **attrs) if op.saves_for
                      else op.joint(mask, g, out, *args, **attrs))
         for i, x in enumerate(node_inputs):
             if not (isinstance(x, Tensor) and x.requires_grad):
@@ -416,7 +415,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
         if not retain_graph:
             node.inputs = None
             node.vals = None
-            if op.saves:
+            if op.saves_for:
                 node.saved = None
 
     if wanted is None:

@@ -532,8 +532,10 @@ def _lstm_cell_joint(mask: Any, g: Any, out: Any, input_gates: Any, hidden_gates
     return [da if mask[0] else None, da if mask[1] else None, dc if mask[2] else None]
 
 
-lstm_cell = Primitive("lstm_cell", _lstm_cell_forward,
-                      lambda g, out, ig, hg, c: _lstm_cell_grads(g, out, ig, hg, c)[0],
-                      lambda g, out, ig, hg, c: _lstm_cell_grads(g, out, ig, hg, c)[0],
+def _lstm_cell_rule_gates(g: Any, out: Any, ig: Any, hg: Any, c: Any) -> Any:
+    return _lstm_cell_grads(g, out, ig, hg, c)[0]      # the same for both: the gates are their sum
+
+
+lstm_cell = Primitive("lstm_cell", _lstm_cell_forward, _lstm_cell_rule_gates, _lstm_cell_rule_gates,
                       lambda g, out, ig, hg, c: _lstm_cell_grads(g, out, ig, hg, c)[1],
                       joint=_lstm_cell_joint)
