@@ -16,6 +16,17 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 
+def _last(a: np.ndarray) -> np.ndarray:
+    """a with its first axis moved last, as a view: np.moveaxis(a, 0, -1) without its argument checks
+    (3 us against a transpose's 0.3; conv and pooling do this several times per step)."""
+    return a.transpose(*range(1, a.ndim), 0)
+
+
+def _first(a: np.ndarray) -> np.ndarray:
+    """a with its last axis moved first, as a view (the inverse of `_last`)."""
+    return a.transpose(a.ndim - 1, *range(a.ndim - 1))
+
+
 def _offset_slices(k: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...],
                    out_size: tuple[int, ...]) -> tuple[slice, ...]:
     """The elements of the padded input that kernel offset `k` reads, one per output position."""
@@ -47,7 +58,7 @@ def _batch_last(x: np.ndarray, padding: tuple = ()) -> np.ndarray:
     """(N, C, *S) -> zero-padded (C, *S_padded, N). No copy when x's memory is already batch-last and no
     padding is asked for: a convolution returns its output as exactly such a view (see `_conv_forward`)."""
     n, c, size = x.shape[0], x.shape[1], x.shape[2:]
-    moved = np.moveaxis(x, 0, -1)
+    moved = _last(x)
     if not moved.flags.c_contiguous:
         moved = _transpose2d(x.reshape(n, c * math.prod(size))).reshape(c, *size, n)
     if not builtins.any(lo or hi for lo, hi in padding):
@@ -120,7 +131,7 @@ def _conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tu
         y += b.reshape(o, *(1,) * (len(size) + 1))
     # The result is (N, O, *size) as a view of the (O, *size, N) memory the products wrote: no transpose.
     # NumPy's elementwise ops keep that layout, and the next convolution or pooling reads it as it is.
-    return np.moveaxis(y, -1, 0), cols
+    return _first(y), cols
 
 
 def _input_grad(gt: np.ndarray, w: np.ndarray, size: tuple[int, ...], stride: tuple[int, ...],
@@ -148,7 +159,7 @@ def _input_grad(gt: np.ndarray, w: np.ndarray, size: tuple[int, ...], stride: tu
                 np.add(window, dcols[j, i], out=window)
     if padded != tuple(size):
         xt = xt[(slice(None), *(slice(lo, lo + s) for s, (lo, _) in zip(size, padding)))]
-    return np.moveaxis(xt, -1, 0)
+    return _first(xt)
 
 
 def _input_grad_rows(gt: np.ndarray, wk: np.ndarray, padded: tuple[int, ...], kernel: tuple[int, ...],
@@ -247,19 +258,19 @@ def _conv_backward(mask: Any, g: np.ndarray, out: np.ndarray, x: np.ndarray, w: 
 
 def _canonical(x: np.ndarray) -> tuple[np.ndarray, bool]:
     """x (N, C, *S) as a C-contiguous (B, *S, T) array, and whether it is the batch-last layout."""
-    batch_last = x.shape[0] > 1 and np.moveaxis(x, 0, -1).flags.c_contiguous and not x.flags.c_contiguous
+    batch_last = x.shape[0] > 1 and _last(x).flags.c_contiguous and not x.flags.c_contiguous
     return _in_layout(x if batch_last else np.ascontiguousarray(x), batch_last), batch_last
 
 
 def _in_layout(a: np.ndarray, batch_last: bool) -> np.ndarray:
     """a (N, C, *S) as (B, *S, T) in the given layout (a view when its memory already is that way): how
     an array that meets an ArgMax is read, whatever its own memory order."""
-    return np.moveaxis(a, 0, -1) if batch_last else a.reshape(a.shape[0] * a.shape[1], *a.shape[2:], 1)
+    return _last(a) if batch_last else a.reshape(a.shape[0] * a.shape[1], *a.shape[2:], 1)
 
 
 def _restore(a: np.ndarray, batch_last: bool, n: int, c: int) -> np.ndarray:
     """The inverse of `_canonical` for a (B, *S', T) result: an (N, C, *S') array (or view)."""
-    return np.moveaxis(a, -1, 0) if batch_last else a.reshape(n, c, *a.shape[1:-1])
+    return _first(a) if batch_last else a.reshape(n, c, *a.shape[1:-1])
 
 
 class ArgMax:
