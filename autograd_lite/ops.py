@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from . import special
 from .conv_kernels import (
     _avg_pool_backward_forward,
     _avg_pool_forward,
@@ -282,14 +283,6 @@ def _bce_rule_t(g: Any, out: Any, p: Any, t: Any) -> Any:
         return g * (clamp(log(1 - p), -100.0, None) - clamp(log(p), -100.0, None))
 
 
-_erf_scalar = np.frompyfunc(math.erf, 1, 1)
-
-
-def _erf(x: np.ndarray) -> np.ndarray:
-    # NumPy has no erf; math.erf is exact to the last bit, element by element (slow but right).
-    return np.asarray(_erf_scalar(x), dtype=x.dtype)
-
-
 def _extreme_rule(g: Any, out: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
     # amax/amin: the gradient is shared evenly between all elements equal to the extreme value.
     hit = (x == _keep(out, x.shape, dim, keepdim)).astype(x.dtype)
@@ -347,7 +340,7 @@ leaky_relu = Primitive("leaky_relu",
                        lambda g, out, x, negative_slope: where(x > 0, g, g * negative_slope))
 elu = Primitive("elu", _elu,
                 lambda g, out, x, alpha: where(x > 0, g, g * (out + alpha)))  # alpha e^x = out + alpha
-erf = Primitive("erf", _erf,
+erf = Primitive("erf", special.erf,   # math.erf's values, vectorised: see special.py
                 lambda g, out, x: g * (2 / math.sqrt(math.pi)) * exp(-x * x))
 softplus = Primitive("softplus", _softplus,
                      lambda g, out, x, beta, threshold:
