@@ -92,10 +92,15 @@ class Primitive:
             out, saved = out
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        if out.dtype == _F64 and not self.exact_dtype and not _has_float64_array(vals):
+        dt = out.dtype
+        if dt is not _F32 and dt.kind == "f" and not self.exact_dtype:   # float32, the usual case, skips this
             # PyTorch's promotion: numbers (Python or NumPy scalars) and integer tensors do not
-            # make a result float64; only a float64 tensor or array does. NumPy would upcast.
-            out = out.astype(np.float32)
+            # make a result float64; only a float64 tensor or array does. NumPy would upcast. And a
+            # float result of bool or 8-bit integer inputs is float32 (NumPy's would be float16).
+            if dt == _F16 and not _has_float_array(vals):
+                out = self(*_as_float32(args), **attrs).data     # in float32 from the start (rare)
+            else:
+                out = _float_result(out, vals)
         t = _wrap(out)
         if out.base is not None:
             # A view (reshape, slice, permute...): share the in-place version counter of the input whose
@@ -119,7 +124,27 @@ class Primitive:
         return t
 
 
-_F64 = np.dtype(np.float64)
+_F64, _F32, _F16 = np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.float16)
+
+
+def _float_result(out: np.ndarray, vals: Sequence[Any]) -> np.ndarray:
+    """`out` (a float result of `vals`) in PyTorch's dtype: float32 where NumPy made float64 from numbers
+    or integer arrays. (Where it made float16 from bools or 8-bit integers, the op must be computed
+    again from float32 inputs, `_as_float32`: rounding the float16 result would keep its error.)"""
+    if out.dtype == _F64 and not _has_float64_array(vals):
+        return out.astype(np.float32)
+    return out
+
+
+def _as_float32(args: Sequence[Any]) -> list:
+    """Bool and integer arrays or tensors as float32 (for ops whose float result NumPy would compute in
+    float16 from them)."""
+    return [a.float() if isinstance(a, Tensor) and a.dtype.kind in "biu" else
+            a.astype(np.float32) if type(a) is np.ndarray and a.dtype.kind in "biu" else a for a in args]
+
+
+def _has_float_array(vals: Sequence[Any]) -> bool:
+    return any(type(v) is np.ndarray and v.dtype.kind == "f" for v in vals)
 
 
 def _has_float64_array(vals: Sequence[Any]) -> bool:

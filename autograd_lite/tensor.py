@@ -906,8 +906,10 @@ def _no_grad_op(name: str, fn: Callable, *args: Any) -> Tensor:
     vals = [a.data if isinstance(a, Tensor) else a for a in args]
     try:
         out = np.asarray(fn(*vals))
-        if out.dtype == np.float64 and not _engine._has_float64_array(vals):
-            out = out.astype(np.float32)        # PyTorch's promotion, as in engine.Primitive
+        if out.dtype == np.float16 and not _engine._has_float_array(vals):
+            out = np.asarray(fn(*[a.data if isinstance(a, Tensor) else a for a in _engine._as_float32(args)]))
+        elif out.dtype.kind == "f":
+            out = _engine._float_result(out, vals)     # PyTorch's promotion, as in engine.Primitive
         return _wrap(out)
     except (ValueError, TypeError) as exc:
         raise _engine._op_error(name, args, {}, exc) from exc

@@ -250,6 +250,25 @@ def test_type_promotion_follows_pytorch_not_numpy(make: object) -> None:
     assert make().dtype == np.float32
 
 
+@pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.uint8])
+@pytest.mark.parametrize("op", [lambda t: t.exp(), lambda t: t.sqrt(), lambda t: t.tanh(), lambda t: al.erf(t),
+                                lambda t: t > 0.5])
+def test_float_results_of_bools_and_bytes_are_float32(dtype: object, op: object) -> None:
+    # NumPy computes exp(bool) or sqrt(uint8) in float16; PyTorch gives the default float32 (and a
+    # comparison stays bool).
+    t = al.tensor(np.array([0, 1, 1], dtype=dtype))
+    out = op(t)
+    assert out.dtype == (np.bool_ if out.dtype == np.bool_ else np.float32)
+    assert out.dtype == np.bool_ or np.allclose(out.data, op(al.tensor(t.data.astype(np.float32))).data)
+
+
+def test_float16_operands_keep_float16() -> None:
+    h = al.tensor([1.0, 2.0], dtype="float16")
+    assert h.exp().dtype == np.float16
+    assert (h * al.tensor(np.array([1, 2], dtype=np.uint8))).dtype == np.float16
+    assert (h + 0.5).dtype == np.float16
+
+
 def test_float64_operands_still_promote() -> None:
     assert (al.ones(2) * np.ones(2)).dtype == np.float64          # a float64 array is a tensor operand
     assert (al.ones(2) + al.ones(2, dtype=al.float64)).dtype == np.float64
