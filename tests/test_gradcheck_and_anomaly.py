@@ -47,6 +47,25 @@ def test_gradcheck_catches_small_relative_errors() -> None:
                      rtol=1e-6, atol=1e-9)
 
 
+def test_gradcheck_report_quotes_the_test_it_applies() -> None:
+    # almost_exp's derivative is 0.1% too big: |a - n| = 1e-3 |n| fails atol + rtol |n| for rtol=1e-6,
+    # and the report says so with the numbers (allowed = 1e-9 + 1e-6 * e^x).
+    x = al.tensor([0.5, 1.5], requires_grad=True, dtype=np.float64)
+    with pytest.raises(al.GradcheckError) as info:
+        al.gradcheck(lambda t: almost_exp(t), (x,), rtol=1e-6, atol=1e-9)
+    msg = str(info.value)
+    assert "2 of 4 entries fail |analytic - numerical| <= atol + rtol * |numerical| (atol=1e-09, rtol=1e-06)" in msg
+    for v in (0.5, 1.5):
+        assert f"|difference| {1e-3 * np.exp(v):.2e} > {1e-9 + 1e-6 * np.exp(v):.2e}" in msg
+
+
+def test_gradcheck_defaults_accept_a_relative_error_of_1e4_as_pytorch() -> None:
+    off = Primitive("off_exp", np.exp, lambda g, out, x: g * out * (1 + 1e-4))
+    x = al.tensor([0.5, 1.5], requires_grad=True, dtype=np.float64)
+    assert al.gradcheck(lambda t: off(t), (x,))
+    assert not al.gradcheck(lambda t: off(t), (x,), rtol=1e-5, raise_exception=False)
+
+
 def test_gradcheck_demands_float64() -> None:
     with pytest.raises(TypeError, match="float64"):
         al.gradcheck(lambda t: t * 2, (al.tensor([1.0], requires_grad=True),))
