@@ -77,7 +77,7 @@ def test_last_partial_batch_holds_the_remaining_samples():
 def test_collate_path_batches_dict_samples():
     batches = list(DataLoader(Squares(5), batch_size=2))
     assert len(batches) == 3
-    assert batches[0]["x"].dtype == np.float32 and batches[0]["y"].dtype == np.int64
+    assert batches[0]["x"].dtype == np.float64 and batches[0]["y"].dtype == np.int64
     assert batches[1]["y"].tolist() == [4, 9]
     assert batches[2]["tag"] == ["s4"]
 
@@ -184,11 +184,13 @@ def test_tensor_dataset_subclass_that_overrides_getitem_is_respected():
 
 
 # ----------------------------------------------------------------------------------- default_collate
-def test_default_collate_python_numbers_follow_pytorch_names_and_float32():
+def test_default_collate_python_numbers_follow_pytorch_dtypes():
+    # torch.utils.data.default_collate: int64, float64 (first sample a float), bool
     assert default_collate([1, 2]).dtype == np.int64
-    assert default_collate([1.5, 2.0]).dtype == np.float32
+    floats = default_collate([1.5, 2])
+    assert floats.dtype == np.float64 and floats.tolist() == [1.5, 2.0]
     assert default_collate([True, False]).dtype == np.bool_
-    mixed = default_collate([1, 2.5])  # a float anywhere makes the batch float: no truncation
+    mixed = default_collate([1, 2.5])  # torch.tensor([1, 2.5]): the default float32, no truncation
     assert mixed.dtype == np.float32 and mixed.tolist() == [1.0, 2.5]
 
 
@@ -210,7 +212,7 @@ def test_default_collate_recurses_into_nested_structures():
     assert out["img"].shape == (3, 2) and out["img"].dtype == np.float32
     assert isinstance(out["meta"], tuple) and isinstance(out["meta"][1], list)
     assert out["meta"][0].tolist() == [0, 1, 2] and out["meta"][0].dtype == np.int64
-    assert out["meta"][1][0].dtype == np.float32 and out["meta"][1][1] == ["a", "a", "a"]
+    assert out["meta"][1][0].dtype == np.float64 and out["meta"][1][1] == ["a", "a", "a"]
     assert isinstance(out["pt"], Point) and out["pt"].y.dtype == np.float64
 
 

@@ -134,9 +134,9 @@ def _collate_numbers(batch: Sequence[Any]) -> al.Tensor:
     if all(isinstance(x, int) and not isinstance(x, bool) for x in batch):
         return al.tensor(batch, dtype=al.int64)
     if all(isinstance(x, (int, float)) for x in batch):
-        # float32 like every other Python float in autograd_lite (PyTorch's collate gives float64 here,
-        # which then promotes losses against float32 outputs to float64).
-        return al.tensor(batch, dtype=al.float32)
+        # PyTorch's dtypes: a batch whose first sample is a float is float64 (torch.tensor(batch,
+        # dtype=torch.float64)); ints with a float among them give the default float32 (torch.tensor(batch)).
+        return al.tensor(batch, dtype=al.float64 if isinstance(batch[0], float) else al.float32)
     raise TypeError(f"default_collate: cannot join numbers of types {sorted({type(x).__name__ for x in batch})}")
 
 
@@ -144,8 +144,9 @@ def default_collate(batch: Sequence[Any]) -> Any:
     """Join a list of samples into a batch, keeping the samples' structure.
 
     Tensors are stacked along a new first dim; NumPy arrays and NumPy scalars become stacked Tensors
-    of their dtype; Python bools, ints and floats become bool, int64 and float32 Tensors; strings stay
-    a list. Dicts, tuples (named or not) and lists are joined field by field.
+    of their dtype; Python bools, ints and floats become bool, int64 and float64 Tensors (ints mixed
+    with floats: float32), as PyTorch's; strings stay a list. Dicts, tuples (named or not) and lists
+    are joined field by field.
     """
     if len(batch) == 0:
         raise ValueError("default_collate: the batch is empty")
