@@ -47,6 +47,7 @@ from .creation import (
     zeros_like,
 )
 from .engine import Node, Primitive
+from .errors import DTypeError, ShapeError
 from .functional import grad, hessian, hvp, jacobian, vjp
 from .functions import (
     abs,

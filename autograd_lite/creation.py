@@ -118,12 +118,18 @@ def full_like(input: Tensor, fill_value: Any, dtype: Any = None, requires_grad: 
 
 def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
            requires_grad: bool = False) -> Tensor:
-    """Values from start to end (exclusive); int64 for integer arguments, else float32."""
+    """Values from start to end (exclusive); int64 for integer arguments, else float32.
+
+    Float values are computed as start + i * step in float64 and then rounded, as PyTorch does: in
+    float32 the error of the step would grow along the range (arange(-1, 1, 0.1)[-1] was 0.90000045)."""
     if end is None:
         start, end = 0, start
     if dtype is None:
         ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
         dtype = np.int64 if ints else np.float32
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return _make(np.arange(start, end, step, dtype=np.float64).astype(dtype), requires_grad, "arange")
     return _make(np.arange(start, end, step, dtype=dtype), requires_grad, "arange")
 
 
@@ -153,7 +159,10 @@ def rand(*size: Any, generator: np.random.Generator | None = None, dtype: Any = 
 
 def randint(low: int, high: int | None = None, size: Sequence[int] = (), *,
             generator: np.random.Generator | None = None, dtype: Any = None) -> Tensor:
-    """Integers drawn uniformly from [low, high)."""
+    """Integers drawn uniformly from [low, high): randint(low, high, size) or, as in PyTorch,
+    randint(high, size)."""
+    if isinstance(high, (tuple, list)) and not size:
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     arr = _gen(generator).integers(low, high, size=tuple(size), dtype=np.int64)

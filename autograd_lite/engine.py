@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from . import anomaly
+from .errors import DTypeError, ShapeError
 from .grad_mode import _state
 from .tensor import INPLACE, Tensor, _wrap
 
@@ -221,13 +222,14 @@ def _op_error(name: str, args: Sequence[Any], attrs: dict, exc: Exception) -> Ex
         msg = (f"matmul: shapes {a} and {b} cannot be multiplied: the inner dimensions differ "
                f"({ka} != {kb}); expected the last dim of the first to equal the "
                f"{'only' if len(b) == 1 else 'second-to-last'} dim of the second")
-        return ValueError(msg)
+        return ShapeError(msg)
     if "broadcast" in str(exc) and len(shapes) >= 2:
         shown = " and ".join(str(s) for s in shapes)
-        return ValueError(f"{name}: shapes {shown} cannot be broadcast together")
+        return ShapeError(f"{name}: shapes {shown} cannot be broadcast together")
     got = ", ".join(_describe(a) for a in args)
     extra = f" with {', '.join(f'{k}={v!r}' for k, v in attrs.items())}" if attrs else ""
-    return type(exc)(f"{name}: invalid arguments ({got}){extra}: {exc}")
+    cls = {ValueError: ShapeError, TypeError: DTypeError}.get(type(exc), type(exc))
+    return cls(f"{name}: invalid arguments ({got}){extra}: {exc}")
 
 
 # ----------------------------------------------------------------------------------------------

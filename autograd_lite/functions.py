@@ -16,14 +16,16 @@ from typing import Any
 import numpy as np
 
 from . import conv_kernels, ops
-from .tensor import Tensor, _norm_dim, _wrap
+from .errors import DTypeError, ShapeError
+from .tensor import Tensor, _check_same_dtype, _norm_dim, _wrap
 
 
 def as_tensor(data: Any, dtype: Any = None) -> Tensor:
-    """`data` as a Tensor: returned as is if it already is one (and of `dtype`), else converted."""
+    """`data` as a Tensor: returned as is if it already is one (and of `dtype`); a NumPy array of the
+    right dtype is shared, not copied (changes to either show in the other), as torch.as_tensor."""
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
-    return Tensor(data, dtype=dtype)
+    return Tensor(data, dtype=dtype, copy=False)
 
 
 def _t(x: Any) -> Tensor:
@@ -58,7 +60,7 @@ def pow(input: Any, exponent: Any) -> Tensor:
 
 
 def matmul(input: Any, other: Any) -> Tensor:
-    return ops.matmul(_t(input), other)
+    return _t(input).matmul(other)
 
 
 mm = matmul
@@ -68,10 +70,11 @@ def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias, with weight of shape (out_features, in_features) as in PyTorch."""
     x = _t(input)
     if weight.ndim != 2 or x.shape[-1:] != weight.shape[1:]:
-        raise ValueError(f"linear: input of shape {x.shape} does not match weight of shape {weight.shape}; "
+        raise ShapeError(f"linear: input of shape {x.shape} does not match weight of shape {weight.shape}; "
                          f"expected input's last dim to equal weight's in_features ({weight.shape[-1]})")
     if bias is not None and bias.shape != weight.shape[:1]:
-        raise ValueError(f"linear: bias of shape {bias.shape} does not match out_features {weight.shape[0]}")
+        raise ShapeError(f"linear: bias of shape {bias.shape} does not match out_features {weight.shape[0]}")
+    _check_same_dtype("linear", x, weight, bias)
     return ops.linear(x, weight, bias)
 
 
@@ -86,16 +89,16 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int =
     x = _t(input)
     tgt = target.data if isinstance(target, Tensor) else np.asarray(target)
     if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"nll_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        raise ShapeError(f"nll_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     if tgt.dtype.kind not in "iu":
-        raise TypeError(f"nll_loss: expected integer class indices as target (int64), got dtype {tgt.dtype}")
+        raise DTypeError(f"nll_loss: expected integer class indices as target (int64), got dtype {tgt.dtype}")
     if x.ndim == 1:
         x, tgt = x.unsqueeze(0), tgt.reshape(1)
         squeeze = reduction == "none"
     else:
         squeeze = False
     if x.ndim < 2 or tgt.shape != x.shape[:1] + x.shape[2:]:
-        raise ValueError(f"nll_loss: input of shape {tuple(_t(input).shape)} needs a target of shape "
+        raise ShapeError(f"nll_loss: input of shape {tuple(_t(input).shape)} needs a target of shape "
                          f"{x.shape[:1] + x.shape[2:]} (the input's shape without the class dim 1), "
                          f"got {tgt.shape}")
     n_classes = x.shape[1]
@@ -103,7 +106,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int =
     if weight is not None:
         w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
         if w.shape != (n_classes,):
-            raise ValueError(f"nll_loss: weight must have shape ({n_classes},), got {w.shape}")
+            raise ShapeError(f"nll_loss: weight must have shape ({n_classes},), got {w.shape}")
     shape = tgt.shape
     if x.ndim > 2:     # (N, C, d1, ...) -> (N*d1*..., C): one row per prediction
         x = x.movedim(1, -1).reshape(-1, n_classes)
@@ -137,9 +140,9 @@ def binary_cross_entropy(input: Tensor, target: Any) -> Tensor:
     p = _t(input)
     t = target if isinstance(target, Tensor) else Tensor(np.asarray(target), dtype=p.dtype)
     if t.shape != p.shape:
-        raise ValueError(f"binary_cross_entropy: target shape {t.shape} differs from input shape {p.shape}")
+        raise ShapeError(f"binary_cross_entropy: target shape {t.shape} differs from input shape {p.shape}")
     if ((p.data < 0) | (p.data > 1)).any():
-        raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 "
+        raise ShapeError("binary_cross_entropy: all elements of input should be between 0 and 1 "
                          "(use binary_cross_entropy_with_logits for raw scores)")
     return ops.binary_cross_entropy(p, t)
 
@@ -220,7 +223,7 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     """Elementwise `input if condition else other`; the gradient goes to the chosen side."""
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
-        raise TypeError(f"where: expected a bool condition, got dtype {cond.dtype}")
+        raise DTypeError(f"where: expected a bool condition, got dtype {cond.dtype}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
         input = Tensor(input)
     return ops.where(cond, input, other)
@@ -314,15 +317,15 @@ def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Ten
         dim = axis
     tensors = [_t(x) for x in tensors]
     if not tensors:
-        raise ValueError("cat: expected a non-empty sequence of tensors")
+        raise ShapeError("cat: expected a non-empty sequence of tensors")
     ndim = tensors[0].ndim
     if ndim == 0:
-        raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
+        raise ShapeError("cat: zero-dimensional tensors cannot be concatenated; use stack")
     d = _norm_dim(dim, ndim, "cat")
     for i, x in enumerate(tensors):
         if x.ndim != ndim or x.shape[:d] + x.shape[d + 1:] != tensors[0].shape[:d] + tensors[0].shape[d + 1:]:
             shapes = ", ".join(str(t.shape) for t in tensors)
-            raise ValueError(f"cat: tensors must have the same shape except in dim {dim}; got shapes "
+            raise ShapeError(f"cat: tensors must have the same shape except in dim {dim}; got shapes "
                              f"{shapes} (tensor {i} differs)")
     if len(tensors) == 1:
         return ops.clone(tensors[0])     # new memory, as PyTorch's cat always returns
@@ -339,10 +342,10 @@ def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> T
         dim = axis
     tensors = [_t(x) for x in tensors]
     if not tensors:
-        raise ValueError("stack: expected a non-empty sequence of tensors")
+        raise ShapeError("stack: expected a non-empty sequence of tensors")
     shapes = {x.shape for x in tensors}
     if len(shapes) > 1:
-        raise ValueError(f"stack: expects each tensor to be the same shape, got shapes "
+        raise ShapeError(f"stack: expects each tensor to be the same shape, got shapes "
                          f"{[x.shape for x in tensors]}")
     d = _norm_dim(dim, tensors[0].ndim + 1, "stack")
     return cat([x.unsqueeze(d) for x in tensors], dim=d)
@@ -355,12 +358,12 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Te
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
         if size <= 0:
-            raise ValueError(f"split: split_size must be positive, got {size}")
+            raise ShapeError(f"split: split_size must be positive, got {size}")
         sizes = [builtins.min(size, n - s) for s in range(0, n, size)] or [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
         if builtins.sum(sizes) != n:
-            raise ValueError(f"split: sections {sizes} sum to {builtins.sum(sizes)} but dim {dim} has size {n}")
+            raise ShapeError(f"split: sections {sizes} sum to {builtins.sum(sizes)} but dim {dim} has size {n}")
     pieces = []
     start = 0
     for s in sizes:
@@ -372,7 +375,7 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Te
 def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into `chunks` pieces of equal size (the last may be smaller), as PyTorch does."""
     if chunks <= 0:
-        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+        raise ShapeError(f"chunk: chunks must be positive, got {chunks}")
     n = input.shape[_norm_dim(dim, input.ndim, "chunk")]
     return split(input, builtins.max(-(-n // chunks), 1), dim)
 
@@ -384,7 +387,7 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
     if mode != "constant":
         raise NotImplementedError(f"pad: only mode='constant' is supported, got {mode!r}")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad: expected an even number of amounts covering at most {x.ndim} dims, "
+        raise ShapeError(f"pad: expected an even number of amounts covering at most {x.ndim} dims, "
                          f"got {len(pad)} for shape {x.shape}")
     pairs = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
@@ -402,13 +405,13 @@ def gather(input: Tensor, dim: int, index: Any) -> Tensor:
     """out[i][j] = input[i][index[i][j]] for dim=1 (PyTorch's gather); repeats add their gradients."""
     idx = index.data if isinstance(index, Tensor) else np.asarray(index)
     if idx.dtype.kind not in "iu":
-        raise TypeError(f"gather: index must be an integer tensor, got dtype {idx.dtype}")
+        raise DTypeError(f"gather: index must be an integer tensor, got dtype {idx.dtype}")
     if idx.ndim != input.ndim:
-        raise ValueError(f"gather: index has {idx.ndim} dims but input has {input.ndim} (shape {input.shape})")
+        raise ShapeError(f"gather: index has {idx.ndim} dims but input has {input.ndim} (shape {input.shape})")
     d = _norm_dim(dim, input.ndim, "gather")
     for k in range(input.ndim):
         if k != d and idx.shape[k] > input.shape[k]:
-            raise ValueError(f"gather: index shape {idx.shape} is larger than input shape {input.shape} in "
+            raise ShapeError(f"gather: index shape {idx.shape} is larger than input shape {input.shape} in "
                              f"dim {k}; expected index.size(d) <= input.size(d) for every d != dim")
     return ops.gather(input, index=idx, dim=d)
 
@@ -464,7 +467,7 @@ def _tuple(value: Any, n: int, name: str, op: str) -> tuple[int, ...]:
 def _positive(value: Any, n: int, name: str, op: str) -> tuple[int, ...]:
     t = _tuple(value, n, name, op)
     if builtins.any(v <= 0 for v in t):
-        raise ValueError(f"{op}: {name} must be positive, got {value!r}")
+        raise ShapeError(f"{op}: {name} must be positive, got {value!r}")
     return t
 
 
@@ -472,10 +475,10 @@ def _spatial_input(input: Any, nd: int, op: str) -> tuple[Tensor, bool]:
     """The input with a batch dim (added if the input is unbatched), and whether one was added."""
     x = _t(input)
     if x.ndim not in (nd + 1, nd + 2):
-        raise ValueError(f"{op}: expected a {nd + 1}D (unbatched) or {nd + 2}D (batched) input, "
+        raise ShapeError(f"{op}: expected a {nd + 1}D (unbatched) or {nd + 2}D (batched) input, "
                          f"got shape {x.shape}")
     if x.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating point input, got dtype {x.dtype}")
+        raise DTypeError(f"{op}: expected a floating point input, got dtype {x.dtype}")
     return (x.unsqueeze(0), True) if x.ndim == nd + 1 else (x, False)
 
 
@@ -485,26 +488,27 @@ def _conv(op: str, nd: int, input: Any, weight: Tensor, bias: Tensor | None, str
     w = _t(weight)
     kernel_dims = ("kH", "kW") if nd == 2 else ("kL",) if nd == 1 else tuple(f"k{i}" for i in range(nd))
     if w.ndim != nd + 2:
-        raise ValueError(f"{op}: expected a {nd + 2}D weight (out_channels, in_channels/groups, "
+        raise ShapeError(f"{op}: expected a {nd + 2}D weight (out_channels, in_channels/groups, "
                          f"{', '.join(kernel_dims)}), got shape {w.shape}")
     if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups <= 0:
-        raise ValueError(f"{op}: groups must be a positive integer, got {groups!r}")
+        raise ShapeError(f"{op}: groups must be a positive integer, got {groups!r}")
     groups = int(groups)
     shown = tuple(_t(input).shape)
     c, o = x.shape[1], w.shape[0]
     if c % groups:
-        raise ValueError(f"{op}: input of shape {shown} has {c} channels, which is not divisible by "
+        raise ShapeError(f"{op}: input of shape {shown} has {c} channels, which is not divisible by "
                          f"groups={groups}")
     if w.shape[1] * groups != c:
-        raise ValueError(f"{op}: weight of shape {w.shape} expects {w.shape[1] * groups} input channels "
+        raise ShapeError(f"{op}: weight of shape {w.shape} expects {w.shape[1] * groups} input channels "
                          f"(weight.shape[1]={w.shape[1]} x groups={groups}), but the input of shape {shown} "
                          f"has {c}")
     if o % groups:
-        raise ValueError(f"{op}: weight of shape {w.shape} has {o} output channels, which is not divisible "
+        raise ShapeError(f"{op}: weight of shape {w.shape} has {o} output channels, which is not divisible "
                          f"by groups={groups}")
     if bias is not None and _t(bias).shape != (o,):
-        raise ValueError(f"{op}: bias of shape {_t(bias).shape} does not match weight of shape {w.shape}; "
+        raise ShapeError(f"{op}: bias of shape {_t(bias).shape} does not match weight of shape {w.shape}; "
                          f"expected shape ({o},), one per output channel")
+    _check_same_dtype(op, x, w, bias)
     stride_t = _positive(stride, nd, "stride", op)
     dilation_t = _positive(dilation, nd, "dilation", op)
     kernel = w.shape[2:]
@@ -513,22 +517,22 @@ def _conv(op: str, nd: int, input: Any, weight: Tensor, bias: Tensor | None, str
             pairs = ((0, 0),) * nd
         elif padding == "same":
             if builtins.any(s != 1 for s in stride_t):
-                raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
+                raise ShapeError(f"{op}: padding='same' is not supported for strided convolutions "
                                  f"(stride={stride!r})")
             # The output keeps the input's size; an odd total puts the extra zero after, as PyTorch.
             totals = [d * (k - 1) for d, k in zip(dilation_t, kernel)]
             pairs = tuple((t // 2, t - t // 2) for t in totals)
         else:
-            raise ValueError(f"{op}: invalid padding string {padding!r}, should be one of 'valid', 'same'")
+            raise ShapeError(f"{op}: invalid padding string {padding!r}, should be one of 'valid', 'same'")
     else:
         pad = _tuple(padding, nd, "padding", op)
         if builtins.any(p < 0 for p in pad):
-            raise ValueError(f"{op}: padding must be non-negative, got {padding!r}")
+            raise ShapeError(f"{op}: padding must be non-negative, got {padding!r}")
         pairs = tuple((p, p) for p in pad)
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(x.shape[2:], pairs))
     reach = tuple(d * (k - 1) + 1 for d, k in zip(dilation_t, kernel))
     if builtins.any(r > p for r, p in zip(reach, padded)):
-        raise ValueError(f"{op}: the kernel (size {tuple(kernel)}, dilation {dilation_t}: it spans {reach}) is "
+        raise ShapeError(f"{op}: the kernel (size {tuple(kernel)}, dilation {dilation_t}: it spans {reach}) is "
                          f"larger than the padded input {padded} (input of shape {shown}, padding {padding!r})")
     out = ops.conv(x, w, bias, stride=stride_t, padding=pairs, dilation=dilation_t, groups=groups)
     return out.squeeze(0) if unbatched else out
@@ -557,7 +561,7 @@ def _pool_settings(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: A
     dilation_t = _positive(dilation, 2, "dilation", op)
     pad = _tuple(padding, 2, "padding", op)
     if builtins.any(p < 0 or p > k // 2 for p, k in zip(pad, kernel)):
-        raise ValueError(f"{op}: padding should be at most half of the kernel size, but got padding={padding!r} "
+        raise ShapeError(f"{op}: padding should be at most half of the kernel size, but got padding={padding!r} "
                          f"for kernel_size={kernel_size!r}")
     size = []
     for n, k, s, p, d in zip(x.shape[2:], kernel, stride_t, pad, dilation_t):
@@ -567,7 +571,7 @@ def _pool_settings(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: A
             o -= 1
         size.append(o)
     if builtins.any(o < 1 for o in size):
-        raise ValueError(f"{op}: input of shape {x.shape} is too small for kernel_size={kernel_size!r}, "
+        raise ShapeError(f"{op}: input of shape {x.shape} is too small for kernel_size={kernel_size!r}, "
                          f"stride={stride!r}, padding={padding!r}, dilation={dilation!r}: the output would have "
                          f"size {tuple(size)}")
     return kernel, stride_t, pad, dilation_t, tuple(size)
@@ -601,7 +605,7 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     kernel, stride_t, pad, _, size = _pool_settings("avg_pool2d", x, kernel_size, stride, padding, 1, False)
     if divisor_override is not None:
         if divisor_override == 0:
-            raise ValueError("avg_pool2d: divisor_override must be non-zero")
+            raise ShapeError("avg_pool2d: divisor_override must be non-zero")
         divisor: Any = divisor_override
     elif count_include_pad or not builtins.any(pad):
         divisor = math.prod(kernel)
@@ -636,7 +640,7 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:
     sizes = tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(sizes))
     _positive(sizes, 2, "output_size", "adaptive_avg_pool2d")
     if builtins.any(n == 0 for n in x.shape[2:]):
-        raise ValueError(f"adaptive_avg_pool2d: expected an input with non-zero spatial size, got shape {x.shape}")
+        raise ShapeError(f"adaptive_avg_pool2d: expected an input with non-zero spatial size, got shape {x.shape}")
     out = _adaptive_mean(_adaptive_mean(x, 2, sizes[0]), 3, sizes[1])
     return out.squeeze(0) if unbatched else out
 
@@ -649,10 +653,10 @@ def fused_lstm_cell(input_gates: Any, hidden_gates: Any, cx: Any) -> tuple[Tenso
     hidden = c.shape[-1] if c.ndim else 0
     for name, t in (("input_gates", ig), ("hidden_gates", hg)):
         if t.ndim < 1 or t.shape[-1] != 4 * hidden:
-            raise ValueError(f"fused_lstm_cell: {name} of shape {t.shape} should have 4 * {hidden} = {4 * hidden} "
+            raise ShapeError(f"fused_lstm_cell: {name} of shape {t.shape} should have 4 * {hidden} = {4 * hidden} "
                              f"gates in its last dim, for the cell state of shape {c.shape}")
     if ig.shape[:-1] != c.shape[:-1] or hg.shape[:-1] != c.shape[:-1]:
-        raise ValueError(f"fused_lstm_cell: input_gates {ig.shape}, hidden_gates {hg.shape} and cx {c.shape} "
+        raise ShapeError(f"fused_lstm_cell: input_gates {ig.shape}, hidden_gates {hg.shape} and cx {c.shape} "
                          f"should have the same leading (batch) dims")
     out = ops.lstm_cell(ig, hg, c)
     return out[0], out[1]

@@ -364,7 +364,13 @@ where = Primitive("where", np.where,
                   lambda g, out, c, x, y: where(c, 0.0, g))
 
 # --- reductions -----------------------------------------------------------------------------
-sum = Primitive("sum", lambda x, dim=None, keepdim=False: np.sum(x, axis=dim, keepdims=keepdim),
+def _sum(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+    # Bools and integers sum to int64, as in PyTorch (NumPy would keep uint8 sums in uint64).
+    return np.sum(x, axis=dim, keepdims=keepdim, dtype=np.int64 if x.dtype.kind in "bi" or
+                  (x.dtype.kind == "u" and x.dtype.itemsize < 8) else None)
+
+
+sum = Primitive("sum", _sum,
                 lambda g, out, x, dim=None, keepdim=False: _spread(g, x, dim, keepdim))
 mean = Primitive("mean", lambda x, dim=None, keepdim=False: np.mean(x, axis=dim, keepdims=keepdim),
                  lambda g, out, x, dim=None, keepdim=False:

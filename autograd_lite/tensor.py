@@ -10,11 +10,14 @@ from __future__ import annotations
 import builtins
 import itertools
 import math
+import warnings
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
+
+from .errors import DTypeError, ShapeError
 
 _new = object.__new__
 
@@ -78,7 +81,7 @@ def _default_dtype(data: Any) -> np.dtype | None:
 
 def _check_requires_grad(dtype: np.dtype, requires_grad: bool, where: str) -> None:
     if requires_grad and dtype.kind not in _FLOAT_KINDS:
-        raise TypeError(f"{where}: only floating point tensors can require gradients, got dtype {dtype}; "
+        raise DTypeError(f"{where}: only floating point tensors can require gradients, got dtype {dtype}; "
                         f"convert with .float() or dtype=float32 first")
 
 
@@ -125,7 +128,22 @@ def _index_array(value: Any) -> Any:
             value = value.astype(np.int64)
     if isinstance(value, np.ndarray) and value.dtype.kind not in "iub":
         raise IndexError(f"getitem: tensors used as indices must be integer or bool, got dtype {value.dtype}")
+    if isinstance(value, np.ndarray) and value.dtype == np.uint8:
+        # PyTorch reads a uint8 index as a mask (NumPy would read it as integer positions).
+        warnings.warn("indexing with dtype uint8 is deprecated (as in PyTorch); it is read as a mask: "
+                      "use a bool tensor instead", UserWarning, stacklevel=4)
+        value = value.astype(bool)
     return value
+
+
+def _check_same_dtype(op: str, *operands: Any) -> None:
+    """Matrix products and convolutions do not promote dtypes (PyTorch raises too): otherwise float64
+    data fed to a float32 model would silently run all of it in float64, at half the speed."""
+    a, *rest = [o.dtype for o in operands if isinstance(o, (Tensor, np.ndarray))]
+    if any(d != a for d in rest):
+        got = " and ".join(str(o.dtype) for o in operands if isinstance(o, (Tensor, np.ndarray)))
+        raise DTypeError(f"{op}: expected operands of one dtype, got {got}; convert one with .float(), "
+                         f".double() or .to(dtype) (matrix products do not promote, as in PyTorch)")
 
 
 def _normalize_index(index: Any) -> Any:
@@ -175,7 +193,7 @@ class Tensor:
             dtype = _default_dtype(data)
         arr = np.array(data, dtype=dtype, copy=copy if copy else None)
         if arr.dtype == object:
-            raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} data")
+            raise DTypeError(f"tensor: cannot make a tensor from {type(data).__name__} data")
         _check_requires_grad(arr.dtype, requires_grad, "tensor")
         self.data = arr
         self.grad = None
@@ -245,7 +263,7 @@ class Tensor:
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
         if self.data.size != 1:
-            raise ValueError(f"item: only one-element tensors can be converted to Python scalars, "
+            raise ShapeError(f"item: only one-element tensors can be converted to Python scalars, "
                              f"got shape {self.shape}")
         return self.data.item()
 
@@ -384,9 +402,11 @@ class Tensor:
         return _ops.pow(base, self)
 
     def __matmul__(self, other: Any) -> Tensor:
+        _check_same_dtype("matmul", self, other)
         return _ops.matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
+        _check_same_dtype("matmul", other, self)
         return _ops.matmul(other, self)
 
     def __neg__(self) -> Tensor:
@@ -471,6 +491,7 @@ class Tensor:
         return _ops.pow(self, exponent)
 
     def matmul(self, other: Any) -> Tensor:
+        _check_same_dtype("matmul", self, other)
         return _ops.matmul(self, other)
 
     def exp(self) -> Tensor:
@@ -518,7 +539,7 @@ class Tensor:
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's names
         """Limit values to [min, max]; either bound may be None, a number or a tensor."""
         if min is None and max is None:
-            raise ValueError("clamp: at least one of 'min' or 'max' must not be None")
+            raise ShapeError("clamp: at least one of 'min' or 'max' must not be None")
         return _ops.clamp(self, min, max)
 
     clip = clamp
@@ -547,7 +568,7 @@ class Tensor:
     def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
              keepdims: bool | None = None) -> Tensor:
         if self.dtype.kind not in "fc":
-            raise TypeError(f"mean: expected a floating point tensor, got dtype {self.dtype}; "
+            raise DTypeError(f"mean: expected a floating point tensor, got dtype {self.dtype}; "
                             f"use .float() first")
         return _ops.mean(self, dim=self._reduce_dims(dim, axis, "mean"), keepdim=_keepdim(keepdim, keepdims))
 
@@ -637,7 +658,7 @@ class Tensor:
         try:
             return _ops.reshape(self, shape=shape)
         except ValueError:
-            raise ValueError(f"reshape: shape {shape} is invalid for a tensor of shape {self.shape} "
+            raise ShapeError(f"reshape: shape {shape} is invalid for a tensor of shape {self.shape} "
                              f"({self.numel()} elements)") from None
 
     view = reshape
@@ -654,7 +675,7 @@ class Tensor:
         s = _norm_dim(start_dim, self.ndim, "flatten")
         e = _norm_dim(end_dim, self.ndim, "flatten")
         if s > e:
-            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+            raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
         shape = self.shape[:s] + (math.prod(self.shape[s:e + 1]),) + self.shape[e + 1:]
         return self.reshape(shape)
 
@@ -665,7 +686,7 @@ class Tensor:
     def permute(self, *dims: Any) -> Tensor:
         dims = _shape_args(dims)
         if sorted(d % builtins.max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
-            raise ValueError(f"permute: dims {dims} are not a permutation of the {self.ndim} dims "
+            raise ShapeError(f"permute: dims {dims} are not a permutation of the {self.ndim} dims "
                              f"of a tensor of shape {self.shape}")
         dims = tuple(d % self.ndim for d in dims)
         if dims == tuple(range(self.ndim)):
@@ -694,7 +715,7 @@ class Tensor:
 
     def t(self) -> Tensor:
         if self.ndim > 2:
-            raise ValueError(f"t: expects a tensor with <= 2 dims, got shape {self.shape}")
+            raise ShapeError(f"t: expects a tensor with <= 2 dims, got shape {self.shape}")
         return self.T
 
     def squeeze(self, dim: Any = None) -> Tensor:
@@ -714,7 +735,7 @@ class Tensor:
         sizes = _shape_args(sizes)
         lead = len(sizes) - self.ndim
         if lead < 0:
-            raise ValueError(f"expand: the number of sizes ({len(sizes)}) must be at least the number "
+            raise ShapeError(f"expand: the number of sizes ({len(sizes)}) must be at least the number "
                              f"of dims of the tensor ({self.ndim}, shape {self.shape})")
         shape = tuple(self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
         return self.broadcast_to(shape)
@@ -731,7 +752,7 @@ class Tensor:
             if len(shape) < self.ndim or np.broadcast_shapes(self.shape, shape) != shape:
                 raise ValueError
         except ValueError:
-            raise ValueError(f"broadcast_to: cannot broadcast a tensor of shape {self.shape} to shape "
+            raise ShapeError(f"broadcast_to: cannot broadcast a tensor of shape {self.shape} to shape "
                              f"{shape}") from None
         return _ops.broadcast_to(self, shape=shape)
 

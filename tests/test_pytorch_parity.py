@@ -1,0 +1,79 @@
+"""Behaviours that follow PyTorch where NumPy would do otherwise (found by comparing the two side by side)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autograd_lite as al
+import nn
+
+
+def test_uint8_index_is_a_mask_with_pytorchs_deprecation_warning() -> None:
+    x = al.tensor([1.0, 2.0, 3.0])
+    mask = al.tensor(np.array([1, 0, 1], dtype=np.uint8))
+    with pytest.warns(UserWarning, match="uint8 is deprecated"):
+        picked = x[mask]
+    assert picked.tolist() == [1.0, 3.0]
+    with pytest.warns(UserWarning, match="uint8"):
+        x[mask] = 0.0
+    assert x.tolist() == [0.0, 2.0, 0.0]
+    assert x[al.tensor([1, 0, 1])].tolist() == [2.0, 0.0, 2.0]       # int64: positions, as before
+
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.uint8, np.int8, np.int16, np.int32, np.int64])
+def test_integer_and_bool_sums_are_int64(dtype: type) -> None:
+    t = al.tensor(np.array([[200, 100], [1, 0]]).astype(dtype))
+    assert t.sum().dtype == np.int64 and t.sum(0).dtype == np.int64 and t.sum(1, keepdim=True).dtype == np.int64
+    assert t.sum().item() == int(np.array([[200, 100], [1, 0]]).astype(dtype).astype(np.int64).sum())
+    assert al.tensor([1.5, 2.0]).sum().dtype == np.float32                 # floats keep their dtype
+
+
+def test_float_arange_is_computed_in_float64_then_rounded() -> None:
+    a = al.arange(-1, 1, 0.1)
+    assert a.dtype == np.float32 and a.shape == (20,)
+    assert a[-1].item() == float(np.float32(0.9))                          # was 0.90000045 in float32
+    np.testing.assert_array_equal(a.data, np.arange(-1, 1, 0.1).astype(np.float32))
+    assert al.arange(0, 3, dtype=al.float64).dtype == np.float64 and al.arange(4).dtype == np.int64
+
+
+def test_randint_takes_pytorchs_high_size_form() -> None:
+    g = np.random.default_rng(0)
+    r = al.randint(10, (3, 4), generator=g)
+    assert r.shape == (3, 4) and r.dtype == np.int64 and 0 <= r.data.min() and r.data.max() < 10
+    assert al.randint(5, 7, (2,)).data.min() >= 5
+
+
+def test_as_tensor_shares_memory_when_it_can() -> None:
+    a = np.zeros(3, np.float32)
+    t = al.as_tensor(a)
+    a[0] = 5
+    assert t.tolist() == [5.0, 0.0, 0.0]
+    b = np.zeros(3)                                                         # a dtype change must copy
+    u = al.as_tensor(b, dtype=al.float32)
+    b[0] = 5
+    assert u.tolist() == [0.0, 0.0, 0.0] and u.dtype == np.float32
+
+
+def test_matrix_products_and_convolutions_do_not_promote() -> None:
+    w32 = al.ones(3, 3)
+    x64 = al.ones(2, 3, dtype=al.float64)
+    with pytest.raises(al.DTypeError, match=r"matmul: expected operands of one dtype, got float64 and float32"):
+        x64 @ w32
+    with pytest.raises(RuntimeError, match="matmul"):                      # PyTorch's exception class
+        al.matmul(w32, np.ones((3, 3)))
+    with pytest.raises(TypeError, match="linear"):
+        nn.Linear(3, 2)(x64)
+    with pytest.raises(al.DTypeError, match="conv2d.*float64 and float32"):
+        nn.Conv2d(1, 1, 2)(al.ones(1, 1, 3, 3, dtype=al.float64))
+    assert (x64 + w32[:2]).dtype == np.float64                               # elementwise ops do promote
+    assert (x64 @ w32.double()).dtype == np.float64
+
+
+def test_shape_errors_are_also_runtime_errors() -> None:
+    for bad in (lambda: al.ones(2, 3) @ al.ones(2, 3), lambda: al.ones(2, 3) + al.ones(3, 2),
+                lambda: al.ones(2).item(), lambda: al.ones(6).reshape(4)):
+        with pytest.raises(RuntimeError):
+            bad()
+        with pytest.raises(ValueError):
+            bad()
