@@ -13,6 +13,8 @@ Where things live: `tensor.py` (the Tensor and its methods), `ops.py` (every der
 
 from __future__ import annotations
 
+import numpy as _np
+
 from .allocator import keep_freed_memory
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .creation import (
@@ -50,19 +52,25 @@ from .engine import Node, Primitive
 from .errors import DTypeError, ShapeError
 from .functional import grad, hessian, hvp, jacobian, vjp
 from .functions import (
+    SortResult,
     abs,
     adaptive_avg_pool2d,
     add,
+    all,
     allclose,
     amax,
     amin,
+    any,
     argmax,
     argmin,
+    argsort,
     as_tensor,
     avg_pool2d,
     binary_cross_entropy,
+    bmm,
     broadcast_to,
     cat,
+    ceil,
     chunk,
     clamp,
     clip,
@@ -71,25 +79,32 @@ from .functions import (
     conv1d,
     conv2d,
     cos,
+    cumsum,
     div,
     elu,
     eq,
     erf,
     exp,
+    expm1,
     flatten,
+    flip,
+    floor,
     fused_lstm_cell,
     gather,
     ge,
     gt,
+    index_select,
     isfinite,
     isnan,
     le,
     leaky_relu,
     linear,
     log,
+    log1p,
     log_softmax,
     logsumexp,
     lt,
+    masked_fill,
     matmul,
     max,
     max_pool2d,
@@ -99,19 +114,27 @@ from .functions import (
     minimum,
     mm,
     mul,
+    narrow,
     ne,
     neg,
     nll_loss,
+    norm,
     pad,
     permute,
     pow,
+    reciprocal,
     relu,
+    repeat,
     reshape,
+    roll,
+    round,
+    rsqrt,
     sigmoid,
     sign,
     sin,
     softmax,
     softplus,
+    sort,
     split,
     sqrt,
     squeeze,
@@ -120,7 +143,12 @@ from .functions import (
     sub,
     sum,
     tanh,
+    topk,
     transpose,
+    tril,
+    triu,
+    trunc,
+    unbind,
     unsqueeze,
     var,
     where,
@@ -128,6 +156,11 @@ from .functions import (
 from .grad_mode import current_scope, enable_grad, is_grad_enabled, no_grad, scope, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .tensor import Tensor
+
+# PyTorch's other dtype names (here, not in creation.py, where `int` and `bool` must stay the builtins)
+bool = bool_  # noqa: A001
+int = int32  # noqa: A001 - torch.int is int32
+int8, int16, short = _np.int8, _np.int16, _np.int16
 
 __version__ = "0.1.0"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import math
+from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any
 
@@ -660,3 +661,228 @@ def fused_lstm_cell(input_gates: Any, hidden_gates: Any, cx: Any) -> tuple[Tenso
                          f"should have the same leading (batch) dims")
     out = ops.lstm_cell(ig, hg, c)
     return out[0], out[1]
+
+
+# ------------------------------------------------------------------ more of PyTorch's tensor ops
+SortResult = namedtuple("SortResult", ["values", "indices"])     # torch.return_types.sort / topk
+
+
+def _dims_tuple(dims: Any, ndim: int, op: str) -> tuple[int, ...]:
+    dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
+    return tuple(_norm_dim(int(d), ndim, op) for d in dims)
+
+
+def flip(input: Any, dims: Any) -> Tensor:
+    """Reverse the order of elements along `dims` (an int or a tuple)."""
+    x = _t(input)
+    return ops.flip(x, dims=_dims_tuple(dims, x.ndim, "flip")) if x.ndim else ops.clone(x)
+
+
+def roll(input: Any, shifts: Any, dims: Any = None) -> Tensor:
+    """Shift elements along `dims` by `shifts`, wrapping around; without dims, over the flattened tensor."""
+    x = _t(input)
+    if dims is None:
+        if not isinstance(shifts, (int, np.integer)):
+            raise ShapeError(f"roll: without dims, shifts must be one int, got {shifts!r}")
+        return ops.roll(x, shifts=int(shifts), dims=None)
+    dims_t = _dims_tuple(dims, x.ndim, "roll")
+    shifts_t = (int(shifts),) if isinstance(shifts, (int, np.integer)) else tuple(int(s) for s in shifts)
+    if len(shifts_t) != len(dims_t):
+        raise ShapeError(f"roll: got {len(shifts_t)} shifts for {len(dims_t)} dims ({shifts!r}, {dims!r})")
+    return ops.roll(x, shifts=shifts_t, dims=dims_t)
+
+
+def cumsum(input: Any, dim: int) -> Tensor:
+    """Cumulative sum along `dim` (bools and integers in int64, as PyTorch's)."""
+    x = _t(input)
+    return ops.cumsum(x, dim=_norm_dim(dim, x.ndim, "cumsum")) if x.ndim else ops.clone(x)
+
+
+def tril(input: Any, diagonal: int = 0) -> Tensor:
+    """The lower triangle of the last two dims (the rest set to 0); `diagonal` > 0 keeps more."""
+    x = _t(input)
+    if x.ndim < 2:
+        raise ShapeError(f"tril: expected a tensor with at least 2 dims, got shape {x.shape}")
+    return ops.tril(x, diagonal=int(diagonal))
+
+
+def triu(input: Any, diagonal: int = 0) -> Tensor:
+    """The upper triangle of the last two dims (the rest set to 0); `diagonal` > 0 keeps less."""
+    x = _t(input)
+    if x.ndim < 2:
+        raise ShapeError(f"triu: expected a tensor with at least 2 dims, got shape {x.shape}")
+    return ops.triu(x, diagonal=int(diagonal))
+
+
+def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:
+    """`value` where the (broadcast) bool `mask` is True, else the input: where(mask, value, input).
+    The result keeps the input's dtype; a Tensor value (0-d) gets its gradient."""
+    x = _t(input)
+    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise DTypeError(f"masked_fill: expected a bool mask, got dtype {m.dtype}")
+    try:
+        fits = np.broadcast_shapes(m.shape, x.shape) == x.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"masked_fill: a mask of shape {m.shape} does not broadcast to the input's shape {x.shape}")
+    if isinstance(value, Tensor):
+        if value.ndim:
+            raise ShapeError(f"masked_fill: value must be a number or a 0-d tensor, got shape {value.shape}")
+        fill = value.to(x.dtype)
+    else:
+        fill = np.asarray(value, dtype=x.dtype)
+    return ops.where(m, fill, x)
+
+
+def index_select(input: Any, dim: int, index: Any) -> Tensor:
+    """The entries at `index` (a 1-D integer tensor) along `dim`; repeated indices add their gradients."""
+    x = _t(input)
+    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu" or idx.ndim > 1:
+        raise DTypeError(f"index_select: index must be a 1-D integer tensor, got dtype {idx.dtype}, shape {idx.shape}")
+    d = _norm_dim(dim, x.ndim, "index_select")
+    return x[(slice(None),) * d + (idx.reshape(-1),)]
+
+
+def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+    """The p-norm over `dim` (all elements by default): 2 / 'fro' (the default), 1, inf, -inf, or any
+    other p > 0 as (sum |x|^p)^(1/p). The 2-norm's gradient is 0 where the norm is 0, as in PyTorch."""
+    x = _t(input)
+    if x.dtype.kind != "f":
+        raise DTypeError(f"norm: expected a floating point tensor, got dtype {x.dtype}")
+    axes = None if dim is None else _dims_tuple(dim, x.ndim, "norm")
+    if p in ("fro", 2, 2.0, None):
+        return ops.norm2(x, dim=axes, keepdim=keepdim)
+    if p == 1:
+        return x.abs().sum(axes, keepdim)
+    if p == math.inf:
+        return x.abs().amax(axes, keepdim)
+    if p == -math.inf:
+        return x.abs().amin(axes, keepdim)
+    if isinstance(p, (int, float)) and p > 0:
+        return (x.abs() ** p).sum(axes, keepdim) ** (1.0 / p)
+    raise ValueError(f"norm: p must be 'fro', inf, -inf or a number > 0, got {p!r}")
+
+
+def _order(a: np.ndarray, dim: int, descending: bool) -> np.ndarray:
+    """Indices that sort `a` along `dim`, stably (ties keep their order). As PyTorch: NaN counts as the
+    largest value (last ascending, first descending)."""
+    if not descending:
+        return np.argsort(a, axis=dim, kind="stable")
+    if a.dtype.kind == "f":
+        order = np.argsort(-a, axis=dim, kind="stable")                     # NaN last...
+        nan_first = np.argsort(~np.isnan(np.take_along_axis(a, order, axis=dim)), axis=dim, kind="stable")
+        return np.take_along_axis(order, nan_first, axis=dim)              # ...then first
+    return np.argsort(~a, axis=dim, kind="stable")                          # ~x: decreasing, no overflow
+
+
+def sort(input: Any, dim: int = -1, descending: bool = False, stable: bool = False) -> SortResult:
+    """(values, indices) sorted along `dim`; the values' gradient goes back to where each came from.
+    The sort is always stable (`stable` is accepted for PyTorch's signature)."""
+    x = _t(input)
+    if x.ndim == 0:
+        return SortResult(ops.clone(x), _wrap(np.zeros((), dtype=np.int64)))
+    d = _norm_dim(dim, x.ndim, "sort")
+    idx = _order(x.data, d, descending).astype(np.int64)
+    return SortResult(ops.gather(x, index=idx, dim=d), _wrap(idx))
+
+
+def argsort(input: Any, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+    return sort(input, dim, descending, stable).indices
+
+
+def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> SortResult:  # noqa: A002
+    """The k largest (or smallest) entries along `dim` and their indices, largest first."""
+    x = _t(input)
+    d = _norm_dim(dim, x.ndim, "topk")
+    n = x.shape[d] if x.ndim else 1
+    if not 0 <= k <= n:
+        raise ShapeError(f"topk: k={k} is out of range for dim {dim} of size {n}")
+    if x.ndim == 0:
+        return sort(x)
+    idx = np.take(_order(x.data, d, largest), np.arange(k), axis=d).astype(np.int64)
+    return SortResult(ops.gather(x, index=idx, dim=d), _wrap(idx))
+
+
+def any(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """Whether any entry (along `dim`) is nonzero: a bool tensor, outside the graph."""
+    x = _t(input)
+    return _wrap(np.any(x.data, axis=None if dim is None else _dims_tuple(dim, x.ndim, "any"), keepdims=keepdim))
+
+
+def all(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
+    """Whether every entry (along `dim`) is nonzero: a bool tensor, outside the graph."""
+    x = _t(input)
+    return _wrap(np.all(x.data, axis=None if dim is None else _dims_tuple(dim, x.ndim, "all"), keepdims=keepdim))
+
+
+def bmm(input: Any, mat2: Any) -> Tensor:
+    """Batched matrix product of (B, n, m) and (B, m, p): matmul, with PyTorch's check of the dims."""
+    a, b = _t(input), _t(mat2)
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
+        raise ShapeError(f"bmm: expected two 3-D tensors with the same batch size, got {a.shape} and {b.shape}")
+    return a.matmul(b)
+
+
+def unbind(input: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """The slices along `dim`, as a tuple of tensors with that dim removed."""
+    x = _t(input)
+    d = _norm_dim(dim, x.ndim, "unbind")
+    return tuple(x[(slice(None),) * d + (i,)] for i in range(x.shape[d]))
+
+
+def narrow(input: Any, dim: int, start: int, length: int) -> Tensor:
+    """`length` entries along `dim` from `start` (negative start counts from the end): a view."""
+    x = _t(input)
+    d = _norm_dim(dim, x.ndim, "narrow")
+    n = x.shape[d]
+    s = start + n if start < 0 else start
+    if not (0 <= s <= n and 0 <= length and s + length <= n):
+        raise ShapeError(f"narrow: start {start} and length {length} do not fit in dim {dim} of size {n}")
+    return x[(slice(None),) * d + (slice(s, s + length),)]
+
+
+def repeat(input: Any, *sizes: Any) -> Tensor:
+    """Tile the tensor sizes[i] times along each dim (PyTorch's `repeat`, NumPy's `tile`)."""
+    x = _t(input)
+    reps = tuple(int(s) for s in (sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes))
+    if len(reps) < x.ndim:
+        raise ShapeError(f"repeat: got {len(reps)} sizes for a tensor with {x.ndim} dims; expected at least {x.ndim}")
+    if builtins.any(r < 0 for r in reps):
+        raise ShapeError(f"repeat: sizes must be >= 0, got {reps}")
+    return ops.repeat(x, sizes=reps)
+
+
+def log1p(input: Any) -> Tensor:
+    return ops.log1p(_t(input))
+
+
+def expm1(input: Any) -> Tensor:
+    return ops.expm1(_t(input))
+
+
+def reciprocal(input: Any) -> Tensor:
+    return ops.reciprocal(_t(input))
+
+
+def rsqrt(input: Any) -> Tensor:
+    return ops.rsqrt(_t(input))
+
+
+def floor(input: Any) -> Tensor:
+    return ops.floor(_t(input))
+
+
+def ceil(input: Any) -> Tensor:
+    return ops.ceil(_t(input))
+
+
+def trunc(input: Any) -> Tensor:
+    return ops.trunc(_t(input))
+
+
+def round(input: Any, *, decimals: int = 0) -> Tensor:  # noqa: A001
+    """Round half to even (as PyTorch and NumPy), to `decimals` places."""
+    return ops.round(_t(input), decimals=int(decimals))

@@ -170,6 +170,36 @@ def _unpad(g: Any, pairs: tuple) -> Any:
     return g[tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(pairs))]
 
 
+def _integral_or(fn: Any) -> Any:
+    """floor, ceil, round, trunc: integers and bools are returned as they are, in their dtype (as in
+    PyTorch; NumPy's would be float)."""
+    return lambda x, **kw: x.copy() if x.dtype.kind in "biu" else fn(x, **kw)
+
+
+def _cumsum(x: np.ndarray, dim: int) -> np.ndarray:
+    # Bools and integers add up in int64, as PyTorch's (and as `sum` here).
+    return np.cumsum(x, axis=dim, dtype=np.int64 if x.dtype.kind in "bi" or
+                     (x.dtype.kind == "u" and x.dtype.itemsize < 8) else None)
+
+
+def _repeat_rule(g: Any, out: Any, x: Any, sizes: tuple[int, ...]) -> Any:
+    # out is x tiled sizes[i] times along each dim (x gets leading dims of 1 when sizes is longer):
+    # view g as (size_0, n_0, size_1, n_1, ...) and add up the copies.
+    shape = (1,) * (len(sizes) - x.ndim) + tuple(x.shape)
+    split = [v for r, n in zip(sizes, shape) for v in (r, n)]
+    return g.reshape(tuple(split)).sum(axis=tuple(range(0, 2 * len(sizes), 2))).reshape(x.shape)
+
+
+def _norm2(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+    return np.sqrt(np.sum(x * x, axis=dim, keepdims=keepdim))
+
+
+def _norm2_rule(g: Any, out: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    # d sqrt(sum x^2) = x / norm, and 0 where the norm is 0 (PyTorch's choice: a subgradient, not NaN)
+    norm = _keep(out, x.shape, dim, keepdim)
+    return _keep(g, x.shape, dim, keepdim) * x / where(norm == 0, np.inf, norm)   # x / inf = 0
+
+
 def _cat_rule(i: int, g: Any, out: Any, *xs: Any, dim: int) -> Any:
     dim %= g.ndim                       # a negative dim counts from the end (the slice below needs >= 0)
     start = builtins.sum(x.shape[dim] for x in xs[:i])
@@ -333,6 +363,20 @@ tanh = Primitive("tanh", np.tanh,
                  lambda g, out, x: g * (1 - out * out))      # 1 - tanh^2
 sigmoid = Primitive("sigmoid", _sigmoid,
                     lambda g, out, x: g * out * (1 - out))   # s (1 - s)
+log1p = Primitive("log1p", np.log1p,
+                  lambda g, out, x: g / (1 + x))             # 1/(1+x); log1p is exact for small x
+expm1 = Primitive("expm1", np.expm1,
+                  lambda g, out, x: g * (out + 1))           # e^x = out + 1
+reciprocal = Primitive("reciprocal", np.reciprocal,
+                       lambda g, out, x: -g * out * out)     # -1/x^2 = -out^2
+rsqrt = Primitive("rsqrt", lambda x: 1 / np.sqrt(x),
+                  lambda g, out, x: -0.5 * g * out / x)      # -x^(-3/2)/2 = -out/(2x)
+# Step functions: flat almost everywhere, so their gradient is 0 (as PyTorch's).
+floor = Primitive("floor", _integral_or(np.floor), lambda g, out, x: g * 0)
+ceil = Primitive("ceil", _integral_or(np.ceil), lambda g, out, x: g * 0)
+trunc = Primitive("trunc", _integral_or(np.trunc), lambda g, out, x: g * 0)
+round = Primitive("round", _integral_or(lambda x, decimals=0: np.round(x, decimals)),   # half to even
+                  lambda g, out, x, decimals=0: g * 0)
 relu = Primitive("relu", lambda x: np.maximum(x, 0),
                  lambda g, out, x: g * (out > 0))            # 1 where x > 0; 0 at the kink
 leaky_relu = Primitive("leaky_relu",
@@ -364,6 +408,10 @@ where = Primitive("where", np.where,
                   lambda g, out, c, x, y: where(c, 0.0, g))
 
 # --- reductions -----------------------------------------------------------------------------
+cumsum = Primitive("cumsum", _cumsum,                        # out_i = x_0 + ... + x_i, so dx_j = g_j + ... + g_n:
+                   lambda g, out, x, dim:                     # the cumulative sum of g, from the end
+                       flip(cumsum(flip(g, dims=(dim,)), dim=dim), dims=(dim,)))
+norm2 = Primitive("norm2", _norm2, _norm2_rule)               # sqrt(sum x^2): x / norm
 def _sum(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
     # Bools and integers sum to int64, as in PyTorch (NumPy would keep uint8 sums in uint64).
     return np.sum(x, axis=dim, keepdims=keepdim, dtype=np.int64 if x.dtype.kind in "bi" or
@@ -414,6 +462,17 @@ contiguous = Primitive("contiguous", np.ascontiguousarray,   # the same values, 
 pad = Primitive("pad", _pad_forward,
                 lambda g, out, x, pairs, value: _unpad(g, pairs))
 cat = Primitive("cat", lambda *xs, dim: np.concatenate(xs, axis=dim), _cat_rule, variadic=True)
+flip = Primitive("flip", lambda x, dims: np.flip(x, dims),
+                 lambda g, out, x, dims: flip(g, dims=dims))              # flipped back
+roll = Primitive("roll", lambda x, shifts, dims: np.roll(x, shifts, dims),
+                 lambda g, out, x, shifts, dims:                          # rolled back
+                     roll(g, shifts=tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts,
+                          dims=dims))
+repeat = Primitive("repeat", lambda x, sizes: np.tile(x, sizes), _repeat_rule)   # the copies added up
+tril = Primitive("tril", lambda x, diagonal: np.tril(x, diagonal),
+                 lambda g, out, x, diagonal: tril(g, diagonal=diagonal))  # the kept entries' gradient
+triu = Primitive("triu", lambda x, diagonal: np.triu(x, diagonal),
+                 lambda g, out, x, diagonal: triu(g, diagonal=diagonal))
 
 # --- indexing: reading some elements, and its adjoint, adding into zeros at those elements ---
 getitem = Primitive("getitem", lambda x, index: x[index], _getitem_rule)

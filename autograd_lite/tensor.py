@@ -778,6 +778,103 @@ class Tensor:
     def gather(self, dim: int, index: Any) -> Tensor:
         return _functions().gather(self, dim, index)
 
+    # ---------------------------------------------------------------- more of PyTorch's methods
+    # (their logic and argument checks are in functions.py, next to the module-level forms)
+    def log1p(self) -> Tensor:
+        return _ops.log1p(self)
+
+    def expm1(self) -> Tensor:
+        return _ops.expm1(self)
+
+    def reciprocal(self) -> Tensor:
+        return _ops.reciprocal(self)
+
+    def rsqrt(self) -> Tensor:
+        return _ops.rsqrt(self)
+
+    def floor(self) -> Tensor:
+        return _ops.floor(self)
+
+    def ceil(self) -> Tensor:
+        return _ops.ceil(self)
+
+    def trunc(self) -> Tensor:
+        return _ops.trunc(self)
+
+    def round(self, *, decimals: int = 0) -> Tensor:
+        return _functions().round(self, decimals=decimals)
+
+    def cumsum(self, dim: int) -> Tensor:
+        return _functions().cumsum(self, dim)
+
+    def flip(self, *dims: Any) -> Tensor:
+        return _functions().flip(self, dims[0] if len(dims) == 1 else dims)
+
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
+        return _functions().roll(self, shifts, dims)
+
+    def repeat(self, *sizes: Any) -> Tensor:
+        return _functions().repeat(self, *sizes)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        return _functions().tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        return _functions().triu(self, diagonal)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        return _functions().masked_fill(self, mask, value)
+
+    def index_select(self, dim: int, index: Any) -> Tensor:
+        return _functions().index_select(self, dim, index)
+
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _functions().norm(self, p, dim, keepdim)
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
+        return _functions().sort(self, dim, descending, stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+        return _functions().argsort(self, dim, descending, stable)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
+        return _functions().topk(self, k, dim, largest, sorted)
+
+    def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _functions().any(self, dim, keepdim)
+
+    def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return _functions().all(self, dim, keepdim)
+
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        return _functions().unbind(self, dim)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        return _functions().narrow(self, dim, start, length)
+
+    def bmm(self, mat2: Any) -> Tensor:
+        return _functions().bmm(self, mat2)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    def new_tensor(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """A new tensor of `data`, by default of this tensor's dtype (a copy, never in the graph)."""
+        return Tensor(data, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return self.new_tensor(np.full(_shape_args((size,)), fill_value, dtype=dtype or self.dtype),
+                               requires_grad=requires_grad)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return self.new_full(_shape_args(size), 0, dtype, requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return self.new_full(_shape_args(size), 1, dtype, requires_grad)
+
+    def new_empty(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        return self.new_full(_shape_args(size), 0, dtype, requires_grad)
+
     # ---------------------------------------------------------------- indexing
     def __getitem__(self, index: Any) -> Tensor:
         return _ops.getitem(self, index=_normalize_index(index))
