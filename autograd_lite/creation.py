@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor, _check_requires_grad, _wrap
+from .tensor import Tensor, _check_device, _check_requires_grad, _wrap
 
 float16 = np.float16
 float32 = np.float32
@@ -57,7 +57,8 @@ def _size(size: tuple) -> tuple[int, ...]:
     return tuple(int(s) for s in size)
 
 
-def _make(arr: np.ndarray, requires_grad: bool, where: str) -> Tensor:
+def _make(arr: np.ndarray, requires_grad: bool, where: str, device: Any = None) -> Tensor:
+    _check_device(device, where)   # "cpu" (or None) is accepted, so PyTorch code passing device= runs
     _check_requires_grad(arr.dtype, requires_grad, where)
     t = _wrap(arr)
     t.requires_grad = bool(requires_grad)
@@ -68,12 +69,14 @@ def _float_dtype(dtype: Any) -> np.dtype:
     return np.dtype(np.float32 if dtype is None else dtype)
 
 
-def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None) -> Tensor:
+def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None, *,
+           device: Any = None) -> Tensor:
     """A new tensor holding a copy of `data` (a number, nested lists, an array, or a Tensor).
 
     Python floats become float32 and ints int64, as in PyTorch; NumPy arrays keep their dtype.
     `name` labels the tensor in pictures of the graph (`viz.draw_graph`) and in its repr.
     """
+    _check_device(device)
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
 
 
@@ -84,39 +87,41 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return _wrap(array)
 
 
-def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.zeros(_size(size), dtype=_float_dtype(dtype)), requires_grad, "zeros")
+def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.zeros(_size(size), dtype=_float_dtype(dtype)), requires_grad, "zeros", device)
 
 
-def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.ones(_size(size), dtype=_float_dtype(dtype)), requires_grad, "ones")
+def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.ones(_size(size), dtype=_float_dtype(dtype)), requires_grad, "ones", device)
 
 
-def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.empty(_size(size), dtype=_float_dtype(dtype)), requires_grad, "empty")
+def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.empty(_size(size), dtype=_float_dtype(dtype)), requires_grad, "empty", device)
 
 
-def full(size: Sequence[int], fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def full(size: Sequence[int], fill_value: Any, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
     """Filled with `fill_value`; the dtype follows the value (float -> float32, int -> int64)."""
     if dtype is None:
         dtype = np.bool_ if isinstance(fill_value, bool) else (
             np.int64 if isinstance(fill_value, int) else np.float32)
-    return _make(np.full(tuple(size), fill_value, dtype=dtype), requires_grad, "full")
+    return _make(np.full(tuple(size), fill_value, dtype=dtype), requires_grad, "full", device)
 
 
-def zeros_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.zeros(input.shape, dtype=dtype or input.dtype), requires_grad, "zeros_like")
+def zeros_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.zeros(input.shape, dtype=dtype or input.dtype), requires_grad, "zeros_like", device)
 
 
-def ones_like(input: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.ones(input.shape, dtype=dtype or input.dtype), requires_grad, "ones_like")
+def ones_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.ones(input.shape, dtype=dtype or input.dtype), requires_grad, "ones_like", device)
 
 
-def full_like(input: Tensor, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.full(input.shape, fill_value, dtype=dtype or input.dtype), requires_grad, "full_like")
+def full_like(input: Tensor, fill_value: Any, dtype: Any = None, device: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    return _make(np.full(input.shape, fill_value, dtype=dtype or input.dtype), requires_grad, "full_like", device)
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
+def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device: Any = None,
            requires_grad: bool = False) -> Tensor:
     """Values from start to end (exclusive); int64 for integer arguments, else float32.
 
@@ -129,38 +134,40 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
         dtype = np.int64 if ints else np.float32
     dtype = np.dtype(dtype)
     if dtype.kind == "f":
-        return _make(np.arange(start, end, step, dtype=np.float64).astype(dtype), requires_grad, "arange")
-    return _make(np.arange(start, end, step, dtype=dtype), requires_grad, "arange")
+        return _make(np.arange(start, end, step, dtype=np.float64).astype(dtype), requires_grad, "arange", device)
+    return _make(np.arange(start, end, step, dtype=dtype), requires_grad, "arange", device)
 
 
-def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad, "linspace")
+def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    return _make(np.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad, "linspace", device)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, "eye")
+def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, "eye", device)
 
 
-def randn(*size: Any, generator: np.random.Generator | None = None, dtype: Any = None,
+def randn(*size: Any, generator: np.random.Generator | None = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """Samples from the standard normal distribution."""
     dt = _float_dtype(dtype)
     arr = _gen(generator).standard_normal(_size(size), dtype=np.float64).astype(dt, copy=False)
-    return _make(arr, requires_grad, "randn")
+    return _make(arr, requires_grad, "randn", device)
 
 
-def rand(*size: Any, generator: np.random.Generator | None = None, dtype: Any = None,
+def rand(*size: Any, generator: np.random.Generator | None = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """Samples from the uniform distribution on [0, 1)."""
     dt = _float_dtype(dtype)
     arr = _gen(generator).random(_size(size), dtype=np.float64).astype(dt, copy=False)
-    return _make(arr, requires_grad, "rand")
+    return _make(arr, requires_grad, "rand", device)
 
 
 def randint(low: int, high: int | None = None, size: Sequence[int] = (), *,
-            generator: np.random.Generator | None = None, dtype: Any = None) -> Tensor:
+            generator: np.random.Generator | None = None, dtype: Any = None, device: Any = None) -> Tensor:
     """Integers drawn uniformly from [low, high): randint(low, high, size) or, as in PyTorch,
     randint(high, size)."""
+    _check_device(device)
     if isinstance(high, (tuple, list)) and not size:
         low, high, size = 0, low, high
     if high is None:
@@ -169,6 +176,7 @@ def randint(low: int, high: int | None = None, size: Sequence[int] = (), *,
     return _wrap(arr.astype(dtype or np.int64, copy=False))
 
 
-def randperm(n: int, *, generator: np.random.Generator | None = None) -> Tensor:
+def randperm(n: int, *, generator: np.random.Generator | None = None, device: Any = None) -> Tensor:
     """A random permutation of 0..n-1."""
+    _check_device(device)
     return _wrap(_gen(generator).permutation(n).astype(np.int64))

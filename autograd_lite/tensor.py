@@ -1011,12 +1011,13 @@ def _is_device(value: Any) -> bool:
     return isinstance(value, str) and (value == "cpu" or value.startswith(("cpu:", "cuda", "mps")))
 
 
-def _check_device(device: Any) -> None:
+def _check_device(device: Any, op: str = "to") -> None:
+    """Accept the CPU (PyTorch code passes device="cpu" or torch.device("cpu")); refuse any other."""
     if device is None:
         return
     name = str(device)
     if not (name == "cpu" or name.startswith("cpu:")):
-        raise RuntimeError(f"to: autograd_lite runs on the CPU only (NumPy); device {name!r} is not available")
+        raise RuntimeError(f"{op}: autograd_lite runs on the CPU only (NumPy); device {name!r} is not available")
 
 
 def _no_grad_op(name: str, fn: Callable, *args: Any) -> Tensor:

@@ -10,7 +10,7 @@ import numpy as np
 import autograd_lite as al
 
 from . import functional as F
-from .module import Module
+from .module import Module, check_device
 from .parameter import Parameter
 
 
@@ -42,7 +42,8 @@ class LeakyReLU(Module):
 class PReLU(Module):
     """Leaky ReLU whose slope is learned: one shared slope, or one per channel (dim 1)."""
 
-    def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype: Any = None) -> None:
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None) -> None:
+        check_device(device, type(self).__name__)
         super().__init__()
         self.num_parameters = num_parameters
         self.weight = Parameter(al.full((num_parameters,), init, dtype=np.dtype(dtype or np.float32)))
@@ -90,6 +91,17 @@ class Softplus(Module):
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class SiLU(Module):
+    """x * sigmoid(x) (swish)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: al.Tensor) -> al.Tensor:
+        return F.silu(input)
 
 
 class GELU(Module):

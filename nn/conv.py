@@ -17,7 +17,7 @@ import autograd_lite as al
 
 from . import functional as F
 from . import init
-from .module import Module
+from .module import Module, check_device
 from .parameter import Parameter
 
 
@@ -30,7 +30,8 @@ class _ConvNd(Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  dilation: Any = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 dtype: Any = None) -> None:
+                 device: Any = None, dtype: Any = None) -> None:
+        check_device(device, type(self).__name__)
         super().__init__()
         name, n = type(self).__name__, self._dims
         if not isinstance(groups, int) or groups <= 0:

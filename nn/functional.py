@@ -182,6 +182,39 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     return al.softplus(input, beta, threshold)
 
 
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x) (also called swish). `inplace` is accepted and computed out of place."""
+    return input * input.sigmoid()
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """input / max(||input||_p along dim, eps): unit vectors along `dim` (PyTorch's F.normalize)."""
+    return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps)) along `dim`, the inputs broadcast together."""
+    n1 = x1.norm(2, dim, keepdim=True).clamp(min=eps)
+    n2 = x2.norm(2, dim, keepdim=True).clamp(min=eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """(..., num_classes) int64 indicators of the class indices in `tensor` (num_classes=-1: max + 1)."""
+    idx = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if idx.dtype.kind not in "iu":
+        raise al.DTypeError(f"one_hot: expected integer class indices (int64), got dtype {idx.dtype}")
+    if idx.size and idx.min() < 0:
+        raise ValueError(f"one_hot: class indices must be >= 0, got {int(idx.min())}")
+    n = int(idx.max()) + 1 if num_classes == -1 and idx.size else int(num_classes)
+    if idx.size and int(idx.max()) >= n:
+        raise ValueError(f"one_hot: class index {int(idx.max())} is out of range for num_classes={n}")
+    return al.from_numpy((idx[..., None] == np.arange(max(n, 0))).astype(np.int64))
+
+
+pad = al.pad    # PyTorch's F.pad: (left, right) pairs from the last dim backwards
+
+
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x), the Gaussian CDF computed with erf ('none', PyTorch's default) or tanh ('tanh')."""
     if approximate == "none":

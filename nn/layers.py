@@ -16,7 +16,7 @@ import autograd_lite as al
 
 from . import functional as F
 from . import init
-from .module import Module
+from .module import Module, check_device
 from .parameter import Parameter
 
 
@@ -38,7 +38,9 @@ class Linear(Module):
     """y = x W^T + b. W has shape (out_features, in_features); both start uniform in
     +-1/sqrt(in_features), as PyTorch's kaiming_uniform_(a=sqrt(5)) gives."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype: Any = None) -> None:
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
+        check_device(device, type(self).__name__)
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
@@ -111,7 +113,8 @@ class _BatchNorm(Module):
     _expected_dims: tuple[int, ...] = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, dtype: Any = None) -> None:
+                 track_running_stats: bool = True, device: Any = None, dtype: Any = None) -> None:
+        check_device(device, type(self).__name__)
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -177,7 +180,8 @@ class LayerNorm(Module):
     """Normalises each sample over its last dims (`normalized_shape`), with a learnable scale and shift."""
 
     def __init__(self, normalized_shape: int | tuple[int, ...] | list[int], eps: float = 1e-5,
-                 elementwise_affine: bool = True, bias: bool = True, dtype: Any = None) -> None:
+                 elementwise_affine: bool = True, bias: bool = True, device: Any = None, dtype: Any = None) -> None:
+        check_device(device, type(self).__name__)
         super().__init__()
         self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
@@ -203,7 +207,8 @@ class Embedding(Module):
     """A lookup table of `num_embeddings` vectors of size `embedding_dim`, initialised N(0, 1)."""
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 dtype: Any = None) -> None:
+                 device: Any = None, dtype: Any = None) -> None:
+        check_device(device, type(self).__name__)
         super().__init__()
         if padding_idx is not None and not -num_embeddings <= padding_idx < num_embeddings:
             raise ValueError(f"Embedding: padding_idx {padding_idx} must be within num_embeddings {num_embeddings}")

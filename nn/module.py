@@ -37,6 +37,13 @@ class _Handle:
         self._hooks.pop(self._key, None)
 
 
+def check_device(device: Any, where: str) -> None:
+    """Accept device=None or the CPU, as PyTorch code passes it (device="cpu" or torch.device("cpu")), so
+    it runs unchanged; refuse any other device with a clear error."""
+    if device is not None and str(device) != "cpu" and not str(device).startswith("cpu:"):
+        raise RuntimeError(f"{where}: autograd_lite runs on the CPU only; device {str(device)!r} is not available")
+
+
 class Module:
     """Base class of every layer and model. Subclasses set attributes in `__init__` and define `forward`."""
 
@@ -277,8 +284,7 @@ class Module:
         Everything lives on the CPU, so `to("cpu")` / `device="cpu"` change nothing."""
         if isinstance(dtype, str) and (dtype == "cpu" or dtype.startswith("cpu:")):
             dtype = None
-        if device is not None and str(device) != "cpu" and not str(device).startswith("cpu:"):
-            raise RuntimeError(f"to: autograd_lite runs on the CPU only; device {device!r} is not available")
+        check_device(device, "to")
         if dtype is None:
             return self
         dtype = np.dtype(dtype)

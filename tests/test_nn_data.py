@@ -246,16 +246,29 @@ def test_tensor_dataset_indexing_and_errors():
         TensorDataset(al.tensor(1.0))
 
 
-def test_dataset_is_abstract():
-    with pytest.raises(TypeError):
-        Dataset()
+def test_dataset_subclasses_as_pytorchs():
+    # PyTorch's Dataset is not abstract: a subclass defines __getitem__ (and __len__ for a DataLoader).
+    with pytest.raises(NotImplementedError, match="must define __getitem__"):
+        Dataset()[0]
 
     class OnlyGetitem(Dataset):
         def __getitem__(self, i):
             return i
 
-    with pytest.raises(TypeError):
-        OnlyGetitem()
+    assert OnlyGetitem()[3] == 3
+    with pytest.raises(TypeError, match="indexing and len"):
+        DataLoader(OnlyGetitem(), 2)
+
+
+def test_workers_and_pinned_memory_are_accepted_with_a_warning():
+    _, _, ds = make_data(6)
+    with pytest.warns(UserWarning, match="num_workers=2 is not supported; batches are loaded in the main"):
+        loader = DataLoader(ds, 4, num_workers=2)
+    with pytest.warns(UserWarning, match="pin_memory=True has no effect"):
+        pinned = DataLoader(ds, 4, pin_memory=True)
+    for a, b in zip(loader, DataLoader(ds, 4)):
+        np.testing.assert_array_equal(a[0].data, b[0].data)
+    assert len(list(pinned)) == 2
 
 
 def test_random_split_counts_are_disjoint_and_cover():
@@ -305,7 +318,7 @@ def test_random_split_uses_manual_seed_and_reports_bad_lengths():
     ({"batch_size": 2.5}, ValueError, "batch_size must be a positive integer"),
     ({"batch_size": True}, ValueError, "batch_size must be a positive integer"),
     ({"batch_size": None}, ValueError, "batch_size=None"),
-    ({"num_workers": 2}, ValueError, "num_workers=2 is not supported"),
+    ({"num_workers": -1}, ValueError, "num_workers must be an int >= 0"),
     ({"shuffle": True, "sampler": [0, 1]}, ValueError, "mutually exclusive"),
     ({"batch_sampler": [[0]], "batch_size": 4}, ValueError, "mutually exclusive"),
     ({"shuffle": True, "generator": 0}, TypeError, "numpy.random.Generator"),

@@ -77,3 +77,18 @@ def test_shape_errors_are_also_runtime_errors() -> None:
             bad()
         with pytest.raises(ValueError):
             bad()
+
+
+def test_device_cpu_is_accepted_by_factories_and_modules() -> None:
+    # PyTorch code passes device="cpu" (or a device variable) everywhere; other devices are refused.
+    assert al.zeros(2, device="cpu").shape == (2,) and al.tensor([1.0], device="cpu:0").dtype == np.float32
+    assert al.arange(3, device="cpu").tolist() == [0, 1, 2] and al.randn(2, 2, device="cpu").shape == (2, 2)
+    assert al.randint(3, (2,), device="cpu").shape == (2,) and al.full((2,), 1.0, device="cpu").tolist() == [1, 1]
+    lstm = nn.LSTM(3, 4, device="cpu", dtype=al.float64)
+    assert lstm.weight_hh_l0.dtype == np.float64
+    assert nn.Linear(2, 3, True, "cpu").weight.shape == (3, 2)                 # PyTorch's positional order
+    assert nn.Conv2d(1, 2, 3, device="cpu").weight.shape == (2, 1, 3, 3)
+    with pytest.raises(RuntimeError, match="ones: autograd_lite runs on the CPU only.*'cuda'"):
+        al.ones(2, device="cuda")
+    with pytest.raises(RuntimeError, match="BatchNorm2d: autograd_lite runs on the CPU only"):
+        nn.BatchNorm2d(3, device="cuda:0")

@@ -9,6 +9,7 @@ fixes it instead.
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -211,13 +212,20 @@ class DataLoader:
     def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False, *,
                  sampler: Iterable[int] | None = None, batch_sampler: Iterable[list[int]] | None = None,
                  num_workers: int = 0, collate_fn: Callable[[list[Any]], Any] | None = None,
-                 drop_last: bool = False, generator: np.random.Generator | None = None) -> None:
+                 pin_memory: bool = False, drop_last: bool = False,
+                 generator: np.random.Generator | None = None) -> None:
         if not (hasattr(dataset, "__getitem__") and hasattr(dataset, "__len__")):
             raise TypeError(f"DataLoader: dataset must support indexing and len() (a map-style dataset), "
                             f"got {type(dataset).__name__}")
-        if num_workers != 0:
-            raise ValueError(f"DataLoader: num_workers={num_workers!r} is not supported; batches are loaded in "
-                             f"the main process, so pass num_workers=0")
+        if not isinstance(num_workers, int) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be an int >= 0, got {num_workers!r}")
+        if num_workers:
+            # PyTorch code often asks for workers; the batches are the same when loaded here, only slower.
+            warnings.warn(f"DataLoader: num_workers={num_workers} is not supported; batches are loaded in the "
+                          f"main process", UserWarning, stacklevel=2)
+        if pin_memory:
+            warnings.warn("DataLoader: pin_memory=True has no effect: there is no accelerator (CPU only)",
+                          UserWarning, stacklevel=2)
         if not isinstance(shuffle, bool):
             raise TypeError(f"DataLoader: shuffle must be a bool, got {shuffle!r}")
         if not isinstance(drop_last, bool):

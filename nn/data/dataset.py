@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,16 +17,12 @@ import numpy as np
 import autograd_lite as al
 
 
-class Dataset(ABC):
-    """A map-style dataset: sample `i` is `dataset[i]`, for `0 <= i < len(dataset)`."""
+class Dataset:
+    """A map-style dataset: sample `i` is `dataset[i]`, for `0 <= i < len(dataset)`. Subclasses define
+    `__getitem__` and (for a DataLoader, which needs the size) `__len__`, as PyTorch's."""
 
-    @abstractmethod
     def __getitem__(self, index: int) -> Any:
-        ...
-
-    @abstractmethod
-    def __len__(self) -> int:
-        ...
+        raise NotImplementedError(f"{type(self).__name__} must define __getitem__ (a Dataset subclass)")
 
 
 class TensorDataset(Dataset):
