@@ -118,6 +118,7 @@ from .functions import (
     ne,
     neg,
     nll_loss,
+    nonzero,
     norm,
     pad,
     permute,

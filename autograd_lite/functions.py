@@ -220,8 +220,20 @@ def clamp(input: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
 clip = clamp
 
 
-def where(condition: Any, input: Any, other: Any) -> Tensor:
-    """Elementwise `input if condition else other`; the gradient goes to the chosen side."""
+def nonzero(input: Any, *, as_tuple: bool = False) -> Any:
+    """The indices of the nonzero entries: an (n, ndim) int64 tensor, or with `as_tuple` one index
+    tensor per dim (ready for indexing), as PyTorch's."""
+    idx = np.nonzero(_t(input).data)
+    if as_tuple:
+        return tuple(_wrap(i.astype(np.int64)) for i in idx)
+    return _wrap(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((0, 0), dtype=np.int64))
+
+
+def where(condition: Any, input: Any = None, other: Any = None) -> Any:
+    """Elementwise `input if condition else other`; the gradient goes to the chosen side. With the
+    condition alone, `nonzero(condition, as_tuple=True)`, as PyTorch's."""
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise DTypeError(f"where: expected a bool condition, got dtype {cond.dtype}")

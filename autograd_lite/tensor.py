@@ -306,7 +306,7 @@ class Tensor:
 
     # ---------------------------------------------------------------- autograd
     def backward(self, gradient: Any = None, retain_graph: bool | None = None,
-                 create_graph: bool = False) -> None:
+                 create_graph: bool = False, inputs: Any = None) -> None:
         """Compute the gradient of this tensor with respect to the graph's leaves, into their `.grad`.
 
         A non-scalar tensor needs `gradient` (dLoss/dSelf, same shape). The graph is freed afterwards
@@ -317,7 +317,16 @@ class Tensor:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
         seed = _seed_gradient(self, gradient, create_graph, "backward")
         retain = create_graph if retain_graph is None else retain_graph
-        _engine.run_backward([self], [seed], retain, create_graph)
+        if inputs is None:
+            _engine.run_backward([self], [seed], retain, create_graph)
+            return
+        # Only these tensors' .grad is written (PyTorch's backward(inputs=...)); the others are left alone.
+        targets = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        grads = _engine.run_backward([self], [seed], retain, create_graph, inputs=targets)
+        claimed = {id(seed)}                         # the caller's array is never stored as a .grad
+        for t, g in zip(targets, grads):
+            if g is not None:
+                _engine._accumulate_grad(t, g, create_graph, claimed)
 
     def detach(self) -> Tensor:
         """A tensor sharing this one's data but cut from the graph (never requires grad)."""
@@ -623,9 +632,12 @@ class Tensor:
             return _wrap(np.asarray(np.argmin(self.data), dtype=np.int64))
         return _wrap(np.argmin(self.data, axis=dim, keepdims=keepdim).astype(np.int64))
 
-    def var(self, dim: Any = None, *, correction: float | None = None, unbiased: bool | None = None,
-            keepdim: bool = False, axis: Any = None, keepdims: bool | None = None) -> Tensor:
-        """Variance with Bessel's correction by default (`correction=1`), as in PyTorch."""
+    def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: float | None = None, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+        """Variance with Bessel's correction by default (`correction=1`), as in PyTorch; also its older
+        forms `var(dim, unbiased, keepdim)` and `var(unbiased)`."""
+        if isinstance(dim, bool):                    # var(False): PyTorch's var(unbiased) overload
+            dim, unbiased = None, dim
         dim = self._reduce_dims(dim, axis, "var")
         keep = _keepdim(keepdim, keepdims)
         if correction is None:
@@ -634,11 +646,10 @@ class Tensor:
         centered = self - self.mean(dim, keepdim=True)
         return (centered * centered).sum(dim, keepdim=keep) / builtins.max(n - correction, 0)
 
-    def std(self, dim: Any = None, *, correction: float | None = None, unbiased: bool | None = None,
-            keepdim: bool = False, axis: Any = None, keepdims: bool | None = None) -> Tensor:
+    def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: float | None = None, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """Standard deviation: sqrt of `var` with the same arguments."""
-        return self.var(dim, correction=correction, unbiased=unbiased, keepdim=keepdim, axis=axis,
-                        keepdims=keepdims).sqrt()
+        return self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
 
     def logsumexp(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         """log(sum(exp(x))) along `dim`, computed without overflow."""
@@ -855,6 +866,9 @@ class Tensor:
     def bmm(self, mat2: Any) -> Tensor:
         return _functions().bmm(self, mat2)
 
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        return _functions().nonzero(self, as_tuple=as_tuple)
+
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
@@ -891,11 +905,19 @@ class Tensor:
         INPLACE.n += 1
 
     # ---------------------------------------------------------------- dtype
-    def to(self, dtype: Any = None, *, device: Any = None) -> Tensor:
-        """Convert to `dtype` (differentiable between float types). Everything lives on the CPU, so
-        `to("cpu")` / `device="cpu"` return the tensor as it is (PyTorch code runs unchanged)."""
-        _check_device(device if dtype is None else dtype if _is_device(dtype) else device)
-        if dtype is None or _is_device(dtype):
+    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Tensor:
+        """Convert to a dtype (differentiable between float types): `to(dtype)`, `to(device, dtype)`,
+        `to(other)` (other's dtype), as PyTorch. Everything lives on the CPU, so `to("cpu")` /
+        `device="cpu"` return the tensor as it is (PyTorch code runs unchanged)."""
+        for a in args:
+            if _is_device(a):
+                device = a
+            elif isinstance(a, Tensor):
+                dtype = a.dtype
+            elif a is not None:
+                dtype = a
+        _check_device(device)
+        if dtype is None:
             return self
         dtype = np.dtype(dtype)
         if dtype == self.data.dtype:
@@ -905,7 +927,13 @@ class Tensor:
         return _ops.cast(self, dtype=dtype)
 
     astype = to
-    type = to
+
+    def type(self, dtype: Any = None) -> Any:
+        """Without an argument, the type's name as PyTorch gives it ('torch.FloatTensor'); with a dtype,
+        the tensor converted to it."""
+        if dtype is None:
+            return "torch." + _TYPE_NAMES.get(self.dtype.name, self.dtype.name.capitalize() + "Tensor")
+        return self.to(dtype)
 
     def cpu(self) -> Tensor:
         return self
@@ -1005,6 +1033,11 @@ class Tensor:
         d = self._inplace("clamp_")
         np.clip(d, min, max, out=d)
         return self
+
+
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
+               "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+               "bool": "BoolTensor"}
 
 
 def _is_device(value: Any) -> bool:

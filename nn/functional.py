@@ -8,6 +8,7 @@ parameters and settings and call these functions.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -233,12 +234,24 @@ def tanh(input: Tensor) -> Tensor:
     return al.tanh(input)
 
 
-def softmax(input: Tensor, dim: int) -> Tensor:
-    return al.softmax(input, dim)
+def _softmax_dim(input: Tensor, dim: int | None, name: str) -> int:
+    if dim is not None:
+        return dim
+    # PyTorch's deprecated implicit choice, with its warning: dim 0 for 0-, 1- and 3-d inputs, else 1.
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  f"as an argument.", UserWarning, stacklevel=3)
+    return 0 if input.ndim in (0, 1, 3) else 1
 
 
-def log_softmax(input: Tensor, dim: int) -> Tensor:
-    return al.log_softmax(input, dim)
+def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """softmax along `dim`; with `dtype`, the input is converted first (as PyTorch's)."""
+    x = input if dtype is None else input.to(dtype)
+    return al.softmax(x, _softmax_dim(x, dim, "softmax"))
+
+
+def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+    x = input if dtype is None else input.to(dtype)
+    return al.log_softmax(x, _softmax_dim(x, dim, "log_softmax"))
 
 
 # ------------------------------------------------------------------ losses

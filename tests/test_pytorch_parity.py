@@ -92,3 +92,45 @@ def test_device_cpu_is_accepted_by_factories_and_modules() -> None:
         al.ones(2, device="cuda")
     with pytest.raises(RuntimeError, match="BatchNorm2d: autograd_lite runs on the CPU only"):
         nn.BatchNorm2d(3, device="cuda:0")
+
+
+def test_older_pytorch_call_forms() -> None:
+    x = al.tensor([[1.0, 2.0], [3.0, 5.0]])
+    np.testing.assert_allclose(x.var(0, False).data, np.var(x.data, axis=0))           # var(dim, unbiased)
+    np.testing.assert_allclose(x.std(1, True, True).data, np.std(x.data, axis=1, ddof=1, keepdims=True))
+    np.testing.assert_allclose(x.var(False).item(), np.var(x.data))                    # var(unbiased)
+    assert x.to("cpu", al.float64).dtype == np.float64 and x.to(al.tensor([1])).dtype == np.int64
+    assert x.type() == "torch.FloatTensor" and al.tensor([1]).type() == "torch.LongTensor"
+    assert x.type(al.float64).dtype == np.float64
+
+
+def test_backward_with_inputs_writes_only_their_grads() -> None:
+    w, b = al.tensor([1.0, 2.0], requires_grad=True), al.tensor([3.0], requires_grad=True)
+    (w * b).sum().backward(inputs=[w])
+    assert w.grad.tolist() == [3.0, 3.0] and b.grad is None
+    (w * b).sum().backward(inputs=w)                                                  # accumulates
+    assert w.grad.tolist() == [6.0, 6.0] and b.grad is None
+    seed = np.ones(2, np.float32)
+    (w + 0).backward(seed, inputs=[w])
+    seed[0] = 100                                                                      # not aliased
+    assert w.grad.tolist() == [7.0, 7.0]
+
+
+def test_where_with_a_condition_alone_and_nonzero() -> None:
+    x = al.tensor([[1.0, 2.0], [3.0, 0.0]])
+    rows, cols = al.where(x > 1)
+    assert rows.tolist() == [0, 1] and cols.tolist() == [1, 0] and rows.dtype == np.int64
+    assert x.nonzero().tolist() == [[0, 0], [0, 1], [1, 0]]
+    assert al.nonzero(x, as_tuple=True)[1].tolist() == [0, 1, 0]
+
+
+def test_softmax_without_dim_warns_and_picks_pytorchs_dim() -> None:
+    import nn.functional as F
+
+    x = al.tensor(np.arange(6.0).reshape(2, 3), dtype=al.float32)
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
+        out = F.softmax(x)
+    np.testing.assert_allclose(out.data, al.softmax(x, 1).data)                      # 2-d: dim 1
+    with pytest.warns(UserWarning, match="log_softmax"):
+        assert nn.LogSoftmax()(al.ones(3)).shape == (3,)
+    assert F.softmax(x, 1, dtype=al.float64).dtype == np.float64
