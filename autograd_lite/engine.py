@@ -8,6 +8,11 @@ Backward: `run_backward` sorts the graph topologically without recursion, then v
 output back to the leaves, calling each op's vector-Jacobian products (the rules in `ops.py`). This file
 is the one place where broadcasting is undone (`sum_to`) and where gradients are added up.
 
+In-place ops in the graph (`rebase`) make the tensor the output of a new node; what it held before
+becomes a new tensor, that node's input. Nodes recorded earlier still name the tensor itself, and
+`resolve` finds the version they used, by the process-wide in-place count (PyTorch rebases history the
+same way; its graph points at nodes, ours at tensors, hence the lookup).
+
 The same rules serve two modes. Normally they run on raw NumPy arrays: fast, nothing recorded. With
 `create_graph=True` they run on Tensors, so the backward pass is itself recorded and can be
 differentiated again (Hessian-vector products, double backprop).
@@ -52,11 +57,12 @@ class Primitive:
     kept them (`finput`), so that gradient does not copy them again.
     """
 
-    __slots__ = ("name", "forward", "vjps", "variadic", "exact_dtype", "joint", "saves_for")
+    __slots__ = ("name", "forward", "vjps", "variadic", "exact_dtype", "joint", "saves_for", "reads", "reads_out")
 
     def __init__(self, name: str, forward: Callable[..., Any], *vjps: Callable[..., Any] | None,
                  variadic: bool = False, exact_dtype: bool = False,
-                 joint: Callable[..., list] | None = None, saves_for: tuple[int, ...] = ()) -> None:
+                 joint: Callable[..., list] | None = None, saves_for: tuple[int, ...] = (),
+                 reads: tuple[int, ...] | None = None, reads_out: bool = True) -> None:
         self.name = name
         self.forward = forward
         self.vjps = vjps
@@ -64,6 +70,12 @@ class Primitive:
         self.exact_dtype = exact_dtype    # the output dtype was asked for (a cast): never demote it
         self.joint = joint
         self.saves_for = saves_for        # empty: the forward returns its result alone
+        # Which inputs' values (and whether the output's) the rules read: only those must not have been
+        # changed in place before backward (PyTorch checks what it saved). None: all of them; a tuple of
+        # indices: those; a tuple of tuples: what each input's rule reads, needed only when that input
+        # requires grad (mul's rule for x reads y: x * 2 never needs x itself).
+        self.reads = reads
+        self.reads_out = reads_out
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -78,6 +90,8 @@ class Primitive:
                 has_tensor = True
                 if a._vc is not None:
                     versions += a._vc.n
+                    if a._base is not None:
+                        _check_view(a, self.name)
                 if a.requires_grad:
                     record = True
                 vals.append(a.data)
@@ -109,11 +123,17 @@ class Primitive:
             for a in args:
                 if isinstance(a, Tensor) and (out.base is a.data or out.base is a.data.base):
                     t._vc = a._shared_vc()
+                    # the tensor whose memory this is (a view of a view names the first one), and how
+                    # many in-place rebases it had: an in-place op on it afterwards makes this view stale
+                    root = a if a._base is None else a._base[0]
+                    t._base = (root, len(root._history) if root._history else 0)
                     break
         if record and _state.enabled:
             t.requires_grad = True
+            if versions and self.reads is not None:
+                versions = _read_versions(self, args, None)
             # The output's version counts too: rules such as exp's read the output (`out`) as well.
-            if t._vc is not None:
+            if t._vc is not None and self.reads_out:
                 versions += t._vc.n
             node = Node(self, args, vals, attrs, versions, INPLACE.n, _state.scope)
             if self.saves_for and any(isinstance(args[i], Tensor) and args[i].requires_grad for i in self.saves_for):
@@ -126,6 +146,92 @@ class Primitive:
 
 
 _F64, _F32, _F16 = np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.float16)
+
+
+def _read_versions(op: Primitive, inputs: Sequence[Any], out: Tensor | None) -> int:
+    """The sum of the in-place versions of what `op`'s rules read: the inputs in `op.reads` (all when
+    None) and, if `op.reads_out`, the output `out`."""
+    reads = op.reads
+    if reads is not None and reads and isinstance(reads[0], tuple):
+        reads = {j for i, rule_reads in enumerate(reads) if i < len(inputs) and isinstance(inputs[i], Tensor)
+                 and inputs[i].requires_grad for j in rule_reads}
+    picked = inputs if reads is None else [inputs[i] for i in reads if i < len(inputs)]
+    total = sum(x._vc.n for x in picked if isinstance(x, Tensor) and x._vc is not None)
+    if out is not None and op.reads_out and out._vc is not None:
+        total += out._vc.n
+    return total
+
+
+def _check_view(a: Tensor, op: str) -> None:
+    """Refuse a view whose base was changed by an in-place op in the graph since the view was taken:
+    its values are the new ones, but its place in the graph is the old one's."""
+    root, rebases = a._base
+    if root._history is not None and len(root._history) != rebases:
+        raise RuntimeError(f"{op}: this tensor is a view (from indexing, reshape, transpose...) of a tensor "
+                           f"of shape {root.shape} that has since been changed by an in-place operation in "
+                           f"the graph; take the view again after the in-place operation")
+
+
+def resolve(x: Any, stamp: int) -> Any:
+    """The version of tensor `x` that an op recorded at `stamp` used: `x` itself, or what `x` was before
+    a later in-place op in the graph (PyTorch rebases a tensor's history there; here the tensor keeps a
+    list of its earlier versions, each with the in-place count at which it was replaced)."""
+    history = x._history if isinstance(x, Tensor) else None
+    if history is None or stamp > history[-1][0]:
+        return x
+    for replaced_at, prev in history:
+        if stamp <= replaced_at:
+            return prev
+    return x
+
+
+def rebase(t: Tensor, op: Primitive, others: Sequence[Any], attrs: dict, write: Callable[[], None],
+           snapshot: bool) -> Tensor:
+    """An in-place op on `t` inside the graph, as PyTorch's: `t` now holds op(t, *others) and becomes
+    that op's output; what it held before lives on as a new tensor, `prev`, the op's input.
+
+    `write()` changes t.data in place (so views and NumPy arrays sharing its memory see the change, and
+    no copy is made). The node records `op`, whose ordinary rules give the gradients. If those rules read
+    t's old value (`snapshot`: mul_, clamp_), prev gets a copy of it. Ops recorded before with `t` as an
+    input find `prev` through `resolve`, by the in-place count; a view of `t` taken before is refused
+    from now on (`_check_view`).
+    """
+    replaced_at = INPLACE.n
+    prev = _wrap(t.data.copy() if snapshot else t.data)
+    prev.requires_grad, prev.grad_fn, prev.name = t.requires_grad, t.grad_fn, t.name
+    if not snapshot:
+        prev._vc = t._shared_vc()          # the same memory: its changes are prev's too
+    args, vals = [prev], [prev.data]
+    for o in others:
+        if o is t:                                   # x.add_(x): the other operand is the old x
+            args.append(prev)
+            vals.append(prev.data if snapshot else t.data.copy())
+        elif isinstance(o, Tensor):                  # a view of t would change under write(): keep a copy
+            args.append(o)
+            vals.append(o.data.copy() if np.may_share_memory(o.data, t.data) else o.data)
+        else:
+            args.append(o)
+            vals.append(o)
+    args = tuple(args)
+    write()
+    t._shared_vc().n += 1
+    INPLACE.n += 1
+    node = Node(op, args, vals, attrs, 0, replaced_at, _state.scope)
+    node.versions = _read_versions(op, args, t)
+    if anomaly._enabled:
+        node.trace = traceback.extract_stack()[:-3]
+    t.grad_fn = node
+    t.requires_grad = True
+    t._history = [*(t._history or ()), (replaced_at, prev)]
+    return t
+
+
+def node_inputs(node: Node) -> tuple:
+    """The node's inputs as it used them: earlier versions of tensors changed in place since."""
+    inputs = node.inputs or ()
+    if any(isinstance(x, Tensor) and x._history is not None for x in inputs):
+        return tuple(resolve(x, node.stamp) for x in inputs)
+    return inputs
 
 
 def _float_result(out: np.ndarray, vals: Sequence[Any]) -> np.ndarray:
@@ -181,9 +287,10 @@ class Node:
         self.saved: Any = None           # what a `saves_for` forward kept for the joint rule
 
     def check_versions(self, out: Tensor) -> None:
-        """Raise if an input, or the output `out`, was changed in place after this op was recorded."""
-        tensors = [x for x in self.inputs if isinstance(x, Tensor)] + [out]  # type: ignore[union-attr]
-        if sum(x._version for x in tensors) != self.versions:
+        """Raise if an input, or the output `out`, that the rules read was changed in place after this op
+        was recorded. (The tensors as recorded, whose counters follow their memory: not `resolve`d.)"""
+        if _read_versions(self.op, self.inputs, out) != self.versions:  # type: ignore[arg-type]
+            tensors = [x for x in self.inputs if isinstance(x, Tensor)] + [out]  # type: ignore[union-attr]
             changed = [f"{x.shape}" for x in tensors if x._version]
             raise RuntimeError(
                 f"one of the variables needed for gradient computation has been modified by an in-place "
@@ -311,8 +418,11 @@ def toposort(roots: Sequence[Tensor]) -> list[Tensor]:
             if inputs is None:
                 raise RuntimeError(_SECOND_BACKWARD)
             for x in inputs:
-                if isinstance(x, Tensor) and x.requires_grad and x not in seen:
-                    push((x, False))
+                if isinstance(x, Tensor) and x.requires_grad:
+                    if x._history is not None:
+                        x = resolve(x, node.stamp)
+                    if x not in seen:
+                        push((x, False))
     return order
 
 
@@ -351,7 +461,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
     if wanted is not None:
         reaches = set()
         for t in order:
-            if t in wanted or (t.grad_fn is not None and any(x in reaches for x in t.grad_fn.inputs
+            if t in wanted or (t.grad_fn is not None and any(x in reaches for x in node_inputs(t.grad_fn)
                                                              if isinstance(x, Tensor))):
                 reaches.add(t)
     claimed: set[int] = {id(g) for g in root_grads}   # the caller's arrays are never stored as-is
@@ -379,22 +489,25 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
             continue
 
         op = node.op
-        node_inputs = node.inputs
+        inputs_ = node.inputs
         attrs = node.attrs
         if node.stamp != INPLACE.n:
+            # In-place ops ran since this op was recorded: check what its rules read is unchanged, and
+            # send the gradients to the versions of its inputs that it used.
             node.check_versions(t)
+            inputs_ = node_inputs(node)
         if create_graph:
-            args, out = node_inputs, t              # Tensors: the rules' own ops are recorded
+            args, out = inputs_, t              # Tensors: the rules' own ops are recorded
         else:
             args, out = node.vals, t.data      # arrays: plain NumPy, nothing recorded
         rules = op.vjps
         joint = None
         if op.joint is not None and not create_graph:
             mask = [isinstance(x, Tensor) and x.requires_grad and (reaches is None or x in reaches)
-                    for x in node_inputs]
+                    for x in inputs_]
             joint = (op.joint(mask, g, out, *args, saved=node.saved, **attrs) if op.saves_for
                      else op.joint(mask, g, out, *args, **attrs))
-        for i, x in enumerate(node_inputs):
+        for i, x in enumerate(inputs_):
             if not (isinstance(x, Tensor) and x.requires_grad):
                 continue
             if reaches is not None and x not in reaches:

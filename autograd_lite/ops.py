@@ -170,6 +170,22 @@ def _unpad(g: Any, pairs: tuple) -> Any:
     return g[tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(pairs))]
 
 
+def _index_put_forward(x: np.ndarray, value: Any, index: Any) -> np.ndarray:
+    # x[index] = value out of place (the op behind setitem and fill_ on tensors in the graph)
+    out = np.array(x, copy=True)
+    out[index] = value
+    return out
+
+
+def _getitem_forward(x: np.ndarray, index: Any) -> np.ndarray:
+    out = x[index]
+    if not isinstance(out, np.ndarray):
+        # NumPy gives a scalar (a copy) for x[0] of a vector; PyTorch a 0-d view, which x[0].add_(1)
+        # or x[0].fill_(v) change x through. An Ellipsis at the end makes NumPy return that view.
+        out = x[(*index, ...) if isinstance(index, tuple) else (index, ...)]
+    return out
+
+
 def _integral_or(fn: Any) -> Any:
     """floor, ceil, round, trunc: integers and bools are returned as they are, in their dtype (as in
     PyTorch; NumPy's would be float)."""
@@ -475,7 +491,7 @@ triu = Primitive("triu", lambda x, diagonal: np.triu(x, diagonal),
                  lambda g, out, x, diagonal: triu(g, diagonal=diagonal))
 
 # --- indexing: reading some elements, and its adjoint, adding into zeros at those elements ---
-getitem = Primitive("getitem", lambda x, index: x[index], _getitem_rule)
+getitem = Primitive("getitem", _getitem_forward, _getitem_rule)
 index_scatter = Primitive("index_scatter", _scatter_forward,
                           lambda g, out, src, index, shape: getitem(g, index=index))
 gather = Primitive("gather", _gather_forward,
@@ -483,6 +499,21 @@ gather = Primitive("gather", _gather_forward,
                        gather_scatter(g, index=index, dim=dim, shape=x.shape))
 gather_scatter = Primitive("gather_scatter", _gather_scatter_forward,
                            lambda g, out, src, index, dim, shape: gather(g, index=index, dim=dim))
+index_put = Primitive("index_put", _index_put_forward,                  # x with value written at index:
+                      lambda g, out, x, value, index: index_put(g, 0.0 * value, index=index),   # g, 0 there
+                      lambda g, out, x, value, index: getitem(g, index=index))                  # g there
+
+# What each rule reads, for backward's check that it was not changed in place since (PyTorch checks
+# what it saved): ops not listed read all their inputs and their output. An input that no rule reads
+# can be modified in place before backward; `out` is the op's own result.
+for _op in (add, sub, neg, sum, mean, reshape, permute, broadcast_to, cast, clone, contiguous, pad, cat,
+            getitem, index_put, flip, roll, repeat, tril, triu, cumsum):
+    _op.reads, _op.reads_out = (), False                       # only shapes: the gradient is moved
+for _op in (exp, expm1, sqrt, reciprocal, tanh, sigmoid, relu):
+    _op.reads, _op.reads_out = (), True                        # written in terms of the output
+for _op in (mul, matmul, linear):
+    _op.reads, _op.reads_out = ((1,), (0,), ()), False         # each factor's gradient is the other one
+div.reads, div.reads_out = ((1,), (1,)), True                  # g / y and -g out / y
 
 
 # =============================================================================================
@@ -525,6 +556,7 @@ conv = Primitive("conv", _conv_forward,
                  lambda g, out, x, w, b, **kw: conv_transpose(g, w, size=x.shape[2:], **kw),
                  lambda g, out, x, w, b, **kw: conv_weight_grad(x, g, kernel=w.shape[2:], **kw),
                  _conv_rule_bias, joint=_conv_backward, saves_for=(1,))
+conv.reads, conv.reads_out = ((1,), (0,), ()), False   # dx from w, dw from x (or its saved columns)
 conv_transpose = Primitive("conv_transpose", _conv_transpose_forward,
                            lambda h, out, g, w, size, **kw: conv(h, w, None, **kw),
                            lambda h, out, g, w, size, **kw: conv_weight_grad(h, g, kernel=w.shape[2:], **kw))

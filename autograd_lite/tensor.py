@@ -62,6 +62,8 @@ def _wrap(data: np.ndarray) -> Tensor:
     t._retains_grad = False
     t._vc = None
     t.name = None
+    t._history = None       # earlier versions, when in-place ops in the graph changed it (engine.rebase)
+    t._base = None          # (tensor, its rebase count) when this is a view of that tensor's memory
     return t
 
 
@@ -171,7 +173,7 @@ class Tensor:
     """
 
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_hooks", "_retains_grad", "_vc", "name",
-                 "__weakref__")
+                 "_history", "_base", "__weakref__")
     # NumPy must not treat a Tensor as an array in `ndarray + Tensor`: returning NotImplemented there
     # lets Python call Tensor.__radd__, which records the op.
     __array_ufunc__ = None
@@ -203,6 +205,8 @@ class Tensor:
         self._retains_grad = False
         self._vc = None
         self.name = name
+        self._history = None
+        self._base = None
 
     # ---------------------------------------------------------------- properties and conversion
     @property
@@ -894,15 +898,15 @@ class Tensor:
         return _ops.getitem(self, index=_normalize_index(index))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        value_requires_grad = isinstance(value, Tensor) and value.requires_grad
-        if (self.requires_grad or value_requires_grad) and _grad_state.enabled:
-            raise RuntimeError(
-                "setitem: in-place assignment into a tensor that takes part in autograd is not "
-                "supported (it would silently change values saved for backward); build the result "
-                "out of place with cat, stack, where or pad, or assign under no_grad()")
-        self.data[_normalize_index(index)] = value.data if isinstance(value, Tensor) else value
-        self._shared_vc().n += 1
-        INPLACE.n += 1
+        idx = _normalize_index(index)
+        val = value.data if isinstance(value, Tensor) else value
+        if self._inplace("setitem", value) is not None:
+            self.data[idx] = val
+            return
+        # In the graph: out[t] = h records index_put, whose gradient sends g[index] to the value and
+        # the rest of g to what the tensor held before.
+        _engine.rebase(self, _ops.index_put, (value,), {"index": idx}, lambda: self.data.__setitem__(idx, val),
+                       snapshot=False)
 
     # ---------------------------------------------------------------- dtype
     def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Tensor:
@@ -960,61 +964,75 @@ class Tensor:
         return self.data.dtype.kind == "f"
 
     # ---------------------------------------------------------------- in place (outside the graph)
-    def _inplace(self, op: str, other: Any = None) -> np.ndarray:
-        """Check an in-place op is allowed, count it in `_version`, and return the array to modify.
+    def _inplace(self, op: str, other: Any = None) -> np.ndarray | None:
+        """Check an in-place op is allowed. Outside the graph, count it in `_version` and return the array
+        to modify. Inside (this tensor, or `other`, takes part in autograd with grad mode on), return
+        None: the caller records it with `engine.rebase`, as PyTorch's in-place ops rebase history.
 
         The version lets backward notice that a value saved by the graph was changed afterwards
         (say, an optimizer step between forward and backward) instead of using it silently."""
-        if not _grad_state.enabled:
-            self._shared_vc().n += 1
-            INPLACE.n += 1
-            return self.data
-        if isinstance(other, Tensor) and other.requires_grad:
-            raise RuntimeError(f"{op}: in-place update with a tensor that requires grad would not be "
-                               f"recorded; use the out-of-place form (x = x + y) or do it under no_grad()")
-        if self.requires_grad or self.grad_fn is not None:
-            if self.grad_fn is None:
+        if _grad_state.enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
+            if self.grad_fn is None and self.requires_grad:
                 raise RuntimeError(f"{op}: a leaf tensor that requires grad is being used in an in-place "
                                    f"operation; wrap the update in `with no_grad():`")
-            raise RuntimeError(f"{op}: in-place operations on tensors that are part of a graph are not "
-                               f"supported; use the out-of-place form")
+            if self._base is not None:
+                raise RuntimeError(f"{op}: in-place operations on a view (from indexing, reshape, transpose...) "
+                                   f"inside the graph are not supported; apply them to the tensor it views "
+                                   f"(base[index] = value), or use the out-of-place form")
+            return None
         self._shared_vc().n += 1
         INPLACE.n += 1
         return self.data
 
+    def _rebase(self, op: str, prim: Any, others: tuple, attrs: dict, write: Callable[[], Any],
+                snapshot: bool = False) -> Tensor:
+        def checked() -> None:
+            try:
+                write()
+            except TypeError as exc:          # NumPy's casting refusal: float into an integer tensor
+                raise DTypeError(f"{op}: the result cannot be stored in this tensor of dtype {self.dtype} "
+                                 f"({exc})") from None
+        return _engine.rebase(self, prim, others, attrs, checked, snapshot)
+
     def zero_(self) -> Tensor:
-        self._inplace("zero_")[...] = 0
-        return self
+        return self.fill_(0)
 
     def fill_(self, value: Any) -> Tensor:
-        self._inplace("fill_")[...] = value.data if isinstance(value, Tensor) else value
-        return self
+        d = self._inplace("fill_", value)
+        v = value.data if isinstance(value, Tensor) else value
+        if d is not None:
+            d[...] = v
+            return self
+        return self._rebase("fill_", _ops.index_put, (value,), {"index": ...}, lambda: self.data.__setitem__(..., v))
 
     def copy_(self, src: Any) -> Tensor:
-        self._inplace("copy_")[...] = src.data if isinstance(src, Tensor) else src
-        return self
+        d = self._inplace("copy_", src)
+        v = src.data if isinstance(src, Tensor) else src
+        if d is not None:
+            d[...] = v
+            return self
+        return self._rebase("copy_", _ops.index_put, (src,), {"index": ...}, lambda: self.data.__setitem__(..., v))
 
     def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
-        d = self._inplace("add_", other)
-        o = other.data if isinstance(other, Tensor) else other
-        d += o if alpha == 1 else o * alpha
-        return self
+        return self._arith_("add_", _ops.add, np.add, other if alpha == 1 else other * alpha)
 
     def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
-        d = self._inplace("sub_", other)
-        o = other.data if isinstance(other, Tensor) else other
-        d -= o if alpha == 1 else o * alpha
-        return self
+        return self._arith_("sub_", _ops.sub, np.subtract, other if alpha == 1 else other * alpha)
 
     def mul_(self, other: Any) -> Tensor:
-        d = self._inplace("mul_", other)
-        d *= other.data if isinstance(other, Tensor) else other
-        return self
+        return self._arith_("mul_", _ops.mul, np.multiply, other, snapshot=True)   # d other = g * old self
 
     def div_(self, other: Any) -> Tensor:
-        d = self._inplace("div_", other)
-        d /= other.data if isinstance(other, Tensor) else other
-        return self
+        return self._arith_("div_", _ops.div, np.true_divide, other)
+
+    def _arith_(self, op: str, prim: Any, ufunc: Any, other: Any, snapshot: bool = False) -> Tensor:
+        d = self._inplace(op, other)
+        o = other.data if isinstance(other, Tensor) else other
+        if d is not None:
+            ufunc(d, o, out=d, casting="same_kind")
+            return self
+        return self._rebase(op, prim, (other,), {}, lambda: ufunc(self.data, o, out=self.data, casting="same_kind"),
+                            snapshot)
 
     # `p -= lr * p.grad` under no_grad updates p itself, as in PyTorch (not a rebinding of the name).
     def __iadd__(self, other: Any) -> Tensor:
@@ -1031,7 +1049,29 @@ class Tensor:
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         d = self._inplace("clamp_")
-        np.clip(d, min, max, out=d)
+        if d is not None:
+            np.clip(d, min, max, out=d)
+            return self
+        return self._rebase("clamp_", _ops.clamp, (min, max), {}, lambda: np.clip(self.data, min, max, out=self.data),
+                            snapshot=True)                           # the gradient's mask reads the old values
+
+    def relu_(self) -> Tensor:
+        d = self._inplace("relu_")
+        if d is not None:
+            np.maximum(d, 0, out=d)
+            return self
+        return self._rebase("relu_", _ops.relu, (), {}, lambda: np.maximum(self.data, 0, out=self.data))
+
+    def masked_fill_(self, mask: Any, value: Any) -> Tensor:
+        m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+        if m.dtype != np.bool_:
+            raise DTypeError(f"masked_fill_: expected a bool mask, got dtype {m.dtype}")
+        try:
+            index = np.broadcast_to(m, self.shape)
+        except ValueError:
+            raise ShapeError(f"masked_fill_: a mask of shape {m.shape} does not broadcast to the tensor's shape "
+                             f"{self.shape}") from None
+        self[index] = value
         return self
 
 

@@ -80,7 +80,7 @@ def _walk(roots: tuple[Tensor, ...], max_nodes: int) -> tuple[list[Tensor], int]
         if node is not None:
             if node.inputs is None:
                 raise RuntimeError(_FREED)
-            queue.extend(x for x in node.inputs if isinstance(x, Tensor))
+            queue.extend(x for x in engine.node_inputs(node) if isinstance(x, Tensor))
     return list(seen.values()), cut
 
 
@@ -101,7 +101,7 @@ def _topological(tensors: list[Tensor]) -> list[Tensor]:
             done.add(id(t))
             stack.append((t, True))
             if t.grad_fn is not None and t.grad_fn.inputs is not None:
-                stack.extend((x, False) for x in reversed(t.grad_fn.inputs)
+                stack.extend((x, False) for x in reversed(engine.node_inputs(t.grad_fn))
                              if isinstance(x, Tensor) and id(x) in member and id(x) not in done)
     return order
 
@@ -157,7 +157,7 @@ def _fmt_attr(value: Any) -> str:
 def _op_parts(node: engine.Node) -> tuple[list[str], list[str]]:
     """An op's operands (· for a tensor, the value for a constant) and its attributes, as text."""
     operands = []
-    for x in node.inputs or ():
+    for x in engine.node_inputs(node):
         if isinstance(x, Tensor):
             operands.append("·")
         elif x is not None:
@@ -309,7 +309,7 @@ def _draw_forward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[
         users: dict[int, set[tuple[str, ...]]] = {}
         for t in order:
             if t.grad_fn is not None:
-                for x in t.grad_fn.inputs or ():
+                for x in engine.node_inputs(t.grad_fn):
                     if isinstance(x, Tensor) and x.grad_fn is None:
                         users.setdefault(id(x), set()).add(owner_path[id(t)])
         for t in order:       # (parameters: named leaves that require grad; inputs stay outside)
@@ -372,7 +372,7 @@ def _draw_forward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[
             if is_root:
                 edges.append((op_id, f"t{seq[id(t)]}", {}))
         hot = highlight is not None and node is highlight
-        for x in node.inputs or ():
+        for x in engine.node_inputs(node):
             if isinstance(x, Tensor) and id(x) in owner_path:    # inputs cut by max_nodes are not drawn
                 src = rep(x)
                 if src != op_id:
@@ -444,7 +444,7 @@ def _draw_backward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict
         if id(t) in root_ids:
             label += f"\nseed: d{names.get(id(t), 'output')}/d itself = 1" if t.numel() == 1 else ""
         g.node(f"b{seq[id(t)]}", label, **attrs)
-        for x in node.inputs or ():
+        for x in engine.node_inputs(node):
             if isinstance(x, Tensor) and x.requires_grad and id(x) in seq:
                 g.edge(f"b{seq[id(t)]}", f"b{seq[id(x)]}", label=f" {tuple(x.shape)}", fontsize="9")
 
@@ -517,7 +517,7 @@ def summary(*roots: Tensor, params: Mapping[str, Tensor] | None = None, max_node
                 what += "  [requires grad]"
         else:
             node = t.grad_fn
-            refs = iter(f"%{index[id(x)]}" if id(x) in index else "?" for x in node.inputs or ()
+            refs = iter(f"%{index[id(x)]}" if id(x) in index else "?" for x in engine.node_inputs(node)
                         if isinstance(x, Tensor))
             operands, attrs = _op_parts(node)
             args = [next(refs) if a == "·" else a for a in operands]

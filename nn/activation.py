@@ -22,7 +22,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: al.Tensor) -> al.Tensor:
-        return F.relu(input)
+        return F.relu(input, self.inplace)
 
 
 class LeakyReLU(Module):

@@ -157,7 +157,8 @@ def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 # ------------------------------------------------------------------ activations
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    return al.relu(input)
+    """max(x, 0); with `inplace=True` written into the input (which must not be a leaf requiring grad)."""
+    return input.relu_() if inplace else al.relu(input)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:

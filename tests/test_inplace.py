@@ -1,0 +1,209 @@
+"""In-place ops on tensors in the graph (PyTorch's semantics): y.add_(...), y[i] = v, y.relu_(), ...
+
+The tensor keeps its identity and its memory and becomes the in-place op's output; what it held before
+lives on as the op's input, and ops recorded earlier still send their gradients there. Each case is
+gradchecked in float64 through a function that uses the in-place op, so the gradients are checked
+against central differences, not against hand-written numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autograd_lite as al
+import nn
+
+
+def leaf(*shape, seed=0):
+    return al.tensor(np.random.default_rng(seed).uniform(0.5, 1.5, shape), requires_grad=True)
+
+
+def _check(fn, *inputs):
+    assert al.gradcheck(fn, inputs)
+
+
+def test_add_sub_mul_div_in_place_are_differentiated():
+    def f(x, w):
+        y = x * 2
+        z = y * 3                        # recorded before: uses the old y
+        y.add_(w)
+        y.mul_(w)
+        y.sub_(x, alpha=0.5)
+        y.div_(w + 1)
+        return (y * y).sum() + z.sum()
+
+    _check(f, leaf(3), leaf(3, seed=1))
+
+
+def test_the_other_operand_can_be_the_tensor_itself():
+    def f(x):
+        y = x * 2
+        y.add_(y)
+        y.mul_(y)
+        return y.sum()
+
+    _check(f, leaf(3))
+
+
+def test_setitem_in_a_loop_like_an_rnn_buffer():
+    def f(w, h0):
+        out = al.zeros(4, 2, dtype=al.float64)
+        h = h0
+        for t in range(4):
+            h = (h * w).tanh()
+            out[t] = h
+        return (out * out).sum()
+
+    _check(f, leaf(2), leaf(2, seed=2))
+
+
+def test_setitem_of_a_part_and_with_a_broadcast_value():
+    def f(x, v):
+        y = x * 1.5
+        y[1:, 0] = v                      # a 0-d value broadcast over two entries
+        y[0] = y[0] * 2                   # reads the old row, writes it back
+        return (y * y).sum()
+
+    _check(f, leaf(3, 2), leaf())
+
+
+def test_masked_fill_fill_copy_and_zero_in_place():
+    mask = al.tensor([True, False, True])
+
+    def f(x, v):
+        y = x * 2
+        y.masked_fill_(mask, 0.0)
+        a = x * 1
+        a.fill_(v)
+        b = x * 1
+        b.copy_(x * x)
+        c = x * 1
+        c.zero_()
+        return (y * y).sum() + (a * x).sum() + b.sum() + c.sum()
+
+    _check(f, leaf(3), leaf())
+
+
+def test_relu_and_clamp_in_place():
+    def f(x):
+        y = x - 1.0
+        y.relu_()
+        z = x * 2 - 2.0
+        z.clamp_(-0.8, 0.6)
+        return (y * y).sum() + (z * z).sum()
+
+    x = al.tensor([0.3, 0.7, 1.4, 1.9, 0.45], dtype=al.float64, requires_grad=True)   # away from the kinks
+    _check(f, x)
+
+
+def test_residual_block_with_in_place_add_and_relu():
+    def f(x, w):
+        out = x @ w
+        out += x
+        out.relu_()
+        return out.sum()
+
+    _check(f, leaf(2, 3), leaf(3, 3, seed=3))
+
+
+def test_ops_that_read_the_old_value_are_refused_as_in_pytorch():
+    x = leaf(3)
+    y = x * 2
+    z = y.exp()                           # exp's rule reads its output, z: not y
+    w = y * x                             # mul's rule for x reads y
+    y.add_(1)
+    z.sum().backward(retain_graph=True)   # fine: what exp read is unchanged
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        w.sum().backward()
+
+
+def test_an_op_that_does_not_read_its_input_allows_changing_it():
+    # The audit's case: PyTorch succeeds because exp saves its output, not its input.
+    w = leaf(2)
+    a = w * 1
+    b = a.exp()
+    with al.no_grad():
+        a.mul_(2)
+    b.sum().backward()
+    np.testing.assert_allclose(w.grad.data, np.exp(w.data))
+
+
+def test_a_multiplication_by_a_constant_does_not_need_its_input():
+    def f(w):
+        out = al.zeros(3, 2, dtype=al.float64)
+        out[0] = w * 1
+        for t in range(1, 3):
+            out[t] = (out[t - 1] * 2).tanh()          # out[t - 1] * 2 never reads out[t - 1] back
+        return out.sum()
+
+    _check(f, leaf(2))
+
+
+def test_leaves_and_views_are_refused_with_clear_errors():
+    x = leaf(3)
+    with pytest.raises(RuntimeError, match="add_: a leaf tensor that requires grad"):
+        x.add_(1)
+    y = x * 2
+    with pytest.raises(RuntimeError, match="add_: in-place operations on a view"):
+        y[0].add_(1)
+    v = y[:2]
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="mul: this tensor is a view .* changed by an in-place operation"):
+        v * 3
+    ints = al.zeros(2, dtype=al.int64)
+    with pytest.raises(TypeError, match="add_: the result cannot be stored in this tensor of dtype int64"):
+        ints.add_(leaf(2))
+
+
+def test_an_element_is_a_view_as_in_pytorch():
+    t = al.zeros(3)
+    t[1].add_(2.0)                        # NumPy's t.data[1] would be a copy
+    t[2].fill_(5.0)
+    assert t.tolist() == [0.0, 2.0, 5.0]
+
+
+def test_views_and_numpy_aliases_see_the_change():
+    x = leaf(3)
+    y = x * 2
+    arr = y.data
+    y.add_(1)
+    assert arr is y.data
+    np.testing.assert_allclose(arr, x.data * 2 + 1)
+    y2 = x * 1
+    with al.no_grad():
+        alias = y2[1:]                    # outside the graph: a plain view
+    y2.mul_(3)
+    np.testing.assert_allclose(alias.data, x.data[1:] * 3)
+
+
+def test_double_backward_through_an_in_place_op():
+    def f(x):
+        with al.enable_grad():            # gradcheck's numerical pass runs f under no_grad
+            y = x * x
+            y.add_(x)
+            (g,) = al.grad(y.sum(), [x], create_graph=True)
+        return (g * g).sum()
+
+    _check(f, leaf(3))
+
+
+def test_relu_module_in_place_matches_out_of_place():
+    x = leaf(2, 3) - 1.0
+    a = nn.ReLU(inplace=True)(x * 1)
+    b = nn.ReLU()(x * 1)
+    np.testing.assert_array_equal(a.data, b.data)
+    y = x * 1
+    assert nn.functional.relu(y, inplace=True) is y
+
+
+def test_graph_pictures_show_the_version_each_op_used():
+    from autograd_lite import viz
+
+    x = al.tensor([1.0, 2.0], requires_grad=True, name="x")
+    y = x * 2
+    z = y * y
+    y.add_(1)
+    lines = viz.summary(z.sum() + y.sum()).splitlines()
+    assert lines[1].startswith("%1 = mul(%0, 2)") and lines[2].startswith("%2 = mul(%1, %1)")
+    assert any(line.startswith("%4 = add(%1, 1)") for line in lines)     # the new y is made from the old
