@@ -898,15 +898,17 @@ class Tensor:
         return _ops.getitem(self, index=_normalize_index(index))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        idx = _normalize_index(index)
+        self._put("setitem", _normalize_index(index), value)
+
+    def _put(self, op: str, index: Any, value: Any) -> None:
+        """self[index] = value: in the graph, recorded as index_put, whose gradient sends g[index] to
+        the value and the rest of g to what the tensor held before (out[t] = h in a loop works)."""
         val = value.data if isinstance(value, Tensor) else value
-        if self._inplace("setitem", value) is not None:
-            self.data[idx] = val
-            return
-        # In the graph: out[t] = h records index_put, whose gradient sends g[index] to the value and
-        # the rest of g to what the tensor held before.
-        _engine.rebase(self, _ops.index_put, (value,), {"index": idx}, lambda: self.data.__setitem__(idx, val),
-                       snapshot=False)
+        if self._inplace(op, value) is not None:
+            self.data[index] = val
+        else:
+            self._rebase(op, _ops.index_put, (value,), {"index": index},
+                         lambda: self.data.__setitem__(index, val))
 
     # ---------------------------------------------------------------- dtype
     def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Tensor:
@@ -998,20 +1000,12 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value: Any) -> Tensor:
-        d = self._inplace("fill_", value)
-        v = value.data if isinstance(value, Tensor) else value
-        if d is not None:
-            d[...] = v
-            return self
-        return self._rebase("fill_", _ops.index_put, (value,), {"index": ...}, lambda: self.data.__setitem__(..., v))
+        self._put("fill_", ..., value)
+        return self
 
     def copy_(self, src: Any) -> Tensor:
-        d = self._inplace("copy_", src)
-        v = src.data if isinstance(src, Tensor) else src
-        if d is not None:
-            d[...] = v
-            return self
-        return self._rebase("copy_", _ops.index_put, (src,), {"index": ...}, lambda: self.data.__setitem__(..., v))
+        self._put("copy_", ..., src)
+        return self
 
     def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
         return self._arith_("add_", _ops.add, np.add, other if alpha == 1 else other * alpha)
@@ -1071,7 +1065,7 @@ class Tensor:
         except ValueError:
             raise ShapeError(f"masked_fill_: a mask of shape {m.shape} does not broadcast to the tensor's shape "
                              f"{self.shape}") from None
-        self[index] = value
+        self._put("masked_fill_", index, value)
         return self
 
 
