@@ -185,24 +185,31 @@ def resolve(x: Any, stamp: int) -> Any:
     return x
 
 
-def rebase(t: Tensor, op: Primitive, others: Sequence[Any], attrs: dict, write: Callable[[], None],
-           snapshot: bool) -> Tensor:
+def rebase(t: Tensor, op: Primitive, others: Sequence[Any], attrs: dict, write: Callable[[], None]) -> Tensor:
     """An in-place op on `t` inside the graph, as PyTorch's: `t` now holds op(t, *others) and becomes
     that op's output; what it held before lives on as a new tensor, `prev`, the op's input.
 
     `write()` changes t.data in place (so views and NumPy arrays sharing its memory see the change, and
     no copy is made). The node records `op`, whose ordinary rules give the gradients. If those rules read
-    t's old value (`snapshot`: mul_, clamp_), prev gets a copy of it. Ops recorded before with `t` as an
+    t's old value (`op.reads`: mul_, div_, clamp_), prev gets a copy of it. Ops recorded before with `t` as an
     input find `prev` through `resolve`, by the in-place count; a view of `t` taken before is refused
     from now on (`_check_view`).
     """
     replaced_at = INPLACE.n
+    snapshot = _reads_first(op, others)
     prev = _wrap(t.data.copy() if snapshot else t.data)
     prev.requires_grad, prev.grad_fn, prev.name = t.requires_grad, t.grad_fn, t.name
-    if not snapshot:
+    if snapshot:                           # a copy that nothing can change: frozen at t's version now
+        prev._vc = type(t._shared_vc())()
+        prev._vc.n = t._vc.n               # type: ignore[union-attr]
+    else:
         prev._vc = t._shared_vc()          # the same memory: its changes are prev's too
+    # Hooks registered on t so far are for the value it had: they move with it (as in PyTorch).
+    prev._hooks, t._hooks = t._hooks, None
     args, vals = [prev], [prev.data]
     for o in others:
+        if isinstance(o, Tensor) and o._base is not None:
+            _check_view(o, op.name)
         if o is t:                                   # x.add_(x): the other operand is the old x
             args.append(prev)
             vals.append(prev.data if snapshot else t.data.copy())
@@ -220,10 +227,53 @@ def rebase(t: Tensor, op: Primitive, others: Sequence[Any], attrs: dict, write: 
     node.versions = _read_versions(op, args, t)
     if anomaly._enabled:
         node.trace = traceback.extract_stack()[:-3]
+        anomaly.check_forward(node, t.data)
     t.grad_fn = node
     t.requires_grad = True
     t._history = [*(t._history or ()), (replaced_at, prev)]
     return t
+
+
+def rebase_view(v: Tensor, op: Primitive, others: Sequence[Any], attrs: dict) -> Tensor:
+    """An in-place op on `v`, a view of a contiguous tensor (`y[0] += 1`, `y[:, 1].mul_(w)`): as PyTorch's
+    CopySlices. The op is recorded out of place on v; its result is written through v into the base,
+    which is rebased as `base[positions] = result`; then v becomes that slice of the new base."""
+    root = v._base[0]
+    replaced_at = INPLACE.n
+    # What v was (a copy if the op's rules read it), for this op and the ops recorded before on v.
+    prev_v = _wrap(v.data.copy() if _reads_first(op, others) else v.data)
+    prev_v.requires_grad, prev_v.grad_fn = v.requires_grad, v.grad_fn
+    prev_v._vc = v._vc if prev_v.data is v.data else None
+    new = op(prev_v, *(prev_v if o is v else o for o in others), **attrs)
+    # Where v's elements sit in the base: their byte offsets, as indices of the base's C-order elements.
+    a = v.data
+    offsets = a.__array_interface__["data"][0] - root.data.__array_interface__["data"][0]
+    for n, stride in zip(a.shape, a.strides):
+        offsets = np.add.outer(offsets, np.arange(n) * stride) if n else np.zeros(a.shape, dtype=np.intp)
+    index = np.unravel_index(np.asarray(offsets, dtype=np.intp).reshape(a.shape) // a.itemsize, root.shape)
+    result = new.data.astype(v.dtype, copy=False)
+    rebase(root, _ops().index_put, (new,), {"index": index}, lambda: v.data.__setitem__(..., result))
+    fresh = _ops().getitem(root, index=index)        # v, from now on: that slice of the new base
+    v.grad_fn, v.requires_grad = fresh.grad_fn, True
+    v._base = (root, len(root._history or ()))
+    v._history = [*(v._history or ()), (replaced_at, prev_v)]
+    return v
+
+
+def _ops() -> Any:
+    from . import ops
+    return ops
+
+
+def _reads_first(op: Primitive, others: Sequence[Any]) -> bool:
+    """Will op's rules read its first input (the in-place op's old value), with t requiring grad?"""
+    reads = op.reads
+    if reads is None:
+        return True
+    if reads and isinstance(reads[0], tuple):
+        needed = [0] + [i for i, o in enumerate(others, 1) if isinstance(o, Tensor) and o.requires_grad]
+        return any(0 in reads[i] for i in needed if i < len(reads))
+    return 0 in reads
 
 
 def node_inputs(node: Node) -> tuple:

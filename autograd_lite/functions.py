@@ -234,7 +234,7 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     condition alone, `nonzero(condition, as_tuple=True)`, as PyTorch's."""
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = np.array(condition.data if isinstance(condition, Tensor) else condition)   # a copy: kept by the graph
     if cond.dtype != np.bool_:
         raise DTypeError(f"where: expected a bool condition, got dtype {cond.dtype}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
@@ -730,7 +730,7 @@ def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:
     """`value` where the (broadcast) bool `mask` is True, else the input: where(mask, value, input).
     The result keeps the input's dtype; a Tensor value (0-d) gets its gradient."""
     x = _t(input)
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = np.array(mask.data if isinstance(mask, Tensor) else mask)      # a copy: the graph keeps it
     if m.dtype != np.bool_:
         raise DTypeError(f"masked_fill: expected a bool mask, got dtype {m.dtype}")
     try:

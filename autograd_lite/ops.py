@@ -355,7 +355,7 @@ mul = Primitive("mul", np.multiply,
                 lambda g, out, x, y: g * x)                  # x
 div = Primitive("div", np.true_divide,
                 lambda g, out, x, y: g / y,                  # 1/y
-                lambda g, out, x, y: -g * out / y)           # -x/y^2 = -out/y
+                lambda g, out, x, y: -g * x / (y * y))       # -x/y^2 (PyTorch's formula, from x and y)
 neg = Primitive("neg", np.negative,
                 lambda g, out, x: -g)
 pow = Primitive("pow", _pow_forward, _pow_rule_base, _pow_rule_exponent)  # y x^(y-1), x^y log x
@@ -478,7 +478,7 @@ contiguous = Primitive("contiguous", np.ascontiguousarray,   # the same values, 
 pad = Primitive("pad", _pad_forward,
                 lambda g, out, x, pairs, value: _unpad(g, pairs))
 cat = Primitive("cat", lambda *xs, dim: np.concatenate(xs, axis=dim), _cat_rule, variadic=True)
-flip = Primitive("flip", lambda x, dims: np.flip(x, dims),
+flip = Primitive("flip", lambda x, dims: np.flip(x, dims).copy(),      # a copy, as PyTorch's (not a view)
                  lambda g, out, x, dims: flip(g, dims=dims))              # flipped back
 roll = Primitive("roll", lambda x, shifts, dims: np.roll(x, shifts, dims),
                  lambda g, out, x, shifts, dims:                          # rolled back
@@ -500,7 +500,7 @@ gather = Primitive("gather", _gather_forward,
 gather_scatter = Primitive("gather_scatter", _gather_scatter_forward,
                            lambda g, out, src, index, dim, shape: gather(g, index=index, dim=dim))
 index_put = Primitive("index_put", _index_put_forward,                  # x with value written at index:
-                      lambda g, out, x, value, index: index_put(g, 0.0 * value, index=index),   # g, 0 there
+                      lambda g, out, x, value, index: index_put(g, 0.0, index=index),   # g, 0 there
                       lambda g, out, x, value, index: getitem(g, index=index))                  # g there
 
 # What each rule reads, for backward's check that it was not changed in place since (PyTorch checks
@@ -513,7 +513,10 @@ for _op in (exp, expm1, sqrt, reciprocal, tanh, sigmoid, relu):
     _op.reads, _op.reads_out = (), True                        # written in terms of the output
 for _op in (mul, matmul, linear):
     _op.reads, _op.reads_out = ((1,), (0,), ()), False         # each factor's gradient is the other one
-div.reads, div.reads_out = ((1,), (1,)), True                  # g / y and -g out / y
+div.reads, div.reads_out = ((1,), (0, 1)), False               # g / y and -g x / y^2
+for _op in (log, abs, sin, cos, leaky_relu):
+    _op.reads, _op.reads_out = (0,), False                     # written in terms of the input
+clamp.reads, clamp.reads_out = (0, 1, 2), False                # which side of the bounds x is
 
 
 # =============================================================================================
@@ -573,6 +576,8 @@ avg_pool = Primitive("avg_pool", _avg_pool_forward,
                      lambda g, out, x, **pool: avg_pool_backward(g, size=x.shape[2:], **pool))
 avg_pool_backward = Primitive("avg_pool_backward", _avg_pool_backward_forward,
                               lambda h, out, g, size, **pool: avg_pool(h, **pool))
+for _op in (max_pool, max_pool_backward, avg_pool, avg_pool_backward):
+    _op.reads, _op.reads_out = (), False         # where the maxima were (argmax) and the shapes only
 
 
 # =============================================================================================

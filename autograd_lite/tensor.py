@@ -123,7 +123,8 @@ def _norm_dim(dim: int, ndim: int, op: str) -> int:
 def _index_array(value: Any) -> Any:
     """Turn one part of an index into something NumPy accepts, rejecting float indices clearly."""
     if isinstance(value, Tensor):
-        value = value.data
+        # A copy: the graph keeps the index, which must not change if the tensor is later changed in place.
+        value = value.data.copy()
     elif isinstance(value, list):
         value = np.asarray(value)
         if value.dtype == np.float64 and value.size == 0:
@@ -973,28 +974,34 @@ class Tensor:
 
         The version lets backward notice that a value saved by the graph was changed afterwards
         (say, an optimizer step between forward and backward) instead of using it silently."""
-        if _grad_state.enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
+        # (A tensor of integers never joins the graph: a value written into it is just copied, as in PyTorch.)
+        if _grad_state.enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad
+                                                           and self.dtype.kind in _FLOAT_KINDS)):
             if self.grad_fn is None and self.requires_grad:
                 raise RuntimeError(f"{op}: a leaf tensor that requires grad is being used in an in-place "
                                    f"operation; wrap the update in `with no_grad():`")
             if self._base is not None:
-                raise RuntimeError(f"{op}: in-place operations on a view (from indexing, reshape, transpose...) "
-                                   f"inside the graph are not supported; apply them to the tensor it views "
-                                   f"(base[index] = value), or use the out-of-place form")
+                root = self._base[0]
+                if not (root.data.flags.c_contiguous and root.dtype == self.dtype):
+                    raise RuntimeError(f"{op}: in-place operations inside the graph on a view of a tensor that "
+                                       f"is not contiguous are not supported; call .contiguous() on the tensor "
+                                       f"first, or use the out-of-place form")
+                _engine._check_view(self, op)
             return None
         self._shared_vc().n += 1
         INPLACE.n += 1
         return self.data
 
-    def _rebase(self, op: str, prim: Any, others: tuple, attrs: dict, write: Callable[[], Any],
-                snapshot: bool = False) -> Tensor:
+    def _rebase(self, op: str, prim: Any, others: tuple, attrs: dict, write: Callable[[], Any]) -> Tensor:
         def checked() -> None:
             try:
                 write()
             except TypeError as exc:          # NumPy's casting refusal: float into an integer tensor
                 raise DTypeError(f"{op}: the result cannot be stored in this tensor of dtype {self.dtype} "
                                  f"({exc})") from None
-        return _engine.rebase(self, prim, others, attrs, checked, snapshot)
+        if self._base is None:
+            return _engine.rebase(self, prim, others, attrs, checked)
+        return _engine.rebase_view(self, prim, others, attrs)
 
     def zero_(self) -> Tensor:
         return self.fill_(0)
@@ -1014,19 +1021,21 @@ class Tensor:
         return self._arith_("sub_", _ops.sub, np.subtract, other if alpha == 1 else other * alpha)
 
     def mul_(self, other: Any) -> Tensor:
-        return self._arith_("mul_", _ops.mul, np.multiply, other, snapshot=True)   # d other = g * old self
+        return self._arith_("mul_", _ops.mul, np.multiply, other)
 
     def div_(self, other: Any) -> Tensor:
         return self._arith_("div_", _ops.div, np.true_divide, other)
 
-    def _arith_(self, op: str, prim: Any, ufunc: Any, other: Any, snapshot: bool = False) -> Tensor:
-        d = self._inplace(op, other)
+    def _arith_(self, op: str, prim: Any, ufunc: Any, other: Any) -> Tensor:
         o = other.data if isinstance(other, Tensor) else other
+        if self.data.dtype.kind != "f" and not np.can_cast(np.result_type(self.data, o), self.dtype, "same_kind"):
+            raise DTypeError(f"{op}: the result ({np.result_type(self.data, o)}) cannot be stored in this tensor "
+                             f"of dtype {self.dtype}")
+        d = self._inplace(op, other)
         if d is not None:
             ufunc(d, o, out=d, casting="same_kind")
             return self
-        return self._rebase(op, prim, (other,), {}, lambda: ufunc(self.data, o, out=self.data, casting="same_kind"),
-                            snapshot)
+        return self._rebase(op, prim, (other,), {}, lambda: ufunc(self.data, o, out=self.data, casting="same_kind"))
 
     # `p -= lr * p.grad` under no_grad updates p itself, as in PyTorch (not a rebinding of the name).
     def __iadd__(self, other: Any) -> Tensor:
@@ -1042,12 +1051,12 @@ class Tensor:
         return self.div_(other)
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-        d = self._inplace("clamp_")
+        lo, hi = (b.data if isinstance(b, Tensor) else b for b in (min, max))
+        d = self._inplace("clamp_", min if isinstance(min, Tensor) else max)
         if d is not None:
-            np.clip(d, min, max, out=d)
+            np.clip(d, lo, hi, out=d)
             return self
-        return self._rebase("clamp_", _ops.clamp, (min, max), {}, lambda: np.clip(self.data, min, max, out=self.data),
-                            snapshot=True)                           # the gradient's mask reads the old values
+        return self._rebase("clamp_", _ops.clamp, (min, max), {}, lambda: np.clip(self.data, lo, hi, out=self.data))
 
     def relu_(self) -> Tensor:
         d = self._inplace("relu_")
@@ -1057,7 +1066,7 @@ class Tensor:
         return self._rebase("relu_", _ops.relu, (), {}, lambda: np.maximum(self.data, 0, out=self.data))
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
-        m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+        m = np.array(mask.data if isinstance(mask, Tensor) else mask)     # a copy, kept by the graph
         if m.dtype != np.bool_:
             raise DTypeError(f"masked_fill_: expected a bool mask, got dtype {m.dtype}")
         try:
