@@ -21,6 +21,7 @@ differentiated again (Hessian-vector products, double backprop).
 from __future__ import annotations
 
 import traceback
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -175,12 +176,18 @@ def _check_view(a: Tensor, op: str) -> None:
 def resolve(x: Any, stamp: int) -> Any:
     """The version of tensor `x` that an op recorded at `stamp` used: `x` itself, or what `x` was before
     a later in-place op in the graph (PyTorch rebases a tensor's history there; here the tensor keeps a
-    list of its earlier versions, each with the in-place count at which it was replaced)."""
+    list of its earlier versions, each with the in-place count at which it was replaced).
+
+    The list holds them weakly: the graph keeps each alive until a backward pass frees it, so a long-lived
+    tensor changed in place many times does not keep its old values once they are no longer needed."""
     history = x._history if isinstance(x, Tensor) else None
     if history is None or stamp > history[-1][0]:
         return x
-    for replaced_at, prev in history:
+    for replaced_at, ref in history:
         if stamp <= replaced_at:
+            prev = ref()
+            if prev is None:         # freed with the graph that used it, by an earlier backward
+                raise RuntimeError(_SECOND_BACKWARD)
             return prev
     return x
 
@@ -230,7 +237,7 @@ def rebase(t: Tensor, op: Primitive, others: Sequence[Any], attrs: dict, write: 
         anomaly.check_forward(node, t.data)
     t.grad_fn = node
     t.requires_grad = True
-    t._history = [*(t._history or ()), (replaced_at, prev)]
+    t._history = [*(t._history or ()), (replaced_at, weakref.ref(prev))]
     return t
 
 
@@ -256,7 +263,7 @@ def rebase_view(v: Tensor, op: Primitive, others: Sequence[Any], attrs: dict) ->
     fresh = _ops().getitem(root, index=index)        # v, from now on: that slice of the new base
     v.grad_fn, v.requires_grad = fresh.grad_fn, True
     v._base = (root, len(root._history or ()))
-    v._history = [*(v._history or ()), (replaced_at, prev_v)]
+    v._history = [*(v._history or ()), (replaced_at, weakref.ref(prev_v))]
     return v
 
 

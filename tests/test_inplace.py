@@ -232,3 +232,24 @@ def test_graph_pictures_show_the_version_each_op_used():
     lines = viz.summary(z.sum() + y.sum()).splitlines()
     assert lines[1].startswith("%1 = mul(%0, 2)") and lines[2].startswith("%2 = mul(%1, %1)")
     assert any(line.startswith("%4 = add(%1, 1)") for line in lines)     # the new y is made from the old
+
+
+def test_old_versions_are_released_with_the_graph():
+    # A long-lived tensor changed in place many times keeps its old values only while a graph needs them.
+    import gc
+
+    x = leaf(1000)
+    y = x * 1
+    for _ in range(5):
+        y.mul_(1.5)                        # each keeps a copy of the old y (mul's rule for 1.5 does not
+    assert all(ref() is not None for _, ref in y._history)    # need it, but y's own rule does)
+    y.sum().backward()
+    gc.collect()
+    assert all(ref() is None for _, ref in y._history)
+    np.testing.assert_allclose(x.grad.data, np.full(1000, 1.5 ** 5))
+    z = x * 2
+    w = z * 3
+    z.add_(1)
+    z.sum().backward()                     # frees the graph w was recorded on
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        w.sum().backward()
