@@ -240,13 +240,14 @@ def test_old_versions_are_released_with_the_graph():
 
     x = leaf(1000)
     y = x * 1
+    w = leaf(1000, seed=5)
     for _ in range(5):
-        y.mul_(1.5)                        # each keeps a copy of the old y (mul's rule for 1.5 does not
-    assert all(ref() is not None for _, ref in y._history)    # need it, but y's own rule does)
+        y.mul_(w)                          # each keeps a copy of the old y: w's gradient needs it
+    assert all(ref() is not None and ref().data is not y.data for _, ref in y._history)
     y.sum().backward()
     gc.collect()
     assert all(ref() is None for _, ref in y._history)
-    np.testing.assert_allclose(x.grad.data, np.full(1000, 1.5 ** 5))
+    np.testing.assert_allclose(x.grad.data, w.data ** 5)
     z = x * 2
     w = z * 3
     z.add_(1)
