@@ -173,6 +173,11 @@ def _check_view(a: Tensor, op: str) -> None:
                            f"the graph; take the view again after the in-place operation")
 
 
+# The nodes that in-place ops recorded (pictures label them `add_`, `setitem`, ...): kept here, weakly,
+# rather than as a flag that every node would carry.
+IN_PLACE_NODES: weakref.WeakSet = weakref.WeakSet()
+
+
 def resolve(x: Any, stamp: int) -> Any:
     """The version of tensor `x` that an op recorded at `stamp` used: `x` itself, or what `x` was before
     a later in-place op in the graph (PyTorch rebases a tensor's history there; here the tensor keeps a
@@ -238,6 +243,7 @@ def rebase(t: Tensor, op: Primitive, others: Sequence[Any], attrs: dict, write: 
     t.grad_fn = node
     t.requires_grad = True
     t._history = [*(t._history or ()), (replaced_at, weakref.ref(prev))]
+    IN_PLACE_NODES.add(node)
     return t
 
 

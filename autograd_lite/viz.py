@@ -168,11 +168,19 @@ def _op_parts(node: engine.Node) -> tuple[list[str], list[str]]:
     return operands, attrs
 
 
+def _op_name(node: engine.Node) -> str:
+    """The op's name, as the user wrote it: `add_` for an in-place add, `setitem` for `x[i] = v`."""
+    name = node.op.name
+    if node in engine.IN_PLACE_NODES:
+        return "setitem" if name == "index_put" else name + "_"
+    return name
+
+
 def op_label(node: engine.Node) -> str:
     """`sum(dim=1)`, `getitem[:, 1]`, `mul(·, 0.9)`: the op, its attributes and its constant operands."""
-    name = node.op.name
-    if name == "getitem":
-        return "getitem" + _fmt_index(node.attrs.get("index"))
+    name = _op_name(node)
+    if name in ("getitem", "setitem"):
+        return name + _fmt_index(node.attrs.get("index"))
     operands, attrs = _op_parts(node)
     if all(a == "·" for a in operands):
         operands = []
@@ -521,9 +529,9 @@ def summary(*roots: Tensor, params: Mapping[str, Tensor] | None = None, max_node
                         if isinstance(x, Tensor))
             operands, attrs = _op_parts(node)
             args = [next(refs) if a == "·" else a for a in operands]
-            if node.op.name == "getitem":
+            if node.op.name in ("getitem", "index_put"):
                 attrs = [_fmt_index(node.attrs.get("index"))]
-            what = f"{node.op.name}({', '.join(args + attrs)})"
+            what = f"{_op_name(node)}({', '.join(args + attrs)})"
             if t.name:
                 what += f"  # {t.name}"
         rows.append((f"%{i} = {what}", f"{tuple(t.shape)} {t.dtype}"))
