@@ -117,3 +117,42 @@ def test_resuming_from_a_state_dict_continues_the_schedule():
         opt2.step()
         s2.step()
         assert s.get_last_lr() == s2.get_last_lr()
+
+
+def test_cosine_annealing_warm_restarts_follows_sgdr():
+    opt = _opt()
+    rates = _rates(opt, sched.CosineAnnealingWarmRestarts(opt, T_0=3, T_mult=2, eta_min=0.001), 20)
+    expected, t_cur, t_i = [], 0, 3                        # periods 3, 6, 12 epochs
+    for _ in range(21):
+        expected.append(0.001 + (0.1 - 0.001) * (1 + math.cos(math.pi * t_cur / t_i)) / 2)
+        t_cur += 1
+        if t_cur >= t_i:
+            t_cur, t_i = t_cur - t_i, t_i * 2
+    np.testing.assert_allclose(rates, expected, rtol=1e-12)
+    assert rates[3] == pytest.approx(0.1) and rates[9] == pytest.approx(0.1)       # the restarts
+    with pytest.raises(ValueError, match="T_mult >= 1"):
+        sched.CosineAnnealingWarmRestarts(_opt(), T_0=3, T_mult=0)
+
+
+def test_sequential_lr_warm_up_then_cosine():
+    opt = _opt()
+    s = sched.SequentialLR(opt, [sched.LinearLR(opt, 0.1, 1.0, 3), sched.CosineAnnealingLR(opt, T_max=6)],
+                           milestones=[3])
+    rates = _rates(opt, s, 9)
+    warm = [0.1 * (0.1 + 0.9 * t / 3) for t in range(3)]
+    cosine = [0.1 * (1 + math.cos(math.pi * t / 6)) / 2 for t in range(7)]
+    np.testing.assert_allclose(rates, warm + cosine, rtol=1e-9, atol=1e-15)
+    saved = s.state_dict()
+    assert len(saved["_schedulers"]) == 2 and "optimizer" not in saved
+    with pytest.raises(ValueError, match="one milestone fewer than schedulers"):
+        sched.SequentialLR(opt, [sched.StepLR(opt, 2)], milestones=[1])
+
+
+def test_chained_scheduler_applies_both():
+    opt = _opt()
+    s = sched.ChainedScheduler([sched.ConstantLR(opt, factor=0.5, total_iters=2), sched.ExponentialLR(opt, 0.9)])
+    rates = _rates(opt, s, 4)
+    np.testing.assert_allclose(rates, [0.1 * (0.5 if t < 2 else 1) * 0.9 ** t for t in range(5)], rtol=1e-12)
+    other = _opt()
+    with pytest.raises(ValueError, match="same optimizer"):
+        sched.ChainedScheduler([sched.ExponentialLR(opt, 0.9), sched.ExponentialLR(other, 0.9)])
