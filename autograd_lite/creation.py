@@ -6,6 +6,7 @@ Randomness comes from one NumPy `Generator` per process (`manual_seed` resets it
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -129,13 +130,19 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
     float32 the error of the step would grow along the range (arange(-1, 1, 0.1)[-1] was 0.90000045)."""
     if end is None:
         start, end = 0, start
-    if dtype is None:
-        ints = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-        dtype = np.int64 if ints else np.float32
-    dtype = np.dtype(dtype)
-    if dtype.kind == "f":
-        return _make(np.arange(start, end, step, dtype=np.float64).astype(dtype), requires_grad, "arange", device)
-    return _make(np.arange(start, end, step, dtype=dtype), requires_grad, "arange", device)
+    start, end, step = (v.item() if isinstance(v, (Tensor, np.ndarray, np.generic)) else v for v in (start, end, step))
+    ints = all(isinstance(v, int) for v in (start, end, step))
+    dtype = np.dtype((np.int64 if ints else np.float32) if dtype is None else dtype)
+    if dtype.kind != "f":
+        # An integer dtype takes integer arguments, truncated as PyTorch's: arange(0.5, 3.7) is 0, 1, 2.
+        start, end, step = int(start), int(end), int(step)
+        if step == 0:
+            raise ValueError("arange: step must be nonzero (after conversion to an integer dtype)")
+        return _make(np.arange(start, end, step, dtype=dtype), requires_grad, "arange", device)
+    # PyTorch's way for floats: the length from the arguments, the values start + i * step in float64,
+    # then rounded to the dtype.
+    n = max(0, math.ceil((end - start) / step))
+    return _make((start + np.arange(n, dtype=np.float64) * step).astype(dtype), requires_grad, "arange", device)
 
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,

@@ -275,12 +275,12 @@ def argmin(input: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return _t(input).argmin(dim, keepdim)
 
 
-def var(input: Any, dim: Any = None, **kw: Any) -> Tensor:
-    return _t(input).var(dim, **kw)
+def var(input: Any, dim: Any = None, *args: Any, **kw: Any) -> Tensor:
+    return _t(input).var(dim, *args, **kw)
 
 
-def std(input: Any, dim: Any = None, **kw: Any) -> Tensor:
-    return _t(input).std(dim, **kw)
+def std(input: Any, dim: Any = None, *args: Any, **kw: Any) -> Tensor:
+    return _t(input).std(dim, *args, **kw)
 
 
 def logsumexp(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
@@ -397,6 +397,7 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
     """Pad with a constant, PyTorch's convention: `pad` lists (left, right) pairs starting from the
     last dim and going backwards. Negative amounts crop."""
     x = _t(input)
+    value = 0.0 if value is None else value          # PyTorch's default when None is passed
     if mode != "constant":
         raise NotImplementedError(f"pad: only mode='constant' is supported, got {mode!r}")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
@@ -707,7 +708,9 @@ def roll(input: Any, shifts: Any, dims: Any = None) -> Tensor:
 def cumsum(input: Any, dim: int) -> Tensor:
     """Cumulative sum along `dim` (bools and integers in int64, as PyTorch's)."""
     x = _t(input)
-    return ops.cumsum(x, dim=_norm_dim(dim, x.ndim, "cumsum")) if x.ndim else ops.clone(x)
+    if not x.ndim:
+        return ops.cumsum(x.reshape(1), dim=0).reshape(())
+    return ops.cumsum(x, dim=_norm_dim(dim, x.ndim, "cumsum"))
 
 
 def tril(input: Any, diagonal: int = 0) -> Tensor:
@@ -755,7 +758,11 @@ def index_select(input: Any, dim: int, index: Any) -> Tensor:
     if idx.dtype.kind not in "iu" or idx.ndim > 1:
         raise DTypeError(f"index_select: index must be a 1-D integer tensor, got dtype {idx.dtype}, shape {idx.shape}")
     d = _norm_dim(dim, x.ndim, "index_select")
-    return x[(slice(None),) * d + (idx.reshape(-1),)]
+    flat = idx.reshape(-1)
+    if flat.size and (flat.min() < 0 or flat.max() >= x.shape[d]):
+        raise IndexError(f"index_select: index {int(flat.min() if flat.min() < 0 else flat.max())} is out of range "
+                         f"for dim {dim} of size {x.shape[d]}")
+    return x[(slice(None),) * d + (flat,)]
 
 
 def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
@@ -774,7 +781,7 @@ def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> 
     if p == -math.inf:
         return x.abs().amin(axes, keepdim)
     if isinstance(p, (int, float)) and p > 0:
-        return (x.abs() ** p).sum(axes, keepdim) ** (1.0 / p)
+        return ops.normp(x, p=float(p), dim=axes, keepdim=keepdim)
     raise ValueError(f"norm: p must be 'fro', inf, -inf or a number > 0, got {p!r}")
 
 
@@ -821,13 +828,15 @@ def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool =
 def any(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """Whether any entry (along `dim`) is nonzero: a bool tensor, outside the graph."""
     x = _t(input)
-    return _wrap(np.any(x.data, axis=None if dim is None else _dims_tuple(dim, x.ndim, "any"), keepdims=keepdim))
+    out = np.any(x.data, axis=None if dim is None else _dims_tuple(dim, x.ndim, "any"), keepdims=keepdim)
+    return _wrap(np.asarray(out, dtype=np.uint8 if x.dtype == np.uint8 else bool))   # uint8 in, uint8 out (PyTorch)
 
 
 def all(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """Whether every entry (along `dim`) is nonzero: a bool tensor, outside the graph."""
     x = _t(input)
-    return _wrap(np.all(x.data, axis=None if dim is None else _dims_tuple(dim, x.ndim, "all"), keepdims=keepdim))
+    out = np.all(x.data, axis=None if dim is None else _dims_tuple(dim, x.ndim, "all"), keepdims=keepdim)
+    return _wrap(np.asarray(out, dtype=np.uint8 if x.dtype == np.uint8 else bool))   # uint8 in, uint8 out (PyTorch)
 
 
 def bmm(input: Any, mat2: Any) -> Tensor:

@@ -186,6 +186,12 @@ def _getitem_forward(x: np.ndarray, index: Any) -> np.ndarray:
     return out
 
 
+def _reciprocal(x: np.ndarray) -> np.ndarray:
+    # 1 / x: integers give floats (as PyTorch's), and 1 / 0 is inf without a warning (PyTorch's is silent).
+    with np.errstate(divide="ignore"):
+        return np.true_divide(1, x)
+
+
 def _integral_or(fn: Any) -> Any:
     """floor, ceil, round, trunc: integers and bools are returned as they are, in their dtype (as in
     PyTorch; NumPy's would be float)."""
@@ -208,6 +214,20 @@ def _repeat_rule(g: Any, out: Any, x: Any, sizes: tuple[int, ...]) -> Any:
 
 def _norm2(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
     return np.sqrt(np.sum(x * x, axis=dim, keepdims=keepdim))
+
+
+def _normp(x: np.ndarray, p: float, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+    return np.sum(np.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
+
+
+def _normp_rule(g: Any, out: Any, x: Any, p: float, dim: Any = None, keepdim: bool = False) -> Any:
+    # d/dx_i = sign(x_i) |x_i|^(p-1) / norm^(p-1); 0 where x_i = 0 or the norm is 0 (PyTorch's choice,
+    # where the formula has 0/0 or inf: p < 1 at a zero entry, any p at a zero norm)
+    norm = _keep(out, x.shape, dim, keepdim)
+    ax = abs(x)
+    safe = where(ax == 0, 1.0, ax)                             # no 0 ** negative below
+    scale = where(norm == 0, 0.0, 1.0) * where(ax == 0, 0.0, 1.0)
+    return _keep(g, x.shape, dim, keepdim) * sign(x) * scale * (safe / where(norm == 0, 1.0, norm)) ** (p - 1)
 
 
 def _norm2_rule(g: Any, out: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
@@ -383,7 +403,7 @@ log1p = Primitive("log1p", np.log1p,
                   lambda g, out, x: g / (1 + x))             # 1/(1+x); log1p is exact for small x
 expm1 = Primitive("expm1", np.expm1,
                   lambda g, out, x: g * (out + 1))           # e^x = out + 1
-reciprocal = Primitive("reciprocal", np.reciprocal,
+reciprocal = Primitive("reciprocal", _reciprocal,
                        lambda g, out, x: -g * out * out)     # -1/x^2 = -out^2
 rsqrt = Primitive("rsqrt", lambda x: 1 / np.sqrt(x),
                   lambda g, out, x: -0.5 * g * out / x)      # -x^(-3/2)/2 = -out/(2x)
@@ -428,6 +448,9 @@ cumsum = Primitive("cumsum", _cumsum,                        # out_i = x_0 + ...
                    lambda g, out, x, dim:                     # the cumulative sum of g, from the end
                        flip(cumsum(flip(g, dims=(dim,)), dim=dim), dims=(dim,)))
 norm2 = Primitive("norm2", _norm2, _norm2_rule)               # sqrt(sum x^2): x / norm
+normp = Primitive("normp", _normp, _normp_rule)               # (sum |x|^p)^(1/p): sign(x) |x|^(p-1) / norm^(p-1)
+std_sqrt = Primitive("std_sqrt", np.sqrt,                      # the sqrt that makes std: 0 where std is 0
+                     lambda g, out, x: g / (2 * where(out == 0, np.inf, out)))
 def _sum(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
     # Bools and integers sum to int64, as in PyTorch (NumPy would keep uint8 sums in uint64).
     return np.sum(x, axis=dim, keepdims=keepdim, dtype=np.int64 if x.dtype.kind in "bi" or

@@ -654,7 +654,8 @@ class Tensor:
     def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: float | None = None, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """Standard deviation: sqrt of `var` with the same arguments."""
-        return self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
+        # (Its gradient is 0 where the std is 0, as PyTorch's, where sqrt's would be 0 / 0.)
+        return _ops.std_sqrt(self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims))
 
     def logsumexp(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         """log(sum(exp(x))) along `dim`, computed without overflow."""
@@ -882,7 +883,8 @@ class Tensor:
         return Tensor(data, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
     def new_full(self, size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        return self.new_tensor(np.full(_shape_args((size,)), fill_value, dtype=dtype or self.dtype),
+        dt = self.dtype if dtype is None else np.dtype(dtype)
+        return self.new_tensor(np.full(_shape_args((size,)), fill_value, dtype=dt), dtype=dt,
                                requires_grad=requires_grad)
 
     def new_zeros(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:

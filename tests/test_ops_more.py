@@ -173,3 +173,49 @@ def test_errors_name_the_op(bad, error, match):
 
 def test_dtype_names():
     assert al.bool is np.bool_ and al.int is np.int32 and al.int8 is np.int8 and al.short is np.int16
+
+
+def test_fixes_from_the_side_by_side_review():
+    # new_* honour dtype=; reciprocal of integers is float; general-p norms and std have zero (not NaN)
+    # gradients where PyTorch defines them so; pad(value=None) pads with 0; index_select range-checks.
+    assert al.ones(2).new_zeros(2, dtype=al.int64).dtype == np.int64
+    assert al.tensor([1]).new_full((2,), 1.5, dtype=al.float32).tolist() == [1.5, 1.5]
+    r = al.tensor([2, 0]).reciprocal()
+    assert r.dtype == np.float32 and r.tolist() == [0.5, math.inf]
+    x = al.tensor([0.0, 1.0], requires_grad=True, dtype=al.float64)
+    x.norm(0.5).backward()
+    assert x.grad.tolist() == [0.0, 1.0]
+    rows = al.tensor([[0.0, 0.0], [1.0, 2.0]], requires_grad=True, dtype=al.float64)
+    rows.norm(3, dim=1).sum().backward()
+    assert rows.grad.data[0].tolist() == [0.0, 0.0] and np.all(np.isfinite(rows.grad.data))
+    flat = al.tensor([[2.0, 2.0]], requires_grad=True, dtype=al.float64)
+    flat.std(1).sum().backward()
+    assert flat.grad.tolist() == [[0.0, 0.0]]
+    assert al.pad(al.ones(2), (1, 1), value=None).tolist() == [0.0, 1.0, 1.0, 0.0]
+    with pytest.raises(IndexError, match="index_select: index -1 is out of range for dim 0 of size 3"):
+        al.ones(3).index_select(0, al.tensor([-1]))
+    assert al.tensor(np.array([1, 0], np.uint8)).any().dtype == np.uint8
+    assert al.tensor(True).cumsum(0).dtype == np.int64
+    np.testing.assert_allclose(al.var(al.tensor([[1.0, 2.0], [3.0, 5.0]]), 1, False, True).data, [[0.25], [1.0]])
+
+
+@pytest.mark.parametrize("p", [0.5, 1.5, 3.0])
+def test_general_p_norm_is_gradchecked(leaf, p):
+    x = leaf((3, 4), kind="away")
+    check(lambda t: t.norm(p, 1), (x,), lambda a: np.sum(np.abs(a) ** p, axis=1) ** (1 / p))
+
+
+def test_std_is_gradchecked(leaf):
+    check(lambda t: t.std(1), (leaf((3, 4)),), lambda a: np.std(a, axis=1, ddof=1))
+
+
+@pytest.mark.parametrize("args", [(0, 5, 1.5), (0.5, 3.7), (0.5,), (5, 0, -1.5), (-2.5, 4.9, 2.2)])
+def test_arange_with_float_arguments(args):
+    # An integer dtype truncates the arguments first (PyTorch's): arange(0.5, 3.7, dtype=int64) is 0, 1, 2.
+    ints = al.arange(*args, dtype=al.int64)
+    start, end, step = (list(args) + [1])[:3] if len(args) > 1 else (0, args[0], 1)
+    np.testing.assert_array_equal(ints.data, np.arange(int(start), int(end), int(step)))
+    floats = al.arange(*args)
+    n = max(0, math.ceil((end - start) / step))
+    np.testing.assert_array_equal(floats.data, (start + np.arange(n) * step).astype(np.float32))
+    assert al.arange(al.tensor(3)).dtype == np.int64
