@@ -81,6 +81,7 @@ from .functions import (
     cos,
     cumsum,
     div,
+    einsum,
     elu,
     eq,
     erf,

@@ -907,3 +907,31 @@ def trunc(input: Any) -> Tensor:
 def round(input: Any, *, decimals: int = 0) -> Tensor:  # noqa: A001
     """Round half to even (as PyTorch and NumPy), to `decimals` places."""
     return ops.round(_t(input), decimals=int(decimals))
+
+
+def einsum(equation: str, *operands: Any) -> Tensor:
+    """Einstein summation, as torch.einsum: einsum('ij,jk->ik', a, b) is a @ b; without '->' the output
+    is the indices used once, in alphabetical order. Differentiable in every operand. (Not supported:
+    '...' and an index repeated within one operand, such as 'ii->i'; they raise.)"""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    xs = [_t(x) for x in operands]
+    if not isinstance(equation, str) or "." in equation:
+        raise ShapeError(f"einsum: '...' (ellipsis) is not supported, got {equation!r}")
+    inputs, output = ops._einsum_parts(equation)
+    if len(inputs) != len(xs):
+        raise ShapeError(f"einsum: {equation!r} names {len(inputs)} operands, got {len(xs)}")
+    sizes: dict[str, int] = {}
+    for sub, x in zip(inputs, xs):
+        if len(set(sub)) != len(sub):
+            raise ShapeError(f"einsum: an index repeated within one operand ({sub!r}, a diagonal) is not supported")
+        if len(sub) != x.ndim:
+            raise ShapeError(f"einsum: subscripts {sub!r} name {len(sub)} dims for an operand of shape {x.shape}")
+        for c, n in zip(sub, x.shape):
+            if sizes.setdefault(c, n) != n:
+                raise ShapeError(f"einsum: index {c!r} has size {sizes[c]} in one operand and {n} in another "
+                                 f"({equation!r}, shapes {[x.shape for x in xs]})")
+    if builtins.any(c not in sizes for c in output) or len(set(output)) != len(output):
+        raise ShapeError(f"einsum: output subscripts {output!r} must be distinct and appear in the inputs")
+    _check_same_dtype("einsum", *xs)
+    return ops.einsum(*xs, equation=equation.replace(" ", "") if "->" in equation else ",".join(inputs) + "->" + output)

@@ -192,6 +192,31 @@ def _reciprocal(x: np.ndarray) -> np.ndarray:
         return np.true_divide(1, x)
 
 
+def _einsum_parts(equation: str) -> tuple[list[str], str]:
+    """'ij,jk->ik' -> (['ij', 'jk'], 'ik'); without '->', the output is the indices used once, sorted."""
+    lhs, _, rhs = equation.replace(" ", "").partition("->")
+    inputs = lhs.split(",")
+    if "->" not in equation:
+        letters = "".join(inputs)
+        rhs = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    return inputs, rhs
+
+
+def _einsum_rule(i: int, g: Any, out: Any, *xs: Any, equation: str) -> Any:
+    # The gradient of operand i is the same sum with g in the output's place and operand i's
+    # subscripts as the result. Indices of operand i found nowhere else (summed out of it alone) come
+    # back by broadcasting: a ones operand carries them.
+    inputs, output = _einsum_parts(equation)
+    subs = [output] + [s for j, s in enumerate(inputs) if j != i]
+    operands = [g] + [x for j, x in enumerate(xs) if j != i]
+    missing = "".join(c for c in inputs[i] if not any(c in s for s in subs))
+    if missing:
+        sizes = dict(zip(inputs[i], xs[i].shape))
+        subs.append(missing)
+        operands.append(np.ones(tuple(sizes[c] for c in missing), dtype=xs[i].dtype))
+    return einsum(*operands, equation=",".join(subs) + "->" + inputs[i])
+
+
 def _integral_or(fn: Any) -> Any:
     """floor, ceil, round, trunc: integers and bools are returned as they are, in their dtype (as in
     PyTorch; NumPy's would be float)."""
@@ -501,6 +526,8 @@ contiguous = Primitive("contiguous", np.ascontiguousarray,   # the same values, 
 pad = Primitive("pad", _pad_forward,
                 lambda g, out, x, pairs, value: _unpad(g, pairs))
 cat = Primitive("cat", lambda *xs, dim: np.concatenate(xs, axis=dim), _cat_rule, variadic=True)
+einsum = Primitive("einsum", lambda *xs, equation: np.einsum(equation, *xs, optimize=True), _einsum_rule,
+                   variadic=True)
 flip = Primitive("flip", lambda x, dims: np.flip(x, dims).copy(),      # a copy, as PyTorch's (not a view)
                  lambda g, out, x, dims: flip(g, dims=dims))              # flipped back
 roll = Primitive("roll", lambda x, shifts, dims: np.roll(x, shifts, dims),

@@ -219,3 +219,26 @@ def test_arange_with_float_arguments(args):
     n = max(0, math.ceil((end - start) / step))
     np.testing.assert_array_equal(floats.data, (start + np.arange(n) * step).astype(np.float32))
     assert al.arange(al.tensor(3)).dtype == np.int64
+
+
+@pytest.mark.parametrize("equation,shapes", [
+    ("ij,jk->ik", [(3, 4), (4, 2)]), ("bij,bjk->bik", [(2, 3, 4), (2, 4, 2)]), ("ij->i", [(3, 4)]),
+    ("ij->ji", [(3, 4)]), ("ij,jk", [(3, 4), (4, 2)]), ("i,i->", [(4,), (4,)]), ("i,j->ij", [(3,), (2,)]),
+    ("ijk,ik->j", [(2, 3, 4), (2, 4)]), ("bhqd,bhkd->bhqk", [(1, 2, 3, 4), (1, 2, 5, 4)]),
+])
+def test_einsum(leaf, equation, shapes):
+    inputs = [leaf(s) for s in shapes]
+    check(lambda *t: al.einsum(equation, *t), tuple(inputs), lambda *a: np.einsum(equation, *a))
+
+
+def test_einsum_errors():
+    a = al.ones(2, 3)
+    for bad, match in [(lambda: al.einsum("ii->i", al.ones(2, 2)), "repeated within one operand"),
+                       (lambda: al.einsum("...ij->ij", a), "ellipsis"),
+                       (lambda: al.einsum("ij,jk->ik", a, al.ones(4, 2)), "index 'j' has size 3 in one operand and 4"),
+                       (lambda: al.einsum("ij,jk->ik", a), "names 2 operands, got 1"),
+                       (lambda: al.einsum("ij->ik", a), "output subscripts 'ik'"),
+                       (lambda: al.einsum("ij,jk->ik", a, al.ones(3, 2, dtype=al.float64)),
+                        "einsum: expected operands of one dtype")]:
+        with pytest.raises(RuntimeError, match=match):
+            bad()
