@@ -695,6 +695,8 @@ def roll(input: Any, shifts: Any, dims: Any = None) -> Tensor:
     """Shift elements along `dims` by `shifts`, wrapping around; without dims, over the flattened tensor."""
     x = _t(input)
     if dims is None:
+        if isinstance(shifts, (tuple, list)) and len(shifts) == 1:
+            shifts = shifts[0]
         if not isinstance(shifts, (int, np.integer)):
             raise ShapeError(f"roll: without dims, shifts must be one int, got {shifts!r}")
         return ops.roll(x, shifts=int(shifts), dims=None)
@@ -705,9 +707,9 @@ def roll(input: Any, shifts: Any, dims: Any = None) -> Tensor:
     return ops.roll(x, shifts=shifts_t, dims=dims_t)
 
 
-def cumsum(input: Any, dim: int) -> Tensor:
-    """Cumulative sum along `dim` (bools and integers in int64, as PyTorch's)."""
-    x = _t(input)
+def cumsum(input: Any, dim: int, *, dtype: Any = None) -> Tensor:
+    """Cumulative sum along `dim` (bools and integers in int64, as PyTorch's; `dtype` converts first)."""
+    x = _t(input) if dtype is None else _t(input).to(dtype)
     if not x.ndim:
         return ops.cumsum(x.reshape(1), dim=0).reshape(())
     return ops.cumsum(x, dim=_norm_dim(dim, x.ndim, "cumsum"))

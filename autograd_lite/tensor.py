@@ -821,8 +821,8 @@ class Tensor:
     def round(self, *, decimals: int = 0) -> Tensor:
         return _functions().round(self, decimals=decimals)
 
-    def cumsum(self, dim: int) -> Tensor:
-        return _functions().cumsum(self, dim)
+    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
+        return _functions().cumsum(self, dim, dtype=dtype)
 
     def flip(self, *dims: Any) -> Tensor:
         return _functions().flip(self, dims[0] if len(dims) == 1 else dims)
@@ -878,23 +878,26 @@ class Tensor:
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
-    def new_tensor(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
         """A new tensor of `data`, by default of this tensor's dtype (a copy, never in the graph)."""
+        _check_device(device, "new_tensor")
         return Tensor(data, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
 
-    def new_full(self, size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    def new_full(self, size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
+                 requires_grad: bool = False) -> Tensor:
+        _check_device(device, "new_full")
         dt = self.dtype if dtype is None else np.dtype(dtype)
         return self.new_tensor(np.full(_shape_args((size,)), fill_value, dtype=dt), dtype=dt,
                                requires_grad=requires_grad)
 
-    def new_zeros(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        return self.new_full(_shape_args(size), 0, dtype, requires_grad)
+    def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        return self.new_full(_shape_args(size), 0, dtype, device, requires_grad)
 
-    def new_ones(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        return self.new_full(_shape_args(size), 1, dtype, requires_grad)
+    def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        return self.new_full(_shape_args(size), 1, dtype, device, requires_grad)
 
-    def new_empty(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-        return self.new_full(_shape_args(size), 0, dtype, requires_grad)
+    def new_empty(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+        return self.new_full(_shape_args(size), 0, dtype, device, requires_grad)
 
     # ---------------------------------------------------------------- indexing
     def __getitem__(self, index: Any) -> Tensor:

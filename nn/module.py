@@ -279,11 +279,17 @@ class Module:
                 with al.no_grad():
                     p.grad.zero_()
 
-    def to(self, dtype: Any = None, *, device: Any = None) -> Module:
-        """Convert every floating parameter and buffer to `dtype`, in place (the objects stay the same).
-        Everything lives on the CPU, so `to("cpu")` / `device="cpu"` change nothing."""
-        if isinstance(dtype, str) and (dtype == "cpu" or dtype.startswith("cpu:")):
-            dtype = None
+    def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Module:
+        """Convert every floating parameter and buffer to a dtype, in place (the objects stay the same):
+        `to(dtype)`, `to(device, dtype)`, `to(tensor)`, as PyTorch. Everything lives on the CPU, so
+        `to("cpu")` / `device="cpu"` change nothing."""
+        for a in args:
+            if isinstance(a, al.Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str) or type(a).__name__ == "device":
+                device = a
+            elif a is not None:
+                dtype = a
         check_device(device, "to")
         if dtype is None:
             return self

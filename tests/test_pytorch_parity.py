@@ -134,3 +134,15 @@ def test_softmax_without_dim_warns_and_picks_pytorchs_dim() -> None:
     with pytest.warns(UserWarning, match="log_softmax"):
         assert nn.LogSoftmax()(al.ones(3)).shape == (3,)
     assert F.softmax(x, 1, dtype=al.float64).dtype == np.float64
+
+
+def test_more_pytorch_call_forms() -> None:
+    m = nn.Linear(2, 3).to("cpu", al.float64)
+    assert m.weight.dtype == np.float64
+    assert nn.Linear(2, 3).to(al.ones(1, dtype=al.float64)).weight.dtype == np.float64
+    assert al.ones(2).new_zeros(2, device="cpu").tolist() == [0.0, 0.0]
+    with pytest.raises(RuntimeError, match="new_full: autograd_lite runs on the CPU only"):
+        al.ones(2).new_ones(2, device="cuda")
+    summed = al.tensor([True, True]).cumsum(0, dtype=al.float32)
+    assert summed.dtype == np.float32 and summed.tolist() == [1.0, 2.0]
+    assert al.arange(4).roll((1,)).tolist() == [3, 0, 1, 2]
