@@ -518,7 +518,24 @@ def _check_schedulers(kind: str, schedulers: list, optimizer: Optimizer) -> None
                              f"{type(scheduler).__name__} at index {i} has another one")
 
 
-class SequentialLR(LRScheduler):
+class _OfSchedulers(LRScheduler):
+    """A scheduler made of others (`_schedulers`): its state holds each one's state."""
+
+    _schedulers: list[LRScheduler]
+
+    def state_dict(self) -> dict[str, Any]:
+        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = dict(state_dict)
+        for scheduler, saved in zip(self._schedulers, state.pop("_schedulers")):
+            scheduler.load_state_dict(saved)
+        self.__dict__.update(state)
+
+
+class SequentialLR(_OfSchedulers):
     """Run `schedulers` one after the other, switching at the epochs in `milestones` (one fewer than the
     schedulers): e.g. a LinearLR warm-up for 5 epochs, then CosineAnnealingLR. Each starts from initial_lr."""
 
@@ -550,16 +567,6 @@ class SequentialLR(LRScheduler):
             scheduler.step()
         self._last_lr = scheduler.get_last_lr()
 
-    def state_dict(self) -> dict[str, Any]:
-        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state = dict(state_dict)
-        for scheduler, saved in zip(self._schedulers, state.pop("_schedulers")):
-            scheduler.load_state_dict(saved)
-        self.__dict__.update(state)
 
 
 def _undo_first_step(scheduler: Any) -> None:
@@ -570,7 +577,7 @@ def _undo_first_step(scheduler: Any) -> None:
         scheduler.last_epoch -= 1
 
 
-class ChainedScheduler(LRScheduler):
+class ChainedScheduler(_OfSchedulers):
     """Step several chainable schedulers together, each applying its change to the rate in turn (e.g.
     ConstantLR and ExponentialLR at once)."""
 
@@ -586,16 +593,6 @@ class ChainedScheduler(LRScheduler):
             scheduler.step()
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
-    def state_dict(self) -> dict[str, Any]:
-        state = {key: value for key, value in self.__dict__.items() if key not in ("optimizer", "_schedulers")}
-        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return state
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state = dict(state_dict)
-        for scheduler, saved in zip(self._schedulers, state.pop("_schedulers")):
-            scheduler.load_state_dict(saved)
-        self.__dict__.update(state)
 
 
 def _per_group(name: str, value: Any, groups: list) -> list:
