@@ -131,6 +131,8 @@ from .functions import (
     roll,
     round,
     rsqrt,
+    scatter,
+    scatter_add,
     sigmoid,
     sign,
     sin,

@@ -937,3 +937,40 @@ def einsum(equation: str, *operands: Any) -> Tensor:
         raise ShapeError(f"einsum: output subscripts {output!r} must be distinct and appear in the inputs")
     _check_same_dtype("einsum", *xs)
     return ops.einsum(*xs, equation=equation.replace(" ", "") if "->" in equation else ",".join(inputs) + "->" + output)
+
+
+def _scatter_args(op: str, x: Tensor, dim: int, index: Any, src: Any) -> tuple[int, np.ndarray, Any]:
+    """Check scatter's arguments as PyTorch does; return the dim, the index array, and src cut to the
+    index's shape (src[i][j] is written where index[i][j] points)."""
+    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise DTypeError(f"{op}: index must be an integer tensor, got dtype {idx.dtype}")
+    if idx.ndim != x.ndim:
+        raise ShapeError(f"{op}: index has {idx.ndim} dims but the tensor has {x.ndim} (shape {x.shape})")
+    d = _norm_dim(dim, x.ndim, op)
+    src_shape = src.shape if isinstance(src, Tensor) else None
+    for k in range(x.ndim):
+        if (k != d and idx.shape[k] > x.shape[k]) or (src_shape is not None and idx.shape[k] > src_shape[k]):
+            raise ShapeError(f"{op}: index of shape {idx.shape} is larger than the tensor {x.shape} (other than "
+                             f"in dim {d}) or than src {src_shape}")
+    if idx.size and (idx.min() < 0 or idx.max() >= x.shape[d]):
+        raise IndexError(f"{op}: index {int(idx.min() if idx.min() < 0 else idx.max())} is out of range for dim "
+                         f"{d} of size {x.shape[d]}")
+    if isinstance(src, Tensor):
+        src = src[tuple(slice(0, n) for n in idx.shape)] if src.shape != idx.shape else src
+    return d, idx.copy(), src
+
+
+def scatter(input: Any, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+    """A copy of input with src[i][j] (or `value`) written at [i][index[i][j]] for dim=1 (PyTorch's
+    scatter); src gets the gradient of the places it was written to, input that of the others."""
+    x = _t(input)
+    d, idx, src = _scatter_args("scatter", x, dim, index, value if src is None else src)
+    return ops.index_put(x, src, index=ops._gather_index(idx, d))
+
+
+def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Tensor:
+    """input with src[i][j] added at [i][index[i][j]] for dim=1; repeated indices add up (PyTorch's)."""
+    x = _t(input)
+    d, idx, src = _scatter_args("scatter_add", x, dim, index, _t(src))
+    return x + ops.gather_scatter(src, index=idx, dim=d, shape=x.shape)

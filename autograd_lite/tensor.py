@@ -1070,6 +1070,22 @@ class Tensor:
             return self
         return self._rebase("relu_", _ops.relu, (), {}, lambda: np.maximum(self.data, 0, out=self.data))
 
+    def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+        return _functions().scatter(self, dim, index, src, value=value)
+
+    def scatter_add(self, dim: int, index: Any, src: Any) -> Tensor:
+        return _functions().scatter_add(self, dim, index, src)
+
+    def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+        """In place: `zeros(3, 4).scatter_(1, labels[:, None], 1.0)` makes one-hot rows."""
+        d, idx, val = _functions()._scatter_args("scatter_", self, dim, index, value if src is None else src)
+        self._put("scatter_", _ops._gather_index(idx, d), val)
+        return self
+
+    def scatter_add_(self, dim: int, index: Any, src: Any) -> Tensor:
+        d, idx, val = _functions()._scatter_args("scatter_add_", self, dim, index, _functions()._t(src))
+        return self.add_(_ops.gather_scatter(val, index=idx, dim=d, shape=self.shape))
+
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
         m = np.array(mask.data if isinstance(mask, Tensor) else mask)     # a copy, kept by the graph
         if m.dtype != np.bool_:

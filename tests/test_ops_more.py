@@ -242,3 +242,44 @@ def test_einsum_errors():
                         "einsum: expected operands of one dtype")]:
         with pytest.raises(RuntimeError, match=match):
             bad()
+
+
+def _scatter_ref(x, index, src, add):
+    out = x.copy()
+    for i, j in np.ndindex(*index.shape):                     # dim 1, written out from the definition
+        if add:
+            out[i, index[i, j]] += src[i, j]
+        else:
+            out[i, index[i, j]] = src[i, j]
+    return out
+
+
+def test_scatter_and_scatter_add(leaf):
+    unique = al.tensor([[0, 2, 4, 1], [3, 2, 0, 1], [4, 0, 1, 2]])       # scatter: no repeats within a row
+    repeats = al.tensor([[0, 2, 2, 1], [3, 3, 0, 1], [4, 0, 2, 2]])      # scatter_add: repeats add up
+    x, src = leaf((3, 5)), leaf((3, 6))                                   # src larger than index: its corner
+    check(lambda a, s: a.scatter(1, unique, s), (x, src),
+          lambda a, s: _scatter_ref(a, unique.data, s[:, :4], add=False))
+    check(lambda a, s: a.scatter_add(1, repeats, s), (x, src),
+          lambda a, s: _scatter_ref(a, repeats.data, s[:, :4], add=True))
+
+    def in_place(a, s):
+        y = a * 1
+        y.scatter_(1, unique, s)
+        y.scatter_add_(1, repeats, s * 2)
+        return y
+
+    check(in_place, (x, src), lambda a, s: _scatter_ref(_scatter_ref(a, unique.data, s[:, :4], False),
+                                                        repeats.data, 2 * s[:, :4], True))
+
+
+def test_scatter_makes_one_hot_rows_and_checks_its_arguments():
+    labels = al.tensor([2, 0, 1])
+    assert al.zeros(3, 4).scatter_(1, labels[:, None], 1.0).tolist() == np.eye(4)[[2, 0, 1]].tolist()
+    assert al.zeros(3, 4).scatter(1, labels[:, None], value=2.0).data.sum() == 6.0
+    with pytest.raises(IndexError, match="scatter: index 4 is out of range for dim 1 of size 4"):
+        al.zeros(3, 4).scatter(1, al.tensor([[4]]), value=1.0)
+    with pytest.raises(TypeError, match="scatter_add: index must be an integer tensor"):
+        al.zeros(2).scatter_add(0, al.tensor([0.0]), al.ones(1))
+    with pytest.raises(ValueError, match="index has 1 dims but the tensor has 2"):
+        al.zeros(3, 4).scatter_(1, labels, 1.0)
