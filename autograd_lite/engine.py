@@ -152,15 +152,22 @@ _F64, _F32, _F16 = np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.float
 def _read_versions(op: Primitive, inputs: Sequence[Any], out: Tensor | None) -> int:
     """The sum of the in-place versions of what `op`'s rules read: the inputs in `op.reads` (all when
     None) and, if `op.reads_out`, the output `out`."""
-    reads = op.reads
-    if reads is not None and reads and isinstance(reads[0], tuple):
-        reads = {j for i, rule_reads in enumerate(reads) if i < len(inputs) and isinstance(inputs[i], Tensor)
-                 and inputs[i].requires_grad for j in rule_reads}
+    reads = _read_set(op, [isinstance(x, Tensor) and x.requires_grad for x in inputs])
     picked = inputs if reads is None else [inputs[i] for i in reads if i < len(inputs)]
     total = sum(x._vc.n for x in picked if isinstance(x, Tensor) and x._vc is not None)
     if out is not None and op.reads_out and out._vc is not None:
         total += out._vc.n
     return total
+
+
+def _read_set(op: Primitive, needs_grad: Sequence[bool]) -> set[int] | None:
+    """The inputs whose values `op`'s rules read (None: all), given which inputs need a gradient."""
+    reads = op.reads
+    if reads is None:
+        return None
+    if reads and isinstance(reads[0], tuple):                # per rule: only the rules that will run
+        return {j for i, rule_reads in enumerate(reads) if i < len(needs_grad) and needs_grad[i] for j in rule_reads}
+    return set(reads)
 
 
 def _check_view(a: Tensor, op: str) -> None:
@@ -209,15 +216,7 @@ def rebase(t: Tensor, op: Primitive, others: Sequence[Any], attrs: dict, write: 
     """
     replaced_at = INPLACE.n
     snapshot = _reads_first(op, others)
-    prev = _wrap(t.data.copy() if snapshot else t.data)
-    prev.requires_grad, prev.grad_fn, prev.name = t.requires_grad, t.grad_fn, t.name
-    if snapshot:                           # a copy that nothing can change: frozen at t's version now
-        prev._vc = type(t._shared_vc())()
-        prev._vc.n = t._vc.n               # type: ignore[union-attr]
-    else:
-        prev._vc = t._shared_vc()          # the same memory: its changes are prev's too
-    # Hooks registered on t so far are for the value it had: they move with it (as in PyTorch).
-    prev._hooks, t._hooks = t._hooks, None
+    prev = _previous(t, snapshot)
     args, vals = [prev], [prev.data]
     for o in others:
         if isinstance(o, Tensor) and o._base is not None:
@@ -253,10 +252,7 @@ def rebase_view(v: Tensor, op: Primitive, others: Sequence[Any], attrs: dict) ->
     which is rebased as `base[positions] = result`; then v becomes that slice of the new base."""
     root = v._base[0]
     replaced_at = INPLACE.n
-    # What v was (a copy if the op's rules read it), for this op and the ops recorded before on v.
-    prev_v = _wrap(v.data.copy() if _reads_first(op, others) else v.data)
-    prev_v.requires_grad, prev_v.grad_fn = v.requires_grad, v.grad_fn
-    prev_v._vc = v._vc if prev_v.data is v.data else None
+    prev_v = _previous(v, _reads_first(op, others))     # for this op, and the ops recorded before on v
     new = op(prev_v, *(prev_v if o is v else o for o in others), **attrs)
     # Where v's elements sit in the base: their byte offsets, as indices of the base's C-order elements.
     a = v.data
@@ -279,14 +275,26 @@ def _ops() -> Any:
 
 
 def _reads_first(op: Primitive, others: Sequence[Any]) -> bool:
-    """Will op's rules read its first input (the in-place op's old value), with t requiring grad?"""
-    reads = op.reads
-    if reads is None:
-        return True
-    if reads and isinstance(reads[0], tuple):
-        needed = [0] + [i for i, o in enumerate(others, 1) if isinstance(o, Tensor) and o.requires_grad]
-        return any(0 in reads[i] for i in needed if i < len(reads))
-    return 0 in reads
+    """Will op's rules read its first input (the in-place op's old value)? (Counting t as needing a
+    gradient: it does once the op is recorded.)"""
+    reads = _read_set(op, [True] + [isinstance(o, Tensor) and o.requires_grad for o in others])
+    return reads is None or 0 in reads
+
+
+def _previous(t: Tensor, snapshot: bool) -> Tensor:
+    """What `t` holds now, as a tensor of its own that takes over t's place in the graph before an
+    in-place op: a copy (`snapshot`, when the op's rules read it; frozen at t's version now) or t's
+    memory itself (its changes are this one's too). Hooks registered on t so far move with it (as in
+    PyTorch: they are for the value they were registered on)."""
+    prev = _wrap(t.data.copy() if snapshot else t.data)
+    prev.requires_grad, prev.grad_fn, prev.name = t.requires_grad, t.grad_fn, t.name
+    if snapshot:
+        prev._vc = type(t._shared_vc())()
+        prev._vc.n = t._vc.n               # type: ignore[union-attr]
+    else:
+        prev._vc = t._shared_vc()
+    prev._hooks, t._hooks = t._hooks, None
+    return prev
 
 
 def node_inputs(node: Node) -> tuple:

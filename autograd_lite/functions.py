@@ -731,19 +731,22 @@ def triu(input: Any, diagonal: int = 0) -> Tensor:
     return ops.triu(x, diagonal=int(diagonal))
 
 
+def _bool_mask(op: str, mask: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """`mask` as a bool array broadcast to `shape` (from a copy: the graph keeps it)."""
+    m = np.array(mask.data if isinstance(mask, Tensor) else mask)
+    if m.dtype != np.bool_:
+        raise DTypeError(f"{op}: expected a bool mask, got dtype {m.dtype}")
+    try:
+        return np.broadcast_to(m, shape)
+    except ValueError:
+        raise ShapeError(f"{op}: a mask of shape {m.shape} does not broadcast to the tensor's shape {shape}") from None
+
+
 def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:
     """`value` where the (broadcast) bool `mask` is True, else the input: where(mask, value, input).
     The result keeps the input's dtype; a Tensor value (0-d) gets its gradient."""
     x = _t(input)
-    m = np.array(mask.data if isinstance(mask, Tensor) else mask)      # a copy: the graph keeps it
-    if m.dtype != np.bool_:
-        raise DTypeError(f"masked_fill: expected a bool mask, got dtype {m.dtype}")
-    try:
-        fits = np.broadcast_shapes(m.shape, x.shape) == x.shape
-    except ValueError:
-        fits = False
-    if not fits:
-        raise ShapeError(f"masked_fill: a mask of shape {m.shape} does not broadcast to the input's shape {x.shape}")
+    m = _bool_mask("masked_fill", mask, x.shape)
     if isinstance(value, Tensor):
         if value.ndim:
             raise ShapeError(f"masked_fill: value must be a number or a 0-d tensor, got shape {value.shape}")

@@ -416,7 +416,8 @@ class Tensor:
         return _ops.pow(base, self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        _check_same_dtype("matmul", self, other)
+        if type(other) is not Tensor or other.data.dtype != self.data.dtype:   # the common case skips it
+            _check_same_dtype("matmul", self, other)
         return _ops.matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
@@ -505,7 +506,8 @@ class Tensor:
         return _ops.pow(self, exponent)
 
     def matmul(self, other: Any) -> Tensor:
-        _check_same_dtype("matmul", self, other)
+        if type(other) is not Tensor or other.data.dtype != self.data.dtype:
+            _check_same_dtype("matmul", self, other)
         return _ops.matmul(self, other)
 
     def exp(self) -> Tensor:
@@ -998,15 +1000,16 @@ class Tensor:
         return self.data
 
     def _rebase(self, op: str, prim: Any, others: tuple, attrs: dict, write: Callable[[], Any]) -> Tensor:
+        if self._base is not None:
+            return _engine.rebase_view(self, prim, others, attrs)
+
         def checked() -> None:
             try:
                 write()
             except TypeError as exc:          # NumPy's casting refusal: float into an integer tensor
                 raise DTypeError(f"{op}: the result cannot be stored in this tensor of dtype {self.dtype} "
                                  f"({exc})") from None
-        if self._base is None:
-            return _engine.rebase(self, prim, others, attrs, checked)
-        return _engine.rebase_view(self, prim, others, attrs)
+        return _engine.rebase(self, prim, others, attrs, checked)
 
     def zero_(self) -> Tensor:
         return self.fill_(0)
@@ -1087,15 +1090,7 @@ class Tensor:
         return self.add_(_ops.gather_scatter(val, index=idx, dim=d, shape=self.shape))
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
-        m = np.array(mask.data if isinstance(mask, Tensor) else mask)     # a copy, kept by the graph
-        if m.dtype != np.bool_:
-            raise DTypeError(f"masked_fill_: expected a bool mask, got dtype {m.dtype}")
-        try:
-            index = np.broadcast_to(m, self.shape)
-        except ValueError:
-            raise ShapeError(f"masked_fill_: a mask of shape {m.shape} does not broadcast to the tensor's shape "
-                             f"{self.shape}") from None
-        self._put("masked_fill_", index, value)
+        self._put("masked_fill_", _functions()._bool_mask("masked_fill_", mask, self.shape), value)
         return self
 
 

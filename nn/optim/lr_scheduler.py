@@ -494,15 +494,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
                 self.T_i = self.T_0 * self.T_mult**n
         else:
             self.T_i, self.T_cur = self.T_0, epoch
-        self.last_epoch = math.floor(epoch)
-        self._get_lr_called_within_step = True
-        try:
-            values = self.get_lr()
-        finally:
-            self._get_lr_called_within_step = False
-        for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._update_lr(math.floor(epoch))              # no closed form here: get_lr() at T_cur
 
 
 def _check_schedulers(kind: str, schedulers: list, optimizer: Optimizer) -> None:
