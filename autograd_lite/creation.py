@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor, _check_device, _check_requires_grad, _wrap
+from .errors import check_allocation
+from .tensor import Tensor, _array_of, _check_device, _check_requires_grad, _wrap
 
 float16 = np.float16
 float32 = np.float32
@@ -51,18 +52,18 @@ def _gen(generator: np.random.Generator | None) -> np.random.Generator:
     return generator
 
 
-def _size(size: tuple) -> tuple[int, ...]:
+def _size(size: tuple, op: str, dtype: Any) -> tuple[int, ...]:
     """zeros(2, 3) and zeros((2, 3)) both work, as in PyTorch."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    return tuple(int(s) for s in size)
+    return check_allocation(op, size, dtype)
 
 
 def _make(arr: np.ndarray, requires_grad: bool, where: str, device: Any = None) -> Tensor:
     _check_device(device, where)   # "cpu" (or None) is accepted, so PyTorch code passing device= runs
     _check_requires_grad(arr.dtype, requires_grad, where)
     t = _wrap(arr)
-    t.requires_grad = bool(requires_grad)
+    t._requires_grad = bool(requires_grad)
     return t
 
 
@@ -70,15 +71,18 @@ def _float_dtype(dtype: Any) -> np.dtype:
     return np.dtype(np.float32 if dtype is None else dtype)
 
 
-def tensor(data: Any, requires_grad: bool = False, dtype: Any = None, name: str | None = None, *,
-           device: Any = None) -> Tensor:
+def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
+           name: str | None = None) -> Tensor:
     """A new tensor holding a copy of `data` (a number, nested lists, an array, or a Tensor).
 
     Python floats become float32 and ints int64, as in PyTorch; NumPy arrays keep their dtype.
-    `name` labels the tensor in pictures of the graph (`viz.draw_graph`) and in its repr.
+    `name` labels the tensor in pictures of the graph (`viz.draw_graph`) and in its repr. Everything
+    after `data` is keyword-only, as in PyTorch: `tensor(x, float64)` would otherwise read the dtype
+    as requires_grad.
     """
-    _check_device(device)
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+    t = _make(_array_of(data, dtype, True, "tensor"), requires_grad, "tensor", device)
+    t.name = name
+    return t
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
@@ -89,40 +93,44 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.zeros(_size(size), dtype=_float_dtype(dtype)), requires_grad, "zeros", device)
+    dt = _float_dtype(dtype)
+    return _make(np.zeros(_size(size, "zeros", dt), dtype=dt), requires_grad, "zeros", device)
 
 
 def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.ones(_size(size), dtype=_float_dtype(dtype)), requires_grad, "ones", device)
+    dt = _float_dtype(dtype)
+    return _make(np.ones(_size(size, "ones", dt), dtype=dt), requires_grad, "ones", device)
 
 
 def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.empty(_size(size), dtype=_float_dtype(dtype)), requires_grad, "empty", device)
+    dt = _float_dtype(dtype)
+    return _make(np.empty(_size(size, "empty", dt), dtype=dt), requires_grad, "empty", device)
 
 
-def full(size: Sequence[int], fill_value: Any, dtype: Any = None, device: Any = None,
+def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """Filled with `fill_value`; the dtype follows the value (float -> float32, int -> int64)."""
     if dtype is None:
         dtype = np.bool_ if isinstance(fill_value, bool) else (
             np.int64 if isinstance(fill_value, int) else np.float32)
-    return _make(np.full(tuple(size), fill_value, dtype=dtype), requires_grad, "full", device)
+    shape = check_allocation("full", (size,) if isinstance(size, int) else size, dtype)
+    return _make(np.full(shape, fill_value, dtype=dtype), requires_grad, "full", device)
 
 
-def zeros_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     return _make(np.zeros(input.shape, dtype=dtype or input.dtype), requires_grad, "zeros_like", device)
 
 
-def ones_like(input: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     return _make(np.ones(input.shape, dtype=dtype or input.dtype), requires_grad, "ones_like", device)
 
 
-def full_like(input: Tensor, fill_value: Any, dtype: Any = None, device: Any = None,
+def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
     return _make(np.full(input.shape, fill_value, dtype=dtype or input.dtype), requires_grad, "full_like", device)
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device: Any = None,
+def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, device: Any = None,
            requires_grad: bool = False) -> Tensor:
     """Values from start to end (exclusive); int64 for integer arguments, else float32.
 
@@ -145,12 +153,12 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
     return _make((start + np.arange(n, dtype=np.float64) * step).astype(dtype), requires_grad, "arange", device)
 
 
-def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
+def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
     return _make(np.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad, "linspace", device)
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     return _make(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, "eye", device)
 
 
@@ -158,7 +166,7 @@ def randn(*size: Any, generator: np.random.Generator | None = None, dtype: Any =
           requires_grad: bool = False) -> Tensor:
     """Samples from the standard normal distribution."""
     dt = _float_dtype(dtype)
-    arr = _gen(generator).standard_normal(_size(size), dtype=np.float64).astype(dt, copy=False)
+    arr = _gen(generator).standard_normal(_size(size, "randn", np.float64), dtype=np.float64).astype(dt, copy=False)
     return _make(arr, requires_grad, "randn", device)
 
 
@@ -166,7 +174,7 @@ def rand(*size: Any, generator: np.random.Generator | None = None, dtype: Any = 
          requires_grad: bool = False) -> Tensor:
     """Samples from the uniform distribution on [0, 1)."""
     dt = _float_dtype(dtype)
-    arr = _gen(generator).random(_size(size), dtype=np.float64).astype(dt, copy=False)
+    arr = _gen(generator).random(_size(size, "rand", np.float64), dtype=np.float64).astype(dt, copy=False)
     return _make(arr, requires_grad, "rand", device)
 
 
@@ -179,7 +187,7 @@ def randint(low: int, high: int | None = None, size: Sequence[int] = (), *,
         low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
-    arr = _gen(generator).integers(low, high, size=tuple(size), dtype=np.int64)
+    arr = _gen(generator).integers(low, high, size=check_allocation("randint", size, np.int64), dtype=np.int64)
     return _wrap(arr.astype(dtype or np.int64, copy=False))
 
 

@@ -93,7 +93,7 @@ class Primitive:
                     versions += a._vc.n
                     if a._base is not None:
                         _check_view(a, self.name)
-                if a.requires_grad:
+                if a._requires_grad:
                     record = True
                 vals.append(a.data)
             else:
@@ -130,14 +130,14 @@ class Primitive:
                     t._base = (root, len(root._history) if root._history else 0)
                     break
         if record and _state.enabled:
-            t.requires_grad = True
+            t._requires_grad = True
             if versions and self.reads is not None:
                 versions = _read_versions(self, args, None)
             # The output's version counts too: rules such as exp's read the output (`out`) as well.
             if t._vc is not None and self.reads_out:
                 versions += t._vc.n
             node = Node(self, args, vals, attrs, versions, INPLACE.n, _state.scope)
-            if self.saves_for and any(isinstance(args[i], Tensor) and args[i].requires_grad for i in self.saves_for):
+            if self.saves_for and any(isinstance(args[i], Tensor) and args[i]._requires_grad for i in self.saves_for):
                 node.saved = saved
             t.grad_fn = node
             if anomaly._enabled:
@@ -152,7 +152,7 @@ _F64, _F32, _F16 = np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.float
 def _read_versions(op: Primitive, inputs: Sequence[Any], out: Tensor | None) -> int:
     """The sum of the in-place versions of what `op`'s rules read: the inputs in `op.reads` (all when
     None) and, if `op.reads_out`, the output `out`."""
-    reads = _read_set(op, [isinstance(x, Tensor) and x.requires_grad for x in inputs])
+    reads = _read_set(op, [isinstance(x, Tensor) and x._requires_grad for x in inputs])
     picked = inputs if reads is None else [inputs[i] for i in reads if i < len(inputs)]
     total = sum(x._vc.n for x in picked if isinstance(x, Tensor) and x._vc is not None)
     if out is not None and op.reads_out and out._vc is not None:
@@ -171,13 +171,42 @@ def _read_set(op: Primitive, needs_grad: Sequence[bool]) -> set[int] | None:
 
 
 def _check_view(a: Tensor, op: str) -> None:
-    """Refuse a view whose base was changed by an in-place op in the graph since the view was taken:
-    its values are the new ones, but its place in the graph is the old one's."""
+    """Bring a view up to date whose base was changed by an in-place op in the graph since the view was
+    taken: its values are the new ones already (it shares the memory), but its place in the graph is
+    the old one's. As PyTorch regenerates such a view's grad_fn, it becomes that slice of the new base;
+    ops recorded with it before keep the old place (its history, as for an in-place op)."""
     root, rebases = a._base
-    if root._history is not None and len(root._history) != rebases:
-        raise RuntimeError(f"{op}: this tensor is a view (from indexing, reshape, transpose...) of a tensor "
-                           f"of shape {root.shape} that has since been changed by an in-place operation in "
-                           f"the graph; take the view again after the in-place operation")
+    if root._history is None or len(root._history) == rebases or not _state.enabled:
+        return                                       # up to date, or nothing will be recorded with it
+    if not (root.data.flags.c_contiguous and root.dtype == a.dtype):
+        raise RuntimeError(f"{op}: this tensor is a view of a tensor of shape {root.shape} that has since been "
+                           f"changed by an in-place operation in the graph, and whose memory is not contiguous, "
+                           f"so the view cannot be brought up to date; take the view again after the in-place "
+                           f"operation")
+    replaced_at = INPLACE.n
+    prev = _previous(a, False)
+    INPLACE.n += 1                                   # ops recorded from now on use the refreshed view
+    _reattach(a, root, _view_index(a, root), replaced_at, lambda: prev)
+
+
+def _view_index(v: Tensor, root: Tensor) -> tuple:
+    """Where the elements of `v`, a view of C-contiguous `root`, sit in it: from their byte offsets, an
+    index of arrays (one per dim of root) such that root[index] reads v."""
+    a = v.data
+    offsets = a.__array_interface__["data"][0] - root.data.__array_interface__["data"][0]
+    for n, stride in zip(a.shape, a.strides):
+        offsets = np.add.outer(offsets, np.arange(n) * stride) if n else np.zeros(a.shape, dtype=np.intp)
+    return np.unravel_index(np.asarray(offsets, dtype=np.intp).reshape(a.shape) // a.itemsize, root.shape)
+
+
+def _reattach(v: Tensor, root: Tensor, index: tuple, replaced_at: int, prev: Callable[[], Tensor | None]) -> None:
+    """Make `v` that slice of `root` in the graph from now on; `prev()` takes its old place. (A weak
+    reference where a new node holds the old version anyway; else a closure that holds it: nothing else
+    does, and the ops recorded with v before need it. It shares v's memory: no copy is kept.)"""
+    fresh = _ops().getitem(root, index=index)
+    v.grad_fn, v._requires_grad = fresh.grad_fn, fresh._requires_grad
+    v._base = (root, len(root._history or ()))
+    v._history = [*(v._history or ()), (replaced_at, prev)]
 
 
 # The nodes that in-place ops recorded (pictures label them `add_`, `setitem`, ...): kept here, weakly,
@@ -240,7 +269,7 @@ def rebase(t: Tensor, op: Primitive, others: Sequence[Any], attrs: dict, write: 
         node.trace = traceback.extract_stack()[:-3]
         anomaly.check_forward(node, t.data)
     t.grad_fn = node
-    t.requires_grad = True
+    t._requires_grad = True
     t._history = [*(t._history or ()), (replaced_at, weakref.ref(prev))]
     IN_PLACE_NODES.add(node)
     return t
@@ -254,18 +283,10 @@ def rebase_view(v: Tensor, op: Primitive, others: Sequence[Any], attrs: dict) ->
     replaced_at = INPLACE.n
     prev_v = _previous(v, _reads_first(op, others))     # for this op, and the ops recorded before on v
     new = op(prev_v, *(prev_v if o is v else o for o in others), **attrs)
-    # Where v's elements sit in the base: their byte offsets, as indices of the base's C-order elements.
-    a = v.data
-    offsets = a.__array_interface__["data"][0] - root.data.__array_interface__["data"][0]
-    for n, stride in zip(a.shape, a.strides):
-        offsets = np.add.outer(offsets, np.arange(n) * stride) if n else np.zeros(a.shape, dtype=np.intp)
-    index = np.unravel_index(np.asarray(offsets, dtype=np.intp).reshape(a.shape) // a.itemsize, root.shape)
+    index = _view_index(v, root)
     result = new.data.astype(v.dtype, copy=False)
     rebase(root, _ops().index_put, (new,), {"index": index}, lambda: v.data.__setitem__(..., result))
-    fresh = _ops().getitem(root, index=index)        # v, from now on: that slice of the new base
-    v.grad_fn, v.requires_grad = fresh.grad_fn, True
-    v._base = (root, len(root._history or ()))
-    v._history = [*(v._history or ()), (replaced_at, weakref.ref(prev_v))]
+    _reattach(v, root, index, replaced_at, weakref.ref(prev_v))    # v, from now on: that slice of the new base
     return v
 
 
@@ -277,7 +298,7 @@ def _ops() -> Any:
 def _reads_first(op: Primitive, others: Sequence[Any]) -> bool:
     """Will op's rules read its first input (the in-place op's old value)? (Counting t as needing a
     gradient: it does once the op is recorded.)"""
-    reads = _read_set(op, [True] + [isinstance(o, Tensor) and o.requires_grad for o in others])
+    reads = _read_set(op, [True] + [isinstance(o, Tensor) and o._requires_grad for o in others])
     return reads is None or 0 in reads
 
 
@@ -287,7 +308,7 @@ def _previous(t: Tensor, snapshot: bool) -> Tensor:
     memory itself (its changes are this one's too). Hooks registered on t so far move with it (as in
     PyTorch: they are for the value they were registered on)."""
     prev = _wrap(t.data.copy() if snapshot else t.data)
-    prev.requires_grad, prev.grad_fn, prev.name = t.requires_grad, t.grad_fn, t.name
+    prev._requires_grad, prev.grad_fn, prev.name = t._requires_grad, t.grad_fn, t.name
     if snapshot:
         prev._vc = type(t._shared_vc())()
         prev._vc.n = t._vc.n               # type: ignore[union-attr]
@@ -405,8 +426,12 @@ def _op_error(name: str, args: Sequence[Any], attrs: dict, exc: Exception) -> Ex
         shown = " and ".join(str(s) for s in shapes)
         return ShapeError(f"{name}: shapes {shown} cannot be broadcast together")
     got = ", ".join(_describe(a) for a in args)
+    odd = [a for a in args if not isinstance(a, (Tensor, np.ndarray, np.generic, int, float, complex, type(None)))]
+    if odd:                                          # a string, say: no NumPy detail helps here
+        return DTypeError(f"{name}: unsupported operand ({got}): expected Tensors, numbers or arrays of numbers, "
+                          f"got {type(odd[0]).__name__} {odd[0]!r}")
     extra = f" with {', '.join(f'{k}={v!r}' for k, v in attrs.items())}" if attrs else ""
-    cls = {ValueError: ShapeError, TypeError: DTypeError}.get(type(exc), type(exc))
+    cls = IndexError if isinstance(exc, IndexError) else DTypeError if isinstance(exc, TypeError) else ShapeError
     return cls(f"{name}: invalid arguments ({got}){extra}: {exc}")
 
 
@@ -489,7 +514,7 @@ def toposort(roots: Sequence[Tensor]) -> list[Tensor]:
             if inputs is None:
                 raise RuntimeError(_SECOND_BACKWARD)
             for x in inputs:
-                if isinstance(x, Tensor) and x.requires_grad:
+                if isinstance(x, Tensor) and x._requires_grad:
                     if x._history is not None:
                         x = resolve(x, node.stamp)
                     if x not in seen:
@@ -574,12 +599,12 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
         rules = op.vjps
         joint = None
         if op.joint is not None and not create_graph:
-            mask = [isinstance(x, Tensor) and x.requires_grad and (reaches is None or x in reaches)
+            mask = [isinstance(x, Tensor) and x._requires_grad and (reaches is None or x in reaches)
                     for x in inputs_]
             joint = (op.joint(mask, g, out, *args, saved=node.saved, **attrs) if op.saves_for
                      else op.joint(mask, g, out, *args, **attrs))
         for i, x in enumerate(inputs_):
-            if not (isinstance(x, Tensor) and x.requires_grad):
+            if not (isinstance(x, Tensor) and x._requires_grad):
                 continue
             if reaches is not None and x not in reaches:
                 continue
@@ -651,11 +676,11 @@ def _run_hooks(t: Tensor, g: Any, create_graph: bool) -> Any:
 def _accumulate_grad(t: Tensor, g: Any, create_graph: bool, claimed: set[int]) -> None:
     if create_graph:
         # Keep the graph of the gradient so it can be differentiated again.
-        t.grad = g if t.grad is None else t.grad + g
-    elif t.grad is None:
-        t.grad = _wrap(_fresh(g, claimed))
-    elif t.grad.requires_grad:
-        t.grad = _wrap(t.grad.data + g)      # an earlier create_graph grad: do not modify its graph
+        t._grad = g if t._grad is None else t._grad + g
+    elif t._grad is None:
+        t._grad = _wrap(_fresh(g, claimed))
+    elif t._grad._requires_grad:
+        t._grad = _wrap(t._grad.data + g)      # an earlier create_graph grad: do not modify its graph
     else:
         # In place, like PyTorch: a reference the user holds to `p.grad` sees the sum.
-        np.add(t.grad.data, g, out=t.grad.data, casting="unsafe")
+        np.add(t._grad.data, g, out=t._grad.data, casting="unsafe")

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from . import conv_kernels, ops
-from .errors import DTypeError, ShapeError
-from .tensor import Tensor, _check_same_dtype, _norm_dim, _wrap
+from .errors import DTypeError, ShapeError, check_allocation
+from .tensor import Tensor, _array_of, _check_same_dtype, _norm_dim, _wrap
 
 
 def as_tensor(data: Any, dtype: Any = None) -> Tensor:
@@ -26,11 +26,11 @@ def as_tensor(data: Any, dtype: Any = None) -> Tensor:
     right dtype is shared, not copied (changes to either show in the other), as torch.as_tensor."""
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
-    return Tensor(data, dtype=dtype, copy=False)
+    return _wrap(_array_of(data, dtype, False, "as_tensor"))
 
 
 def _t(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+    return x if isinstance(x, Tensor) else _wrap(_array_of(x, None, True, "tensor"))
 
 
 # ------------------------------------------------------------------ elementwise
@@ -64,7 +64,12 @@ def matmul(input: Any, other: Any) -> Tensor:
     return _t(input).matmul(other)
 
 
-mm = matmul
+def mm(input: Any, mat2: Any) -> Tensor:
+    """The product of two matrices (2-D only, as PyTorch's mm; `matmul` broadcasts)."""
+    a, b = _t(input), _t(mat2)
+    if a.ndim != 2 or b.ndim != 2:
+        raise ShapeError(f"mm: expected two matrices (2-D tensors), got shapes {a.shape} and {b.shape}")
+    return a.matmul(b)
 
 
 def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -238,7 +243,7 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     if cond.dtype != np.bool_:
         raise DTypeError(f"where: expected a bool condition, got dtype {cond.dtype}")
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        input = Tensor(input)
+        input = _t(input)
     return ops.where(cond, input, other)
 
 
@@ -390,7 +395,10 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     if chunks <= 0:
         raise ShapeError(f"chunk: chunks must be positive, got {chunks}")
     n = input.shape[_norm_dim(dim, input.ndim, "chunk")]
-    return split(input, builtins.max(-(-n // chunks), 1), dim)
+    if n == 0:                            # PyTorch: `chunks` empty pieces
+        return tuple(input[(slice(None),) * _norm_dim(dim, input.ndim, "chunk") + (slice(0, 0),)]
+                     for _ in range(chunks))
+    return split(input, -(-n // chunks), dim)
 
 
 def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
@@ -406,6 +414,10 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
     pairs = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
         pairs[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    for d, ((lo, hi), n) in enumerate(zip(pairs, x.shape)):
+        if n + lo + hi < 0:
+            raise ShapeError(f"pad: padding ({lo}, {hi}) of dim {d} (size {n}) would leave {n + lo + hi} elements; "
+                             f"negative padding can crop at most the whole dim")
     if builtins.any(lo < 0 or hi < 0 for lo, hi in pairs):
         x = x[tuple(slice(-builtins.min(lo, 0), n + builtins.min(hi, 0))
                     for (lo, hi), n in zip(pairs, x.shape))]
@@ -413,6 +425,15 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
     if builtins.all(p == (0, 0) for p in pairs):
         return ops.clone(x)              # new memory, as PyTorch's pad always returns
     return ops.pad(x, pairs=tuple(pairs), value=value)
+
+
+def _check_index_range(op: str, idx: np.ndarray, size: int, dim: int) -> None:
+    """Index values must lie in [0, size): PyTorch's gather, scatter and index_select refuse negative ones
+    (NumPy would wrap them around, reading from the end)."""
+    if idx.size and (idx.min() < 0 or idx.max() >= size):
+        bad = int(idx.min() if idx.min() < 0 else idx.max())
+        raise IndexError(f"{op}: index {bad} is out of range for dim {dim} of size {size} "
+                         f"(expected 0 <= index < {size})")
 
 
 def gather(input: Tensor, dim: int, index: Any) -> Tensor:
@@ -427,6 +448,9 @@ def gather(input: Tensor, dim: int, index: Any) -> Tensor:
         if k != d and idx.shape[k] > input.shape[k]:
             raise ShapeError(f"gather: index shape {idx.shape} is larger than input shape {input.shape} in "
                              f"dim {k}; expected index.size(d) <= input.size(d) for every d != dim")
+    _check_index_range("gather", idx, input.shape[d] if input.ndim else 1, d)
+    if input.ndim == 0:                   # a 0-d tensor and a 0-d index 0: the value itself
+        return ops.clone(input)
     return ops.gather(input, index=idx, dim=d)
 
 
@@ -493,6 +517,9 @@ def _spatial_input(input: Any, nd: int, op: str) -> tuple[Tensor, bool]:
                          f"got shape {x.shape}")
     if x.dtype.kind != "f":
         raise DTypeError(f"{op}: expected a floating point input, got dtype {x.dtype}")
+    if builtins.any(n == 0 for n in x.shape[-nd - 1:]):
+        raise ShapeError(f"{op}: expected a {nd + 1}D or {nd + 2}D input with non-zero sizes in every dim but "
+                         f"the batch dim, got shape {x.shape}")
     return (x.unsqueeze(0), True) if x.ndim == nd + 1 else (x, False)
 
 
@@ -613,21 +640,24 @@ def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     """The mean of each kernel_size window (stride defaults to kernel_size). Zero padding counts in the
     divisor unless count_include_pad=False; divisor_override replaces the divisor."""
     x, unbatched = _spatial_input(input, 2, "avg_pool2d")
-    if ceil_mode:
-        raise NotImplementedError("avg_pool2d: ceil_mode=True is not supported; only ceil_mode=False "
-                                  "(windows that stay inside the padded input)")
-    kernel, stride_t, pad, _, size = _pool_settings("avg_pool2d", x, kernel_size, stride, padding, 1, False)
+    kernel, stride_t, pad, _, size = _pool_settings("avg_pool2d", x, kernel_size, stride, padding, 1, ceil_mode)
+    # PyTorch's windows along each dim: [start, start + k) clipped to the padded input (with ceil_mode the
+    # last one may reach past it), and the part of it inside the input.
+    starts = [np.arange(o) * s - p for o, s, p in zip(size, stride_t, pad)]
+    ends = [np.minimum(a + k, n + p) for a, k, n, p in zip(starts, kernel, x.shape[2:], pad)]
+    beyond = [builtins.max(int(a[-1]) + k - n - p, 0) for a, k, n, p in zip(starts, kernel, x.shape[2:], pad)]
+    inside = [np.minimum(e, n) - np.maximum(a, 0) for a, e, n in zip(starts, ends, x.shape[2:])]
+    if builtins.any(beyond):                  # ceil_mode's last windows: zeros beyond the padded input
+        x = ops.pad(x, pairs=((0, 0), (0, 0), *((0, b) for b in beyond)), value=0.0)
     if divisor_override is not None:
         if divisor_override == 0:
             raise ShapeError("avg_pool2d: divisor_override must be non-zero")
         divisor: Any = divisor_override
-    elif count_include_pad or not builtins.any(pad):
-        divisor = math.prod(kernel)
-    else:
-        # Per output position: how many of its window's elements are inside the input (not padding).
-        counts = [np.minimum(np.arange(o) * s - p + k, n) - np.maximum(np.arange(o) * s - p, 0)
-                  for o, s, p, k, n in zip(size, stride_t, pad, kernel, x.shape[2:])]
-        divisor = np.multiply.outer(*counts).astype(x.dtype)
+    elif count_include_pad:
+        counts = [e - a for a, e in zip(starts, ends)]
+        divisor = math.prod(kernel) if not builtins.any(beyond) else np.multiply.outer(*counts).astype(x.dtype)
+    else:                                     # per output position: its window's elements in the input
+        divisor = np.multiply.outer(*inside).astype(x.dtype)
     out = ops.avg_pool(x, kernel=kernel, stride=stride_t, padding=pad, divisor=divisor)
     return out.squeeze(0) if unbatched else out
 
@@ -688,7 +718,11 @@ def _dims_tuple(dims: Any, ndim: int, op: str) -> tuple[int, ...]:
 def flip(input: Any, dims: Any) -> Tensor:
     """Reverse the order of elements along `dims` (an int or a tuple)."""
     x = _t(input)
-    return ops.flip(x, dims=_dims_tuple(dims, x.ndim, "flip")) if x.ndim else ops.clone(x)
+    dims_t = _dims_tuple(dims, x.ndim, "flip")
+    if len(set(dims_t)) != len(dims_t):
+        raise ShapeError(f"flip: dim {next(d for d in dims_t if dims_t.count(d) > 1)} appears multiple times "
+                         f"in the list of dims {dims!r}")
+    return ops.flip(x, dims=dims_t) if x.ndim else ops.clone(x)
 
 
 def roll(input: Any, shifts: Any, dims: Any = None) -> Tensor:
@@ -710,9 +744,10 @@ def roll(input: Any, shifts: Any, dims: Any = None) -> Tensor:
 def cumsum(input: Any, dim: int, *, dtype: Any = None) -> Tensor:
     """Cumulative sum along `dim` (bools and integers in int64, as PyTorch's; `dtype` converts first)."""
     x = _t(input) if dtype is None else _t(input).to(dtype)
+    d = _norm_dim(dim, x.ndim, "cumsum")
     if not x.ndim:
         return ops.cumsum(x.reshape(1), dim=0).reshape(())
-    return ops.cumsum(x, dim=_norm_dim(dim, x.ndim, "cumsum"))
+    return ops.cumsum(x, dim=d)
 
 
 def tril(input: Any, diagonal: int = 0) -> Tensor:
@@ -764,9 +799,9 @@ def index_select(input: Any, dim: int, index: Any) -> Tensor:
         raise DTypeError(f"index_select: index must be a 1-D integer tensor, got dtype {idx.dtype}, shape {idx.shape}")
     d = _norm_dim(dim, x.ndim, "index_select")
     flat = idx.reshape(-1)
-    if flat.size and (flat.min() < 0 or flat.max() >= x.shape[d]):
-        raise IndexError(f"index_select: index {int(flat.min() if flat.min() < 0 else flat.max())} is out of range "
-                         f"for dim {dim} of size {x.shape[d]}")
+    _check_index_range("index_select", flat, x.shape[d] if x.ndim else 1, d)
+    if x.ndim == 0:
+        return x.reshape(1)[flat].reshape(idx.shape)
     return x[(slice(None),) * d + (flat,)]
 
 
@@ -777,6 +812,8 @@ def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> 
     if x.dtype.kind != "f":
         raise DTypeError(f"norm: expected a floating point tensor, got dtype {x.dtype}")
     axes = None if dim is None else _dims_tuple(dim, x.ndim, "norm")
+    if x.ndim == 0:
+        axes = None                       # dim 0 or -1 of a 0-d tensor: the tensor itself
     if p in ("fro", 2, 2.0, None):
         return ops.norm2(x, dim=axes, keepdim=keepdim)
     if p == 1:
@@ -806,9 +843,9 @@ def sort(input: Any, dim: int = -1, descending: bool = False, stable: bool = Fal
     """(values, indices) sorted along `dim`; the values' gradient goes back to where each came from.
     The sort is always stable (`stable` is accepted for PyTorch's signature)."""
     x = _t(input)
+    d = _norm_dim(dim, x.ndim, "sort")
     if x.ndim == 0:
         return SortResult(ops.clone(x), _wrap(np.zeros((), dtype=np.int64)))
-    d = _norm_dim(dim, x.ndim, "sort")
     idx = _order(x.data, d, descending).astype(np.int64)
     return SortResult(ops.gather(x, index=idx, dim=d), _wrap(idx))
 
@@ -878,6 +915,8 @@ def repeat(input: Any, *sizes: Any) -> Tensor:
         raise ShapeError(f"repeat: got {len(reps)} sizes for a tensor with {x.ndim} dims; expected at least {x.ndim}")
     if builtins.any(r < 0 for r in reps):
         raise ShapeError(f"repeat: sizes must be >= 0, got {reps}")
+    shape = (1,) * (len(reps) - x.ndim) + x.shape
+    check_allocation("repeat", tuple(r * n for r, n in zip(reps, shape)), x.dtype)
     return ops.repeat(x, sizes=reps)
 
 
@@ -956,10 +995,11 @@ def _scatter_args(op: str, x: Tensor, dim: int, index: Any, src: Any) -> tuple[i
         if (k != d and idx.shape[k] > x.shape[k]) or (src_shape is not None and idx.shape[k] > src_shape[k]):
             raise ShapeError(f"{op}: index of shape {idx.shape} is larger than the tensor {x.shape} (other than "
                              f"in dim {d}) or than src {src_shape}")
-    if idx.size and (idx.min() < 0 or idx.max() >= x.shape[d]):
-        raise IndexError(f"{op}: index {int(idx.min() if idx.min() < 0 else idx.max())} is out of range for dim "
-                         f"{d} of size {x.shape[d]}")
+    _check_index_range(op, idx, x.shape[d] if x.ndim else 1, d)
     if isinstance(src, Tensor):
+        if src.dtype != x.dtype:
+            raise DTypeError(f"{op}: expected src of the tensor's dtype {x.dtype}, got {src.dtype} (PyTorch does not "
+                             f"convert it either); convert it with .to({x.dtype})")
         src = src[tuple(slice(0, n) for n in idx.shape)] if src.shape != idx.shape else src
     return d, idx.copy(), src
 

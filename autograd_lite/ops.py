@@ -92,20 +92,23 @@ def _elu(x: np.ndarray, alpha: float) -> np.ndarray:
 
 def _logsumexp(x: np.ndarray, dim: Any, keepdim: bool) -> np.ndarray:
     # log sum exp(x) = m + log sum exp(x - m): with m the max no exponent exceeds 0 (no overflow).
-    m = np.amax(x, axis=dim, keepdims=True)
+    # (initial=-inf: over no elements at all the max is -inf, and the sum's log too: log 0.)
+    m = np.amax(x, axis=dim, keepdims=True, initial=-np.inf)
     m = np.where(np.isfinite(m), m, 0)
-    out = np.log(np.sum(np.exp(x - m), axis=dim, keepdims=True)) + m
+    with np.errstate(divide="ignore"):
+        out = np.log(np.sum(np.exp(x - m), axis=dim, keepdims=True)) + m
     return out if keepdim else np.squeeze(out, axis=_reduced_axes(x.ndim, dim))
 
 
 def _softmax(x: np.ndarray, dim: int) -> np.ndarray:
-    e = np.exp(x - np.amax(x, axis=dim, keepdims=True))
+    e = np.exp(x - np.amax(x, axis=dim, keepdims=True, initial=-np.inf))   # (initial: a dim may be empty)
     return e / np.sum(e, axis=dim, keepdims=True)
 
 
 def _log_softmax(x: np.ndarray, dim: int) -> np.ndarray:
-    shifted = x - np.amax(x, axis=dim, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+    shifted = x - np.amax(x, axis=dim, keepdims=True, initial=-np.inf)
+    with np.errstate(divide="ignore"):                      # log 0, only where the dim is empty
+        return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
 
 
 def _is_advanced(index: Any) -> bool:
@@ -333,7 +336,8 @@ def _linear_rule_w(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
     # dW = g^T x, with every leading (batch) dim of x and g summed over.
     if x.ndim == 1:
         return g[:, None] * x
-    return g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1])
+    rows = math.prod(x.shape[:-1])                  # (not -1: x may have no elements, in_features = 0)
+    return g.reshape(rows, g.shape[-1]).T @ x.reshape(rows, x.shape[-1])
 
 
 def _nll_forward(logp: np.ndarray, target: np.ndarray, weight: np.ndarray | None, denom: float,
@@ -564,8 +568,11 @@ for _op in (exp, expm1, sqrt, reciprocal, tanh, sigmoid, relu):
 for _op in (mul, matmul, linear):
     _op.reads, _op.reads_out = ((1,), (0,), ()), False         # each factor's gradient is the other one
 div.reads, div.reads_out = ((1,), (0, 1)), False               # g / y and -g x / y^2
-for _op in (log, abs, sin, cos, leaky_relu):
-    _op.reads, _op.reads_out = (0,), False                     # written in terms of the input
+for _op in (log, abs, sin, cos, leaky_relu, maximum, minimum):
+    _op.reads, _op.reads_out = (0, 1), False                   # written in terms of the inputs
+for _op in (sign, floor, ceil, trunc, round, gather, gather_scatter, index_scatter):
+    _op.reads, _op.reads_out = (), False                       # a gradient of 0, or moved by the index alone
+where.reads, where.reads_out = (0,), False                     # the condition only
 clamp.reads, clamp.reads_out = (0, 1, 2), False                # which side of the bounds x is
 
 
@@ -664,7 +671,7 @@ def _lstm_cell_grads(g: Any, out: Any, input_gates: Any, hidden_gates: Any, c: A
     h = c.shape[-1]
     si, sf = sigmoid(a[..., :h]), sigmoid(a[..., h:2 * h])
     tg, so = tanh(a[..., 2 * h:3 * h]), sigmoid(a[..., 3 * h:])
-    tc = tanh(out[1])
+    tc = tanh(sf * c + si * tg)                  # c' again, not read from `out`: h' and c' may be changed in place
     gh = g[0]
     dc = g[1] + gh * so * (1 - tc * tc)
     da = cat(dc * tg * si * (1 - si), dc * c * sf * (1 - sf), dc * si * (1 - tg * tg), gh * tc * so * (1 - so),
@@ -684,3 +691,4 @@ def _lstm_cell_rule_gates(g: Any, out: Any, ig: Any, hg: Any, c: Any) -> Any:
 lstm_cell = Primitive("lstm_cell", _lstm_cell_forward, _lstm_cell_rule_gates, _lstm_cell_rule_gates,
                       lambda g, out, ig, hg, c: _lstm_cell_grads(g, out, ig, hg, c)[1],
                       joint=_lstm_cell_joint)
+lstm_cell.reads_out = False

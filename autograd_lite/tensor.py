@@ -10,6 +10,7 @@ from __future__ import annotations
 import builtins
 import itertools
 import math
+import operator
 import warnings
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Sequence
@@ -25,6 +26,7 @@ _new = object.__new__
 MinMax = namedtuple("MinMax", ["values", "indices"])
 
 _FLOAT_KINDS = "f"
+_NUMERIC_KINDS = "biufc"      # bool, signed and unsigned integers, floats, complex: no strings or objects
 _HOOK_KEYS = itertools.count()
 
 
@@ -55,8 +57,8 @@ def _wrap(data: np.ndarray) -> Tensor:
     """Make a Tensor around `data` without copying or checking: the engine's fast constructor."""
     t = _new(Tensor)
     t.data = data
-    t.grad = None
-    t.requires_grad = False
+    t._grad = None
+    t._requires_grad = False
     t.grad_fn = None
     t._hooks = None
     t._retains_grad = False
@@ -79,6 +81,29 @@ def _default_dtype(data: Any) -> np.dtype | None:
     if arr.dtype.kind == "c":
         return np.dtype(np.complex64)
     return None
+
+
+def _what(data: Any) -> str:
+    """How an error names data it cannot use: the value itself if short, else its type."""
+    shown = repr(data)
+    return f"{type(data).__name__} {shown}" if len(shown) <= 40 else f"a {type(data).__name__}"
+
+
+def _array_of(data: Any, dtype: Any, copy: bool, op: str) -> np.ndarray:
+    """The array a new tensor holds: `data` (numbers, nested sequences, an array or a Tensor) in `dtype`
+    or PyTorch's default for it; shared with an array or Tensor of that dtype when `copy` is False."""
+    if isinstance(data, Tensor):
+        data = data.data
+    try:
+        if dtype is None:
+            dtype = _default_dtype(data)
+        arr = np.array(data, dtype=dtype, copy=copy if copy else None)
+    except (ValueError, TypeError) as exc:       # ragged lists, or strings asked to be numbers
+        raise DTypeError(f"{op}: cannot make a tensor from {_what(data)} ({exc})") from None
+    if arr.dtype.kind not in _NUMERIC_KINDS:
+        raise DTypeError(f"{op}: cannot make a tensor from {_what(data)}; expected numbers, bools, "
+                         f"(nested) sequences of them, a NumPy array or a Tensor")
+    return arr
 
 
 def _check_requires_grad(dtype: np.dtype, requires_grad: bool, where: str) -> None:
@@ -149,10 +174,51 @@ def _check_same_dtype(op: str, *operands: Any) -> None:
                          f".double() or .to(dtype) (matrix products do not promote, as in PyTorch)")
 
 
-def _normalize_index(index: Any) -> Any:
+def _normalize_index(index: Any, shape: tuple[int, ...]) -> Any:
     if isinstance(index, tuple):
-        return tuple(_index_array(i) for i in index)
+        index = tuple(_index_array(i) for i in index)
+        if builtins.any(_is_int(i) for i in index) and builtins.any(_is_array(i) for i in index):
+            return _selects_first(index, shape)
+        return index
     return _index_array(index)
+
+
+def _is_int(i: Any) -> bool:
+    return (isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))) or (
+        isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iu")
+
+
+def _is_array(i: Any) -> bool:
+    return isinstance(i, np.ndarray) and (i.ndim > 0 or i.dtype == np.bool_)
+
+
+def _selects_first(index: tuple, shape: tuple[int, ...]) -> tuple:
+    """The NumPy index that reads what PyTorch reads for an index mixing ints with index arrays.
+
+    PyTorch applies the ints first, as plain selections that remove their dims, and only then the index
+    arrays (`x[0, :, [1, 2]]` of a (2, 3, 4) tensor is (3, 2)). NumPy broadcasts an int with the arrays
+    as one more index array, and moves the indexed dims to the front when a slice separates them
+    ((2, 3) there). So the index is applied in PyTorch's two steps to each dim's coordinate grid (a
+    broadcast view: no copy of the tensor), which gives the coordinates, in the tensor, of every element
+    read: an index of arrays only, that NumPy reads the same way for getting, setting and gradients."""
+    first: list[Any] = []
+    then: list[Any] = []
+    for i in index:
+        if _is_int(i):
+            first.append(int(i))
+        elif i is None:
+            then.append(None)
+        elif i is Ellipsis:
+            first.append(Ellipsis)
+            then.append(Ellipsis)
+        else:
+            first.extend([slice(None)] * (i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1))
+            then.append(i)
+    coords = []
+    for d, n in enumerate(shape):
+        grid = np.broadcast_to(np.arange(n).reshape((n,) + (1,) * (len(shape) - d - 1)), shape)
+        coords.append(grid[tuple(first)][tuple(then)])
+    return tuple(coords)
 
 
 class RemovableHandle:
@@ -173,7 +239,7 @@ class Tensor:
     Python floats and lists of them become float32, Python ints int64; NumPy arrays keep their dtype.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_hooks", "_retains_grad", "_vc", "name",
+    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "_hooks", "_retains_grad", "_vc", "name",
                  "_history", "_base", "__weakref__")
     # NumPy must not treat a Tensor as an array in `ndarray + Tensor`: returning NotImplemented there
     # lets Python call Tensor.__radd__, which records the op.
@@ -181,26 +247,25 @@ class Tensor:
     __hash__ = object.__hash__    # __eq__ is elementwise, so hashing must be by identity
 
     data: np.ndarray
-    grad: Tensor | None
-    requires_grad: bool
     grad_fn: Any
     name: str | None
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
+    def __init__(self, data: Any, *sizes: Any, requires_grad: bool = False, dtype: Any = None,
                  name: str | None = None, copy: bool = True) -> None:
         """`copy=False` shares memory with a NumPy array or Tensor of the right dtype (like
         `torch.as_tensor`); by default the data is copied (like `torch.tensor`)."""
-        if isinstance(data, Tensor):
-            data = data.data
-        if dtype is None:
-            dtype = _default_dtype(data)
-        arr = np.array(data, dtype=dtype, copy=copy if copy else None)
-        if arr.dtype == object:
-            raise DTypeError(f"tensor: cannot make a tensor from {type(data).__name__} data")
-        _check_requires_grad(arr.dtype, requires_grad, "tensor")
+        if sizes or (type(data) is int and type(self) is Tensor):
+            # torch.Tensor(2, 3) makes an uninitialised 2x3 tensor and torch.Tensor(5) a 5-vector: reading
+            # them as data (a 0-d tensor holding 5) would be silently wrong, so they are refused.
+            shown = ", ".join(repr(a) for a in (data, *sizes))
+            raise TypeError(f"Tensor({shown}): the legacy size constructor does not exist here; use "
+                            f"al.empty({shown}) or al.zeros({shown}) for a tensor of that shape, or "
+                            f"al.tensor(data) for a tensor holding data")
+        arr = _array_of(data, dtype, copy, "Tensor")
+        _check_requires_grad(arr.dtype, requires_grad, "Tensor")
         self.data = arr
-        self.grad = None
-        self.requires_grad = bool(requires_grad)
+        self._grad = None
+        self._requires_grad = bool(requires_grad)
         self.grad_fn = None
         self._hooks = None
         self._retains_grad = False
@@ -210,6 +275,36 @@ class Tensor:
         self._base = None
 
     # ---------------------------------------------------------------- properties and conversion
+    # requires_grad and grad are checked when assigned, as PyTorch does: an integer tensor cannot require
+    # grad, and a .grad must be a Tensor of this tensor's shape and dtype (else an optimizer step would
+    # fail far away, or broadcast silently). Reads go straight to the slot (attrgetter runs in C: the
+    # engine reads requires_grad on every op).
+    requires_grad = property(operator.attrgetter("_requires_grad"))
+    grad = property(operator.attrgetter("_grad"))
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value is not self._requires_grad:
+            _check_requires_grad(self.data.dtype, value, "requires_grad")
+            if not value and self.grad_fn is not None:
+                raise RuntimeError("requires_grad: you can only change requires_grad flags of leaf variables; "
+                                   "use .detach() to get a tensor that does not require grad")
+            self._requires_grad = bool(value)
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"grad: assigned grad expected to be a Tensor or None, got "
+                                f"{type(value).__name__}")
+            if value.shape != self.shape:
+                raise ShapeError(f"grad: assigned grad has shape {value.shape}, but the tensor has shape "
+                                 f"{self.shape}; they must be the same")
+            if value.dtype != self.dtype:
+                raise DTypeError(f"grad: assigned grad has dtype {value.dtype}, but the tensor has dtype "
+                                 f"{self.dtype}; they must be the same (convert with .to({self.dtype}))")
+        self._grad = value
+
     @property
     def shape(self) -> tuple[int, ...]:
         return self.data.shape
@@ -352,15 +447,11 @@ class Tensor:
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
-        self.requires_grad = False
+        self._requires_grad = False
         return self
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if not requires_grad and self.grad_fn is not None:
-            raise RuntimeError("requires_grad_: you can only change requires_grad flags of leaf variables; "
-                               "use .detach() to get a tensor that does not require grad")
-        _check_requires_grad(self.data.dtype, requires_grad, "requires_grad_")
-        self.requires_grad = bool(requires_grad)
+        self.requires_grad = requires_grad
         return self
 
     def retain_grad(self) -> None:
@@ -680,10 +771,26 @@ class Tensor:
             raise ShapeError(f"reshape: shape {shape} is invalid for a tensor of shape {self.shape} "
                              f"({self.numel()} elements)") from None
 
-    view = reshape
+    def view(self, *shape: Any) -> Tensor:
+        """The same memory seen with another shape, as PyTorch's view: it shares memory or raises
+        (a write through it must reach this tensor). `reshape` copies where a view is impossible."""
+        out = self.reshape(*shape)
+        if out is not self and out.data.size and not np.may_share_memory(out.data, self.data) and not (
+                self.ndim >= 3 and self.data.transpose(*range(1, self.ndim), 0).flags.c_contiguous):
+            # (The exception: batch-last memory, the layout of convolution and pooling outputs here, which
+            # are contiguous in PyTorch, where `x.view(x.size(0), -1)` after them is everyday code. It copies.)
+            raise ShapeError(f"view: a tensor of shape {self.shape} with strides {self.stride()} cannot be "
+                             f"viewed as shape {out.shape} without copying (its memory is not laid out in "
+                             f"that order, e.g. after a transpose); use .reshape(...) or .contiguous().view(...)")
+        return out
+
+    def stride(self, dim: int | None = None) -> Any:
+        """Steps in elements (not bytes, unlike NumPy) from one element to the next along each dim."""
+        steps = tuple(s // self.data.itemsize for s in self.data.strides)
+        return steps if dim is None else steps[_norm_dim(dim, self.ndim, "stride")]
 
     def view_as(self, other: Tensor) -> Tensor:
-        return self.reshape(other.shape)
+        return self.view(other.shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
         return self.reshape(other.shape)
@@ -700,7 +807,15 @@ class Tensor:
 
     def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
         d = _norm_dim(dim, self.ndim, "unflatten")
-        return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1:])
+        sizes = tuple(int(n) for n in sizes)
+        n = self.shape[d] if self.ndim else 1
+        known = math.prod(k for k in sizes if k != -1)
+        if sizes.count(-1) > 1 or (sizes.count(-1) == 0 and known != n) or (n % known if known else n):
+            raise ShapeError(f"unflatten: sizes {sizes} do not match dim {dim} of size {n} (their product must be "
+                             f"{n}, with at most one -1)")
+        if -1 in sizes:                   # inferred from this dim alone, so a zero-size tensor works too
+            sizes = tuple((n // known if known else 0) if k == -1 else k for k in sizes)
+        return self.reshape(self.shape[:d] + sizes + self.shape[d + 1:])
 
     def permute(self, *dims: Any) -> Tensor:
         dims = _shape_args(dims)
@@ -717,6 +832,8 @@ class Tensor:
         dims = list(range(self.ndim))
         a = _norm_dim(dim0, self.ndim, "transpose")
         b = _norm_dim(dim1, self.ndim, "transpose")
+        if self.ndim == 0:
+            return self
         dims[a], dims[b] = dims[b], dims[a]
         return self.permute(*dims)
 
@@ -741,7 +858,11 @@ class Tensor:
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        dims = {_norm_dim(d, self.ndim, "squeeze") for d in dims}
+        normed = [_norm_dim(d, self.ndim, "squeeze") for d in dims]
+        if len(set(normed)) != len(normed):
+            raise ShapeError(f"squeeze: dim {next(d for d in normed if normed.count(d) > 1)} appears multiple "
+                             f"times in the list of dims {dim!r}")
+        dims = set(normed)
         # Like PyTorch, a named dim whose size is not 1 is left alone.
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1)))
 
@@ -874,18 +995,25 @@ class Tensor:
     def bmm(self, mat2: Any) -> Tensor:
         return _functions().bmm(self, mat2)
 
+    def mm(self, mat2: Any) -> Tensor:
+        return _functions().mm(self, mat2)
+
     def nonzero(self, *, as_tuple: bool = False) -> Any:
         return _functions().nonzero(self, as_tuple=as_tuple)
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
-    def new_tensor(self, data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    def new_tensor(self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
         """A new tensor of `data`, by default of this tensor's dtype (a copy, never in the graph)."""
         _check_device(device, "new_tensor")
-        return Tensor(data, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+        arr = _array_of(data, self.dtype if dtype is None else dtype, True, "new_tensor")
+        _check_requires_grad(arr.dtype, requires_grad, "new_tensor")
+        t = _wrap(arr)
+        t._requires_grad = bool(requires_grad)
+        return t
 
-    def new_full(self, size: Any, fill_value: Any, dtype: Any = None, device: Any = None,
+    def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
                  requires_grad: bool = False) -> Tensor:
         _check_device(device, "new_full")
         dt = self.dtype if dtype is None else np.dtype(dtype)
@@ -893,20 +1021,20 @@ class Tensor:
                                requires_grad=requires_grad)
 
     def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-        return self.new_full(_shape_args(size), 0, dtype, device, requires_grad)
+        return self.new_full(_shape_args(size), 0, dtype=dtype, device=device, requires_grad=requires_grad)
 
     def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-        return self.new_full(_shape_args(size), 1, dtype, device, requires_grad)
+        return self.new_full(_shape_args(size), 1, dtype=dtype, device=device, requires_grad=requires_grad)
 
     def new_empty(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-        return self.new_full(_shape_args(size), 0, dtype, device, requires_grad)
+        return self.new_full(_shape_args(size), 0, dtype=dtype, device=device, requires_grad=requires_grad)
 
     # ---------------------------------------------------------------- indexing
     def __getitem__(self, index: Any) -> Tensor:
-        return _ops.getitem(self, index=_normalize_index(index))
+        return _ops.getitem(self, index=_normalize_index(index, self.shape))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._put("setitem", _normalize_index(index), value)
+        self._put("setitem", _normalize_index(index, self.shape), value)
 
     def _put(self, op: str, index: Any, value: Any) -> None:
         """self[index] = value: in the graph, recorded as index_put, whose gradient sends g[index] to

@@ -419,8 +419,6 @@ def _z(*shape):
      r"max_pool2d: input of shape \(1, 1, 2, 2\) is too small for kernel_size=3.*output would have size \(0, 0\)"),
     (lambda: al.max_pool2d(_z(5, 5), 2), ValueError,
      r"max_pool2d: expected a 3D \(unbatched\) or 4D \(batched\) input, got shape \(5, 5\)"),
-    (lambda: al.avg_pool2d(_z(1, 1, 4, 4), 2, ceil_mode=True), NotImplementedError,
-     r"avg_pool2d: ceil_mode=True is not supported"),
     (lambda: al.avg_pool2d(_z(1, 1, 4, 4), 2, divisor_override=0), ValueError,
      r"avg_pool2d: divisor_override must be non-zero"),
     (lambda: al.adaptive_avg_pool2d(_z(1, 1, 4, 4), (2, 0)), ValueError,

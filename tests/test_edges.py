@@ -1,0 +1,360 @@
+"""The engine at the edges: each case found by comparing with PyTorch is right here, or a clear error.
+
+One test per cause (indexing, constructors, views, .grad and requires_grad assignment, index ranges, dims
+of 0-d tensors, zero-size dims, sizes too large to allocate, non-numeric data), each with the reproducer
+that found it. Where PyTorch is installed (the test-only oracle) results are compared with it too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import autograd_lite as al
+import nn.functional as F
+
+
+def _torch():
+    return pytest.importorskip("torch", reason="PyTorch (the test-only oracle) is not installed")
+
+
+# ------------------------------------------------------------------------------------------ indexing
+INDICES = [
+    (0, slice(None), [1, 2]),                 # (2, 4) in PyTorch; NumPy's rule gives (4, 2)
+    (slice(None), 1, None, [0, 2]),
+    ([0, 1], 1, [1, 2]),
+    ([0, 1], slice(None), 1),
+    (slice(None), [0, 1], 1),
+    (1, [0, 1], slice(None), None),
+    (Ellipsis, 1, [0, 1]),
+    ([0], Ellipsis, [1]),
+    ([[0]], slice(None), [1, 2]),
+    (0, slice(None), 1, [1, 2]),
+    (slice(None), [0, 1], 2, [1, 2]),         # ints between index arrays: the arrays stay adjacent
+    (1, np.array([True, False, True]), 2),
+    (0, [1, 1, 2], slice(1, 3), -1),          # a repeated index: gradients add up
+    (None, 0, [0, 2], None, 1),
+    (-1, Ellipsis, [0, 0, 3]),
+]
+
+
+def _as_torch_index(torch, index):
+    return tuple(torch.tensor(i) if isinstance(i, np.ndarray) else i for i in index)
+
+
+def _two_steps(x: np.ndarray, index: tuple) -> np.ndarray:
+    """PyTorch's reading of an index, in plain NumPy: the ints select first (their dims go away), then the
+    rest (slices, None, index arrays) applies to what is left, by NumPy's rule."""
+    first = []
+    for i in index:
+        if isinstance(i, int) or i is Ellipsis:
+            first.append(i)
+        elif i is not None:
+            first.extend([slice(None)] * (i.ndim if isinstance(i, np.ndarray) and i.dtype == bool else 1))
+    return x[tuple(first)][tuple(i for i in index if not isinstance(i, int))]
+
+
+@pytest.mark.parametrize("index", INDICES, ids=repr)
+def test_ints_beside_index_arrays_select_first_as_in_pytorch(index):
+    x = np.arange(120.0).reshape(2, 3, 4, 5)
+    xt = al.tensor(x, requires_grad=True)
+    expected = _two_steps(x, index)
+    got = xt[index]
+    assert got.shape == expected.shape
+    np.testing.assert_array_equal(got.detach().numpy(), expected)
+    assert al.gradcheck(lambda t: (t[index] * t[index]).sum(), (xt,))
+    # Setting through the same index writes the same elements (without repeats: each once).
+    y = al.zeros(2, 3, 4, 5, dtype=al.float64)
+    y[index] = 1.0
+    np.testing.assert_array_equal(y.numpy() == 1.0, np.isin(x, expected))
+
+
+@pytest.mark.parametrize("index", INDICES, ids=repr)
+def test_mixed_indices_against_pytorch(index):
+    torch = _torch()
+    x = np.random.default_rng(0).standard_normal((2, 3, 4, 5))
+    a, b = al.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ta = _as_torch_index(torch, index)
+    out_a, out_b = a[index], b[ta]
+    assert out_a.shape == tuple(out_b.shape)
+    np.testing.assert_array_equal(out_a.detach().numpy(), out_b.detach().numpy())
+    w = np.random.default_rng(1).standard_normal(out_a.shape)
+    (out_a * al.tensor(w)).sum().backward()
+    (out_b * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=0, atol=1e-12)
+    ya, yb = al.zeros(2, 3, 4, 5, dtype=al.float64), torch.zeros(2, 3, 4, 5, dtype=torch.float64)
+    v = np.arange(out_a.numel(), dtype=np.float64).reshape(out_a.shape) + 1
+    ya[index] = al.tensor(v)
+    yb[ta] = torch.tensor(v)
+    np.testing.assert_array_equal(ya.numpy(), yb.numpy())
+
+
+# ----------------------------------------------------------------------------- constructors and data
+def test_tensor_options_are_keyword_only():
+    with pytest.raises(TypeError):
+        al.tensor([1.0, 2.0], al.float64)          # was: float32, requires_grad=True
+    t = al.tensor([1.0, 2.0], dtype=al.float64)
+    assert t.dtype == np.float64 and not t.requires_grad
+    with pytest.raises(TypeError):
+        al.full((2,), 1.0, al.float64)
+    with pytest.raises(TypeError):
+        al.zeros_like(t, al.float32)
+    with pytest.raises(TypeError):
+        t.new_tensor([1], al.int64)
+
+
+@pytest.mark.parametrize("args", [(2, 3), (5,)])
+def test_legacy_size_constructors_are_refused(args):
+    with pytest.raises(TypeError, match=r"legacy size constructor does not exist.*al\.empty"):
+        al.Tensor(*args)
+    assert al.Tensor([1.0, 2.0]).shape == (2,)          # Tensor(data) is tensor(data)
+
+
+@pytest.mark.parametrize("data", ["abc", ["a", "b"], b"xy", {"a": 1}, [[1, 2], [3]], object()])
+def test_non_numeric_data_is_refused(data):
+    with pytest.raises(TypeError, match="tensor: cannot make a tensor from"):
+        al.tensor(data)
+
+
+@pytest.mark.parametrize("other", ["a", b"a", {"k": 1}, object()])
+def test_non_numeric_operands_are_refused_clearly(other):
+    x = al.ones(2, 3)
+    for op in (lambda: x + other, lambda: other * x, lambda: x < other, lambda: al.maximum(x, other)):
+        with pytest.raises(TypeError, match=r"unsupported operand .*expected Tensors, numbers or arrays"):
+            op()
+
+
+# ------------------------------------------------------------------------------------------- views
+def test_view_shares_memory_or_raises_and_reshape_copies():
+    a = al.arange(6.0).reshape(2, 3)
+    v = a.view(3, 2)
+    v[0, 0] = 100.0
+    assert a[0, 0].item() == 100.0                  # a view: the write reaches a
+    with pytest.raises(RuntimeError, match=r"view: .* cannot be viewed as shape \(6,\) without copying.*reshape"):
+        a.t().view(6)
+    r = a.t().reshape(6)                             # reshape may copy
+    assert r.tolist() == [100.0, 3.0, 1.0, 4.0, 2.0, 5.0]
+    assert a.stride() == (3, 1) and a.t().stride() == (1, 3) and a.stride(-1) == 1
+
+
+def test_view_after_a_convolution_works_as_in_pytorch_code():
+    # A convolution's output is batch-last memory here, contiguous in PyTorch: x.view(n, -1) must work.
+    x = al.randn(2, 1, 8, 8, requires_grad=True)
+    y = F.max_pool2d(F.conv2d(x, al.randn(3, 1, 3, 3)).relu(), 2)
+    assert not y.is_contiguous()
+    flat = y.view(y.size(0), -1)
+    assert flat.shape == (2, 27)
+    np.testing.assert_array_equal(flat.detach().numpy(), y.detach().numpy().reshape(2, -1))
+    flat.sum().backward()
+    assert x.grad.shape == x.shape
+
+
+def test_stale_view_is_brought_up_to_date_against_pytorch():
+    torch = _torch()
+
+    def run(x, w):
+        y = x * 2
+        v = y[:2]
+        z = v.exp() * w[:2]
+        y.mul_(w)
+        u = v * 3
+        v.add_(1)
+        return (u * u).sum() + (z * z).sum() + (y * y).sum()
+
+    xs, ws = np.array([0.5, 1.0, 1.5]), np.array([0.7, 1.2, 0.9])
+    a = [al.tensor(v, requires_grad=True) for v in (xs, ws)]
+    b = [torch.tensor(v, requires_grad=True) for v in (xs, ws)]
+    la, lb = run(*a), run(*b)
+    la.backward()
+    lb.backward()
+    assert la.item() == pytest.approx(lb.item(), rel=1e-14)
+    for p, q in zip(a, b):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-13)
+
+
+def test_fused_lstm_cell_outputs_are_independent_under_in_place_ops():
+    def f(gates, c):
+        h, c2 = al.fused_lstm_cell(gates, gates * 0.5, c)
+        h.mul_(2)                               # h and c2 come from one array: c2 must stay usable
+        c2.add_(h)
+        return (c2 * c2).sum() + (h * h).sum()
+
+    rng = np.random.default_rng(3)
+    assert al.gradcheck(f, (al.tensor(rng.standard_normal((2, 8)), requires_grad=True),
+                            al.tensor(rng.standard_normal((2, 2)), requires_grad=True)))
+
+
+# ------------------------------------------------------------------ requires_grad and .grad, checked
+def test_requires_grad_on_integer_tensors_is_refused():
+    x = al.ones(3, dtype=al.int64)
+    with pytest.raises(RuntimeError, match="only floating point tensors can require gradients"):
+        x.requires_grad = True
+    with pytest.raises(RuntimeError, match="only floating point tensors can require gradients"):
+        x.requires_grad_()
+    assert not x.requires_grad
+    y = al.ones(2, requires_grad=True) * 2
+    with pytest.raises(RuntimeError, match="only change requires_grad flags of leaf variables"):
+        y.requires_grad = False
+
+
+@pytest.mark.parametrize(("value", "error", "match"), [
+    (np.ones(3, np.float32), TypeError, "expected to be a Tensor or None, got ndarray"),
+    (al.ones(4), ValueError, r"has shape \(4,\), but the tensor has shape \(3,\)"),
+    (al.ones(3, dtype=al.float64), TypeError, "has dtype float64, but the tensor has dtype float32"),
+    (al.ones(3, dtype=al.int64), TypeError, "has dtype int64"),
+])
+def test_grad_assignment_is_checked(value, error, match):
+    x = al.ones(3, requires_grad=True)
+    with pytest.raises(error, match="grad: assigned grad " + match if "expected" not in match else match):
+        x.grad = value
+    assert x.grad is None
+    x.grad = al.full((3,), 2.0)
+    x.grad = None
+
+
+# -------------------------------------------------------------------------------- index value ranges
+@pytest.mark.parametrize("call", [
+    lambda: al.tensor([1.0, 2.0, 3.0]).gather(0, al.tensor([-1])),        # wrapped around to 3.0 before
+    lambda: al.tensor([1.0, 2.0, 3.0]).gather(0, al.tensor([3])),
+    lambda: al.zeros(3).scatter(0, al.tensor([-1]), al.ones(1)),
+    lambda: al.zeros(3).index_select(0, al.tensor([-1])),
+])
+def test_index_values_out_of_range_are_refused(call):
+    with pytest.raises(IndexError, match=r"index -?\d is out of range for dim 0 of size 3"):
+        call()
+
+
+def test_scatter_refuses_a_src_of_another_dtype():
+    with pytest.raises(TypeError, match="scatter: expected src of the tensor's dtype float32, got float64"):
+        al.zeros(3).scatter(0, al.tensor([0]), al.ones(1, dtype=al.float64))
+
+
+# ------------------------------------------------------------------------------- dims of 0-d tensors
+@pytest.mark.parametrize("call", [
+    lambda s: s.sort(1), lambda s: s.argsort(1), lambda s: s.cumsum(1), lambda s: s.flip(1),
+    lambda s: s.transpose(0, 1), lambda s: s.norm(dim=2), lambda s: s.softmax(1), lambda s: s.squeeze(1),
+])
+def test_out_of_range_dims_of_0d_tensors_are_refused(call):
+    with pytest.raises(IndexError, match=r"dim -?\d is out of range for a tensor with 0 dims"):
+        call(al.tensor(1.0))
+
+
+def test_dims_0_and_minus_1_of_0d_tensors_work_as_in_pytorch():
+    s = al.tensor(-2.0, requires_grad=True)
+    assert s.transpose(0, -1).item() == -2.0 and s.swapaxes(0, -1).shape == ()
+    n = s.norm(dim=-1)
+    assert n.shape == () and n.item() == 2.0
+    n.backward()
+    assert s.grad.item() == -1.0
+    assert s.sort(-1).values.item() == -2.0 and s.cumsum(0).item() == -2.0
+
+
+def test_repeated_dims_are_refused():
+    with pytest.raises(ValueError, match=r"squeeze: dim 0 appears multiple times"):
+        al.ones(1, 2, 1).squeeze((0, 0))
+    with pytest.raises(ValueError, match=r"flip: dim 0 appears multiple times"):
+        al.ones(2, 2).flip((0, -2))
+
+
+# ------------------------------------------------------------------------------------ zero-size dims
+def test_softmax_family_over_an_empty_dim():
+    x = al.ones(2, 0, requires_grad=True)
+    assert x.softmax(1).shape == (2, 0) and x.log_softmax(1).shape == (2, 0)
+    lse = x.logsumexp(1)
+    assert lse.tolist() == [-np.inf, -np.inf]
+    lse.sum().backward()
+    assert x.grad.shape == (2, 0)
+
+
+def test_chunk_unflatten_and_linear_with_zero_sizes():
+    torch = _torch()
+    assert [c.shape for c in al.ones(0, 3).chunk(2)] == [tuple(c.shape) for c in torch.ones(0, 3).chunk(2)]
+    assert [c.shape for c in al.ones(0, 3).chunk(3)] == [tuple(c.shape) for c in torch.ones(0, 3).chunk(3)]
+    for shape, dim, sizes in [((0, 4), -2, (1, -1)), ((4, 0), -2, (1, -1)), ((0, 4), -1, (2, -1))]:
+        assert al.ones(*shape).unflatten(dim, sizes).shape == tuple(torch.ones(*shape).unflatten(dim, sizes).shape)
+    with pytest.raises(ValueError, match=r"unflatten: sizes \(4, -1\) do not match dim 0 of size 6"):
+        al.ones(6).unflatten(0, (4, -1))
+    x, w, b = (al.ones(*s, requires_grad=True) for s in ((2, 0), (3, 0), (3,)))
+    F.linear(x, w, b).sum().backward()          # in_features == 0: the output is the bias
+    assert x.grad.shape == (2, 0) and w.grad.shape == (3, 0) and b.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_padding_cannot_crop_more_than_a_dim_holds():
+    assert F.pad(al.ones(3), (-2, -1)).shape == (0,)
+    with pytest.raises(ValueError, match=r"pad: padding \(-2, -2\) of dim 0 \(size 3\) would leave -1 elements"):
+        F.pad(al.ones(3), (-2, -2))
+
+
+@pytest.mark.parametrize("pool", [F.max_pool2d, F.avg_pool2d])
+def test_pooling_needs_channels_and_spatial_sizes(pool):
+    with pytest.raises(ValueError, match=r"non-zero sizes in every dim but the batch dim, got shape \(1, 0, 4, 4\)"):
+        pool(al.ones(1, 0, 4, 4), 2)
+    assert pool(al.ones(0, 1, 4, 4), 2).shape == (0, 1, 2, 2)            # an empty batch is fine
+
+
+def test_mm_takes_matrices_only():
+    with pytest.raises(ValueError, match=r"mm: expected two matrices \(2-D tensors\), got shapes \(3,\) and \(3,\)"):
+        al.mm(al.ones(3), al.ones(3))
+    a = al.tensor([[1.0, 2.0]], requires_grad=True)
+    out = a.mm(al.tensor([[3.0], [4.0]]))
+    assert out.tolist() == [[11.0]]
+
+
+# ------------------------------------------------------------------------------ avg_pool2d ceil_mode
+@pytest.mark.parametrize("count_include_pad", [True, False])
+@pytest.mark.parametrize(("size", "kernel", "stride", "padding"),
+                         [((5, 5), 2, 2, 0), ((5, 8), 3, 2, 1), ((6, 5), 3, 3, 1), ((7, 7), 2, 3, 1)])
+def test_avg_pool2d_ceil_mode(size, kernel, stride, padding, count_include_pad):
+    x = al.tensor(np.random.default_rng(0).standard_normal((2, 3, *size)), requires_grad=True)
+
+    def f(t):
+        return F.avg_pool2d(t, kernel, stride, padding, ceil_mode=True, count_include_pad=count_include_pad)
+
+    assert al.gradcheck(f, (x,))
+    assert al.gradgradcheck(f, (x,))
+    torch = pytest.importorskip("torch", reason="PyTorch (the test-only oracle) is not installed")
+    expected = torch.nn.functional.avg_pool2d(torch.tensor(x.detach().numpy()), kernel, stride, padding,
+                                              ceil_mode=True, count_include_pad=count_include_pad)
+    np.testing.assert_allclose(f(x).detach().numpy(), expected.numpy(), rtol=1e-13, atol=1e-14)
+
+
+# ------------------------------------------------------------------------------- impossible sizes
+@pytest.mark.parametrize("call", [
+    lambda: al.ones(2).repeat(10**8, 10**8),
+    lambda: al.zeros(10**8, 10**8),
+    lambda: al.randn(10**13),
+    lambda: al.full((10**7, 10**7), 1.0),
+])
+def test_sizes_beyond_memory_are_refused_before_allocating(call):
+    import tracemalloc
+    tracemalloc.start()
+    try:
+        with pytest.raises(MemoryError, match=r"would need [\d,]+ bytes, more than this machine's"):
+            call()
+        assert tracemalloc.get_traced_memory()[1] < 10**6       # nothing of the sort was allocated
+    finally:
+        tracemalloc.stop()
+
+
+def test_negative_sizes_are_refused():
+    with pytest.raises(ValueError, match=r"zeros: trying to create a tensor with a negative dimension"):
+        al.zeros(-1, 2)
+
+
+# ----------------------------------------------- in-place changes backward accepts, as PyTorch does
+@pytest.mark.parametrize("make", [
+    lambda x: x.gather(0, al.tensor([2, 0])),
+    lambda x: al.where(al.tensor([True, False, True]), x, al.zeros(3, dtype=al.float64)),
+    lambda x: x.floor() + x.sign() + x.round(),
+    lambda x: al.maximum(x, al.zeros(3, dtype=al.float64) + 1.0),
+])
+def test_ops_whose_rules_read_nothing_changed_allow_in_place_changes(make):
+    x = al.tensor([0.5, 1.5, 2.5], dtype=al.float64, requires_grad=True)
+    y = x * 1
+    out = make(y)
+    if out.grad_fn.op.name in ("maximum", "minimum"):
+        out.mul_(2)                           # maximum reads its inputs, not its output
+    else:
+        y.add_(1)                             # these rules do not read y
+    out.sum().backward()
+    assert x.grad is not None
