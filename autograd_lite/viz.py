@@ -13,6 +13,7 @@ Every walk here is iterative, so graphs of 10^4 nodes draw without recursion lim
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -462,6 +463,45 @@ def _draw_backward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict
 # ---------------------------------------------------------------------------------------------
 
 
+class _GradsAt(Mapping[int, np.ndarray]):
+    """The gradients known after step `step` of a recorded backward pass, by tensor id, without a copy.
+
+    `history[id]` lists the steps at which that tensor's gradient changed and its value after each, in
+    step order; a lookup is a binary search. `final` overrides it (the leaves' own results, last step).
+    Pictures read it only for the tensors they draw, so a picture costs what it draws, not the graph.
+    """
+
+    def __init__(self, history: dict[int, tuple[list[int], list[np.ndarray]]], step: int,
+                 final: Mapping[int, np.ndarray] | None = None) -> None:
+        self._history = history
+        self._step = step
+        self._final = final or {}
+
+    def __getitem__(self, key: int) -> np.ndarray:
+        if key in self._final:
+            return self._final[key]
+        steps, values = self._history[key]
+        i = bisect.bisect_right(steps, self._step) - 1
+        if i < 0:
+            raise KeyError(key)
+        return values[i]
+
+    def __iter__(self) -> Iterator[int]:
+        yield from self._final
+        yield from (k for k in self._history if k not in self._final and k in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, int):
+            return False
+        if key in self._final:
+            return True
+        h = self._history.get(key)
+        return h is not None and h[0][0] <= self._step
+
+
 def backward_steps(root: Tensor, params: Mapping[str, Tensor] | None = None,
                    **draw_kwargs: Any) -> Iterator[tuple[str, Graph]]:
     """Yield `(caption, picture)` for each VJP application, in the order backward runs them.
@@ -470,34 +510,49 @@ def backward_steps(root: Tensor, params: Mapping[str, Tensor] | None = None,
     gradient known so far written on its tensor. It runs the engine's own backward pass (with the graph
     retained and nothing written to `.grad`), so the gradients it shows are exactly the real ones and a
     later `root.backward()` gives the same result as without it.
+
+    The pass runs once, when the first picture is asked for, and keeps only what changed at each step
+    (memory linear in the graph); each picture is drawn when it is asked for, and `max_nodes` (passed on
+    to `draw_graph`, 500 by default) bounds the work of each one: the first pictures of a 10^5-op chain
+    take about a second, nearly all of it the pass itself.
     """
     if not root.requires_grad:
         raise RuntimeError("backward_steps: the tensor does not require grad, so there is no backward pass")
     tensors, _ = _walk((root,), 10**9)
     leaves = [t for t in tensors if t.grad_fn is None and t.requires_grad]
-    snapshots: list[tuple[Any, dict[int, Any]]] = []
-    known: dict[int, Any] = {}
+    nodes: list[engine.Node] = []
+    # The gradient of each tensor as it changed: (steps, values). A snapshot of every gradient known at
+    # every step would be quadratic (it took 1.8 GB before the first picture of a 10^4-op chain); only t
+    # itself and the inputs of its op change at t's step, so only they are recorded: O(edges) in all.
+    history: dict[int, tuple[list[int], list[np.ndarray]]] = {}
+
+    def record(key: int, value: np.ndarray) -> None:
+        steps, values = history.setdefault(key, ([], []))
+        steps.append(len(nodes))
+        values.append(value)
 
     def on_step(t: Tensor, g: Any, pending: dict) -> None:
-        # Everything seen so far stays: t's own gradient, and every gradient still flowing (partial
-        # sums, updated as they grow). A leaf's gradient is complete once it has stopped changing, and
-        # the engine never reports leaves separately, so it must be remembered from `pending`.
-        known[id(t)] = np.array(g, copy=True)
-        for x, gx in pending.items():
-            known[id(x)] = gx.dense() if isinstance(gx, engine.SparseGrad) else np.array(gx, copy=True)
-        snapshots.append((t.grad_fn, dict(known)))
+        # t's own gradient (after its hooks), and the partial sums its rules just added to, as they are
+        # now: copied, because a rule may hand back the very array it was given (add's does) and a hook
+        # may change one in place, and a sparse gradient's parts grow in place. Gradients that did not
+        # change at this step keep their last record.
+        node = t.grad_fn
+        nodes.append(node)
+        record(id(t), np.array(g, copy=True))
+        for x in dict.fromkeys(x for x in engine.node_inputs(node) if isinstance(x, Tensor)):   # x * x: once
+            gx = pending.get(x)
+            if gx is not None:
+                record(id(x), gx.dense() if isinstance(gx, engine.SparseGrad) else np.array(gx, copy=True))
 
     seed = _seed_gradient(root, None, False, "backward_steps")
     found = engine.run_backward([root], [seed], True, False, inputs=leaves or None, on_step=on_step)
-    final = dict(snapshots[-1][1]) if snapshots else {}
-    for leaf, g in zip(leaves, found or []):
-        if g is not None:
-            final[id(leaf)] = np.asarray(g)
+    # The last picture shows each leaf's result as backward returns it (after the leaf's own hooks).
+    final = {id(leaf): np.asarray(g) for leaf, g in zip(leaves, found or []) if g is not None}
     draw_kwargs.setdefault("show_grad", True)
-    for k, (node, grads) in enumerate(snapshots, 1):
-        if k == len(snapshots):
-            grads = final
-        caption = f"step {k}/{len(snapshots)}: {node.name()} sends gradients to the inputs of {op_label(node)}"
+    total = len(nodes)
+    for k, node in enumerate(nodes, 1):
+        grads = _GradsAt(history, k, final if k == total else None)
+        caption = f"step {k}/{total}: {node.name()} sends gradients to the inputs of {op_label(node)}"
         yield caption, draw_graph(root, params=params, grads=grads, highlight=node, **draw_kwargs)
 
 

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
+import textwrap
+import time
+import tracemalloc
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -142,6 +149,77 @@ def test_backward_steps_keep_every_gradient_once_known() -> None:
     b_first = names.index("AddBackward")
     for caption, g in steps[b_first:]:
         assert "grad" in g.source.split("label=\"b\n", 1)[1].split("\"", 1)[0], caption
+
+
+def chain(n: int) -> al.Tensor:
+    """y = x * 1.0 * 1.0 ... : n ops, n backward steps."""
+    y = al.tensor(1.0, requires_grad=True, name="x")
+    for _ in range(n):
+        y = y * 1.0
+    return y
+
+
+def test_backward_steps_memory_is_linear_and_pictures_are_drawn_when_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Snapshotting every known gradient at every step is quadratic: it took 1.8 GB (and 6 s) before the first
+    # picture of this chain. Linear state is a few MB; 48 MB leaves room for any reasonable bookkeeping.
+    y = chain(10_000)
+    drawn = []
+    draw = viz.draw_graph
+    monkeypatch.setattr(viz, "draw_graph", lambda *a, **k: drawn.append(k["highlight"]) or draw(*a, **k))
+    tracemalloc.start()
+    try:
+        start = time.perf_counter()
+        steps = viz.backward_steps(y, max_nodes=50)
+        first = [next(steps) for _ in range(3)]
+        elapsed = time.perf_counter() - start
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 48 * 2**20, f"peak {peak / 2**20:.0f} MB before the third picture of a 10^4-op chain"
+    assert elapsed < 5, f"{elapsed:.1f} s"
+    assert len(drawn) == 3                               # drawn one at a time, as asked for
+    for k, (caption, g) in enumerate(first, 1):
+        assert caption.startswith(f"step {k}/10000: MulBackward")
+        assert len(nodes(g.source, "t")) == 50           # max_nodes bounds each picture
+        assert "more tensors not drawn (max_nodes=50)" in g.source
+        highlighted = re.findall(r'^\s*op\d+ \[label="?([^"\]]*?)"? color="#e03131"', g.source, flags=re.M)
+        assert highlighted == ["mul(·, 1)"]            # the step's op is near the output, so it is drawn
+    # each step knows the gradients of the tensors it reached: the output and k tensors below it
+    assert first[2][1].source.count("grad 1.") == 4
+
+
+def test_backward_steps_first_picture_of_a_10_5_op_chain() -> None:
+    # In a child process with its address space capped at 2 GB, so a quadratic regression fails with a
+    # MemoryError in seconds (the quadratic version needed ~180 GB here) instead of exhausting the machine.
+    code = textwrap.dedent("""
+        import time
+        try:
+            import resource
+            resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30))
+        except (ImportError, ValueError, OSError):
+            pass
+        import autograd_lite as al
+        from autograd_lite import viz
+        y = al.tensor(1.0, requires_grad=True)
+        for _ in range(100_000):
+            y = y * 1.0
+        start = time.perf_counter()
+        caption, g = next(viz.backward_steps(y))
+        print(f"{time.perf_counter() - start:.3f}")
+        print(caption)
+        print(g.source)
+    """)
+    repo = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (repo, os.environ.get("PYTHONPATH")) if p),
+           # one BLAS thread: each thread reserves address space, which the cap counts
+           "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=repo, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    elapsed, caption, source = done.stdout.split("\n", 2)
+    assert caption.startswith("step 1/100000: MulBackward")
+    assert len(nodes(source, "t")) == 500                 # the default max_nodes bounds the picture
+    assert float(elapsed) < 4, f"{elapsed} s to the first picture"
 
 
 def test_text_summary() -> None:
