@@ -19,5 +19,13 @@ if [ -z "${AUTOGRAD_LITE_DATA:-}" ] && [ -d ../shared/data/mnist ]; then
 fi
 python3 -m venv .venv
 .venv/bin/pip install -q -e '.[dev]'
+# PyTorch's CPU build, the oracle of the parity tests (a test-only extra, never needed by the library). Where
+# it cannot be installed (no wheel for this Python, no network), those tests are skipped and say why.
+if ! .venv/bin/python -c 'import torch' >/dev/null 2>&1; then
+    echo "Installing PyTorch (CPU build), the tests' oracle..."
+    .venv/bin/pip install -q --retries 1 --timeout 30 -e '.[oracle]' \
+        --extra-index-url https://download.pytorch.org/whl/cpu \
+        || echo "Note: PyTorch could not be installed; the tests that compare with it will be skipped." >&2
+fi
 .venv/bin/ruff check .
 .venv/bin/python -m pytest -q
