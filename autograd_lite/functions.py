@@ -415,8 +415,9 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
     for i in range(len(pad) // 2):
         pairs[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
     for d, ((lo, hi), n) in enumerate(zip(pairs, x.shape)):
-        if n + lo + hi < 0:
-            raise ShapeError(f"pad: padding ({lo}, {hi}) of dim {d} (size {n}) would leave {n + lo + hi} elements; "
+        kept = n + builtins.min(lo, 0) + builtins.min(hi, 0)        # PyTorch crops first, then pads
+        if kept < 0:
+            raise ShapeError(f"pad: padding ({lo}, {hi}) of dim {d} (size {n}) crops {n - kept} elements; "
                              f"negative padding can crop at most the whole dim")
     if builtins.any(lo < 0 or hi < 0 for lo, hi in pairs):
         x = x[tuple(slice(-builtins.min(lo, 0), n + builtins.min(hi, 0))

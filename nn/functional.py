@@ -3,6 +3,10 @@
 Everything here is composed from autograd_lite's public operations, so every derivative comes from the
 engine's table; nothing here needs a backward of its own. Modules in `layers.py`/`loss.py` hold
 parameters and settings and call these functions.
+
+Arguments are checked as PyTorch 2.x checks them (dtypes that must match, values that must lie in a
+range, shapes), by the helpers in the next section, so a mistake is an error that names the function,
+what it got and what it expected, never a silently wrong number.
 """
 
 from __future__ import annotations
@@ -17,6 +21,71 @@ import autograd_lite as al
 
 Tensor = al.Tensor
 _REDUCTIONS = ("mean", "sum", "none")
+
+
+# ------------------------------------------------------------------ argument checks shared by everything below
+def _check_dtypes(where: str, input: Tensor, **others: Any) -> None:
+    """A floating input, and every other tensor in `others` (parameters, running statistics, class
+    weights, targets) of the input's dtype. PyTorch's kernels for these do not promote: a float64 buffer
+    in a float32 model is an error there, where elementwise promotion would silently make the rest of the
+    model float64. Arrays and lists are not checked: the callers convert them to the input's dtype."""
+    if input.dtype.kind != "f":
+        raise al.DTypeError(f"{where}: expected a floating point input, got dtype {input.dtype}")
+    for name, other in others.items():
+        if isinstance(other, Tensor) and other.dtype != input.dtype:
+            raise al.DTypeError(f"{where}: expected {name} of dtype {input.dtype} (the input's), got {other.dtype}; "
+                                f"convert it with .to({input.dtype}) (PyTorch does not promote here either)")
+
+
+def _check_range(where: str, name: str, values: np.ndarray, lo: float, hi: float, *, of: str = "",
+                 ignore: int | None = None, error: type[Exception] = al.ShapeError) -> None:
+    """Every element of `values` in [lo, hi] (NaN is not), or equal to `ignore`; else `error` names the
+    first one that is not. One check for class indices and for probabilities alike."""
+    ok = (values >= lo) & (values <= hi)
+    if ignore is not None:
+        ok |= values == ignore
+    if not ok.all():
+        bad = values[~ok].flat[0].item()
+        also = f" or ignore_index={ignore}" if ignore is not None else ""
+        raise error(f"{where}: {name} {bad} is out of range{of}; expected values between {lo} and {hi}{also}")
+
+
+def _wrap_dim(where: str, dim: int, ndim: int) -> int:
+    """`dim` in [0, ndim); a 0-d tensor takes dim 0 or -1, as in PyTorch."""
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"{where}: dim {dim} is out of range for a tensor with {ndim} dims "
+                         f"(expected {-n} <= dim < {n})")
+    return dim % n
+
+
+def _check_broadcasts_to(where: str, name: str, other: Tensor, shape: tuple[int, ...]) -> None:
+    """`other` (a weight) broadcasts to `shape` without enlarging it: a larger weight would silently
+    turn the loss of each element into a table of losses (PyTorch refuses it too)."""
+    try:
+        ok = np.broadcast_shapes(other.shape, shape) == shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise al.ShapeError(f"{where}: {name} of shape {other.shape} does not broadcast to the input's shape {shape}")
+
+
+def _moments(x: Tensor, axes: tuple[int, ...]) -> tuple[Tensor, Tensor, Tensor]:
+    """The mean over `axes`, x - mean and the biased variance (the statistics kept as dims of size 1). Over
+    no elements at all (an empty batch) there is nothing to normalise: PyTorch returns the empty result
+    without a word, where NumPy's mean of nothing would warn, so mean and variance are taken as 0 there."""
+    if math.prod(x.shape[a] for a in axes) == 0:
+        zero = x.sum(dim=axes, keepdim=True)                  # the sum of nothing
+        return zero, x - zero, zero
+    mean = x.mean(dim=axes, keepdim=True)
+    centered = x - mean
+    return mean, centered, (centered * centered).mean(dim=axes, keepdim=True)
+
+
+def _mean_of_nothing(total: Tensor) -> Tensor:
+    """PyTorch's 'mean' over no elements (an empty batch, or every target ignored): NaN, with a zero
+    gradient. Dividing by 0 here would warn in NumPy and make the gradient NaN (or raise, in nll_loss)."""
+    return al.where(np.zeros((), dtype=bool), total, math.nan)
 
 
 # ------------------------------------------------------------------ layers
@@ -62,6 +131,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise ValueError(f"dropout: probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
+    _check_dtypes("dropout", input)       # 1/(1-p) in an integer dtype would be 0 or a division by 0
     if p == 1.0:
         return input * 0.0
     keep = al.rand(*input.shape, generator=generator, dtype=np.float64) >= p
@@ -79,17 +149,23 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     """
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected an input with at least 2 dims (N, C, ...), got shape {input.shape}")
+    params = {"weight": weight, "bias": bias, "running_mean": running_mean, "running_var": running_var}
+    _check_dtypes("batch_norm", input, **params)
+    channels = input.shape[1]
+    for name, t in params.items():
+        if t is not None and t.numel() != channels:
+            raise al.ShapeError(f"batch_norm: {name} should contain {channels} elements (one per channel, dim 1 of "
+                                f"the input of shape {input.shape}), got shape {t.shape}")
     axes = (0,) + tuple(range(2, input.ndim))
-    shape = (1, input.shape[1]) + (1,) * (input.ndim - 2)
+    shape = (1, channels) + (1,) * (input.ndim - 2)
     if training:
-        n = input.numel() // input.shape[1]
-        if n <= 1:
+        n = math.prod(input.shape[a] for a in axes)
+        if n == 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input "
                              f"of shape {input.shape}")
-        mean = input.mean(dim=axes, keepdim=True)
-        centered = input - mean
-        var = (centered * centered).mean(dim=axes, keepdim=True)
-        if running_mean is not None and running_var is not None:
+        mean, centered, var = _moments(input, axes)
+        # An empty batch has no statistics: PyTorch leaves the running ones as they are.
+        if running_mean is not None and running_var is not None and n > 0:
             if momentum is None:            # a cumulative moving average, as in PyTorch
                 count = float(num_batches_tracked.item()) if num_batches_tracked is not None else 1.0
                 factor = 1.0 / count
@@ -98,14 +174,13 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             with al.no_grad():
                 bm = mean.detach().reshape(-1)
                 bv = var.detach().reshape(-1) * (n / (n - 1))
-                running_mean.mul_(1 - factor).add_(bm.to(running_mean.dtype) * factor)
-                running_var.mul_(1 - factor).add_(bv.to(running_var.dtype) * factor)
+                running_mean.mul_(1 - factor).add_(bm * factor)
+                running_var.mul_(1 - factor).add_(bv * factor)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
-        mean = running_mean.reshape(shape)
         var = running_var.reshape(shape)
-        centered = input - mean
+        centered = input - running_mean.reshape(shape)
     out = centered / (var + eps).sqrt()
     if weight is not None:
         out = out * weight.reshape(shape)
@@ -118,13 +193,16 @@ def layer_norm(input: Tensor, normalized_shape: tuple[int, ...] | list[int] | in
                weight: Tensor | None = None, bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise over the last len(normalized_shape) dims of each sample (biased variance)."""
     ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if tuple(input.shape[input.ndim - len(ns):]) != ns:
+    if not ns:
+        raise al.ShapeError("layer_norm: expected normalized_shape with at least one dim, got ()")
+    if len(ns) > input.ndim or tuple(input.shape[input.ndim - len(ns):]) != ns:
         raise ValueError(f"layer_norm: normalized_shape {ns} does not match the last dims of the input "
                          f"shape {input.shape}")
-    axes = tuple(range(input.ndim - len(ns), input.ndim))
-    mean = input.mean(dim=axes, keepdim=True)
-    centered = input - mean
-    var = (centered * centered).mean(dim=axes, keepdim=True)
+    _check_dtypes("layer_norm", input, weight=weight, bias=bias)
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != ns:      # a broadcasting (1,) weight is a mistake, as in PyTorch
+            raise al.ShapeError(f"layer_norm: expected {name} of shape {ns} (normalized_shape), got {t.shape}")
+    _, centered, var = _moments(input, tuple(range(input.ndim - len(ns), input.ndim)))
     out = centered / (var + eps).sqrt()
     if weight is not None:
         out = out * weight
@@ -138,10 +216,14 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
     idx = input.data if isinstance(input, Tensor) else np.asarray(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: expected integer indices (int64), got dtype {idx.dtype}")
+    if weight.ndim != 2:
+        raise al.ShapeError(f"embedding: expected a 2-D weight (num_embeddings, embedding_dim), got shape "
+                            f"{weight.shape}")
     n = weight.shape[0]
-    if idx.size and (idx.min() < 0 or idx.max() >= n):
-        raise IndexError(f"embedding: index {int(idx.max() if idx.max() >= n else idx.min())} is out of range "
-                         f"for {n} embeddings")
+    _check_range("embedding", "index", idx, 0, n - 1, of=f" for {n} embeddings", error=IndexError)
+    if padding_idx is not None:
+        # -n <= padding_idx < n, as in PyTorch: wrapping any value modulo n would pick a wrong row silently.
+        _check_range("embedding", "padding_idx", np.asarray(padding_idx), -n, n - 1, of=f" for {n} embeddings")
     rows = weight[idx]
     if padding_idx is not None:
         # Padding positions read their row from a detached copy: the value is used, no gradient reaches
@@ -167,6 +249,9 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """Leaky ReLU with a learnable slope: one per channel (dim 1) or a single shared one."""
+    _check_dtypes("prelu", input, weight=weight)
+    if weight.ndim > 1:
+        raise al.ShapeError(f"prelu: expected weight to be a scalar or a 1-D tensor, got shape {weight.shape}")
     if weight.numel() != 1:
         if input.ndim < 2 or input.shape[1] != weight.numel():
             channels = input.shape[1] if input.ndim > 1 else 1
@@ -191,14 +276,41 @@ def silu(input: Tensor, inplace: bool = False) -> Tensor:
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
     """input / max(||input||_p along dim, eps): unit vectors along `dim` (PyTorch's F.normalize)."""
-    return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+    d = _wrap_dim("normalize", dim, input.ndim)
+    x = input.reshape(1) if input.ndim == 0 else input          # a 0-d input is a vector of one
+    out = x / x.norm(p, d, keepdim=True).clamp(min=eps)
+    return out.reshape(()) if input.ndim == 0 else out
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
-    """sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps)) along `dim`, the inputs broadcast together."""
-    n1 = x1.norm(2, dim, keepdim=True).clamp(min=eps)
-    n2 = x2.norm(2, dim, keepdim=True).clamp(min=eps)
-    return ((x1 / n1) * (x2 / n2)).sum(dim)
+    """x1 / max(||x1||, eps) . x2 / max(||x2||, eps) along `dim`, after broadcasting x1 and x2 together.
+
+    That is PyTorch's computation: each vector is normalised first (the result stays in [-1, 1]), and
+    normalising after broadcasting is what makes a norm taken over a broadcast dim count every copy.
+    """
+    floats = [t.dtype for t in (x1, x2) if t.dtype.kind == "f"]
+    if not floats:
+        raise al.DTypeError(f"cosine_similarity: expected a floating point input, got dtypes {x1.dtype} and "
+                            f"{x2.dtype}")
+    dtype = np.result_type(*floats)              # an integer operand takes the float one's dtype, as in PyTorch
+    try:
+        shape = np.broadcast_shapes(x1.shape, x2.shape)
+    except ValueError:
+        raise al.ShapeError(f"cosine_similarity: shapes {x1.shape} and {x2.shape} do not broadcast "
+                            f"together") from None
+    d = _wrap_dim("cosine_similarity", dim, len(shape))
+    ends = shape if shape else (1,)              # 0-d operands: vectors of one element
+    a, b = (t.to(dtype).broadcast_to(shape).reshape(ends) for t in (x1, x2))
+    out = (a / _clamp_norm(a, d, eps) * (b / _clamp_norm(b, d, eps))).sum(d)
+    return out if shape else out.reshape(())
+
+
+def _clamp_norm(x: Tensor, dim: int, eps: float) -> Tensor:
+    """max(||x||, eps) along `dim` (kept), with PyTorch's gradient: it clamps the norm in place under
+    no_grad, so its backward treats the clamp as the identity (below eps too). Adding the detached
+    difference gives that: the value is the clamped one, the gradient is the norm's."""
+    n = x.norm(2, dim, keepdim=True)
+    return n + (n.clamp(min=eps) - n).detach()
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -206,12 +318,14 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     idx = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
     if idx.dtype.kind not in "iu":
         raise al.DTypeError(f"one_hot: expected integer class indices (int64), got dtype {idx.dtype}")
-    if idx.size and idx.min() < 0:
-        raise ValueError(f"one_hot: class indices must be >= 0, got {int(idx.min())}")
-    n = int(idx.max()) + 1 if num_classes == -1 and idx.size else int(num_classes)
-    if idx.size and int(idx.max()) >= n:
-        raise ValueError(f"one_hot: class index {int(idx.max())} is out of range for num_classes={n}")
-    return al.from_numpy((idx[..., None] == np.arange(max(n, 0))).astype(np.int64))
+    if num_classes < -1:
+        raise al.ShapeError(f"one_hot: num_classes must be a number of classes or -1 (one more than the "
+                            f"largest index), got {num_classes}")
+    if num_classes == -1 and idx.size == 0:
+        raise al.ShapeError("one_hot: can not infer the number of classes from an empty tensor; pass num_classes")
+    n = int(idx.max()) + 1 if num_classes == -1 else int(num_classes)
+    _check_range("one_hot", "class index", idx, 0, n - 1, of=f" for num_classes={n}")
+    return al.from_numpy((idx[..., None] == np.arange(n)).astype(np.int64))
 
 
 pad = al.pad    # PyTorch's F.pad: (left, right) pairs from the last dim backwards
@@ -263,33 +377,47 @@ def _check_reduction(reduction: str, where: str) -> None:
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
-        return loss.mean()
+        return loss.mean() if loss.numel() else _mean_of_nothing(loss.sum())
     if reduction == "sum":
         return loss.sum()
     return loss
 
 
-def _same_shape(input: Tensor, target: Any, where: str) -> Tensor:
-    """Regression losses compare elementwise: a target of another shape would broadcast silently
-    ((N, 1) against (N,) makes an N x N matrix), so it is an error here."""
-    t = target if isinstance(target, Tensor) else al.tensor(np.asarray(target), dtype=input.dtype)
+def _as_tensor(input: Tensor, value: Any) -> Tensor:
+    """A target or weight given as an array or a list, as a tensor of the input's dtype; a Tensor as it is
+    (its dtype is then checked as PyTorch checks it)."""
+    return value if isinstance(value, Tensor) else al.tensor(np.asarray(value), dtype=input.dtype)
+
+
+def _regression_target(where: str, input: Tensor, target: Any) -> Tensor:
+    """The target of an elementwise regression loss. A target of another shape is broadcast against the
+    input as PyTorch does, with PyTorch's warning: (N, 1) against (N,) makes an N x N table of errors,
+    which is rarely what was meant."""
+    t = _as_tensor(input, target)
+    if input.dtype.kind != "f" and t.dtype.kind != "f":
+        raise al.DTypeError(f"{where}: expected a floating point input or target, got dtypes {input.dtype} and "
+                            f"{t.dtype}")
     if t.shape != input.shape:
-        raise ValueError(f"{where}: target shape {t.shape} differs from input shape {input.shape}; "
-                         f"they must match (reshape one of them, e.g. target.reshape(input.shape))")
-    if t.dtype.kind != "f":
-        raise TypeError(f"{where}: expected a floating point target, got dtype {t.dtype}; use target.float()")
+        try:
+            np.broadcast_shapes(t.shape, input.shape)
+        except ValueError:
+            raise al.ShapeError(f"{where}: target shape {t.shape} does not broadcast with input shape "
+                                f"{input.shape}; they should be the same") from None
+        warnings.warn(f"{where}: Using a target size {t.shape} that is different to the input size "
+                      f"{input.shape}. This will likely lead to incorrect results due to broadcasting. "
+                      f"Please ensure they have the same size.", UserWarning, stacklevel=3)
     return t
 
 
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     _check_reduction(reduction, "mse_loss")
-    d = input - _same_shape(input, target, "mse_loss")
+    d = input - _regression_target("mse_loss", input, target)
     return _reduce(d * d, reduction)
 
 
 def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     _check_reduction(reduction, "l1_loss")
-    return _reduce((input - _same_shape(input, target, "l1_loss")).abs(), reduction)
+    return _reduce((input - _regression_target("l1_loss", input, target)).abs(), reduction)
 
 
 def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
@@ -297,7 +425,10 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float
     _check_reduction(reduction, "huber_loss")
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
-    d = input - _same_shape(input, target, "huber_loss")
+    t = _regression_target("huber_loss", input, target)
+    if input.dtype.kind == "f":       # PyTorch's huber_loss keeps the input's dtype (mse_loss and l1_loss promote)
+        t = t.to(input.dtype)
+    d = input - t
     a = d.abs()
     loss = al.where((a < delta).data, 0.5 * d * d, delta * (a - 0.5 * delta))
     return _reduce(loss, reduction)
@@ -308,7 +439,7 @@ def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: fl
     _check_reduction(reduction, "smooth_l1_loss")
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
-    d = input - _same_shape(input, target, "smooth_l1_loss")
+    d = input - _regression_target("smooth_l1_loss", input, target)
     a = d.abs()
     if beta == 0:
         return _reduce(a, reduction)
@@ -316,20 +447,54 @@ def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: fl
     return _reduce(loss, reduction)
 
 
-def _class_target(input: Tensor, target: Any, where: str) -> np.ndarray:
+def _class_weight(where: str, input: Tensor, weight: Any, n_classes: int) -> Tensor | None:
+    """A per-class weight as a tensor of shape (C,) (its dtype is the caller's to check)."""
+    if weight is None:
+        return None
+    w = _as_tensor(input, weight)
+    if w.shape != (n_classes,):
+        raise al.ShapeError(f"{where}: weight should have one element per class, shape ({n_classes},), got "
+                            f"{w.shape}")
+    return w
+
+
+def _class_indices(where: str, target: Any, n_classes: int, ignore_index: int | None = None) -> np.ndarray:
+    """Integer class indices in [0, C), or equal to `ignore_index` (which may lie outside that range)."""
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind not in "iu":
-        raise TypeError(f"{where}: expected class indices of dtype int64 with shape "
-                        f"{input.shape[:1] + input.shape[2:]}, got dtype {t.dtype} with shape {t.shape}")
+        raise al.DTypeError(f"{where}: expected integer class indices (int64) as target, got dtype {t.dtype}")
+    _check_range(where, "target", t, 0, n_classes - 1, of=f" for {n_classes} classes", ignore=ignore_index,
+                 error=IndexError)
     return t
+
+
+def _counted_weight(target: np.ndarray, weight: np.ndarray | None, ignore_index: int) -> float:
+    """The divisor of PyTorch's 'mean' for class indices: the total weight of the targets not ignored."""
+    keep = target != ignore_index
+    if weight is None:
+        return float(keep.sum())
+    return float(weight[np.where(keep, target, 0)][keep].sum())
+
+
+def _nll(logp: Tensor, target: np.ndarray, weight: Tensor | None, ignore_index: int, reduction: str) -> Tensor:
+    """al.nll_loss on checked arguments. Its 'mean' over no counted target (an empty batch, every target
+    ignored) would divide by 0 (and its backward raise): there it is PyTorch's NaN with a zero gradient."""
+    w = None if weight is None else weight.data    # a constant: PyTorch's nll_loss has no gradient for it
+    if reduction == "mean" and _counted_weight(target, w, ignore_index) == 0:
+        return _mean_of_nothing(al.nll_loss(logp, target, weight=w, ignore_index=ignore_index, reduction="sum"))
+    return al.nll_loss(logp, target, weight=w, ignore_index=ignore_index, reduction=reduction)
 
 
 def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
              reduction: str = "mean") -> Tensor:
     """-input[i, target_i] (log-probabilities in, class indices as target), weighted per class."""
     _check_reduction(reduction, "nll_loss")
-    return al.nll_loss(input, _class_target(input, target, "nll_loss"), weight=weight,
-                       ignore_index=ignore_index, reduction=reduction)
+    if input.ndim == 0:
+        raise al.ShapeError("nll_loss: expected log-probabilities of shape (C,) or (N, C, d1, ...), got a 0-d input")
+    n_classes = input.shape[0 if input.ndim == 1 else 1]
+    w = _class_weight("nll_loss", input, weight, n_classes)
+    _check_dtypes("nll_loss", input, weight=w)
+    return _nll(input, _class_indices("nll_loss", target, n_classes, ignore_index), w, ignore_index, reduction)
 
 
 def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
@@ -342,10 +507,11 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
     _check_reduction(reduction, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    if input.ndim == 0:
+        raise al.ShapeError("cross_entropy: expected logits of shape (C,) or (N, C, d1, ...), got a 0-d input")
     class_dim = 0 if input.ndim == 1 else 1
-    logp = input.log_softmax(class_dim)
     n_classes = input.shape[class_dim]
-    w = None if weight is None else (weight.data if isinstance(weight, Tensor) else np.asarray(weight))
+    w = _class_weight("cross_entropy", input, weight, n_classes)
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
 
     index_shape = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
@@ -353,44 +519,28 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
         raise TypeError(f"cross_entropy: expected class indices (int64) of shape {index_shape}, got dtype "
                         f"{t.dtype}; convert the labels with .long() (float targets are read as class "
                         f"probabilities and need the input's shape {input.shape})")
-    if t.dtype.kind == "f":                      # class probabilities
-        if t.shape != input.shape:
-            raise ValueError(f"cross_entropy: probability targets must have the input's shape {input.shape}, "
-                             f"got {t.shape}; for class indices use an int64 target")
-        probs = t.astype(input.dtype, copy=False)
-        if label_smoothing > 0:
-            probs = probs * (1 - label_smoothing) + label_smoothing / n_classes
-        terms = logp * probs
-        if w is not None:
-            terms = terms * w.reshape((-1,) + (1,) * (input.ndim - 2)).astype(input.dtype)
-        loss = -terms.sum(class_dim)
-        if reduction == "mean":
-            return loss.sum() / (loss.numel() if input.ndim > 1 else 1)
-        return _reduce(loss, reduction)
+    if t.dtype.kind == "f":
+        return _cross_entropy_probs(input, _as_tensor(input, target), w, class_dim, reduction, label_smoothing)
 
-    if t.dtype.kind not in "iu":
-        raise TypeError(f"cross_entropy: expected class indices (int64) of shape "
-                        f"{input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()} or class "
-                        f"probabilities (float) of shape {input.shape}, got dtype {t.dtype}")
-    if t.shape != index_shape:
+    _check_dtypes("cross_entropy", input, weight=w)
+    t = _class_indices("cross_entropy", target, n_classes, ignore_index)
+    if t.shape != index_shape and not (input.ndim == 1 and t.shape == (1,)):
         raise ValueError(f"cross_entropy: input of shape {input.shape} needs class indices of shape {index_shape} "
                          f"(the input's shape without the class dim), got {t.shape}")
-    nll = al.nll_loss(logp, t, weight=w, ignore_index=ignore_index, reduction=reduction)
+    logp = input.log_softmax(class_dim)
+    nll = _nll(logp, t, w, ignore_index, reduction)
     if label_smoothing == 0.0:
         return nll
     # PyTorch's smoothing term: the (weighted) sum of -logp over classes, ignored targets excluded.
     if input.ndim == 1:
         logp, t = logp.unsqueeze(0), t.reshape(1)
     wshape = (1, n_classes) + (1,) * (logp.ndim - 2)
-    weighted = logp if w is None else logp * w.reshape(wshape).astype(input.dtype)
-    keep = (t != ignore_index)
-    smooth = -(weighted.sum(1)) * keep.astype(input.dtype)
+    weighted = logp if w is None else logp * w.data.reshape(wshape)
+    keep = t != ignore_index
+    smooth = al.where(keep, -(weighted.sum(1)), 0.0)        # PyTorch's masked_fill: 0, also where logp is -inf
     if reduction == "mean":
-        if w is None:
-            denom = float(keep.sum())
-        else:
-            denom = float(w[np.where(keep, t, 0)][keep].sum())
-        smooth = smooth.sum() / denom
+        denom = _counted_weight(t, None if w is None else w.data, ignore_index)
+        smooth = smooth.sum() / denom if denom else _mean_of_nothing(smooth.sum())
     elif reduction == "sum":
         smooth = smooth.sum()
     elif input.ndim == 1:
@@ -398,55 +548,105 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
     return nll * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
 
 
+def _cross_entropy_probs(input: Tensor, probs: Tensor, weight: Tensor | None, class_dim: int, reduction: str,
+                         label_smoothing: float) -> Tensor:
+    """Cross-entropy against class probabilities: -sum_c w_c p_c log softmax(x)_c per sample, 'mean' over
+    the samples. Differentiable in the target (and the weight) too, as in PyTorch, where input, target
+    and weight promote: cross_entropy(x32, p64) is float64."""
+    _check_dtypes("cross_entropy", input)
+    if probs.shape != input.shape:
+        raise ValueError(f"cross_entropy: probability targets must have the input's shape {input.shape}, "
+                         f"got {probs.shape}; for class indices use an int64 target")
+    if label_smoothing > 0:
+        probs = probs * (1 - label_smoothing) + label_smoothing / input.shape[class_dim]
+    terms = input.log_softmax(class_dim) * probs
+    if weight is not None:
+        terms = terms * weight.reshape((-1,) + (1,) * (input.ndim - 2))
+    return _reduce(-terms.sum(class_dim), reduction)
+
+
+def _binary_target(where: str, input: Tensor, target: Any) -> Tensor:
+    """A BCE target: a float tensor of the input's shape exactly (PyTorch no longer broadcasts these)."""
+    t = _as_tensor(input, target)
+    if t.shape != input.shape:
+        raise al.ShapeError(f"{where}: target shape {t.shape} differs from input shape {input.shape}; they must "
+                            f"be the same (reshape one of them, e.g. target.reshape(input.shape))")
+    if t.dtype.kind != "f":
+        raise al.DTypeError(f"{where}: expected a floating point target, got dtype {t.dtype}; use target.float()")
+    return t
+
+
+def _elementwise_weight(where: str, name: str, input: Tensor, weight: Any, dtype: np.dtype) -> Tensor:
+    """A BCE weight or pos_weight: any dtype, converted to the loss's (PyTorch's rule); it must broadcast to
+    the input's shape without enlarging it."""
+    w = _as_tensor(input, weight)
+    _check_broadcasts_to(where, name, w, input.shape)
+    return w.to(dtype)
+
+
 def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
     """-(y log p + (1-y) log(1-p)) for probabilities p in [0, 1]; logs are clamped at -100 like PyTorch."""
-    _check_reduction(reduction, "binary_cross_entropy")
-    t = _same_shape(input, target, "binary_cross_entropy")
+    where = "binary_cross_entropy"
+    _check_reduction(reduction, where)
+    t = _binary_target(where, input, target)
+    _check_dtypes(where, input, target=t)
+    _check_range(where, "input", input.data, 0, 1)
+    _check_range(where, "target", t.data, 0, 1)
     loss = al.binary_cross_entropy(input, t)
     if weight is not None:
-        loss = loss * weight
+        loss = loss * _elementwise_weight(where, "weight", input, weight, input.dtype)
     return _reduce(loss, reduction)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None, reduction: str = "mean",
                                      pos_weight: Any = None) -> Tensor:
     """BCE of sigmoid(x), computed without overflow for large |x|: (1 - y) x + (1 + (pw - 1) y) softplus(-x)."""
-    _check_reduction(reduction, "binary_cross_entropy_with_logits")
-    t = _same_shape(input, target, "binary_cross_entropy_with_logits")
+    where = "binary_cross_entropy_with_logits"
+    _check_reduction(reduction, where)
+    t = _binary_target(where, input, target)
+    # PyTorch computes in the target's dtype (its kernel works in place on 1 - target): (x64, t32) gives
+    # float32 and (x32, t64) float64, whatever the weights' dtypes.
+    x = input.to(t.dtype)
     # softplus(-x) = log(1 + e^-x), computed without overflow; its rule gives sigmoid(-x), also at x = 0
     # (a hand-built log(1 + e^-|x|) + relu(-x) would lose half the slope there).
-    log1p_exp = al.softplus(-input)
+    log1p_exp = al.softplus(-x)
     if pos_weight is not None:
-        coef = 1 + (pos_weight - 1) * t
-        loss = (1 - t) * input + coef * log1p_exp
+        coef = 1 + (_elementwise_weight(where, "pos_weight", input, pos_weight, t.dtype) - 1) * t
+        loss = (1 - t) * x + coef * log1p_exp
     else:
-        loss = (1 - t) * input + log1p_exp
+        loss = (1 - t) * x + log1p_exp
     if weight is not None:
-        loss = loss * weight
+        loss = loss * _elementwise_weight(where, "weight", input, weight, t.dtype)
     return _reduce(loss, reduction)
 
 
 def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.0, weight: Any = None,
                       reduction: str = "mean") -> Tensor:
     """The multiclass hinge loss: sum over wrong classes i of max(0, margin - x[y] + x[i])^p / C."""
-    _check_reduction(reduction, "multi_margin_loss")
+    where = "multi_margin_loss"
+    _check_reduction(reduction, where)
     if p not in (1, 2):
-        raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 are supported, got {p}")
-    x = input if input.ndim == 2 else input.unsqueeze(0)
-    t = _class_target(x, target, "multi_margin_loss").reshape(-1)
+        raise ValueError(f"{where}: only p == 1 and p == 2 are supported, got {p}")
+    if input.ndim > 2 or (input.ndim and input.shape[-1] == 0):
+        raise al.ShapeError(f"{where}: expected an input of shape (C,) or (N, C) with C > 0, got {input.shape}")
+    x = input.reshape(-1, input.shape[-1]) if input.ndim else input.reshape(1, 1)   # 0-d: one class
     n, c = x.shape
-    if t.shape != (n,):
-        raise ValueError(f"multi_margin_loss: target must have shape ({n},), got {t.shape}")
-    correct = x.gather(1, t[:, None])                               # x[y], shape (N, 1)
+    w = _class_weight(where, input, weight, c)
+    _check_dtypes(where, input, weight=w)
+    t = _class_indices(where, target, c)
+    if t.ndim > 1 or t.size != n:
+        raise al.ShapeError(f"{where}: target should be 1-D with one class index per sample, shape ({n},), got "
+                            f"{t.shape} for an input of shape {input.shape}")
+    y = t.reshape(-1)
+    correct = x.gather(1, y[:, None])                               # x[y], shape (N, 1)
     hinge = (margin - correct + x).relu()
     if p == 2:
         hinge = hinge * hinge
-    if weight is not None:
-        w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
-        hinge = hinge * w[t][:, None].astype(input.dtype)
+    if w is not None:
+        hinge = hinge * w.data[y][:, None]          # a constant: PyTorch's weight gets no gradient
     others = np.ones((n, c), dtype=input.dtype)
-    others[np.arange(n), t] = 0                                     # the i == y term is left out
+    others[np.arange(n), y] = 0                                     # the i == y term is left out
     loss = (hinge * others).sum(1) / c
-    if input.ndim == 1 and reduction == "none":
-        loss = loss.reshape(())
+    if reduction == "none":
+        return loss.reshape(t.shape)             # PyTorch's: () for a 0-d target, (N,) for a 1-D one
     return _reduce(loss, reduction)
