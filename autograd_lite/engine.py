@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from . import anomaly
+from . import anomaly, promotion
 from .errors import DTypeError, ShapeError
 from .grad_mode import _state
 from .tensor import INPLACE, Tensor, _wrap
@@ -68,7 +68,7 @@ class Primitive:
         self.forward = forward
         self.vjps = vjps
         self.variadic = variadic
-        self.exact_dtype = exact_dtype    # the output dtype was asked for (a cast): never demote it
+        self.exact_dtype = exact_dtype    # the output dtype is the op's own (a cast, setitem): never promoted
         self.joint = joint
         self.saves_for = saves_for        # empty: the forward returns its result alone
         # Which inputs' values (and whether the output's) the rules read: only those must not have been
@@ -86,6 +86,7 @@ class Primitive:
         has_tensor = False
         record = False
         versions = 0
+        first = mixed = None                 # the first tensor's dtype; whether another one differs
         for a in args:
             if isinstance(a, Tensor):
                 has_tensor = True
@@ -95,28 +96,30 @@ class Primitive:
                         _check_view(a, self.name)
                 if a._requires_grad:
                     record = True
-                vals.append(a.data)
+                d = a.data
+                vals.append(d)
+                if first is None:
+                    first = d.dtype
+                elif d.dtype is not first:
+                    mixed = True
             else:
                 vals.append(a)
         if not has_tensor:
             return self.forward(*args, **attrs)[0] if self.saves_for else self.forward(*args, **attrs)
         try:
             out = self.forward(*vals, **attrs)
+        except OverflowError:                # uint8 tensor + (-1): PyTorch wraps the number around
+            out = self.forward(*_wrap_numbers(vals, first), **attrs)
         except (ValueError, TypeError, IndexError) as exc:
             raise _op_error(self.name, args, attrs, exc) from exc
         if self.saves_for:
             out, saved = out
         if type(out) is not np.ndarray:
             out = np.asarray(out)
-        dt = out.dtype
-        if dt is not _F32 and dt.kind == "f" and not self.exact_dtype:   # float32, the usual case, skips this
-            # PyTorch's promotion: numbers (Python or NumPy scalars) and integer tensors do not
-            # make a result float64; only a float64 tensor or array does. NumPy would upcast. And a
-            # float result of bool or 8-bit integer inputs is float32 (NumPy's would be float16).
-            if dt == _F16 and not _has_float_array(vals):
-                out = self(*_as_float32(args), **attrs).data     # in float32 from the start (rare)
-            else:
-                out = _float_result(out, vals)
+        if (out.dtype is not first or mixed) and not self.exact_dtype:
+            # Operands of several dtypes, or a result of another dtype than theirs (the usual case, one
+            # dtype throughout, skips this): PyTorch's promotion (promotion.py), where NumPy's differs.
+            out = _promoted(out, vals, mixed, lambda: self(*_as_float32(args), **attrs).data)
         t = _wrap(out)
         if out.base is not None:
             # A view (reshape, slice, permute...): share the in-place version counter of the input whose
@@ -326,13 +329,28 @@ def node_inputs(node: Node) -> tuple:
     return inputs
 
 
-def _float_result(out: np.ndarray, vals: Sequence[Any]) -> np.ndarray:
-    """`out` (a float result of `vals`) in PyTorch's dtype: float32 where NumPy made float64 from numbers
-    or integer arrays. (Where it made float16 from bools or 8-bit integers, the op must be computed
-    again from float32 inputs, `_as_float32`: rounding the float16 result would keep its error.)"""
-    if out.dtype == _F64 and not _has_float64_array(vals):
-        return out.astype(np.float32)
-    return out
+def _promoted(out: np.ndarray, vals: Sequence[Any], mixed: bool | None,
+              in_float32: Callable[[], np.ndarray]) -> np.ndarray:
+    """`out`, NumPy's result of an op on `vals`, in the dtype PyTorch gives it (promotion.py).
+
+    A float result of integer or bool operands only (exp(int), int / int) is computed again by
+    `in_float32()` from float32 inputs, as PyTorch computes it: NumPy computed it in float64 or float16
+    (whose rounding would stay), or in float32 by a loop of other last bits. An integer result of
+    operands of one dtype has the dtype the op chose (sum of bools: int64)."""
+    if out.dtype.kind not in "fc" and not mixed:
+        return out
+    want = promotion.result_of(out, vals)
+    if want == _F32 and not any(type(v) is np.ndarray and v.dtype.kind in "fc" for v in vals):
+        return in_float32()
+    return out if want == out.dtype else out.astype(want)
+
+
+def _wrap_numbers(vals: Sequence[Any], dtype: np.dtype | None) -> list:
+    """Python ints as arrays of the integer tensor's dtype, wrapped around as PyTorch does (-1 as uint8
+    is 255); NumPy refuses a number its dtype cannot hold."""
+    if dtype is None or dtype.kind not in "iu":
+        raise OverflowError(f"a number does not fit in the tensor's dtype {dtype}")
+    return [np.array(v).astype(dtype) if type(v) is int else v for v in vals]
 
 
 def _as_float32(args: Sequence[Any]) -> list:
@@ -340,18 +358,6 @@ def _as_float32(args: Sequence[Any]) -> list:
     float16 from them)."""
     return [a.float() if isinstance(a, Tensor) and a.dtype.kind in "biu" else
             a.astype(np.float32) if type(a) is np.ndarray and a.dtype.kind in "biu" else a for a in args]
-
-
-def _has_float_array(vals: Sequence[Any]) -> bool:
-    return any(type(v) is np.ndarray and v.dtype.kind == "f" for v in vals)
-
-
-def _has_float64_array(vals: Sequence[Any]) -> bool:
-    """Should a float64 result stay float64? PyTorch's rule: dimensioned float tensors decide; a 0-d
-    tensor decides only when no operand has dimensions; numbers never do."""
-    arrays = [v for v in vals if type(v) is np.ndarray and v.dtype.kind == "f"]
-    dimensioned = [v for v in arrays if v.ndim]
-    return any(v.dtype == _F64 for v in (dimensioned or arrays))
 
 
 class Node:

@@ -110,7 +110,10 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int =
     n_classes = x.shape[1]
     w = None
     if weight is not None:
-        w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+        if isinstance(weight, Tensor) and weight.dtype != x.dtype:
+            raise DTypeError(f"nll_loss: expected weight of dtype {x.dtype} (the input's), got {weight.dtype} "
+                             f"(PyTorch does not promote here either)")
+        w = weight.data if isinstance(weight, Tensor) else np.asarray(weight, dtype=x.dtype)
         if w.shape != (n_classes,):
             raise ShapeError(f"nll_loss: weight must have shape ({n_classes},), got {w.shape}")
     shape = tgt.shape
@@ -131,6 +134,9 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int =
         classes = np.where(keep, tgt, 0)
         per_sample = (keep if w is None else np.where(keep, w[classes], 0)).astype(x.dtype)
         denom = float(per_sample.sum(dtype=np.float64)) if reduction == "mean" else 1.0
+    if denom == 0:                         # 'mean' of nothing (no targets, or all ignored): NaN, as PyTorch,
+        total = ops.nll_loss(x, target=classes, weight=per_sample, denom=1.0, reduction="sum")
+        return where(np.zeros((), dtype=bool), total, math.nan)          # with a zero gradient (no 0 / 0)
     out = ops.nll_loss(x, target=classes, weight=per_sample, denom=denom, reduction=reduction)
     if reduction == "none":
         return out.reshape(()) if squeeze else out.reshape(shape)
@@ -144,12 +150,15 @@ def binary_cross_entropy(input: Tensor, target: Any) -> Tensor:
     1 (a float32 sigmoid saturates there) gives a finite gradient, not 0/0.
     """
     p = _t(input)
-    t = target if isinstance(target, Tensor) else Tensor(np.asarray(target), dtype=p.dtype)
+    t = target if isinstance(target, Tensor) else _wrap(np.asarray(target, dtype=p.dtype))
     if t.shape != p.shape:
         raise ShapeError(f"binary_cross_entropy: target shape {t.shape} differs from input shape {p.shape}")
-    if ((p.data < 0) | (p.data > 1)).any():
-        raise ShapeError("binary_cross_entropy: all elements of input should be between 0 and 1 "
-                         "(use binary_cross_entropy_with_logits for raw scores)")
+    if t.dtype != p.dtype:
+        raise DTypeError(f"binary_cross_entropy: expected a target of dtype {p.dtype} (the input's), got {t.dtype}")
+    for name, a in (("input", p.data), ("target", t.data)):
+        if not ((a >= 0) & (a <= 1)).all():            # (NaN is refused too)
+            raise ShapeError(f"binary_cross_entropy: all elements of {name} should be between 0 and 1"
+                             + (" (use binary_cross_entropy_with_logits for raw scores)" if name == "input" else ""))
     return ops.binary_cross_entropy(p, t)
 
 
@@ -228,10 +237,13 @@ clip = clamp
 def nonzero(input: Any, *, as_tuple: bool = False) -> Any:
     """The indices of the nonzero entries: an (n, ndim) int64 tensor, or with `as_tuple` one index
     tensor per dim (ready for indexing), as PyTorch's."""
-    idx = np.nonzero(_t(input).data)
-    if as_tuple:
+    x = _t(input).data
+    idx = np.nonzero(np.atleast_1d(x))
+    if as_tuple:                          # (a 0-d tensor: one index tensor, as for a vector of one)
         return tuple(_wrap(i.astype(np.int64)) for i in idx)
-    return _wrap(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((0, 0), dtype=np.int64))
+    if x.ndim == 0:                       # (n, 0): n = 1 if it is nonzero
+        return _wrap(np.zeros((len(idx[0]), 0), dtype=np.int64))
+    return _wrap(np.stack(idx, axis=1).astype(np.int64))
 
 
 def where(condition: Any, input: Any = None, other: Any = None) -> Any:
@@ -823,9 +835,11 @@ def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> 
         return x.abs().amax(axes, keepdim)
     if p == -math.inf:
         return x.abs().amin(axes, keepdim)
-    if isinstance(p, (int, float)) and p > 0:
+    if p == 0:                            # how many entries are not 0 (a gradient of 0, through sign)
+        return x.abs().sign().sum(axes, keepdim)
+    if isinstance(p, (int, float)):       # any other p, negative ones too, as PyTorch's vector_norm
         return ops.normp(x, p=float(p), dim=axes, keepdim=keepdim)
-    raise ValueError(f"norm: p must be 'fro', inf, -inf or a number > 0, got {p!r}")
+    raise ValueError(f"norm: p must be 'fro', inf, -inf or a number, got {p!r}")
 
 
 def _order(a: np.ndarray, dim: int, descending: bool) -> np.ndarray:
@@ -871,14 +885,16 @@ def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool =
 def any(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """Whether any entry (along `dim`) is nonzero: a bool tensor, outside the graph."""
     x = _t(input)
-    out = np.any(x.data, axis=None if dim is None else _dims_tuple(dim, x.ndim, "any"), keepdims=keepdim)
+    dims = None if dim is None else _dims_tuple(dim, x.ndim, "any")
+    out = np.any(x.data, axis=dims if x.ndim else None, keepdims=keepdim)      # (0-d: dim 0 or -1 is all)
     return _wrap(np.asarray(out, dtype=np.uint8 if x.dtype == np.uint8 else bool))   # uint8 in, uint8 out (PyTorch)
 
 
 def all(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """Whether every entry (along `dim`) is nonzero: a bool tensor, outside the graph."""
     x = _t(input)
-    out = np.all(x.data, axis=None if dim is None else _dims_tuple(dim, x.ndim, "all"), keepdims=keepdim)
+    dims = None if dim is None else _dims_tuple(dim, x.ndim, "all")
+    out = np.all(x.data, axis=dims if x.ndim else None, keepdims=keepdim)      # (0-d: dim 0 or -1 is all)
     return _wrap(np.asarray(out, dtype=np.uint8 if x.dtype == np.uint8 else bool))   # uint8 in, uint8 out (PyTorch)
 
 

@@ -175,12 +175,21 @@ def _check_same_dtype(op: str, *operands: Any) -> None:
 
 
 def _normalize_index(index: Any, shape: tuple[int, ...]) -> Any:
+    if _reads_as_tuple(index):
+        index = tuple(index)
     if isinstance(index, tuple):
         index = tuple(_index_array(i) for i in index)
         if builtins.any(_is_int(i) for i in index) and builtins.any(_is_array(i) for i in index):
             return _selects_first(index, shape)
         return index
     return _index_array(index)
+
+
+def _reads_as_tuple(index: Any) -> bool:
+    """PyTorch's (and old NumPy's) rule: a short list holding sequences, slices, None or ... is an index per
+    dim, as a tuple would be: x[[[0, 1], [1, 0]]] is x[[0, 1], [1, 0]], two elements."""
+    return type(index) is list and len(index) < 32 and builtins.any(
+        isinstance(i, (list, tuple, slice, np.ndarray, Tensor)) or i is None or i is Ellipsis for i in index)
 
 
 def _is_int(i: Any) -> bool:
@@ -635,7 +644,8 @@ class Tensor:
         return _ops.relu(self)
 
     def square(self) -> Tensor:
-        return _ops.mul(self, self)
+        x = self.long() if self.dtype == np.bool_ else self        # PyTorch's square is pow(x, 2): bools count
+        return _ops.mul(x, x)
 
     def maximum(self, other: Any) -> Tensor:
         return _ops.maximum(self, other)
@@ -751,14 +761,21 @@ class Tensor:
         return _ops.std_sqrt(self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims))
 
     def logsumexp(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        """log(sum(exp(x))) along `dim`, computed without overflow."""
-        return _ops.logsumexp(self, dim=self._reduce_dims(dim, None, "logsumexp"), keepdim=keepdim)
+        """log(sum(exp(x))) along `dim`, computed without overflow (integers give float32, as PyTorch)."""
+        x = self if self.dtype.kind in "fc" else self.float()
+        return _ops.logsumexp(x, dim=self._reduce_dims(dim, None, "logsumexp"), keepdim=keepdim)
 
     def softmax(self, dim: int) -> Tensor:
-        return _ops.softmax(self, dim=_norm_dim(dim, self.ndim, "softmax"))
+        return _ops.softmax(self._floating("softmax"), dim=_norm_dim(dim, self.ndim, "softmax"))
 
     def log_softmax(self, dim: int) -> Tensor:
-        return _ops.log_softmax(self, dim=_norm_dim(dim, self.ndim, "log_softmax"))
+        return _ops.log_softmax(self._floating("log_softmax"), dim=_norm_dim(dim, self.ndim, "log_softmax"))
+
+    def _floating(self, op: str) -> Tensor:
+        if self.dtype.kind not in "fc":
+            raise DTypeError(f"{op}: expected a floating point tensor, got dtype {self.dtype} (PyTorch has no "
+                             f"integer {op} either); convert with .float() or pass dtype=")
+        return self
 
     # ---------------------------------------------------------------- shape
     def reshape(self, *shape: Any) -> Tensor:
@@ -1244,12 +1261,15 @@ def _no_grad_op(name: str, fn: Callable, *args: Any) -> Tensor:
     """An op without a derivative (comparisons, logic): runs NumPy, records nothing."""
     vals = [a.data if isinstance(a, Tensor) else a for a in args]
     try:
-        out = np.asarray(fn(*vals))
-        if out.dtype == np.float16 and not _engine._has_float_array(vals):
-            out = np.asarray(fn(*[a.data if isinstance(a, Tensor) else a for a in _engine._as_float32(args)]))
-        elif out.dtype.kind == "f":
-            out = _engine._float_result(out, vals)     # PyTorch's promotion, as in engine.Primitive
-        return _wrap(out)
+        try:
+            out = np.asarray(fn(*vals))
+        except OverflowError:          # uint8 tensor < -1: the number wrapped around, as in PyTorch
+            out = np.asarray(fn(*_engine._wrap_numbers(vals, next((v.dtype for v in vals if hasattr(v, "dtype")),
+                                                                   None))))
+        # PyTorch's promotion, as in engine.Primitive
+        dtypes = {v.dtype for v in vals if isinstance(v, np.ndarray)}
+        return _wrap(_engine._promoted(out, vals, len(dtypes) > 1, lambda: np.asarray(
+            fn(*[a.data if isinstance(a, Tensor) else a for a in _engine._as_float32(args)]))))
     except (ValueError, TypeError) as exc:
         raise _engine._op_error(name, args, {}, exc) from exc
 

@@ -358,3 +358,120 @@ def test_ops_whose_rules_read_nothing_changed_allow_in_place_changes(make):
         y.add_(1)                             # these rules do not read y
     out.sum().backward()
     assert x.grad is not None
+
+
+# ------------------------------------------------------------------------------ dtypes of results
+# PyTorch's type promotion (promotion.py): dimensioned tensors, then 0-d tensors, then numbers decide, and a
+# lower group only by a higher category; an integer with a float gives that float. (NumPy gives the
+# second column: each of these was a silent difference.)
+PROMOTIONS = [
+    # operands                                                               PyTorch     NumPy
+    ((np.ones(2, np.int16), np.ones(2, np.float16)), np.float16),          # float32
+    ((np.ones(2, np.int64), np.ones(2, np.float16)), np.float16),          # float64
+    ((np.ones(2, np.float16), np.array(2.0, np.float32)), np.float16),     # float32
+    ((np.ones(2, np.float32), np.array(2.0, np.float64)), np.float32),     # float64
+    ((np.ones(2, np.int32), np.array(2, np.int64)), np.int32),             # int64
+    ((np.ones(2, np.int64), np.array(2.5, np.float64)), np.float64),       # (a higher category decides)
+    ((np.ones(2, np.int64), 2.5), np.float32),                             # float64
+    ((np.ones(2, np.bool_), 2), np.int64),
+    ((np.ones(2, np.uint8), np.ones(2, np.int8)), np.int16),
+    ((np.ones(2, np.float32), np.ones(2, np.float64)), np.float64),
+]
+
+
+@pytest.mark.parametrize(("operands", "dtype"), PROMOTIONS, ids=lambda v: str(v) if not isinstance(v, tuple) else
+                         "-".join(str(getattr(o, "dtype", type(o).__name__)) + ("0d" if getattr(o, "ndim", 1) == 0
+                                                                                 else "") for o in v))
+def test_type_promotion_follows_pytorch(operands, dtype):
+    a, b = (al.tensor(o) if isinstance(o, np.ndarray) else o for o in operands)
+    for result in (a + b, a * b, al.maximum(a, b) if isinstance(b, al.Tensor) else a - b):
+        assert result.dtype == dtype
+    if isinstance(b, al.Tensor):
+        assert al.where(al.tensor([True, False]), a, b).dtype == dtype
+    torch = pytest.importorskip("torch", reason="PyTorch (the test-only oracle) is not installed")
+    ta, tb = (torch.from_numpy(o) if isinstance(o, np.ndarray) else o for o in operands)
+    assert str((ta + tb).dtype) == "torch." + np.dtype(dtype).name
+
+
+def test_float_results_of_integers_are_computed_in_float32():
+    # PyTorch converts integers to float32 first: exp(int16) is exp(float32); int / int is float32 division
+    for make in (lambda x: x.exp(), lambda x: x.sqrt(), lambda x: x / al.tensor([3]), lambda x: x * 0.1):
+        for dtype in (al.int16, al.int64, np.uint8, np.bool_):
+            x = al.tensor(np.array([1, 2, 7]).astype(dtype))
+            expected = make(x.float())
+            got = make(x)
+            assert got.dtype == np.float32
+            np.testing.assert_array_equal(got.numpy(), expected.numpy())
+
+
+def test_integers_wrap_around_as_in_pytorch():
+    x = al.tensor(np.array([0, 1, 2], np.uint8))
+    assert (x + (-1)).tolist() == [255, 0, 1] and (x + (-1)).dtype == np.uint8
+    assert (x - 300).tolist() == [212, 213, 214]
+    assert (x < -1).dtype == np.bool_
+
+
+@pytest.mark.parametrize(("make", "expected"), [
+    (lambda: al.tensor([True, False]).sigmoid(), ([0.7310585975646973, 0.5], np.float32)),
+    (lambda: al.tensor([True, False]).sign(), ([True, False], np.bool_)),
+    (lambda: al.tensor([True, False]).square(), ([1, 0], np.int64)),
+    (lambda: al.tensor([1, 2]).logsumexp(0), ([2.3132617473602295], np.float32)),
+    (lambda: al.tensor([1.0, 0.0, 2.0]).norm(0), ([2.0], np.float32)),
+    (lambda: al.tensor([1.0, 0.5, 2.0]).norm(-1), ([0.2857142984867096], np.float32)),
+    (lambda: al.tensor(2.0).nonzero(), ((1, 0), np.int64)),
+    (lambda: al.tensor(0.0).nonzero(), ((0, 0), np.int64)),
+    (lambda: al.tensor(2.0).any(0), ([True], np.bool_)),
+    (lambda: al.tensor(0.0).all(-1), ([False], np.bool_)),
+    (lambda: al.arange(6.0).reshape(2, 3)[[[0, 1], [1, 0]]], ([1.0, 3.0], np.float32)),   # a list of lists: a tuple
+])
+def test_small_results_as_in_pytorch(make, expected):
+    values, dtype = expected
+    out = make()
+    assert out.dtype == dtype
+    if isinstance(values, tuple):
+        assert out.shape == values
+    else:
+        np.testing.assert_allclose(np.ravel(out.numpy()), values, rtol=1e-6)
+
+
+def test_softmax_of_integers_is_refused_clearly():
+    for op in ("softmax", "log_softmax"):
+        with pytest.raises(TypeError, match=f"{op}: expected a floating point tensor, got dtype int64"):
+            getattr(al.tensor([1, 2, 3]), op)(0)
+
+
+def test_norm_with_p_0_and_negative_p_against_pytorch():
+    torch = _torch()
+    values = np.array([1.0, 0.5, -2.0, 0.0])
+    for p in (0, -1, -2.5, 0.5, 3):
+        x, t = al.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+        a, b = x.norm(p), t.norm(p)
+        assert a.item() == pytest.approx(b.item(), rel=1e-12)
+        a.backward()
+        b.backward()
+        expected = np.zeros(4) if t.grad is None else t.grad.numpy()      # (PyTorch: no gradient for p = 0)
+        np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12)
+
+
+def test_means_of_nothing_are_nan_without_warnings():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(al.zeros(0).mean().item())
+        assert np.isnan(al.zeros(0, 3).mean(0).numpy()).all()
+        x = al.zeros(2, 3, requires_grad=True)
+        loss = al.nll_loss(x, np.full(2, -100))          # every target ignored
+        assert np.isnan(loss.item())
+        loss.backward()
+        assert (x.grad.numpy() == 0).all()
+
+
+def test_engine_losses_check_their_arguments():
+    with pytest.raises(ValueError, match="binary_cross_entropy: all elements of target should be between 0 and 1"):
+        al.binary_cross_entropy(al.tensor([0.5]), al.tensor([2.0]))
+    with pytest.raises(ValueError, match="binary_cross_entropy: all elements of input should be between 0 and 1"):
+        al.binary_cross_entropy(al.tensor([float("nan")]), al.tensor([1.0]))
+    with pytest.raises(TypeError, match="binary_cross_entropy: expected a target of dtype float32"):
+        al.binary_cross_entropy(al.tensor([0.5]), al.tensor([1.0], dtype=al.float64))
+    with pytest.raises(TypeError, match="nll_loss: expected weight of dtype float32"):
+        al.nll_loss(al.zeros(2, 3), np.array([0, 1]), weight=al.ones(3, dtype=al.float64))
