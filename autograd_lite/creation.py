@@ -141,6 +141,9 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
     start, end, step = (v.item() if isinstance(v, (Tensor, np.ndarray, np.generic)) else v for v in (start, end, step))
     ints = all(isinstance(v, int) for v in (start, end, step))
     dtype = np.dtype((np.int64 if ints else np.float32) if dtype is None else dtype)
+    if step == 0 or (end - start) * step < 0:
+        raise ValueError(f"arange: the bounds and the step are inconsistent (start {start}, end {end}, step "
+                         f"{step}): the step must be nonzero and go from start towards end")
     if dtype.kind != "f":
         # An integer dtype takes integer arguments, truncated as PyTorch's: arange(0.5, 3.7) is 0, 1, 2.
         start, end, step = int(start), int(end), int(step)
@@ -178,13 +181,16 @@ def rand(*size: Any, generator: np.random.Generator | None = None, dtype: Any = 
     return _make(arr, requires_grad, "rand", device)
 
 
-def randint(low: int, high: int | None = None, size: Sequence[int] = (), *,
+def randint(low: int, high: Any = None, size: Sequence[int] | None = None, *,
             generator: np.random.Generator | None = None, dtype: Any = None, device: Any = None) -> Tensor:
     """Integers drawn uniformly from [low, high): randint(low, high, size) or, as in PyTorch,
     randint(high, size)."""
     _check_device(device)
-    if isinstance(high, (tuple, list)) and not size:
+    if isinstance(high, (tuple, list)) and size is None:
         low, high, size = 0, low, high
+    if size is None:
+        raise TypeError("randint: missing the size, as PyTorch requires: randint(high, size) or "
+                        "randint(low, high, size), e.g. randint(0, 10, (3,))")
     if high is None:
         low, high = 0, low
     arr = _gen(generator).integers(low, high, size=check_allocation("randint", size, np.int64), dtype=np.int64)

@@ -103,6 +103,10 @@ class Primitive:
                 elif d.dtype is not first:
                     mixed = True
             else:
+                if isinstance(a, np.generic):        # a NumPy scalar counts as a Python number (PyTorch's)
+                    a = a.item()
+                elif type(a) in (list, tuple, str, dict):
+                    raise _unsupported(self.name, a)
                 vals.append(a)
         if not has_tensor:
             return self.forward(*args, **attrs)[0] if self.saves_for else self.forward(*args, **attrs)
@@ -119,7 +123,7 @@ class Primitive:
         if (out.dtype is not first or mixed) and not self.exact_dtype:
             # Operands of several dtypes, or a result of another dtype than theirs (the usual case, one
             # dtype throughout, skips this): PyTorch's promotion (promotion.py), where NumPy's differs.
-            out = _promoted(out, vals, mixed, lambda: self(*_as_float32(args), **attrs).data)
+            out = _promoted(self.name, out, vals, mixed, lambda: self(*_as_float32(args), **attrs).data)
         t = _wrap(out)
         if out.base is not None:
             # A view (reshape, slice, permute...): share the in-place version counter of the input whose
@@ -329,7 +333,7 @@ def node_inputs(node: Node) -> tuple:
     return inputs
 
 
-def _promoted(out: np.ndarray, vals: Sequence[Any], mixed: bool | None,
+def _promoted(op: str, out: np.ndarray, vals: Sequence[Any], mixed: bool | None,
               in_float32: Callable[[], np.ndarray]) -> np.ndarray:
     """`out`, NumPy's result of an op on `vals`, in the dtype PyTorch gives it (promotion.py).
 
@@ -337,6 +341,8 @@ def _promoted(out: np.ndarray, vals: Sequence[Any], mixed: bool | None,
     `in_float32()` from float32 inputs, as PyTorch computes it: NumPy computed it in float64 or float16
     (whose rounding would stay), or in float32 by a loop of other last bits. An integer result of
     operands of one dtype has the dtype the op chose (sum of bools: int64)."""
+    if out.dtype.kind not in "biufc":           # where(c, x, "a") made strings: no Tensor holds those
+        raise _unsupported(op, next(v for v in vals if not isinstance(v, (np.ndarray, int, float, complex))))
     if out.dtype.kind not in "fc" and not mixed:
         return out
     want = promotion.result_of(out, vals)
@@ -417,10 +423,16 @@ def _describe(a: Any) -> str:
     return repr(a)
 
 
+def _unsupported(op: str, value: Any) -> DTypeError:
+    shown = repr(value) if len(repr(value)) <= 40 else "..."
+    return DTypeError(f"{op}: unsupported operand of type {type(value).__name__} ({shown}): expected Tensors, numbers "
+                      f"or NumPy arrays of numbers (make a tensor with al.tensor)")
+
+
 def _op_error(name: str, args: Sequence[Any], attrs: dict, exc: Exception) -> Exception:
     """Re-raise NumPy's complaint as one that names our op and what it was given."""
     shapes = [tuple(a.shape) for a in args if isinstance(a, (Tensor, np.ndarray))]
-    if name == "matmul" and len(shapes) == 2:
+    if name == "matmul" and len(shapes) == 2 and isinstance(exc, ValueError):
         a, b = shapes
         ka = a[-1] if a else None
         kb = (b[-2] if len(b) >= 2 else b[0]) if b else None
@@ -434,8 +446,7 @@ def _op_error(name: str, args: Sequence[Any], attrs: dict, exc: Exception) -> Ex
     got = ", ".join(_describe(a) for a in args)
     odd = [a for a in args if not isinstance(a, (Tensor, np.ndarray, np.generic, int, float, complex, type(None)))]
     if odd:                                          # a string, say: no NumPy detail helps here
-        return DTypeError(f"{name}: unsupported operand ({got}): expected Tensors, numbers or arrays of numbers, "
-                          f"got {type(odd[0]).__name__} {odd[0]!r}")
+        return _unsupported(name, odd[0])
     extra = f" with {', '.join(f'{k}={v!r}' for k, v in attrs.items())}" if attrs else ""
     cls = IndexError if isinstance(exc, IndexError) else DTypeError if isinstance(exc, TypeError) else ShapeError
     return cls(f"{name}: invalid arguments ({got}){extra}: {exc}")

@@ -381,8 +381,15 @@ def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> T
     return cat([x.unsqueeze(d) for x in tensors], dim=d)
 
 
+def _at_least_1d(x: Tensor, op: str) -> None:
+    """Ops that cut a tensor along a dim need one (PyTorch's refuse a 0-d tensor, even for dim 0)."""
+    if x.ndim == 0:
+        raise IndexError(f"{op}: expected a tensor with at least one dim, got a 0-d tensor")
+
+
 def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into pieces of `split_size` (the last may be smaller) or of the listed sizes."""
+    _at_least_1d(tensor, "split")
     d = _norm_dim(dim, tensor.ndim, "split")
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -406,6 +413,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """Split into `chunks` pieces of equal size (the last may be smaller), as PyTorch does."""
     if chunks <= 0:
         raise ShapeError(f"chunk: chunks must be positive, got {chunks}")
+    _at_least_1d(input, "chunk")
     n = input.shape[_norm_dim(dim, input.ndim, "chunk")]
     if n == 0:                            # PyTorch: `chunks` empty pieces
         return tuple(input[(slice(None),) * _norm_dim(dim, input.ndim, "chunk") + (slice(0, 0),)]
@@ -747,6 +755,7 @@ def roll(input: Any, shifts: Any, dims: Any = None) -> Tensor:
         if not isinstance(shifts, (int, np.integer)):
             raise ShapeError(f"roll: without dims, shifts must be one int, got {shifts!r}")
         return ops.roll(x, shifts=int(shifts), dims=None)
+    _at_least_1d(x, "roll")
     dims_t = _dims_tuple(dims, x.ndim, "roll")
     shifts_t = (int(shifts),) if isinstance(shifts, (int, np.integer)) else tuple(int(s) for s in shifts)
     if len(shifts_t) != len(dims_t):
@@ -814,7 +823,7 @@ def index_select(input: Any, dim: int, index: Any) -> Tensor:
     flat = idx.reshape(-1)
     _check_index_range("index_select", flat, x.shape[d] if x.ndim else 1, d)
     if x.ndim == 0:
-        return x.reshape(1)[flat].reshape(idx.shape)
+        return x.reshape(1)[flat].reshape(())                # (PyTorch: a 0-d input gives a 0-d result)
     return x[(slice(None),) * d + (flat,)]
 
 
@@ -909,6 +918,7 @@ def bmm(input: Any, mat2: Any) -> Tensor:
 def unbind(input: Any, dim: int = 0) -> tuple[Tensor, ...]:
     """The slices along `dim`, as a tuple of tensors with that dim removed."""
     x = _t(input)
+    _at_least_1d(x, "unbind")
     d = _norm_dim(dim, x.ndim, "unbind")
     return tuple(x[(slice(None),) * d + (i,)] for i in range(x.shape[d]))
 
@@ -916,6 +926,7 @@ def unbind(input: Any, dim: int = 0) -> tuple[Tensor, ...]:
 def narrow(input: Any, dim: int, start: int, length: int) -> Tensor:
     """`length` entries along `dim` from `start` (negative start counts from the end): a view."""
     x = _t(input)
+    _at_least_1d(x, "narrow")
     d = _norm_dim(dim, x.ndim, "narrow")
     n = x.shape[d]
     s = start + n if start < 0 else start
@@ -1021,10 +1032,16 @@ def _scatter_args(op: str, x: Tensor, dim: int, index: Any, src: Any) -> tuple[i
     return d, idx.copy(), src
 
 
+def _scalar_as_1d(src: Any) -> Any:
+    return src.reshape(1) if isinstance(src, Tensor) and src.ndim == 0 else src
+
+
 def scatter(input: Any, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
     """A copy of input with src[i][j] (or `value`) written at [i][index[i][j]] for dim=1 (PyTorch's
     scatter); src gets the gradient of the places it was written to, input that of the others."""
     x = _t(input)
+    if x.ndim == 0:                   # as a vector of one, and back (PyTorch takes 0-d tensors here)
+        return scatter(x.reshape(1), dim, _t(index).reshape(1), _scalar_as_1d(src), value=value).reshape(())
     d, idx, src = _scatter_args("scatter", x, dim, index, value if src is None else src)
     return ops.index_put(x, src, index=ops._gather_index(idx, d))
 
@@ -1032,5 +1049,7 @@ def scatter(input: Any, dim: int, index: Any, src: Any = None, *, value: Any = N
 def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Tensor:
     """input with src[i][j] added at [i][index[i][j]] for dim=1; repeated indices add up (PyTorch's)."""
     x = _t(input)
+    if x.ndim == 0:
+        return scatter_add(x.reshape(1), dim, _t(index).reshape(1), _scalar_as_1d(src)).reshape(())
     d, idx, src = _scatter_args("scatter_add", x, dim, index, _t(src))
     return x + ops.gather_scatter(src, index=idx, dim=d, shape=x.shape)

@@ -290,7 +290,31 @@ def _clamp_rule_x(g: Any, out: Any, x: Any, lo: Any, hi: Any) -> Any:
     return g
 
 
+def _is_bool(v: Any) -> bool:
+    return v.dtype == np.bool_ if type(v) is np.ndarray else isinstance(v, (bool, np.bool_))
+
+
+def _no_bools(op: str, *vals: Any) -> None:
+    """PyTorch has no arithmetic of this kind on bools (NumPy would give ints or logic): refuse it."""
+    if builtins.any(_is_bool(v) for v in vals):
+        hint = "; use ~ or logical_not() to invert a mask" if op == "sub" else "; convert with .float() or .long()"
+        raise TypeError(f"{op} is not supported for bool operands (as in PyTorch){hint}")
+
+
+def _subtract(x: Any, y: Any) -> np.ndarray:
+    _no_bools("sub", x, y)
+    return np.subtract(x, y)
+
+
+def _matmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    if x.dtype == np.bool_:
+        _no_bools("matmul", x)
+    return np.matmul(x, y)
+
+
 def _pow_forward(x: np.ndarray, y: Any) -> np.ndarray:
+    if _is_bool(x) and _is_bool(y):
+        _no_bools("pow", x)
     return np.power(x, y)
 
 
@@ -329,7 +353,7 @@ def _matmul_rule_y(g: Any, out: Any, x: Any, y: Any) -> Any:
 
 
 def _linear_forward(x: np.ndarray, w: np.ndarray, b: Any) -> np.ndarray:
-    out = np.matmul(x, w.T)
+    out = _matmul(x, w.T)
     if b is not None:
         out += b                     # into the fresh product: one array instead of two
     return out
@@ -399,7 +423,7 @@ def _inverse_permutation(dims: tuple[int, ...]) -> tuple[int, ...]:
 add = Primitive("add", np.add,
                 lambda g, out, x, y: g,                      # 1
                 lambda g, out, x, y: g)                      # 1
-sub = Primitive("sub", np.subtract,
+sub = Primitive("sub", _subtract,
                 lambda g, out, x, y: g,                      # 1
                 lambda g, out, x, y: -g)                     # -1
 mul = Primitive("mul", np.multiply,
@@ -445,7 +469,7 @@ ceil = Primitive("ceil", _integral_or(np.ceil), lambda g, out, x: g * 0)
 trunc = Primitive("trunc", _integral_or(np.trunc), lambda g, out, x: g * 0)
 round = Primitive("round", _integral_or(lambda x, decimals=0: np.round(x, decimals)),   # half to even
                   lambda g, out, x, decimals=0: g * 0)
-relu = Primitive("relu", lambda x: np.maximum(x, 0),
+relu = Primitive("relu", lambda x: _no_bools("relu", x) or np.maximum(x, 0),
                  lambda g, out, x: g * (out > 0))            # 1 where x > 0; 0 at the kink
 leaky_relu = Primitive("leaky_relu",
                        lambda x, negative_slope: np.where(x > 0, x, x * negative_slope),
@@ -518,7 +542,7 @@ binary_cross_entropy = Primitive("binary_cross_entropy", _bce_forward,   # -(t l
 nll_loss = Primitive("nll_loss", _nll_forward, _nll_rule)     # -logp[i, target_i] * weight_i
 
 # --- linear algebra -------------------------------------------------------------------------
-matmul = Primitive("matmul", np.matmul, _matmul_rule_x, _matmul_rule_y)  # g y^T and x^T g
+matmul = Primitive("matmul", _matmul, _matmul_rule_x, _matmul_rule_y)  # g y^T and x^T g
 linear = Primitive("linear", _linear_forward,                # x W^T + b, W stored (out, in)
                    lambda g, out, x, w, b: g @ w,
                    _linear_rule_w,
@@ -540,7 +564,8 @@ contiguous = Primitive("contiguous", np.ascontiguousarray,   # the same values, 
 pad = Primitive("pad", _pad_forward,
                 lambda g, out, x, pairs, value: _unpad(g, pairs))
 cat = Primitive("cat", lambda *xs, dim: np.concatenate(xs, axis=dim), _cat_rule, variadic=True)
-einsum = Primitive("einsum", lambda *xs, equation: np.einsum(equation, *xs, optimize=True), _einsum_rule,
+einsum = Primitive("einsum", lambda *xs, equation: _no_bools("einsum", *xs[:1]) or
+                   np.einsum(equation, *xs, optimize=True), _einsum_rule,
                    variadic=True)
 flip = Primitive("flip", lambda x, dims: np.flip(x, dims).copy(),      # a copy, as PyTorch's (not a view)
                  lambda g, out, x, dims: flip(g, dims=dims))              # flipped back

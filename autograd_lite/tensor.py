@@ -185,6 +185,13 @@ def _normalize_index(index: Any, shape: tuple[int, ...]) -> Any:
     return _index_array(index)
 
 
+def _no_repeats(op: str, dims: Sequence[int], given: Any) -> None:
+    """PyTorch refuses a dim named twice (sum((0, 0)), squeeze, permute(0, 0))."""
+    if len(set(dims)) != len(dims):
+        raise ShapeError(f"{op}: dim {next(d for d in dims if list(dims).count(d) > 1)} appears multiple times "
+                         f"in the list of dims {given!r}")
+
+
 def _reads_as_tuple(index: Any) -> bool:
     """PyTorch's (and old NumPy's) rule: a short list holding sequences, slices, None or ... is an index per
     dim, as a tuple would be: x[[[0, 1], [1, 0]]] is x[[0, 1], [1, 0]], two elements."""
@@ -534,13 +541,13 @@ class Tensor:
         return _ops.abs(self)
 
     def __floordiv__(self, other: Any) -> Tensor:
-        return _no_grad_op("floor_divide", np.floor_divide, self, other)
+        return _no_grad_op("floor_divide", _ints_or_floats(np.floor_divide), self, other)
 
     def __rfloordiv__(self, other: Any) -> Tensor:
-        return _no_grad_op("floor_divide", np.floor_divide, other, self)
+        return _no_grad_op("floor_divide", _ints_or_floats(np.floor_divide), other, self)
 
     def __mod__(self, other: Any) -> Tensor:
-        return _no_grad_op("remainder", np.remainder, self, other)
+        return _no_grad_op("remainder", _ints_or_floats(np.remainder), self, other)
 
     # Comparisons and logic give bool tensors and are never differentiated.
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
@@ -673,6 +680,7 @@ class Tensor:
             return None
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         dims = tuple(_norm_dim(int(d), self.ndim, op) for d in dims)
+        _no_repeats(op, dims, dim)
         if self.ndim == 0:
             return None               # reducing a 0-d tensor over "its" dim 0 leaves it as it is
         return dims[0] if isinstance(dim, int) else dims
@@ -731,22 +739,39 @@ class Tensor:
         return MinMax(values, _wrap(idx.astype(np.int64)))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        if dim is None:
-            return _wrap(np.asarray(np.argmax(self.data), dtype=np.int64))
-        return _wrap(np.argmax(self.data, axis=dim, keepdims=keepdim).astype(np.int64))
+        return self._arg_extreme("argmax", np.argmax, dim, keepdim)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+        return self._arg_extreme("argmin", np.argmin, dim, keepdim)
+
+    def _arg_extreme(self, op: str, arg: Callable, dim: int | None, keepdim: bool) -> Tensor:
+        if dim is not None:
+            _norm_dim(dim, self.ndim, op)
+        if self.data.size == 0 and (dim is None or self.ndim == 0 or self.shape[dim] == 0):
+            raise ShapeError(f"{op}: expected a reduction dim with elements, got an empty tensor of shape "
+                             f"{self.shape}" + ("" if dim is None else f" and dim={dim}"))
         if dim is None:
-            return _wrap(np.asarray(np.argmin(self.data), dtype=np.int64))
-        return _wrap(np.argmin(self.data, axis=dim, keepdims=keepdim).astype(np.int64))
+            out = np.asarray(arg(self.data), dtype=np.int64)
+            return _wrap(out.reshape((1,) * self.ndim) if keepdim else out)
+        d = _norm_dim(dim, self.ndim, op)
+        if self.ndim == 0:
+            return _wrap(np.zeros((), dtype=np.int64))
+        return _wrap(arg(self.data, axis=d, keepdims=keepdim).astype(np.int64))
 
     def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: float | None = None, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """Variance with Bessel's correction by default (`correction=1`), as in PyTorch; also its older
         forms `var(dim, unbiased, keepdim)` and `var(unbiased)`."""
+        return self._var("var", dim, unbiased, keepdim, correction, axis, keepdims)
+
+    def _var(self, op: str, dim: Any, unbiased: bool | None, keepdim: bool, correction: float | None, axis: Any,
+             keepdims: bool | None) -> Tensor:
+        if self.dtype.kind not in "fc":
+            raise DTypeError(f"{op}: expected a floating point tensor, got dtype {self.dtype} (PyTorch's std and "
+                             f"var only take floating point and complex dtypes); use .float() first")
         if isinstance(dim, bool):                    # var(False): PyTorch's var(unbiased) overload
             dim, unbiased = None, dim
-        dim = self._reduce_dims(dim, axis, "var")
+        dim = self._reduce_dims(dim, axis, op)
         keep = _keepdim(keepdim, keepdims)
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
@@ -758,7 +783,7 @@ class Tensor:
             correction: float | None = None, axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """Standard deviation: sqrt of `var` with the same arguments."""
         # (Its gradient is 0 where the std is 0, as PyTorch's, where sqrt's would be 0 / 0.)
-        return _ops.std_sqrt(self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims))
+        return _ops.std_sqrt(self._var("std", dim, unbiased, keepdim, correction, axis, keepdims))
 
     def logsumexp(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         """log(sum(exp(x))) along `dim`, computed without overflow (integers give float32, as PyTorch)."""
@@ -813,16 +838,18 @@ class Tensor:
         return self.reshape(other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        if self.ndim == 0:
-            return self.reshape(1)
         s = _norm_dim(start_dim, self.ndim, "flatten")
         e = _norm_dim(end_dim, self.ndim, "flatten")
+        if self.ndim == 0:
+            return self.reshape(1)
         if s > e:
             raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
         shape = self.shape[:s] + (math.prod(self.shape[s:e + 1]),) + self.shape[e + 1:]
         return self.reshape(shape)
 
     def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
+        if self.ndim == 0:
+            raise ShapeError("unflatten: expected a tensor with at least one dim, got a 0-d tensor")
         d = _norm_dim(dim, self.ndim, "unflatten")
         sizes = tuple(int(n) for n in sizes)
         n = self.shape[d] if self.ndim else 1
@@ -836,10 +863,11 @@ class Tensor:
 
     def permute(self, *dims: Any) -> Tensor:
         dims = _shape_args(dims)
-        if sorted(d % builtins.max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
+        if len(dims) != self.ndim:
             raise ShapeError(f"permute: dims {dims} are not a permutation of the {self.ndim} dims "
                              f"of a tensor of shape {self.shape}")
-        dims = tuple(d % self.ndim for d in dims)
+        dims = tuple(_norm_dim(d, self.ndim, "permute") for d in dims)
+        _no_repeats("permute", dims, dims)
         if dims == tuple(range(self.ndim)):
             return self
         return _ops.permute(self, dims=dims)
@@ -858,6 +886,8 @@ class Tensor:
         """Move dim `source` to position `destination`, keeping the others in order."""
         src = _norm_dim(source, self.ndim, "movedim")
         dst = _norm_dim(destination, self.ndim, "movedim")
+        if self.ndim == 0:
+            return self
         dims = [d for d in range(self.ndim) if d != src]
         dims.insert(dst, src)
         return self.permute(*dims)
@@ -876,9 +906,7 @@ class Tensor:
             return self.reshape(tuple(n for n in self.shape if n != 1))
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         normed = [_norm_dim(d, self.ndim, "squeeze") for d in dims]
-        if len(set(normed)) != len(normed):
-            raise ShapeError(f"squeeze: dim {next(d for d in normed if normed.count(d) > 1)} appears multiple "
-                             f"times in the list of dims {dim!r}")
+        _no_repeats("squeeze", normed, dim)
         dims = set(normed)
         # Like PyTorch, a named dim whose size is not 1 is left alone.
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1)))
@@ -1057,6 +1085,8 @@ class Tensor:
         """self[index] = value: in the graph, recorded as index_put, whose gradient sends g[index] to
         the value and the rest of g to what the tensor held before (out[t] = h in a loop works)."""
         val = value.data if isinstance(value, Tensor) else value
+        if isinstance(val, (list, tuple)):               # x[0] = [1.0, 2.0], as PyTorch takes it
+            val = value = _array_of(val, self.dtype, True, op)
         if self._inplace(op, value) is not None:
             self.data[index] = val
         else:
@@ -1134,6 +1164,9 @@ class Tensor:
                                    f"operation; wrap the update in `with no_grad():`")
             if self._base is not None:
                 root = self._base[0]
+                if root.grad_fn is None and root.requires_grad:
+                    raise RuntimeError(f"{op}: a view of a leaf tensor that requires grad is being used in an "
+                                       f"in-place operation; wrap the update in `with no_grad():`")
                 if not (root.data.flags.c_contiguous and root.dtype == self.dtype):
                     raise RuntimeError(f"{op}: in-place operations inside the graph on a view of a tensor that "
                                        f"is not contiguous are not supported; call .contiguous() on the tensor "
@@ -1181,9 +1214,14 @@ class Tensor:
 
     def _arith_(self, op: str, prim: Any, ufunc: Any, other: Any) -> Tensor:
         o = other.data if isinstance(other, Tensor) else other
-        if self.data.dtype.kind != "f" and not np.can_cast(np.result_type(self.data, o), self.dtype, "same_kind"):
-            raise DTypeError(f"{op}: the result ({np.result_type(self.data, o)}) cannot be stored in this tensor "
-                             f"of dtype {self.dtype}")
+        if self.data.dtype.kind != "f":
+            result = _promotion.result_type([self.data, o])      # PyTorch's: uint8 + 1 is uint8
+            if ufunc is np.true_divide and result is not None and result.kind in "biu":
+                result = np.dtype(np.float32)                    # int / int is a float
+            if result is None or not np.can_cast(result, self.dtype, "same_kind"):
+                raise DTypeError(f"{op}: the result ({result}) cannot be stored in this tensor of dtype {self.dtype}")
+            if type(o) is int:                                   # wrapped around, as PyTorch: uint8 -= 1 at 0
+                o = np.array(o).astype(self.dtype)
         d = self._inplace(op, other)
         if d is not None:
             ufunc(d, o, out=d, casting="same_kind")
@@ -1257,6 +1295,15 @@ def _check_device(device: Any, op: str = "to") -> None:
         raise RuntimeError(f"{op}: autograd_lite runs on the CPU only (NumPy); device {name!r} is not available")
 
 
+def _ints_or_floats(fn: Callable) -> Callable:
+    """floor_divide and remainder of two bools: PyTorch has none (NumPy gives int8)."""
+    def checked(a: Any, b: Any) -> Any:
+        if _ops._is_bool(a) and _ops._is_bool(b):
+            raise TypeError(f"{fn.__name__} is not supported for two bool operands (as in PyTorch)")
+        return fn(a, b)
+    return checked
+
+
 def _no_grad_op(name: str, fn: Callable, *args: Any) -> Tensor:
     """An op without a derivative (comparisons, logic): runs NumPy, records nothing."""
     vals = [a.data if isinstance(a, Tensor) else a for a in args]
@@ -1268,7 +1315,7 @@ def _no_grad_op(name: str, fn: Callable, *args: Any) -> Tensor:
                                                                    None))))
         # PyTorch's promotion, as in engine.Primitive
         dtypes = {v.dtype for v in vals if isinstance(v, np.ndarray)}
-        return _wrap(_engine._promoted(out, vals, len(dtypes) > 1, lambda: np.asarray(
+        return _wrap(_engine._promoted(name, out, vals, len(dtypes) > 1, lambda: np.asarray(
             fn(*[a.data if isinstance(a, Tensor) else a for a in _engine._as_float32(args)]))))
     except (ValueError, TypeError) as exc:
         raise _engine._op_error(name, args, {}, exc) from exc
@@ -1298,4 +1345,5 @@ def _functions() -> Any:
 from . import engine as _engine  # noqa: E402
 from . import functions as _functions_module  # noqa: E402
 from . import ops as _ops  # noqa: E402
+from . import promotion as _promotion  # noqa: E402
 from .grad_mode import _state as _grad_state  # noqa: E402

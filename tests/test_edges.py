@@ -120,7 +120,7 @@ def test_non_numeric_data_is_refused(data):
 def test_non_numeric_operands_are_refused_clearly(other):
     x = al.ones(2, 3)
     for op in (lambda: x + other, lambda: other * x, lambda: x < other, lambda: al.maximum(x, other)):
-        with pytest.raises(TypeError, match=r"unsupported operand .*expected Tensors, numbers or arrays"):
+        with pytest.raises(TypeError, match=r"unsupported operand of type .*expected Tensors, numbers or NumPy arrays"):
             op()
 
 
@@ -384,7 +384,7 @@ PROMOTIONS = [
                                                                                  else "") for o in v))
 def test_type_promotion_follows_pytorch(operands, dtype):
     a, b = (al.tensor(o) if isinstance(o, np.ndarray) else o for o in operands)
-    for result in (a + b, a * b, al.maximum(a, b) if isinstance(b, al.Tensor) else a - b):
+    for result in (a + b, a * b, al.maximum(a, b) if isinstance(b, al.Tensor) else b * a):
         assert result.dtype == dtype
     if isinstance(b, al.Tensor):
         assert al.where(al.tensor([True, False]), a, b).dtype == dtype
@@ -475,3 +475,85 @@ def test_engine_losses_check_their_arguments():
         al.binary_cross_entropy(al.tensor([0.5]), al.tensor([1.0], dtype=al.float64))
     with pytest.raises(TypeError, match="nll_loss: expected weight of dtype float32"):
         al.nll_loss(al.zeros(2, 3), np.array([0, 1]), weight=al.ones(3, dtype=al.float64))
+
+
+# ------------------------------------------------------------- what PyTorch refuses is refused here
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda: al.ones(2) - al.tensor([True, False]), "sub is not supported for bool operands"),
+    (lambda: al.tensor([True]) - 1, "sub is not supported for bool operands"),
+    (lambda: True - al.ones(2), "sub is not supported for bool operands"),
+    (lambda: -al.tensor([True]), "neg"),
+    (lambda: al.tensor([True]) ** al.tensor([True]), "pow is not supported for bool operands"),
+    (lambda: al.tensor([True]) // al.tensor([True]), "floor_divide is not supported for two bool operands"),
+    (lambda: al.tensor([True]) % al.tensor([True]), "remainder is not supported for two bool operands"),
+    (lambda: al.tensor([[True]]) @ al.tensor([[True]]), "matmul is not supported for bool operands"),
+    (lambda: al.einsum("i,i->", al.tensor([True]), al.tensor([True])), "einsum is not supported for bool"),
+    (lambda: al.tensor([True]).relu(), "relu is not supported for bool operands"),
+    (lambda: al.ones(2) * (1, 2), "mul: unsupported operand of type tuple"),
+    (lambda: al.ones(2) + [1.0, 2.0], "add: unsupported operand of type list"),
+    (lambda: al.zeros(2.5), "zeros: a size must be an int, got float 2.5"),
+    (lambda: al.zeros((2, 3.5)), "zeros: a size must be an int, got float 3.5"),
+    (lambda: al.ones("a"), "ones: a size must be an int, got str"),
+    (lambda: al.arange(5, 0), "arange: the bounds and the step are inconsistent"),
+    (lambda: al.arange(0, 5, -1), "arange: the bounds and the step are inconsistent"),
+    (lambda: al.randint(0, 5), "randint: missing the size"),
+    (lambda: al.tensor([1, 2]).var(), "var: expected a floating point tensor"),
+    (lambda: al.tensor([1, 2]).std(), "std: expected a floating point tensor"),
+    (lambda: al.ones(2, 3).argmax(2), "argmax: dim 2 is out of range"),
+    (lambda: al.ones(2, 3).sum((1, -1)), "sum: dim 1 appears multiple times"),
+    (lambda: al.ones(3).permute(1), "permute: dim 1 is out of range"),
+    (lambda: al.ones(2, 2).permute(0, 0), "permute: dim 0 appears multiple times"),
+    (lambda: al.tensor(1.0).flatten(1), "flatten: dim 1 is out of range"),
+    (lambda: al.tensor(1.0).unflatten(0, (1, -1)), "unflatten: expected a tensor with at least one dim"),
+    (lambda: al.tensor(1.0).unbind(), "unbind: expected a tensor with at least one dim"),
+    (lambda: al.tensor(1.0).split(1), "split: expected a tensor with at least one dim"),
+    (lambda: al.tensor(1.0).chunk(1), "chunk: expected a tensor with at least one dim"),
+    (lambda: al.tensor(1.0).narrow(0, 0, 1), "narrow: expected a tensor with at least one dim"),
+    (lambda: al.tensor(1.0).roll(1, 0), "roll: expected a tensor with at least one dim"),
+    (lambda: al.where(al.tensor([True]), al.ones(1), "a"), "where: unsupported operand of type str"),
+])
+def test_what_pytorch_refuses_is_refused_with_the_ops_name(call, match):
+    with pytest.raises((TypeError, ValueError, IndexError, RuntimeError), match=match):
+        call()
+
+
+def test_an_in_place_op_on_a_view_of_a_leaf_is_refused():
+    x = al.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="mul_: a view of a leaf tensor that requires grad is being used in an "
+                                           "in-place operation"):
+        x[:2].mul_(2)
+    assert x.is_leaf and x.grad_fn is None                   # (it silently became a non-leaf before)
+    with al.no_grad():
+        x[:2].mul_(2)
+    assert x.tolist() == [2.0, 2.0, 1.0]
+
+
+def test_numpy_scalars_count_as_numbers_and_integers_stay_their_dtype():
+    u = al.tensor(np.array([0, 1], np.uint8))
+    assert (u + np.int32(3)).dtype == np.uint8 and (u - np.int32(3)).tolist() == [253, 254]
+    assert (al.tensor([True]) + np.int32(3)).dtype == np.int64
+    assert (al.ones(2) * np.float64(0.5)).dtype == np.float32
+    u.add_(1)
+    u.mul_(3)
+    u.sub_(4)
+    assert u.dtype == np.uint8 and u.tolist() == [255, 2]
+    with pytest.raises(TypeError, match=r"div_: the result \(float32\) cannot be stored in this tensor of dtype uint8"):
+        u.div_(2)
+
+
+def test_0d_tensors_where_pytorch_takes_them():
+    s = al.tensor(1.5, requires_grad=True)
+    zero = al.zeros((), dtype=al.int64)
+    assert s.index_select(0, al.tensor([0])).shape == ()
+    assert s.movedim(0, 0).shape == () and s.movedim(-1, 0).shape == ()
+    assert s.scatter(0, zero, al.tensor(2.5)).item() == 2.5
+    out = al.scatter_add(s, 0, zero, s)
+    assert out.item() == 3.0
+    out.backward()
+    assert s.grad.item() == 2.0
+
+
+def test_setting_through_an_index_takes_a_list():
+    y = al.zeros(2, 2)
+    y[0] = [1.0, 2.0]
+    assert y.tolist() == [[1.0, 2.0], [0.0, 0.0]]
