@@ -251,8 +251,9 @@ class RemovableHandle:
 class Tensor:
     """An n-dimensional array that records the operations applied to it, for reverse-mode autodiff.
 
-    Create one with `autograd_lite.tensor(data, requires_grad=...)` (or `Tensor(data, ...)`, the same).
-    Python floats and lists of them become float32, Python ints int64; NumPy arrays keep their dtype.
+    Create one with `autograd_lite.tensor(data, requires_grad=...)`: Python floats and lists of them become
+    float32, Python ints int64; NumPy arrays keep their dtype. `Tensor(data)`, as PyTorch's legacy
+    constructor, makes float32 from any data (and refuses sizes: `Tensor(2, 3)`).
     """
 
     __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "_hooks", "_retains_grad", "_vc", "name",
@@ -277,6 +278,8 @@ class Tensor:
             raise TypeError(f"Tensor({shown}): the legacy size constructor does not exist here; use "
                             f"al.empty({shown}) or al.zeros({shown}) for a tensor of that shape, or "
                             f"al.tensor(data) for a tensor holding data")
+        if dtype is None and type(self) is Tensor and not isinstance(data, Tensor):
+            dtype = np.float32        # torch.Tensor(data), the legacy constructor, makes the default dtype
         arr = _array_of(data, dtype, copy, "Tensor")
         _check_requires_grad(arr.dtype, requires_grad, "Tensor")
         self.data = arr

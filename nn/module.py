@@ -298,7 +298,7 @@ class Module:
             if t.dtype.kind == "f" and t.dtype != dtype:
                 t.data = t.data.astype(dtype)
                 if t.grad is not None:
-                    t.grad = al.Tensor(t.grad.data.astype(dtype), copy=False)
+                    t.grad = al.from_numpy(t.grad.data.astype(dtype))
         return self
 
     def cpu(self) -> Module:

@@ -20,7 +20,8 @@ def test_python_data_gets_pytorch_default_dtypes(data: object, dtype: type) -> N
 @pytest.mark.parametrize("dtype", [np.float64, np.float16, np.int32, np.uint8, np.bool_])
 def test_numpy_arrays_keep_their_dtype(dtype: type) -> None:
     assert al.tensor(np.zeros(3, dtype=dtype)).dtype == dtype
-    assert al.Tensor(np.zeros(3, dtype=dtype)).dtype == dtype
+    # Tensor(data), PyTorch's legacy constructor, always makes the default dtype, float32
+    assert al.Tensor(np.zeros(3, dtype=dtype)).dtype == np.float32 and al.Tensor([1, 2]).dtype == np.float32
 
 
 def test_tensor_copies_but_from_numpy_shares() -> None:
