@@ -316,8 +316,9 @@ def _clamp_norm(x: Tensor, dim: int, eps: float) -> Tensor:
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """(..., num_classes) int64 indicators of the class indices in `tensor` (num_classes=-1: max + 1)."""
     idx = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
-    if idx.dtype.kind not in "iu":
-        raise al.DTypeError(f"one_hot: expected integer class indices (int64), got dtype {idx.dtype}")
+    if idx.dtype.kind not in "iu" or (isinstance(tensor, Tensor) and idx.dtype != np.int64):
+        raise al.DTypeError(f"one_hot: expected class indices of dtype int64, got dtype {idx.dtype}; convert them "
+                            f"with .long() (as PyTorch's, only int64 tensors)")
     if num_classes < -1:
         raise al.ShapeError(f"one_hot: num_classes must be a number of classes or -1 (one more than the "
                             f"largest index), got {num_classes}")
@@ -461,8 +462,10 @@ def _class_weight(where: str, input: Tensor, weight: Any, n_classes: int) -> Ten
 def _class_indices(where: str, target: Any, n_classes: int, ignore_index: int | None = None) -> np.ndarray:
     """Integer class indices in [0, C), or equal to `ignore_index` (which may lie outside that range)."""
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if t.dtype.kind not in "iu":
-        raise al.DTypeError(f"{where}: expected integer class indices (int64) as target, got dtype {t.dtype}")
+    if t.dtype.kind not in "iu" or (isinstance(target, Tensor) and t.dtype not in (np.int64, np.uint8)):
+        # (PyTorch takes int64 or uint8 target tensors only; an array of any integer type is converted)
+        raise al.DTypeError(f"{where}: expected class indices of dtype int64 (or uint8) as target, got dtype "
+                            f"{t.dtype}; convert them with .long()")
     _check_range(where, "target", t, 0, n_classes - 1, of=f" for {n_classes} classes", ignore=ignore_index,
                  error=IndexError)
     return t

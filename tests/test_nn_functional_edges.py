@@ -528,3 +528,18 @@ def test_pad_cropping_more_than_a_dim_holds(torch, amounts) -> None:
             F.pad(al.tensor(a), amounts)
     else:
         assert_same(F.pad(al.tensor(a), amounts), theirs)
+
+
+@pytest.mark.parametrize("fn", ["nll_loss", "cross_entropy"])
+@pytest.mark.parametrize("dtype", ["int32", "int16", "int8"])
+def test_class_index_tensors_must_be_int64_or_uint8(torch, fn, dtype) -> None:
+    x = arr(3, 4, seed=2)
+    theirs = outcome(lambda: getattr(torch.nn.functional, fn)(torch.tensor(x), torch.tensor([0, 1, 2]).to(
+        getattr(torch, dtype))))
+    assert isinstance(theirs, Exception)
+    with pytest.raises(TypeError, match=f"{fn}: expected class indices of dtype int64 \\(or uint8\\) as target, "
+                                        f"got dtype {dtype}"):
+        getattr(F, fn)(al.tensor(x), al.tensor([0, 1, 2], dtype=getattr(np, dtype)))
+    for ok in ("int64", "uint8"):
+        assert_same(getattr(F, fn)(al.tensor(x), al.tensor([0, 1, 2], dtype=getattr(np, ok))),
+                    getattr(torch.nn.functional, fn)(torch.tensor(x), torch.tensor([0, 1, 2]).to(getattr(torch, ok))))

@@ -50,8 +50,10 @@ def test_one_hot():
     assert F.one_hot(al.tensor([[1], [0]]), num_classes=4).shape == (2, 1, 4)
     with pytest.raises(ValueError, match="class index 3 is out of range for num_classes=3"):
         F.one_hot(al.tensor([3]), 3)
-    with pytest.raises(TypeError, match="one_hot: expected integer class indices"):
+    with pytest.raises(TypeError, match="one_hot: expected class indices of dtype int64, got dtype float32"):
         F.one_hot(al.tensor([1.0]))
+    with pytest.raises(TypeError, match="one_hot: expected class indices of dtype int64, got dtype int32"):
+        F.one_hot(al.tensor([1], dtype=al.int32))                  # PyTorch's takes int64 tensors only
 
 
 def test_pad_is_al_pad():
