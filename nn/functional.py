@@ -395,6 +395,9 @@ def _regression_target(where: str, input: Tensor, target: Any) -> Tensor:
     input as PyTorch does, with PyTorch's warning: (N, 1) against (N,) makes an N x N table of errors,
     which is rarely what was meant."""
     t = _as_tensor(input, target)
+    if where == "l1_loss" and np.bool_ in (input.dtype, t.dtype):
+        raise al.DTypeError("l1_loss: subtraction with a bool tensor is not supported (as in PyTorch); convert "
+                            "it with .float()")
     if input.dtype.kind != "f" and t.dtype.kind != "f":
         raise al.DTypeError(f"{where}: expected a floating point input or target, got dtypes {input.dtype} and "
                             f"{t.dtype}")
@@ -410,9 +413,19 @@ def _regression_target(where: str, input: Tensor, target: Any) -> Tensor:
     return t
 
 
+def _bools_as_floats(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    """mse_loss and smooth_l1_loss compute in the promoted dtype, so PyTorch's take bool operands."""
+    if input.dtype == np.bool_:
+        input = input.to(target.dtype if target.dtype.kind == "f" else np.float32)
+    if target.dtype == np.bool_:
+        target = target.to(input.dtype if input.dtype.kind == "f" else np.float32)
+    return input, target
+
+
 def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     _check_reduction(reduction, "mse_loss")
-    d = input - _regression_target("mse_loss", input, target)
+    input, target = _bools_as_floats(input, _regression_target("mse_loss", input, target))
+    d = input - target
     return _reduce(d * d, reduction)
 
 
@@ -427,8 +440,10 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     t = _regression_target("huber_loss", input, target)
-    if input.dtype.kind == "f":       # PyTorch's huber_loss keeps the input's dtype (mse_loss and l1_loss promote)
-        t = t.to(input.dtype)
+    if input.dtype.kind != "f":
+        raise al.DTypeError(f"huber_loss: the result (float) cannot be stored in the input's dtype {input.dtype} "
+                            f"(PyTorch's huber_loss keeps the input's dtype); convert the input with .float()")
+    t = t.to(input.dtype)             # PyTorch's huber_loss keeps the input's dtype (mse_loss and l1_loss promote)
     d = input - t
     a = d.abs()
     loss = al.where((a < delta).data, 0.5 * d * d, delta * (a - 0.5 * delta))
@@ -440,7 +455,8 @@ def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: fl
     _check_reduction(reduction, "smooth_l1_loss")
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
-    d = input - _regression_target("smooth_l1_loss", input, target)
+    input, target = _bools_as_floats(input, _regression_target("smooth_l1_loss", input, target))
+    d = input - target
     a = d.abs()
     if beta == 0:
         return _reduce(a, reduction)

@@ -543,3 +543,17 @@ def test_class_index_tensors_must_be_int64_or_uint8(torch, fn, dtype) -> None:
     for ok in ("int64", "uint8"):
         assert_same(getattr(F, fn)(al.tensor(x), al.tensor([0, 1, 2], dtype=getattr(np, ok))),
                     getattr(torch.nn.functional, fn)(torch.tensor(x), torch.tensor([0, 1, 2]).to(getattr(torch, ok))))
+
+
+@pytest.mark.parametrize("fn", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"])
+@pytest.mark.parametrize("dtypes", [("float32", "bool"), ("bool", "float32"), ("float32", "int64"),
+                                    ("int64", "float32"), ("float64", "bool")])
+def test_regression_losses_with_bool_and_integer_operands_as_pytorch(torch, fn, dtypes) -> None:
+    values = np.array([[1.0, 0.0], [2.0, 1.0]])
+    a, b = (values.astype(d) for d in dtypes)
+    theirs = outcome(lambda: getattr(torch.nn.functional, fn)(torch.tensor(a), torch.tensor(b)))
+    if isinstance(theirs, Exception):
+        with pytest.raises(TypeError, match=f"{fn}: "):
+            getattr(F, fn)(al.tensor(a), al.tensor(b))
+    else:
+        assert_same(getattr(F, fn)(al.tensor(a), al.tensor(b)), theirs)
