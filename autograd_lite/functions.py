@@ -29,44 +29,49 @@ def as_tensor(data: Any, dtype: Any = None) -> Tensor:
     return _wrap(_array_of(data, dtype, False, "as_tensor"))
 
 
-def _t(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else _wrap(_array_of(x, None, True, "tensor"))
+def _t(x: Any, op: str = "tensor") -> Tensor:
+    """The tensor an op works on. PyTorch's functions take Tensors, not lists or arrays: `exp([1, 2])` is a
+    TypeError there, so it is here (make one with al.tensor or al.from_numpy)."""
+    if isinstance(x, Tensor):
+        return x
+    raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}; make one with al.tensor(...) "
+                    f"(or al.from_numpy for an array)")
 
 
 # ------------------------------------------------------------------ elementwise
 def add(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
-    return _t(input).add(other, alpha=alpha)
+    return _t(input, "add").add(other, alpha=alpha)
 
 
 def sub(input: Any, other: Any, *, alpha: float = 1) -> Tensor:
-    return _t(input).sub(other, alpha=alpha)
+    return _t(input, "sub").sub(other, alpha=alpha)
 
 
 def mul(input: Any, other: Any) -> Tensor:
-    return ops.mul(_t(input), other)
+    return ops.mul(_t(input, "mul"), other)
 
 
 def div(input: Any, other: Any) -> Tensor:
-    return ops.div(_t(input), other)
+    return ops.div(_t(input, "div"), other)
 
 
 def neg(input: Any) -> Tensor:
-    return ops.neg(_t(input))
+    return ops.neg(_t(input, "neg"))
 
 
 def pow(input: Any, exponent: Any) -> Tensor:
     if isinstance(input, Tensor):
         return ops.pow(input, exponent)
-    return ops.pow(input, _t(exponent))     # a number raised to a tensor power
+    return ops.pow(input, _t(exponent, "pow"))     # a number raised to a tensor power
 
 
 def matmul(input: Any, other: Any) -> Tensor:
-    return _t(input).matmul(other)
+    return _t(input, "matmul").matmul(other)
 
 
 def mm(input: Any, mat2: Any) -> Tensor:
     """The product of two matrices (2-D only, as PyTorch's mm; `matmul` broadcasts)."""
-    a, b = _t(input), _t(mat2)
+    a, b = _t(input, "mm"), _t(mat2, "mm")
     if a.ndim != 2 or b.ndim != 2:
         raise ShapeError(f"mm: expected two matrices (2-D tensors), got shapes {a.shape} and {b.shape}")
     return a.matmul(b)
@@ -74,7 +79,7 @@ def mm(input: Any, mat2: Any) -> Tensor:
 
 def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias, with weight of shape (out_features, in_features) as in PyTorch."""
-    x = _t(input)
+    x = _t(input, "linear")
     if weight.ndim != 2 or x.shape[-1:] != weight.shape[1:]:
         raise ShapeError(f"linear: input of shape {x.shape} does not match weight of shape {weight.shape}; "
                          f"expected input's last dim to equal weight's in_features ({weight.shape[-1]})")
@@ -92,7 +97,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int =
     indices; `weight` rescales each class; targets equal to `ignore_index` count for nothing; 'mean'
     divides by the total weight of the counted targets. One primitive, so its backward is one scatter.
     """
-    x = _t(input)
+    x = _t(input, "nll_loss")
     tgt = target.data if isinstance(target, Tensor) else np.asarray(target)
     if reduction not in ("mean", "sum", "none"):
         raise ShapeError(f"nll_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
@@ -104,7 +109,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int =
     else:
         squeeze = False
     if x.ndim < 2 or tgt.shape != x.shape[:1] + x.shape[2:]:
-        raise ShapeError(f"nll_loss: input of shape {tuple(_t(input).shape)} needs a target of shape "
+        raise ShapeError(f"nll_loss: input of shape {tuple(_t(input, 'nll_loss').shape)} needs a target of shape "
                          f"{x.shape[:1] + x.shape[2:]} (the input's shape without the class dim 1), "
                          f"got {tgt.shape}")
     n_classes = x.shape[1]
@@ -149,7 +154,7 @@ def binary_cross_entropy(input: Tensor, target: Any) -> Tensor:
     One primitive with PyTorch's backward, (p - t) / max(p (1 - p), 1e-12): a prediction of exactly 0 or
     1 (a float32 sigmoid saturates there) gives a finite gradient, not 0/0.
     """
-    p = _t(input)
+    p = _t(input, "binary_cross_entropy")
     t = target if isinstance(target, Tensor) else _wrap(np.asarray(target, dtype=p.dtype))
     if t.shape != p.shape:
         raise ShapeError(f"binary_cross_entropy: target shape {t.shape} differs from input shape {p.shape}")
@@ -164,71 +169,71 @@ def binary_cross_entropy(input: Tensor, target: Any) -> Tensor:
 
 def erf(input: Any) -> Tensor:
     """The error function, 2/sqrt(pi) * integral_0^x exp(-t^2) dt."""
-    return ops.erf(_t(input))
+    return ops.erf(_t(input, "erf"))
 
 
 def exp(input: Any) -> Tensor:
-    return ops.exp(_t(input))
+    return ops.exp(_t(input, "exp"))
 
 
 def log(input: Any) -> Tensor:
-    return ops.log(_t(input))
+    return ops.log(_t(input, "log"))
 
 
 def sqrt(input: Any) -> Tensor:
-    return ops.sqrt(_t(input))
+    return ops.sqrt(_t(input, "sqrt"))
 
 
 def abs(input: Any) -> Tensor:
-    return ops.abs(_t(input))
+    return ops.abs(_t(input, "abs"))
 
 
 def sign(input: Any) -> Tensor:
-    return ops.sign(_t(input))
+    return ops.sign(_t(input, "sign"))
 
 
 def sin(input: Any) -> Tensor:
-    return ops.sin(_t(input))
+    return ops.sin(_t(input, "sin"))
 
 
 def cos(input: Any) -> Tensor:
-    return ops.cos(_t(input))
+    return ops.cos(_t(input, "cos"))
 
 
 def tanh(input: Any) -> Tensor:
-    return ops.tanh(_t(input))
+    return ops.tanh(_t(input, "tanh"))
 
 
 def sigmoid(input: Any) -> Tensor:
-    return ops.sigmoid(_t(input))
+    return ops.sigmoid(_t(input, "sigmoid"))
 
 
 def relu(input: Any) -> Tensor:
-    return ops.relu(_t(input))
+    return ops.relu(_t(input, "relu"))
 
 
 def leaky_relu(input: Any, negative_slope: float = 0.01) -> Tensor:
-    return ops.leaky_relu(_t(input), negative_slope=negative_slope)
+    return ops.leaky_relu(_t(input, "leaky_relu"), negative_slope=negative_slope)
 
 
 def elu(input: Any, alpha: float = 1.0) -> Tensor:
-    return ops.elu(_t(input), alpha=alpha)
+    return ops.elu(_t(input, "elu"), alpha=alpha)
 
 
 def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    return ops.softplus(_t(input), beta=beta, threshold=threshold)
+    return ops.softplus(_t(input, "softplus"), beta=beta, threshold=threshold)
 
 
 def maximum(input: Any, other: Any) -> Tensor:
-    return ops.maximum(_t(input), other)
+    return ops.maximum(_t(input, "maximum"), _t(other, "maximum"))       # (no numbers, as PyTorch's)
 
 
 def minimum(input: Any, other: Any) -> Tensor:
-    return ops.minimum(_t(input), other)
+    return ops.minimum(_t(input, "minimum"), _t(other, "minimum"))
 
 
 def clamp(input: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002 - PyTorch's names
-    return _t(input).clamp(min, max)
+    return _t(input, "clamp").clamp(min, max)
 
 
 clip = clamp
@@ -237,7 +242,7 @@ clip = clamp
 def nonzero(input: Any, *, as_tuple: bool = False) -> Any:
     """The indices of the nonzero entries: an (n, ndim) int64 tensor, or with `as_tuple` one index
     tensor per dim (ready for indexing), as PyTorch's."""
-    x = _t(input).data
+    x = _t(input, "nonzero").data
     idx = np.nonzero(np.atleast_1d(x))
     if as_tuple:                          # (a 0-d tensor: one index tensor, as for a vector of one)
         return tuple(_wrap(i.astype(np.int64)) for i in idx)
@@ -254,98 +259,98 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     cond = np.array(condition.data if isinstance(condition, Tensor) else condition)   # a copy: kept by the graph
     if cond.dtype != np.bool_:
         raise DTypeError(f"where: expected a bool condition, got dtype {cond.dtype}")
-    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        input = _t(input)
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):   # where(c, 1.0, 0): numbers
+        input = _wrap(_array_of(input, None, True, "where"))
     return ops.where(cond, input, other)
 
 
 # ------------------------------------------------------------------ reductions and friends
 def sum(input: Any, dim: Any = None, keepdim: bool = False, **kw: Any) -> Tensor:
-    return _t(input).sum(dim, keepdim, **kw)
+    return _t(input, "sum").sum(dim, keepdim, **kw)
 
 
 def mean(input: Any, dim: Any = None, keepdim: bool = False, **kw: Any) -> Tensor:
-    return _t(input).mean(dim, keepdim, **kw)
+    return _t(input, "mean").mean(dim, keepdim, **kw)
 
 
 def amax(input: Any, dim: Any = None, keepdim: bool = False, **kw: Any) -> Tensor:
-    return _t(input).amax(dim, keepdim, **kw)
+    return _t(input, "amax").amax(dim, keepdim, **kw)
 
 
 def amin(input: Any, dim: Any = None, keepdim: bool = False, **kw: Any) -> Tensor:
-    return _t(input).amin(dim, keepdim, **kw)
+    return _t(input, "amin").amin(dim, keepdim, **kw)
 
 
 def max(input: Any, dim: Any = None, keepdim: bool = False, **kw: Any) -> Any:  # noqa: A001
-    return _t(input).max(dim, keepdim, **kw)
+    return _t(input, "max").max(dim, keepdim, **kw)
 
 
 def min(input: Any, dim: Any = None, keepdim: bool = False, **kw: Any) -> Any:  # noqa: A001
-    return _t(input).min(dim, keepdim, **kw)
+    return _t(input, "min").min(dim, keepdim, **kw)
 
 
 def argmax(input: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    return _t(input).argmax(dim, keepdim)
+    return _t(input, "argmax").argmax(dim, keepdim)
 
 
 def argmin(input: Any, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    return _t(input).argmin(dim, keepdim)
+    return _t(input, "argmin").argmin(dim, keepdim)
 
 
 def var(input: Any, dim: Any = None, *args: Any, **kw: Any) -> Tensor:
-    return _t(input).var(dim, *args, **kw)
+    return _t(input, "var").var(dim, *args, **kw)
 
 
 def std(input: Any, dim: Any = None, *args: Any, **kw: Any) -> Tensor:
-    return _t(input).std(dim, *args, **kw)
+    return _t(input, "std").std(dim, *args, **kw)
 
 
 def logsumexp(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return _t(input).logsumexp(dim, keepdim)
+    return _t(input, "logsumexp").logsumexp(dim, keepdim)
 
 
 def softmax(input: Any, dim: int) -> Tensor:
-    return _t(input).softmax(dim)
+    return _t(input, "softmax").softmax(dim)
 
 
 def log_softmax(input: Any, dim: int) -> Tensor:
-    return _t(input).log_softmax(dim)
+    return _t(input, "log_softmax").log_softmax(dim)
 
 
 # ------------------------------------------------------------------ shapes
 def reshape(input: Any, shape: Sequence[int]) -> Tensor:
-    return _t(input).reshape(tuple(shape))
+    return _t(input, "reshape").reshape(tuple(shape))
 
 
 def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    return _t(input).flatten(start_dim, end_dim)
+    return _t(input, "flatten").flatten(start_dim, end_dim)
 
 
 def transpose(input: Any, dim0: int, dim1: int) -> Tensor:
-    return _t(input).transpose(dim0, dim1)
+    return _t(input, "transpose").transpose(dim0, dim1)
 
 
 def permute(input: Any, dims: Sequence[int]) -> Tensor:
-    return _t(input).permute(*dims)
+    return _t(input, "permute").permute(*dims)
 
 
 def squeeze(input: Any, dim: Any = None) -> Tensor:
-    return _t(input).squeeze(dim)
+    return _t(input, "squeeze").squeeze(dim)
 
 
 def unsqueeze(input: Any, dim: int) -> Tensor:
-    return _t(input).unsqueeze(dim)
+    return _t(input, "unsqueeze").unsqueeze(dim)
 
 
 def broadcast_to(input: Any, shape: Sequence[int]) -> Tensor:
-    return _t(input).broadcast_to(shape)
+    return _t(input, "broadcast_to").broadcast_to(shape)
 
 
 def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
     """Join tensors along an existing dim (NumPy's `concatenate`, with `axis` accepted too)."""
     if axis is not None:
         dim = axis
-    tensors = [_t(x) for x in tensors]
+    tensors = [_t(x, "cat") for x in tensors]
     if not tensors:
         raise ShapeError("cat: expected a non-empty sequence of tensors")
     ndim = tensors[0].ndim
@@ -370,7 +375,7 @@ def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> T
     """Join tensors of equal shape along a new dim."""
     if axis is not None:
         dim = axis
-    tensors = [_t(x) for x in tensors]
+    tensors = [_t(x, "stack") for x in tensors]
     if not tensors:
         raise ShapeError("stack: expected a non-empty sequence of tensors")
     shapes = {x.shape for x in tensors}
@@ -424,7 +429,7 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
 def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
     """Pad with a constant, PyTorch's convention: `pad` lists (left, right) pairs starting from the
     last dim and going backwards. Negative amounts crop."""
-    x = _t(input)
+    x = _t(input, "pad")
     value = 0.0 if value is None else value          # PyTorch's default when None is passed
     if mode != "constant":
         raise NotImplementedError(f"pad: only mode='constant' is supported, got {mode!r}")
@@ -477,35 +482,35 @@ def gather(input: Tensor, dim: int, index: Any) -> Tensor:
 
 # ------------------------------------------------------------------ comparisons (no gradient)
 def eq(input: Any, other: Any) -> Tensor:
-    return _t(input) == other
+    return _t(input, "eq") == other
 
 
 def ne(input: Any, other: Any) -> Tensor:
-    return _t(input) != other
+    return _t(input, "ne") != other
 
 
 def lt(input: Any, other: Any) -> Tensor:
-    return _t(input) < other
+    return _t(input, "lt") < other
 
 
 def le(input: Any, other: Any) -> Tensor:
-    return _t(input) <= other
+    return _t(input, "le") <= other
 
 
 def gt(input: Any, other: Any) -> Tensor:
-    return _t(input) > other
+    return _t(input, "gt") > other
 
 
 def ge(input: Any, other: Any) -> Tensor:
-    return _t(input) >= other
+    return _t(input, "ge") >= other
 
 
 def isnan(input: Any) -> Tensor:
-    return _wrap(np.isnan(_t(input).data))
+    return _wrap(np.isnan(_t(input, "isnan").data))
 
 
 def isfinite(input: Any) -> Tensor:
-    return _wrap(np.isfinite(_t(input).data))
+    return _wrap(np.isfinite(_t(input, "isfinite").data))
 
 
 def allclose(input: Any, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
@@ -532,7 +537,7 @@ def _positive(value: Any, n: int, name: str, op: str) -> tuple[int, ...]:
 
 def _spatial_input(input: Any, nd: int, op: str) -> tuple[Tensor, bool]:
     """The input with a batch dim (added if the input is unbatched), and whether one was added."""
-    x = _t(input)
+    x = _t(input, op)
     if x.ndim not in (nd + 1, nd + 2):
         raise ShapeError(f"{op}: expected a {nd + 1}D (unbatched) or {nd + 2}D (batched) input, "
                          f"got shape {x.shape}")
@@ -547,7 +552,7 @@ def _spatial_input(input: Any, nd: int, op: str) -> tuple[Tensor, bool]:
 def _conv(op: str, nd: int, input: Any, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
           dilation: Any, groups: int) -> Tensor:
     x, unbatched = _spatial_input(input, nd, op)
-    w = _t(weight)
+    w = _t(weight, op)
     kernel_dims = ("kH", "kW") if nd == 2 else ("kL",) if nd == 1 else tuple(f"k{i}" for i in range(nd))
     if w.ndim != nd + 2:
         raise ShapeError(f"{op}: expected a {nd + 2}D weight (out_channels, in_channels/groups, "
@@ -555,7 +560,7 @@ def _conv(op: str, nd: int, input: Any, weight: Tensor, bias: Tensor | None, str
     if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups <= 0:
         raise ShapeError(f"{op}: groups must be a positive integer, got {groups!r}")
     groups = int(groups)
-    shown = tuple(_t(input).shape)
+    shown = tuple(_t(input, op).shape)
     c, o = x.shape[1], w.shape[0]
     if c % groups:
         raise ShapeError(f"{op}: input of shape {shown} has {c} channels, which is not divisible by "
@@ -567,7 +572,7 @@ def _conv(op: str, nd: int, input: Any, weight: Tensor, bias: Tensor | None, str
     if o % groups:
         raise ShapeError(f"{op}: weight of shape {w.shape} has {o} output channels, which is not divisible "
                          f"by groups={groups}")
-    if bias is not None and _t(bias).shape != (o,):
+    if bias is not None and _t(bias, op).shape != (o,):
         raise ShapeError(f"{op}: bias of shape {_t(bias).shape} does not match weight of shape {w.shape}; "
                          f"expected shape ({o},), one per output channel")
     _check_same_dtype(op, x, w, bias)
@@ -714,7 +719,7 @@ def fused_lstm_cell(input_gates: Any, hidden_gates: Any, cx: Any) -> tuple[Tenso
     """One LSTM step after its two products, as one op (PyTorch's `_thnn_fused_lstm_cell`):
     input_gates = x W_ih^T + b_ih and hidden_gates = h W_hh^T + b_hh, each (B, 4H) in gate order
     i, f, g, o; cx the cell state (B, H). Returns (h', c'). The derivation is in `ops.py`."""
-    ig, hg, c = _t(input_gates), _t(hidden_gates), _t(cx)
+    ig, hg, c = _t(input_gates, "fused_lstm_cell"), _t(hidden_gates, "fused_lstm_cell"), _t(cx, "fused_lstm_cell")
     hidden = c.shape[-1] if c.ndim else 0
     for name, t in (("input_gates", ig), ("hidden_gates", hg)):
         if t.ndim < 1 or t.shape[-1] != 4 * hidden:
@@ -738,7 +743,7 @@ def _dims_tuple(dims: Any, ndim: int, op: str) -> tuple[int, ...]:
 
 def flip(input: Any, dims: Any) -> Tensor:
     """Reverse the order of elements along `dims` (an int or a tuple)."""
-    x = _t(input)
+    x = _t(input, "flip")
     dims_t = _dims_tuple(dims, x.ndim, "flip")
     if len(set(dims_t)) != len(dims_t):
         raise ShapeError(f"flip: dim {next(d for d in dims_t if dims_t.count(d) > 1)} appears multiple times "
@@ -748,7 +753,7 @@ def flip(input: Any, dims: Any) -> Tensor:
 
 def roll(input: Any, shifts: Any, dims: Any = None) -> Tensor:
     """Shift elements along `dims` by `shifts`, wrapping around; without dims, over the flattened tensor."""
-    x = _t(input)
+    x = _t(input, "roll")
     if dims is None:
         if isinstance(shifts, (tuple, list)) and len(shifts) == 1:
             shifts = shifts[0]
@@ -765,7 +770,7 @@ def roll(input: Any, shifts: Any, dims: Any = None) -> Tensor:
 
 def cumsum(input: Any, dim: int, *, dtype: Any = None) -> Tensor:
     """Cumulative sum along `dim` (bools and integers in int64, as PyTorch's; `dtype` converts first)."""
-    x = _t(input) if dtype is None else _t(input).to(dtype)
+    x = _t(input, "cumsum") if dtype is None else _t(input, "cumsum").to(dtype)
     d = _norm_dim(dim, x.ndim, "cumsum")
     if not x.ndim:
         return ops.cumsum(x.reshape(1), dim=0).reshape(())
@@ -774,7 +779,7 @@ def cumsum(input: Any, dim: int, *, dtype: Any = None) -> Tensor:
 
 def tril(input: Any, diagonal: int = 0) -> Tensor:
     """The lower triangle of the last two dims (the rest set to 0); `diagonal` > 0 keeps more."""
-    x = _t(input)
+    x = _t(input, "tril")
     if x.ndim < 2:
         raise ShapeError(f"tril: expected a tensor with at least 2 dims, got shape {x.shape}")
     return ops.tril(x, diagonal=int(diagonal))
@@ -782,7 +787,7 @@ def tril(input: Any, diagonal: int = 0) -> Tensor:
 
 def triu(input: Any, diagonal: int = 0) -> Tensor:
     """The upper triangle of the last two dims (the rest set to 0); `diagonal` > 0 keeps less."""
-    x = _t(input)
+    x = _t(input, "triu")
     if x.ndim < 2:
         raise ShapeError(f"triu: expected a tensor with at least 2 dims, got shape {x.shape}")
     return ops.triu(x, diagonal=int(diagonal))
@@ -802,7 +807,7 @@ def _bool_mask(op: str, mask: Any, shape: tuple[int, ...]) -> np.ndarray:
 def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:
     """`value` where the (broadcast) bool `mask` is True, else the input: where(mask, value, input).
     The result keeps the input's dtype; a Tensor value (0-d) gets its gradient."""
-    x = _t(input)
+    x = _t(input, "masked_fill")
     m = _bool_mask("masked_fill", mask, x.shape)
     if isinstance(value, Tensor):
         if value.ndim:
@@ -815,7 +820,7 @@ def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:
 
 def index_select(input: Any, dim: int, index: Any) -> Tensor:
     """The entries at `index` (a 1-D integer tensor) along `dim`; repeated indices add their gradients."""
-    x = _t(input)
+    x = _t(input, "index_select")
     idx = index.data if isinstance(index, Tensor) else np.asarray(index)
     if idx.dtype.kind not in "iu" or idx.ndim > 1:
         raise DTypeError(f"index_select: index must be a 1-D integer tensor, got dtype {idx.dtype}, shape {idx.shape}")
@@ -830,7 +835,7 @@ def index_select(input: Any, dim: int, index: Any) -> Tensor:
 def norm(input: Any, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
     """The p-norm over `dim` (all elements by default): 2 / 'fro' (the default), 1, inf, -inf, or any
     other p > 0 as (sum |x|^p)^(1/p). The 2-norm's gradient is 0 where the norm is 0, as in PyTorch."""
-    x = _t(input)
+    x = _t(input, "norm")
     if x.dtype.kind != "f":
         raise DTypeError(f"norm: expected a floating point tensor, got dtype {x.dtype}")
     axes = None if dim is None else _dims_tuple(dim, x.ndim, "norm")
@@ -866,7 +871,7 @@ def _order(a: np.ndarray, dim: int, descending: bool) -> np.ndarray:
 def sort(input: Any, dim: int = -1, descending: bool = False, stable: bool = False) -> SortResult:
     """(values, indices) sorted along `dim`; the values' gradient goes back to where each came from.
     The sort is always stable (`stable` is accepted for PyTorch's signature)."""
-    x = _t(input)
+    x = _t(input, "sort")
     d = _norm_dim(dim, x.ndim, "sort")
     if x.ndim == 0:
         return SortResult(ops.clone(x), _wrap(np.zeros((), dtype=np.int64)))
@@ -880,7 +885,7 @@ def argsort(input: Any, dim: int = -1, descending: bool = False, stable: bool = 
 
 def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> SortResult:  # noqa: A002
     """The k largest (or smallest) entries along `dim` and their indices, largest first."""
-    x = _t(input)
+    x = _t(input, "topk")
     d = _norm_dim(dim, x.ndim, "topk")
     n = x.shape[d] if x.ndim else 1
     if not 0 <= k <= n:
@@ -893,7 +898,7 @@ def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool =
 
 def any(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """Whether any entry (along `dim`) is nonzero: a bool tensor, outside the graph."""
-    x = _t(input)
+    x = _t(input, "any")
     dims = None if dim is None else _dims_tuple(dim, x.ndim, "any")
     out = np.any(x.data, axis=dims if x.ndim else None, keepdims=keepdim)      # (0-d: dim 0 or -1 is all)
     return _wrap(np.asarray(out, dtype=np.uint8 if x.dtype == np.uint8 else bool))   # uint8 in, uint8 out (PyTorch)
@@ -901,7 +906,7 @@ def any(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: 
 
 def all(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """Whether every entry (along `dim`) is nonzero: a bool tensor, outside the graph."""
-    x = _t(input)
+    x = _t(input, "all")
     dims = None if dim is None else _dims_tuple(dim, x.ndim, "all")
     out = np.all(x.data, axis=dims if x.ndim else None, keepdims=keepdim)      # (0-d: dim 0 or -1 is all)
     return _wrap(np.asarray(out, dtype=np.uint8 if x.dtype == np.uint8 else bool))   # uint8 in, uint8 out (PyTorch)
@@ -909,7 +914,7 @@ def all(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: 
 
 def bmm(input: Any, mat2: Any) -> Tensor:
     """Batched matrix product of (B, n, m) and (B, m, p): matmul, with PyTorch's check of the dims."""
-    a, b = _t(input), _t(mat2)
+    a, b = _t(input, "bmm"), _t(mat2, "bmm")
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
         raise ShapeError(f"bmm: expected two 3-D tensors with the same batch size, got {a.shape} and {b.shape}")
     return a.matmul(b)
@@ -917,7 +922,7 @@ def bmm(input: Any, mat2: Any) -> Tensor:
 
 def unbind(input: Any, dim: int = 0) -> tuple[Tensor, ...]:
     """The slices along `dim`, as a tuple of tensors with that dim removed."""
-    x = _t(input)
+    x = _t(input, "unbind")
     _at_least_1d(x, "unbind")
     d = _norm_dim(dim, x.ndim, "unbind")
     return tuple(x[(slice(None),) * d + (i,)] for i in range(x.shape[d]))
@@ -925,7 +930,7 @@ def unbind(input: Any, dim: int = 0) -> tuple[Tensor, ...]:
 
 def narrow(input: Any, dim: int, start: int, length: int) -> Tensor:
     """`length` entries along `dim` from `start` (negative start counts from the end): a view."""
-    x = _t(input)
+    x = _t(input, "narrow")
     _at_least_1d(x, "narrow")
     d = _norm_dim(dim, x.ndim, "narrow")
     n = x.shape[d]
@@ -937,7 +942,7 @@ def narrow(input: Any, dim: int, start: int, length: int) -> Tensor:
 
 def repeat(input: Any, *sizes: Any) -> Tensor:
     """Tile the tensor sizes[i] times along each dim (PyTorch's `repeat`, NumPy's `tile`)."""
-    x = _t(input)
+    x = _t(input, "repeat")
     reps = tuple(int(s) for s in (sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes))
     if len(reps) < x.ndim:
         raise ShapeError(f"repeat: got {len(reps)} sizes for a tensor with {x.ndim} dims; expected at least {x.ndim}")
@@ -949,36 +954,36 @@ def repeat(input: Any, *sizes: Any) -> Tensor:
 
 
 def log1p(input: Any) -> Tensor:
-    return ops.log1p(_t(input))
+    return ops.log1p(_t(input, "log1p"))
 
 
 def expm1(input: Any) -> Tensor:
-    return ops.expm1(_t(input))
+    return ops.expm1(_t(input, "expm1"))
 
 
 def reciprocal(input: Any) -> Tensor:
-    return ops.reciprocal(_t(input))
+    return ops.reciprocal(_t(input, "reciprocal"))
 
 
 def rsqrt(input: Any) -> Tensor:
-    return ops.rsqrt(_t(input))
+    return ops.rsqrt(_t(input, "rsqrt"))
 
 
 def floor(input: Any) -> Tensor:
-    return ops.floor(_t(input))
+    return ops.floor(_t(input, "floor"))
 
 
 def ceil(input: Any) -> Tensor:
-    return ops.ceil(_t(input))
+    return ops.ceil(_t(input, "ceil"))
 
 
 def trunc(input: Any) -> Tensor:
-    return ops.trunc(_t(input))
+    return ops.trunc(_t(input, "trunc"))
 
 
 def round(input: Any, *, decimals: int = 0) -> Tensor:  # noqa: A001
     """Round half to even (as PyTorch and NumPy), to `decimals` places."""
-    return ops.round(_t(input), decimals=int(decimals))
+    return ops.round(_t(input, "round"), decimals=int(decimals))
 
 
 def einsum(equation: str, *operands: Any) -> Tensor:
@@ -987,7 +992,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     '...' and an index repeated within one operand, such as 'ii->i'; they raise.)"""
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    xs = [_t(x) for x in operands]
+    xs = [_t(x, "einsum") for x in operands]
     if not isinstance(equation, str) or "." in equation:
         raise ShapeError(f"einsum: '...' (ellipsis) is not supported, got {equation!r}")
     inputs, output = ops._einsum_parts(equation)
@@ -1039,17 +1044,17 @@ def _scalar_as_1d(src: Any) -> Any:
 def scatter(input: Any, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
     """A copy of input with src[i][j] (or `value`) written at [i][index[i][j]] for dim=1 (PyTorch's
     scatter); src gets the gradient of the places it was written to, input that of the others."""
-    x = _t(input)
+    x = _t(input, "scatter")
     if x.ndim == 0:                   # as a vector of one, and back (PyTorch takes 0-d tensors here)
-        return scatter(x.reshape(1), dim, _t(index).reshape(1), _scalar_as_1d(src), value=value).reshape(())
+        return scatter(x.reshape(1), dim, _t(index, "scatter").reshape(1), _scalar_as_1d(src), value=value).reshape(())
     d, idx, src = _scatter_args("scatter", x, dim, index, value if src is None else src)
     return ops.index_put(x, src, index=ops._gather_index(idx, d))
 
 
 def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Tensor:
     """input with src[i][j] added at [i][index[i][j]] for dim=1; repeated indices add up (PyTorch's)."""
-    x = _t(input)
+    x = _t(input, "scatter_add")
     if x.ndim == 0:
-        return scatter_add(x.reshape(1), dim, _t(index).reshape(1), _scalar_as_1d(src)).reshape(())
-    d, idx, src = _scatter_args("scatter_add", x, dim, index, _t(src))
+        return scatter_add(x.reshape(1), dim, _t(index, "scatter_add").reshape(1), _scalar_as_1d(src)).reshape(())
+    d, idx, src = _scatter_args("scatter_add", x, dim, index, _t(src, "scatter_add"))
     return x + ops.gather_scatter(src, index=idx, dim=d, shape=x.shape)

@@ -119,9 +119,11 @@ def test_non_numeric_data_is_refused(data):
 @pytest.mark.parametrize("other", ["a", b"a", {"k": 1}, object()])
 def test_non_numeric_operands_are_refused_clearly(other):
     x = al.ones(2, 3)
-    for op in (lambda: x + other, lambda: other * x, lambda: x < other, lambda: al.maximum(x, other)):
+    for op in (lambda: x + other, lambda: other * x, lambda: x < other, lambda: x.maximum(other)):
         with pytest.raises(TypeError, match=r"unsupported operand of type .*expected Tensors, numbers or NumPy arrays"):
             op()
+    with pytest.raises(TypeError, match=r"maximum: expected a Tensor, got"):
+        al.maximum(x, other)
 
 
 # ------------------------------------------------------------------------------------------- views
@@ -557,3 +559,15 @@ def test_setting_through_an_index_takes_a_list():
     y = al.zeros(2, 2)
     y[0] = [1.0, 2.0]
     assert y.tolist() == [[1.0, 2.0], [0.0, 0.0]]
+
+
+@pytest.mark.parametrize("call", [
+    lambda: al.exp([1.0, 2.0]), lambda: al.sum(np.ones(2)), lambda: al.softmax([1.0], 0), lambda: al.tanh(2.0),
+    lambda: al.cat([np.ones(2), al.ones(2)]), lambda: al.maximum(al.ones(2), [1.0, 2.0]),
+    lambda: al.sort(np.ones(2)), lambda: al.pad([1.0], (1, 1)),
+])
+def test_module_level_functions_take_tensors_as_pytorchs(call):
+    with pytest.raises(TypeError, match=r"^\w+: expected a Tensor, got (list|ndarray|float)"):
+        call()
+    assert al.pow(2, al.tensor([1.0, 3.0])).tolist() == [2.0, 8.0]         # a number to a tensor power
+    assert al.where(al.tensor([True, False]), al.ones(2), 0.0).tolist() == [1.0, 0.0]   # numbers where PyTorch

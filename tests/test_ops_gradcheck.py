@@ -229,7 +229,7 @@ NDARRAY_OPS = [
     ("mul", lambda k, x: x * k, lambda k, a: a * k, normal, "normal"),
     ("div", lambda k, x: x / k, lambda k, a: a / k, normal, "away"),
     ("pow", lambda k, x: x ** k, lambda k, a: a ** k, positive, "normal"),
-    ("maximum", lambda k, x: al.maximum(x, k), lambda k, a: np.maximum(a, k), normal, "far"),
+    ("maximum", lambda k, x: al.maximum(x, al.as_tensor(k)), lambda k, a: np.maximum(a, k), normal, "far"),
     ("where-other", lambda k, x: al.where(k > 0, x, k), lambda k, a: np.where(k > 0, a, k), normal, "normal"),
 ]
 
@@ -716,9 +716,11 @@ def test_join(leaf, shapes, fn, ref):
     check(fn, tuple(leaf(s) for s in shapes), ref)
 
 
-def test_cat_with_constant_array(leaf):
+def test_cat_with_a_constant_tensor(leaf):
     C = leaf.values((2, 2))
-    check(lambda x: al.cat([C, x], 1), (leaf((2, 3)),), lambda a: np.concatenate([C, a], 1))
+    check(lambda x: al.cat([al.tensor(C), x], 1), (leaf((2, 3)),), lambda a: np.concatenate([C, a], 1))
+    with pytest.raises(TypeError, match="cat: expected a Tensor, got ndarray"):   # as PyTorch's cat
+        al.cat([C, leaf((2, 3))], 1)
 
 
 def _np_split(a, sizes, axis):
