@@ -96,6 +96,7 @@ from .functions import (
     gt,
     index_select,
     isfinite,
+    isinf,
     isnan,
     le,
     leaky_relu,

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .errors import check_allocation
-from .tensor import Tensor, _array_of, _check_device, _check_requires_grad, _wrap
+from .tensor import Tensor, _array_of, _check_device, _check_number, _check_requires_grad, _wrap
 
 float16 = np.float16
 float32 = np.float32
@@ -67,8 +67,11 @@ def _make(arr: np.ndarray, requires_grad: bool, where: str, device: Any = None) 
     return t
 
 
-def _float_dtype(dtype: Any) -> np.dtype:
-    return np.dtype(np.float32 if dtype is None else dtype)
+def _float_dtype(dtype: Any, op: str | None = None) -> np.dtype:
+    dt = np.dtype(np.float32 if dtype is None else dtype)
+    if op is not None and dt.kind not in "fc":       # rand and randn make floats only, as PyTorch's
+        raise TypeError(f"{op}: expected a floating point dtype, got {dt}")
+    return dt
 
 
 def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False,
@@ -89,6 +92,9 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor that shares memory with `array` (no copy)."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"from_numpy: can't convert an array of dtype {array.dtype}; the supported types are "
+                        f"bool, integers, floats and complex numbers")
     return _wrap(array)
 
 
@@ -110,6 +116,7 @@ def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """Filled with `fill_value`; the dtype follows the value (float -> float32, int -> int64)."""
+    _check_number("full", fill_value)
     if dtype is None:
         dtype = np.bool_ if isinstance(fill_value, bool) else (
             np.int64 if isinstance(fill_value, int) else np.float32)
@@ -127,6 +134,7 @@ def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
+    _check_number("full_like", fill_value)
     return _make(np.full(input.shape, fill_value, dtype=dtype or input.dtype), requires_grad, "full_like", device)
 
 
@@ -158,6 +166,10 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
 
 def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
+    if isinstance(steps, (bool, float)) or not hasattr(steps, "__index__"):
+        raise TypeError(f"linspace: steps must be an int, got {type(steps).__name__} {steps!r}")
+    if steps < 0:
+        raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
     return _make(np.linspace(start, end, steps, dtype=_float_dtype(dtype)), requires_grad, "linspace", device)
 
 
@@ -168,7 +180,7 @@ def eye(n: int, m: int | None = None, *, dtype: Any = None, device: Any = None, 
 def randn(*size: Any, generator: np.random.Generator | None = None, dtype: Any = None, device: Any = None,
           requires_grad: bool = False) -> Tensor:
     """Samples from the standard normal distribution."""
-    dt = _float_dtype(dtype)
+    dt = _float_dtype(dtype, "randn")
     arr = _gen(generator).standard_normal(_size(size, "randn", np.float64), dtype=np.float64).astype(dt, copy=False)
     return _make(arr, requires_grad, "randn", device)
 
@@ -176,7 +188,7 @@ def randn(*size: Any, generator: np.random.Generator | None = None, dtype: Any =
 def rand(*size: Any, generator: np.random.Generator | None = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """Samples from the uniform distribution on [0, 1)."""
-    dt = _float_dtype(dtype)
+    dt = _float_dtype(dtype, "rand")
     arr = _gen(generator).random(_size(size, "rand", np.float64), dtype=np.float64).astype(dt, copy=False)
     return _make(arr, requires_grad, "rand", device)
 
@@ -200,4 +212,6 @@ def randint(low: int, high: Any = None, size: Sequence[int] | None = None, *,
 def randperm(n: int, *, generator: np.random.Generator | None = None, device: Any = None) -> Tensor:
     """A random permutation of 0..n-1."""
     _check_device(device)
+    if isinstance(n, (bool, float)) or not hasattr(n, "__index__") or n < 0:
+        raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
     return _wrap(_gen(generator).permutation(n).astype(np.int64))

@@ -135,6 +135,8 @@ class Primitive:
                     # many in-place rebases it had: an in-place op on it afterwards makes this view stale
                     root = a if a._base is None else a._base[0]
                     t._base = (root, len(root._history) if root._history else 0)
+                    if a._requires_grad and not _state.enabled:
+                        t._requires_grad = True      # PyTorch: a view made under no_grad is a leaf that requires grad
                     break
         if record and _state.enabled:
             t._requires_grad = True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import math
+import warnings
 from collections import namedtuple
 from collections.abc import Sequence
 from typing import Any
@@ -18,7 +19,7 @@ import numpy as np
 
 from . import conv_kernels, ops
 from .errors import DTypeError, ShapeError, check_allocation
-from .tensor import Tensor, _array_of, _check_same_dtype, _norm_dim, _wrap
+from .tensor import Tensor, _array_of, _check_number, _check_same_dtype, _norm_dim, _wrap
 
 
 def as_tensor(data: Any, dtype: Any = None) -> Tensor:
@@ -79,14 +80,30 @@ def mm(input: Any, mat2: Any) -> Tensor:
 
 def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias, with weight of shape (out_features, in_features) as in PyTorch."""
-    x = _t(input, "linear")
-    if weight.ndim != 2 or x.shape[-1:] != weight.shape[1:]:
+    x, weight = _t(input, "linear"), _t(weight, "linear")
+    if weight.ndim not in (1, 2) or x.ndim == 0 or x.shape[-1:] != weight.shape[-1:]:
         raise ShapeError(f"linear: input of shape {x.shape} does not match weight of shape {weight.shape}; "
-                         f"expected input's last dim to equal weight's in_features ({weight.shape[-1]})")
-    if bias is not None and bias.shape != weight.shape[:1]:
-        raise ShapeError(f"linear: bias of shape {bias.shape} does not match out_features {weight.shape[0]}")
+                         f"expected input's last dim to equal weight's in_features ({weight.shape[-1:]})")
     _check_same_dtype("linear", x, weight, bias)
+    out_shape = x.shape[:-1] + weight.shape[:-1]
+    if bias is not None:
+        bias = _t(bias, "linear")
+        if not _broadcasts(bias.shape, out_shape) or np.broadcast_shapes(bias.shape, out_shape) != out_shape:
+            raise ShapeError(f"linear: bias of shape {bias.shape} does not broadcast to the output's shape {out_shape}")
+    if weight.ndim == 1:                   # a vector of weights: one output, its dim dropped (PyTorch's)
+        out = x.matmul(weight)
+        return out if bias is None else out + bias
+    if bias is not None and bias.shape != weight.shape[:1]:
+        return ops.linear(x, weight, None) + bias
     return ops.linear(x, weight, bias)
+
+
+def _broadcasts(shape: tuple[int, ...], to: tuple[int, ...]) -> bool:
+    try:
+        np.broadcast_shapes(shape, to)
+        return True
+    except ValueError:
+        return False
 
 
 def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
@@ -399,11 +416,15 @@ def split(tensor: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Te
     n = tensor.shape[d]
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
-        if size <= 0:
-            raise ShapeError(f"split: split_size must be positive, got {size}")
-        sizes = [builtins.min(size, n - s) for s in range(0, n, size)] or [0]
+        if size < 0 or (size == 0 and n):
+            raise ShapeError(f"split: split_size must be positive (0 only for a dim of size 0), got {size} for "
+                             f"dim {dim} of size {n}")
+        sizes = [builtins.min(size, n - s) for s in range(0, n, size)] if size else [0]
+        sizes = sizes or [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
+        if builtins.any(s < 0 for s in sizes):
+            raise ShapeError(f"split: section sizes must be >= 0, got {sizes}")
         if builtins.sum(sizes) != n:
             raise ShapeError(f"split: sections {sizes} sum to {builtins.sum(sizes)} but dim {dim} has size {n}")
     pieces = []
@@ -426,18 +447,29 @@ def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     return split(input, -(-n // chunks), dim)
 
 
-def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
-    """Pad with a constant, PyTorch's convention: `pad` lists (left, right) pairs starting from the
-    last dim and going backwards. Negative amounts crop."""
+def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad, PyTorch's convention: `pad` lists (left, right) pairs starting from the last dim and going
+    backwards; negative amounts crop (first, then the rest pads). Modes: 'constant' (`value`, 0 by default),
+    and, for the last 1-3 dims of a batched or unbatched input, 'reflect' (mirrored without repeating the
+    edge), 'replicate' (the edge repeated) and 'circular' (wrapped around)."""
     x = _t(input, "pad")
-    value = 0.0 if value is None else value          # PyTorch's default when None is passed
-    if mode != "constant":
-        raise NotImplementedError(f"pad: only mode='constant' is supported, got {mode!r}")
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"pad: unrecognised padding mode {mode!r}; expected one of {', '.join(_PAD_MODES)}")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ShapeError(f"pad: expected an even number of amounts covering at most {x.ndim} dims, "
                          f"got {len(pad)} for shape {x.shape}")
+    for a in pad:
+        if isinstance(a, (bool, float, np.floating)) or not hasattr(a, "__index__"):
+            raise TypeError(f"pad: the amounts must be ints, got {type(a).__name__} {a!r} in {tuple(pad)!r}")
+    k = len(pad) // 2
+    if mode != "constant":
+        if value not in (None, 0):
+            raise ValueError(f"pad: padding mode {mode!r} doesn't take a value argument (got {value!r})")
+        if not (1 <= k <= 3 and x.ndim in (k + 1, k + 2)):
+            raise NotImplementedError(f"pad: {mode!r} padding of {k} dims needs a {k + 1}-D or {k + 2}-D input, "
+                                      f"got shape {x.shape}")
     pairs = [(0, 0)] * x.ndim
-    for i in range(len(pad) // 2):
+    for i in range(k):
         pairs[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
     for d, ((lo, hi), n) in enumerate(zip(pairs, x.shape)):
         kept = n + builtins.min(lo, 0) + builtins.min(hi, 0)        # PyTorch crops first, then pads
@@ -450,7 +482,42 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float = 0
         pairs = [(builtins.max(lo, 0), builtins.max(hi, 0)) for lo, hi in pairs]
     if builtins.all(p == (0, 0) for p in pairs):
         return ops.clone(x)              # new memory, as PyTorch's pad always returns
-    return ops.pad(x, pairs=tuple(pairs), value=value)
+    if mode == "constant":
+        return ops.pad(x, pairs=tuple(pairs), value=0.0 if value is None else value)
+    for d, (lo, hi) in enumerate(pairs):
+        if lo or hi:                     # each dim in turn: read its padded positions from the tensor
+            x = x[(slice(None),) * d + (_pad_positions(mode, x.shape[d], lo, hi, d),)]
+    return x
+
+
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def _pad_positions(mode: str, n: int, lo: int, hi: int, dim: int) -> np.ndarray:
+    """Where each position of a dim of size n padded by (lo, hi) reads from. The padding is then an index
+    into the tensor, so its gradient is indexing's: each element gets the sum of the gradients of its copies."""
+    at = np.arange(-lo, n + hi)
+    if mode == "replicate":
+        return np.clip(at, 0, n - 1)
+    if mode == "reflect":
+        if builtins.max(lo, hi) >= n:
+            raise ShapeError(f"pad: reflect padding ({lo}, {hi}) of dim {dim} must be less than its size {n}")
+        at = np.abs(at)                              # -1 -> 1: mirrored, the edge not repeated
+        return np.where(at > n - 1, 2 * (n - 1) - at, at)
+    if builtins.max(lo, hi) > n:
+        raise ShapeError(f"pad: circular padding ({lo}, {hi}) of dim {dim} wraps around more than once "
+                         f"(size {n})")
+    return at % n
+
+
+def _index_of(op: str, index: Any, dtypes: tuple) -> np.ndarray:
+    """The index array of gather, scatter or index_select, in one of the dtypes PyTorch takes there
+    (an array of another integer dtype, our convenience, is converted)."""
+    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    if idx.dtype.kind not in "iu" or (isinstance(index, Tensor) and idx.dtype not in dtypes):
+        names = " or ".join(np.dtype(d).name for d in dtypes)
+        raise DTypeError(f"{op}: expected an index of dtype {names}, got {idx.dtype}")
+    return idx
 
 
 def _check_index_range(op: str, idx: np.ndarray, size: int, dim: int) -> None:
@@ -464,9 +531,8 @@ def _check_index_range(op: str, idx: np.ndarray, size: int, dim: int) -> None:
 
 def gather(input: Tensor, dim: int, index: Any) -> Tensor:
     """out[i][j] = input[i][index[i][j]] for dim=1 (PyTorch's gather); repeats add their gradients."""
-    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
-    if idx.dtype.kind not in "iu":
-        raise DTypeError(f"gather: index must be an integer tensor, got dtype {idx.dtype}")
+    input = _t(input, "gather")
+    idx = _index_of("gather", index, (np.int64,))
     if idx.ndim != input.ndim:
         raise ShapeError(f"gather: index has {idx.ndim} dims but input has {input.ndim} (shape {input.shape})")
     d = _norm_dim(dim, input.ndim, "gather")
@@ -511,6 +577,10 @@ def isnan(input: Any) -> Tensor:
 
 def isfinite(input: Any) -> Tensor:
     return _wrap(np.isfinite(_t(input, "isfinite").data))
+
+
+def isinf(input: Any) -> Tensor:
+    return _wrap(np.isinf(_t(input, "isinf").data))
 
 
 def allclose(input: Any, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
@@ -708,9 +778,11 @@ def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:
     if len(sizes) != 2:
         raise TypeError(f"adaptive_avg_pool2d: output_size must be an int or a pair, got {output_size!r}")
     sizes = tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(sizes))
-    _positive(sizes, 2, "output_size", "adaptive_avg_pool2d")
-    if builtins.any(n == 0 for n in x.shape[2:]):
-        raise ShapeError(f"adaptive_avg_pool2d: expected an input with non-zero spatial size, got shape {x.shape}")
+    if builtins.any(s < 0 for s in _tuple(sizes, 2, "output_size", "adaptive_avg_pool2d")):
+        raise ShapeError(f"adaptive_avg_pool2d: output_size must be >= 0, got {output_size!r}")
+    if 0 in sizes:                        # an empty output, as PyTorch's (its gradient is 0)
+        out = (x[:, :, :1, :1] * 0).expand(x.shape[0], x.shape[1], *sizes)
+        return out.squeeze(0) if unbatched else out
     out = _adaptive_mean(_adaptive_mean(x, 2, sizes[0]), 3, sizes[1])
     return out.squeeze(0) if unbatched else out
 
@@ -808,12 +880,16 @@ def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:
     """`value` where the (broadcast) bool `mask` is True, else the input: where(mask, value, input).
     The result keeps the input's dtype; a Tensor value (0-d) gets its gradient."""
     x = _t(input, "masked_fill")
+    m_shape = np.shape(mask.data if isinstance(mask, Tensor) else mask)
+    if _broadcasts(x.shape, m_shape) and np.broadcast_shapes(x.shape, m_shape) != x.shape:
+        x = x.expand(*np.broadcast_shapes(x.shape, m_shape))     # out of place, the input broadcasts too
     m = _bool_mask("masked_fill", mask, x.shape)
     if isinstance(value, Tensor):
         if value.ndim:
             raise ShapeError(f"masked_fill: value must be a number or a 0-d tensor, got shape {value.shape}")
         fill = value.to(x.dtype)
     else:
+        _check_number("masked_fill", value)
         fill = np.asarray(value, dtype=x.dtype)
     return ops.where(m, fill, x)
 
@@ -821,9 +897,9 @@ def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:
 def index_select(input: Any, dim: int, index: Any) -> Tensor:
     """The entries at `index` (a 1-D integer tensor) along `dim`; repeated indices add their gradients."""
     x = _t(input, "index_select")
-    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
-    if idx.dtype.kind not in "iu" or idx.ndim > 1:
-        raise DTypeError(f"index_select: index must be a 1-D integer tensor, got dtype {idx.dtype}, shape {idx.shape}")
+    idx = _index_of("index_select", index, (np.int64, np.int32))
+    if idx.ndim > 1:
+        raise ShapeError(f"index_select: index must be a 1-D tensor (or 0-d), got shape {idx.shape}")
     d = _norm_dim(dim, x.ndim, "index_select")
     flat = idx.reshape(-1)
     _check_index_range("index_select", flat, x.shape[d] if x.ndim else 1, d)
@@ -886,6 +962,8 @@ def argsort(input: Any, dim: int = -1, descending: bool = False, stable: bool = 
 def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> SortResult:  # noqa: A002
     """The k largest (or smallest) entries along `dim` and their indices, largest first."""
     x = _t(input, "topk")
+    if x.dtype == np.bool_:
+        raise DTypeError("topk: does not support bool input (as PyTorch's); convert it with .long()")
     d = _norm_dim(dim, x.ndim, "topk")
     n = x.shape[d] if x.ndim else 1
     if not 0 <= k <= n:
@@ -917,6 +995,9 @@ def bmm(input: Any, mat2: Any) -> Tensor:
     a, b = _t(input, "bmm"), _t(mat2, "bmm")
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
         raise ShapeError(f"bmm: expected two 3-D tensors with the same batch size, got {a.shape} and {b.shape}")
+    _check_same_dtype("bmm", a, b)
+    if a.dtype == np.bool_:
+        raise DTypeError("bmm: not supported for bool tensors (as in PyTorch); convert them with .float()")
     return a.matmul(b)
 
 
@@ -1005,7 +1086,9 @@ def einsum(equation: str, *operands: Any) -> Tensor:
         if len(sub) != x.ndim:
             raise ShapeError(f"einsum: subscripts {sub!r} name {len(sub)} dims for an operand of shape {x.shape}")
         for c, n in zip(sub, x.shape):
-            if sizes.setdefault(c, n) != n:
+            if sizes.setdefault(c, n) != n and 1 in (sizes[c], n):      # size 1 broadcasts, as PyTorch's
+                sizes[c] = builtins.max(sizes[c], n)
+            elif sizes[c] != n:
                 raise ShapeError(f"einsum: index {c!r} has size {sizes[c]} in one operand and {n} in another "
                                  f"({equation!r}, shapes {[x.shape for x in xs]})")
     if builtins.any(c not in sizes for c in output) or len(set(output)) != len(output):
@@ -1017,9 +1100,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
 def _scatter_args(op: str, x: Tensor, dim: int, index: Any, src: Any) -> tuple[int, np.ndarray, Any]:
     """Check scatter's arguments as PyTorch does; return the dim, the index array, and src cut to the
     index's shape (src[i][j] is written where index[i][j] points)."""
-    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
-    if idx.dtype.kind not in "iu":
-        raise DTypeError(f"{op}: index must be an integer tensor, got dtype {idx.dtype}")
+    idx = _index_of(op, index, (np.int64,))
     if idx.ndim != x.ndim:
         raise ShapeError(f"{op}: index has {idx.ndim} dims but the tensor has {x.ndim} (shape {x.shape})")
     d = _norm_dim(dim, x.ndim, op)
@@ -1041,14 +1122,39 @@ def _scalar_as_1d(src: Any) -> Any:
     return src.reshape(1) if isinstance(src, Tensor) and src.ndim == 0 else src
 
 
-def scatter(input: Any, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
+def scatter(input: Any, dim: int, index: Any, src: Any = None, *, value: Any = None,
+            reduce: str | None = None) -> Tensor:
     """A copy of input with src[i][j] (or `value`) written at [i][index[i][j]] for dim=1 (PyTorch's
-    scatter); src gets the gradient of the places it was written to, input that of the others."""
+    scatter); src gets the gradient of the places it was written to, input that of the others.
+    reduce='add' adds instead of writing (as scatter_add), 'multiply' multiplies (not differentiable)."""
     x = _t(input, "scatter")
+    if reduce is not None:
+        return _scatter_reduce(x, dim, index, value if src is None else src, reduce)
     if x.ndim == 0:                   # as a vector of one, and back (PyTorch takes 0-d tensors here)
         return scatter(x.reshape(1), dim, _t(index, "scatter").reshape(1), _scalar_as_1d(src), value=value).reshape(())
     d, idx, src = _scatter_args("scatter", x, dim, index, value if src is None else src)
     return ops.index_put(x, src, index=ops._gather_index(idx, d))
+
+
+def _scatter_reduce(x: Tensor, dim: int, index: Any, src: Any, reduce: str) -> Tensor:
+    """PyTorch's older scatter(..., reduce=): deprecated there (with this warning) in favour of scatter_reduce."""
+    if reduce not in ("add", "multiply"):
+        raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+    if isinstance(src, Tensor):
+        warnings.warn("The reduce argument of scatter with Tensor src is deprecated (as in PyTorch); use "
+                      "scatter_add", UserWarning, stacklevel=3)
+    if not isinstance(src, Tensor):
+        _check_number("scatter", src)
+        src = _wrap(np.full(np.shape(index.data if isinstance(index, Tensor) else index), src, dtype=x.dtype))
+    if reduce == "add":
+        return scatter_add(x, dim, index, src)
+    if x.requires_grad or src.requires_grad:
+        raise RuntimeError("scatter: reduce='multiply' is not differentiable (as in PyTorch); use it under "
+                           "no_grad()")
+    d, idx, s = _scatter_args("scatter", x, dim, index, src)
+    out = x.data.copy()
+    np.multiply.at(out, ops._gather_index(idx, d), s.data)
+    return _wrap(out)
 
 
 def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Tensor:

@@ -188,6 +188,8 @@ def _getitem_forward(x: np.ndarray, index: Any) -> np.ndarray:
         # NumPy gives a scalar (a copy) for x[0] of a vector; PyTorch a 0-d view, which x[0].add_(1)
         # or x[0].fill_(v) change x through. An Ellipsis at the end makes NumPy return that view.
         out = x[(*index, ...) if isinstance(index, tuple) else (index, ...)]
+    elif not out.flags.c_contiguous and not np.may_share_memory(out, x):
+        out = np.ascontiguousarray(out)       # a copy (index arrays) is contiguous in PyTorch: .view works on it
     return out
 
 
@@ -222,10 +224,10 @@ def _einsum_rule(i: int, g: Any, out: Any, *xs: Any, equation: str) -> Any:
     return einsum(*operands, equation=",".join(subs) + "->" + inputs[i])
 
 
-def _integral_or(fn: Any) -> Any:
-    """floor, ceil, round, trunc: integers and bools are returned as they are, in their dtype (as in
-    PyTorch; NumPy's would be float)."""
-    return lambda x, **kw: x.copy() if x.dtype.kind in "biu" else fn(x, **kw)
+def _integral_or(fn: Any, name: str) -> Any:
+    """floor, ceil, round, trunc: integers are returned as they are, in their dtype (as in PyTorch; NumPy's
+    would be float); bools are refused, as PyTorch's are."""
+    return lambda x, **kw: _no_bools(name, x) or (x.copy() if x.dtype.kind in "iu" else fn(x, **kw))
 
 
 def _cumsum(x: np.ndarray, dim: int) -> np.ndarray:
@@ -314,7 +316,17 @@ def _matmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 def _pow_forward(x: np.ndarray, y: Any) -> np.ndarray:
     if _is_bool(x) and _is_bool(y):
+        if type(y) is bool:                              # (PyTorch's bool tensor ** True / False)
+            return x.copy() if y else np.ones_like(x)
         _no_bools("pow", x)
+    if type(y) is int and y < 0 and type(x) is np.ndarray and x.dtype.kind in "biu":
+        raise ValueError("Integers to negative integer powers are not allowed (as in PyTorch); make the base a float")
+    if type(y) is np.ndarray and y.dtype.kind in "iu" and np.asarray(x).dtype.kind in "biu" and (y < 0).any():
+        # An integer tensor exponent may hold negative powers, which PyTorch computes in integers:
+        # 1 ** -n = 1, (-1) ** -n = +-1, and 0 for every other base (1 / x^n truncated).
+        out = np.power(x, np.maximum(y, 0))
+        odd = np.where(y % 2 == 1, -1, 1)
+        return np.where(y < 0, np.where(x == 1, 1, np.where(x == -1, odd, 0)), out).astype(out.dtype)
     return np.power(x, y)
 
 
@@ -443,7 +455,7 @@ log = Primitive("log", np.log,
                 lambda g, out, x: g / x)                     # 1/x
 sqrt = Primitive("sqrt", np.sqrt,
                  lambda g, out, x: g / (2 * out))            # 1/(2 sqrt x)
-abs = Primitive("abs", np.abs,
+abs = Primitive("abs", lambda x: _no_bools("abs", x) or np.abs(x),
                 lambda g, out, x: g * sign(x))               # sign(x); 0 at the kink, like PyTorch
 sign = Primitive("sign", lambda x: x.copy() if x.dtype == np.bool_ else np.sign(x),   # (bools: as they are)
                  lambda g, out, x: g * 0)                     # flat almost everywhere
@@ -464,10 +476,10 @@ reciprocal = Primitive("reciprocal", _reciprocal,
 rsqrt = Primitive("rsqrt", lambda x: 1 / np.sqrt(x),
                   lambda g, out, x: -0.5 * g * out / x)      # -x^(-3/2)/2 = -out/(2x)
 # Step functions: flat almost everywhere, so their gradient is 0 (as PyTorch's).
-floor = Primitive("floor", _integral_or(np.floor), lambda g, out, x: g * 0)
-ceil = Primitive("ceil", _integral_or(np.ceil), lambda g, out, x: g * 0)
-trunc = Primitive("trunc", _integral_or(np.trunc), lambda g, out, x: g * 0)
-round = Primitive("round", _integral_or(lambda x, decimals=0: np.round(x, decimals)),   # half to even
+floor = Primitive("floor", _integral_or(np.floor, "floor"), lambda g, out, x: g * 0)
+ceil = Primitive("ceil", _integral_or(np.ceil, "ceil"), lambda g, out, x: g * 0)
+trunc = Primitive("trunc", _integral_or(np.trunc, "trunc"), lambda g, out, x: g * 0)
+round = Primitive("round", _integral_or(lambda x, decimals=0: np.round(x, decimals), "round"),   # half to even
                   lambda g, out, x, decimals=0: g * 0)
 relu = Primitive("relu", lambda x: _no_bools("relu", x) or np.maximum(x, 0),
                  lambda g, out, x: g * (out > 0))            # 1 where x > 0; 0 at the kink

@@ -85,6 +85,16 @@ def result_type(vals: Sequence[Any]) -> np.dtype | None:
     return _combine(dims, _combine(zero, numbers))
 
 
+def can_cast(result: np.dtype, to: np.dtype) -> bool:
+    """Can an in-place op store a result of dtype `result` in a tensor of dtype `to`? PyTorch's rule: not a
+    float in an integer or bool tensor, not a complex in a real one, not a number in a bool; any integer in
+    any integer tensor (wrapping around), as `uint8_tensor += int64_tensor`."""
+    rk, tk = _CATEGORY[result.kind], _CATEGORY[to.kind]
+    if rk >= 2 and tk < rk:
+        return False
+    return not (tk == 0 and rk > 0)
+
+
 def result_of(out: np.ndarray, vals: Sequence[Any]) -> np.dtype:
     """The dtype `out`, computed by NumPy from `vals`, should have: PyTorch's promotion of the operands,
     and float32 (the default dtype) where the op makes floats from integers or bools (`exp`, `/`)."""

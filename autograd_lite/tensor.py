@@ -26,6 +26,7 @@ _new = object.__new__
 MinMax = namedtuple("MinMax", ["values", "indices"])
 
 _FLOAT_KINDS = "f"
+_INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.int32), np.dtype(np.uint8), np.dtype(np.bool_))   # PyTorch's
 _NUMERIC_KINDS = "biufc"      # bool, signed and unsigned integers, floats, complex: no strings or objects
 _HOOK_KEYS = itertools.count()
 
@@ -98,12 +99,24 @@ def _array_of(data: Any, dtype: Any, copy: bool, op: str) -> np.ndarray:
         if dtype is None:
             dtype = _default_dtype(data)
         arr = np.array(data, dtype=dtype, copy=copy if copy else None)
+    except OverflowError:                        # tensor(-1, dtype=uint8): a number wraps around, as PyTorch's
+        if type(data) is not int:
+            raise DTypeError(f"{op}: a value in {_what(data)} cannot be converted to {np.dtype(dtype)} without "
+                             f"overflow") from None
+        arr = np.array(data).astype(dtype)
     except (ValueError, TypeError) as exc:       # ragged lists, or strings asked to be numbers
         raise DTypeError(f"{op}: cannot make a tensor from {_what(data)} ({exc})") from None
     if arr.dtype.kind not in _NUMERIC_KINDS:
         raise DTypeError(f"{op}: cannot make a tensor from {_what(data)}; expected numbers, bools, "
                          f"(nested) sequences of them, a NumPy array or a Tensor")
     return arr
+
+
+def _check_number(op: str, value: Any) -> None:
+    """A fill value: a number (a NumPy scalar, a one-element tensor), not a string or a list."""
+    if isinstance(value, Tensor) or isinstance(value, (int, float, complex, np.number, np.bool_)):
+        return
+    raise TypeError(f"{op}: expected a number as the value, got {type(value).__name__} {value!r}"[:200])
 
 
 def _check_requires_grad(dtype: np.dtype, requires_grad: bool, where: str) -> None:
@@ -129,10 +142,15 @@ def _keepdim(keepdim: bool, keepdims: bool | None) -> bool:
     return bool(keepdims) if keepdims is not None else bool(keepdim)
 
 
-def _shape_args(shape: tuple) -> tuple[int, ...]:
-    """reshape(2, 3) and reshape((2, 3)) both work, as in PyTorch."""
+def _shape_args(shape: tuple, op: str = "reshape") -> tuple[int, ...]:
+    """reshape(2, 3) and reshape((2, 3)) both work, as in PyTorch; sizes are ints, or -1 for "the rest"."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    for s in shape:
+        if isinstance(s, (bool, float, np.bool_, np.floating)) or not hasattr(s, "__index__"):
+            raise TypeError(f"{op}: a size must be an int, got {type(s).__name__} {s!r} in {shape!r}")
+        if s < -1:
+            raise ShapeError(f"{op}: invalid size {s} in {shape!r}: sizes are >= 0, or -1 for the size inferred")
     return tuple(int(s) for s in shape)
 
 
@@ -154,8 +172,12 @@ def _index_array(value: Any) -> Any:
         value = np.asarray(value)
         if value.dtype == np.float64 and value.size == 0:
             value = value.astype(np.int64)
-    if isinstance(value, np.ndarray) and value.dtype.kind not in "iub":
-        raise IndexError(f"getitem: tensors used as indices must be integer or bool, got dtype {value.dtype}")
+    if isinstance(value, np.ndarray) and value.dtype not in _INDEX_DTYPES:
+        raise IndexError(f"getitem: tensors used as indices must be int64, int32, uint8 or bool, got dtype "
+                         f"{value.dtype}")
+    if type(value) is slice and value.step is not None and value.step <= 0:
+        raise ValueError(f"getitem: slice step must be positive, got {value.step} (PyTorch has no negative steps: "
+                         f"use .flip(dim))")
     if isinstance(value, np.ndarray) and value.dtype == np.uint8:
         # PyTorch reads a uint8 index as a mask (NumPy would read it as integer positions).
         warnings.warn("indexing with dtype uint8 is deprecated (as in PyTorch); it is read as a mask: "
@@ -179,6 +201,8 @@ def _normalize_index(index: Any, shape: tuple[int, ...]) -> Any:
         index = tuple(index)
     if isinstance(index, tuple):
         index = tuple(_index_array(i) for i in index)
+        if builtins.any(i is Ellipsis for i in index):
+            index = _without_ellipsis(index, len(shape))
         if builtins.any(_is_int(i) for i in index) and builtins.any(_is_array(i) for i in index):
             return _selects_first(index, shape)
         return index
@@ -197,6 +221,17 @@ def _reads_as_tuple(index: Any) -> bool:
     dim, as a tuple would be: x[[[0, 1], [1, 0]]] is x[[0, 1], [1, 0]], two elements."""
     return type(index) is list and len(index) < 32 and builtins.any(
         isinstance(i, (list, tuple, slice, np.ndarray, Tensor)) or i is None or i is Ellipsis for i in index)
+
+
+def _without_ellipsis(index: tuple, ndim: int) -> tuple:
+    """The index with its `...` written out as full slices, as PyTorch reads it: `...` between index arrays
+    that stands for no dims does not separate them (NumPy's would move their dims to the front), and a
+    second `...` stands for nothing (NumPy refuses it)."""
+    used = builtins.sum(0 if i is None or i is Ellipsis else
+                        i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1 for i in index)
+    at = next(k for k, i in enumerate(index) if i is Ellipsis)
+    rest = tuple(i for i in index[at + 1:] if i is not Ellipsis)
+    return index[:at] + (slice(None),) * builtins.max(ndim - used, 0) + rest
 
 
 def _is_int(i: Any) -> bool:
@@ -748,6 +783,8 @@ class Tensor:
         return self._arg_extreme("argmin", np.argmin, dim, keepdim)
 
     def _arg_extreme(self, op: str, arg: Callable, dim: int | None, keepdim: bool) -> Tensor:
+        if self.dtype == np.bool_:
+            raise DTypeError(f"{op}: does not support bool input (as PyTorch's); convert it with .long()")
         if dim is not None:
             _norm_dim(dim, self.ndim, op)
         if self.data.size == 0 and (dim is None or self.ndim == 0 or self.shape[dim] == 0):
@@ -865,7 +902,9 @@ class Tensor:
         return self.reshape(self.shape[:d] + sizes + self.shape[d + 1:])
 
     def permute(self, *dims: Any) -> Tensor:
-        dims = _shape_args(dims)
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):     # permute(1, 0) and permute((1, 0))
+            dims = tuple(dims[0])
+        dims = tuple(int(d) for d in dims)
         if len(dims) != self.ndim:
             raise ShapeError(f"permute: dims {dims} are not a permutation of the {self.ndim} dims "
                              f"of a tensor of shape {self.shape}")
@@ -920,18 +959,18 @@ class Tensor:
 
     def expand(self, *sizes: Any) -> Tensor:
         """Broadcast to `sizes` without copying; -1 keeps a dim's size."""
-        sizes = _shape_args(sizes)
+        sizes = _shape_args(sizes, "expand")
         lead = len(sizes) - self.ndim
         if lead < 0:
             raise ShapeError(f"expand: the number of sizes ({len(sizes)}) must be at least the number "
                              f"of dims of the tensor ({self.ndim}, shape {self.shape})")
         shape = tuple(self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
-        return self.broadcast_to(shape)
+        return self.broadcast_to(shape, _op="expand")
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.broadcast_to(other.shape)
 
-    def broadcast_to(self, shape: Sequence[int]) -> Tensor:
+    def broadcast_to(self, shape: Sequence[int], *, _op: str = "broadcast_to") -> Tensor:
         shape = tuple(shape)
         if shape == self.shape:
             return self
@@ -940,7 +979,7 @@ class Tensor:
             if len(shape) < self.ndim or np.broadcast_shapes(self.shape, shape) != shape:
                 raise ValueError
         except ValueError:
-            raise ShapeError(f"broadcast_to: cannot broadcast a tensor of shape {self.shape} to shape "
+            raise ShapeError(f"{_op}: cannot broadcast a tensor of shape {self.shape} to shape "
                              f"{shape}") from None
         return _ops.broadcast_to(self, shape=shape)
 
@@ -1028,6 +1067,15 @@ class Tensor:
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
         return _functions().topk(self, k, dim, largest, sorted)
 
+    def isnan(self) -> Tensor:
+        return _functions().isnan(self)
+
+    def isinf(self) -> Tensor:
+        return _functions().isinf(self)
+
+    def isfinite(self) -> Tensor:
+        return _functions().isfinite(self)
+
     def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _functions().any(self, dim, keepdim)
 
@@ -1090,6 +1138,8 @@ class Tensor:
         val = value.data if isinstance(value, Tensor) else value
         if isinstance(val, (list, tuple)):               # x[0] = [1.0, 2.0], as PyTorch takes it
             val = value = _array_of(val, self.dtype, True, op)
+        elif not isinstance(val, np.ndarray):
+            _check_number(op, val)
         if self._inplace(op, value) is not None:
             self.data[index] = val
         else:
@@ -1111,6 +1161,14 @@ class Tensor:
         _check_device(device)
         if dtype is None:
             return self
+        if isinstance(dtype, str) or not (isinstance(dtype, np.dtype) or (
+                isinstance(dtype, type) and issubclass(dtype, (np.generic, float, int, bool, complex)))):
+            raise TypeError(f"to: expected a dtype (al.float32, ...), a device or a tensor, got "
+                            f"{type(dtype).__name__} {dtype!r}")
+        return self.astype(dtype)
+
+    def astype(self, dtype: Any) -> Tensor:
+        """NumPy's spelling of `to(dtype)`: any dtype NumPy understands, names ('float64') included."""
         dtype = np.dtype(dtype)
         if dtype == self.data.dtype:
             return self
@@ -1118,13 +1176,17 @@ class Tensor:
             return _wrap(self.data.astype(dtype))       # integer results leave the graph
         return _ops.cast(self, dtype=dtype)
 
-    astype = to
-
     def type(self, dtype: Any = None) -> Any:
         """Without an argument, the type's name as PyTorch gives it ('torch.FloatTensor'); with a dtype,
         the tensor converted to it."""
         if dtype is None:
             return "torch." + _TYPE_NAMES.get(self.dtype.name, self.dtype.name.capitalize() + "Tensor")
+        if isinstance(dtype, str):                        # x.type('torch.DoubleTensor')
+            names = {"torch." + v: k for k, v in _TYPE_NAMES.items()}
+            if dtype not in names:
+                raise ValueError(f"type: invalid type {dtype!r}; expected one of {', '.join(sorted(names))}")
+            dtype = names[dtype]
+            return self.astype(dtype)
         return self.to(dtype)
 
     def cpu(self) -> Tensor:
@@ -1217,19 +1279,21 @@ class Tensor:
 
     def _arith_(self, op: str, prim: Any, ufunc: Any, other: Any) -> Tensor:
         o = other.data if isinstance(other, Tensor) else other
+        casting = "same_kind"
         if self.data.dtype.kind != "f":
             result = _promotion.result_type([self.data, o])      # PyTorch's: uint8 + 1 is uint8
             if ufunc is np.true_divide and result is not None and result.kind in "biu":
                 result = np.dtype(np.float32)                    # int / int is a float
-            if result is None or not np.can_cast(result, self.dtype, "same_kind"):
+            if result is None or not _promotion.can_cast(result, self.dtype):
                 raise DTypeError(f"{op}: the result ({result}) cannot be stored in this tensor of dtype {self.dtype}")
             if type(o) is int:                                   # wrapped around, as PyTorch: uint8 -= 1 at 0
                 o = np.array(o).astype(self.dtype)
+            casting = "unsafe"                                   # int64 into uint8 wraps, as PyTorch's
         d = self._inplace(op, other)
         if d is not None:
-            ufunc(d, o, out=d, casting="same_kind")
+            ufunc(d, o, out=d, casting=casting)
             return self
-        return self._rebase(op, prim, (other,), {}, lambda: ufunc(self.data, o, out=self.data, casting="same_kind"))
+        return self._rebase(op, prim, (other,), {}, lambda: ufunc(self.data, o, out=self.data, casting=casting))
 
     # `p -= lr * p.grad` under no_grad updates p itself, as in PyTorch (not a rebinding of the name).
     def __iadd__(self, other: Any) -> Tensor:
@@ -1259,8 +1323,8 @@ class Tensor:
             return self
         return self._rebase("relu_", _ops.relu, (), {}, lambda: np.maximum(self.data, 0, out=self.data))
 
-    def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
-        return _functions().scatter(self, dim, index, src, value=value)
+    def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None, reduce: str | None = None) -> Tensor:
+        return _functions().scatter(self, dim, index, src, value=value, reduce=reduce)
 
     def scatter_add(self, dim: int, index: Any, src: Any) -> Tensor:
         return _functions().scatter_add(self, dim, index, src)
@@ -1332,6 +1396,9 @@ def _seed_gradient(t: Tensor, gradient: Any, create_graph: bool, where: str) -> 
                                f"output has shape {t.shape}; pass gradient= (same shape) to backward")
         g = np.ones_like(t.data)
     else:
+        if not isinstance(gradient, (Tensor, np.ndarray)):
+            raise TypeError(f"{where}: gradients can be Tensors (or NumPy arrays) or None, got "
+                            f"{type(gradient).__name__}")
         g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient, dtype=t.dtype)
         if g.shape != t.shape:
             raise RuntimeError(f"{where}: gradient has shape {g.shape} but the output has shape {t.shape}")

@@ -7,6 +7,8 @@ that found it. Where PyTorch is installed (the test-only oracle) results are com
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -571,3 +573,121 @@ def test_module_level_functions_take_tensors_as_pytorchs(call):
         call()
     assert al.pow(2, al.tensor([1.0, 3.0])).tolist() == [2.0, 8.0]         # a number to a tensor power
     assert al.where(al.tensor([True, False]), al.ones(2), 0.0).tolist() == [1.0, 0.0]   # numbers where PyTorch
+
+
+# ------------------------------------------------------------------------- the parity suite's second round
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize(("shape", "amounts"), [((1, 3, 4), (1, 2)), ((1, 3, 4), (3, 0)), ((1, 3, 4), (-1, 2)),
+                                                ((2, 4), (1, 1)), ((1, 3, 4), (2, 2, 1, 1)),
+                                                ((1, 2, 3, 4, 3), (1, 1, 2, 2, 1, 0))])
+def test_pad_modes_against_pytorch(mode, shape, amounts):
+    x = al.tensor(np.random.default_rng(0).standard_normal(shape), requires_grad=True)
+    assert al.gradcheck(lambda t: al.pad(t, amounts, mode=mode), (x,))
+    torch = _torch()
+    expected = torch.nn.functional.pad(torch.tensor(x.detach().numpy()), amounts, mode=mode)
+    np.testing.assert_array_equal(al.pad(x, amounts, mode=mode).detach().numpy(), expected.numpy())
+
+
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda: al.pad(al.ones(1, 3, 4), (4, 0), mode="reflect"), "reflect padding .* must be less than its size 4"),
+    (lambda: al.pad(al.ones(1, 3, 4), (0, 5), mode="circular"), "wraps around more than once"),
+    (lambda: al.pad(al.ones(4), (1, 1), mode="reflect"), "needs a 2-D or 3-D input"),
+    (lambda: al.pad(al.ones(1, 4), (1, 1), mode="reflect", value=1.0), "doesn't take a value"),
+    (lambda: al.pad(al.ones(1, 4), (1, 1), mode="bogus"), "unrecognised padding mode 'bogus'"),
+    (lambda: al.pad(al.ones(4), (1.5, 1)), "the amounts must be ints"),
+    (lambda: al.tensor([True]).abs(), "abs is not supported for bool"),
+    (lambda: al.tensor([True]).floor(), "floor is not supported for bool"),
+    (lambda: al.tensor([True]).argmax(), "argmax: does not support bool"),
+    (lambda: al.tensor([True]).topk(1), "topk: does not support bool"),
+    (lambda: al.ones(3)[al.tensor([0], dtype=np.int8)], "must be int64, int32, uint8 or bool, got dtype int8"),
+    (lambda: al.ones(3).gather(0, al.tensor([0], dtype=al.int32)), "gather: expected an index of dtype int64"),
+    (lambda: al.tensor([2], dtype=np.uint8) ** -1, "Integers to negative integer powers are not allowed"),
+    (lambda: al.tensor([True]).add_(1), r"add_: the result \(int64\) cannot be stored in this tensor of dtype bool"),
+    (lambda: al.ones(2, 3).split(0), "split: split_size must be positive"),
+    (lambda: al.ones(6).split([6, -1]), "split: section sizes must be >= 0"),
+    (lambda: al.linear(al.ones(2, 3), al.ones(4, 3), al.ones(3)), "linear: bias of shape"),
+    (lambda: (al.ones(3, requires_grad=True) * 2).backward([1.0, 1.0, 1.0]), "gradients can be Tensors"),
+    (lambda: al.ones(2).to("float32"), "to: expected a dtype"),
+    (lambda: al.ones(2).to(3), "to: expected a dtype"),
+    (lambda: al.ones(2, 3).expand(3), "expand: "),
+    (lambda: al.bmm(al.ones(1, 2, 2), al.ones(1, 2, 2, dtype=al.float64)), "bmm: expected operands of one dtype"),
+    (lambda: al.full((2,), "a"), "full: expected a number as the value"),
+    (lambda: al.ones(2).masked_fill(al.tensor([True, False]), "a"), "masked_fill: expected a number"),
+    (lambda: al.ones(2, 3).reshape(-2, 3), "reshape: invalid size -2"),
+    (lambda: al.ones(2, 3).reshape(2.0, 3), "reshape: a size must be an int"),
+    (lambda: al.linspace(0, 1, -1), "linspace: number of steps must be non-negative"),
+    (lambda: al.randperm(-1), "randperm: n must be a non-negative int"),
+    (lambda: al.rand(2, dtype=al.int64), "rand: expected a floating point dtype"),
+    (lambda: al.from_numpy(np.array([1, None], dtype=object)), "from_numpy: can't convert an array of dtype object"),
+    (lambda: al.ones(3).scatter(0, al.tensor([0]), 2.0, reduce="max"), "reduce must be 'add' or 'multiply'"),
+])
+def test_second_round_refusals(call, match):
+    with pytest.raises((TypeError, ValueError, IndexError, RuntimeError, NotImplementedError), match=match):
+        call()
+
+
+def test_second_round_results_against_pytorch():
+    torch = _torch()
+    cases = [
+        (lambda m: m.ones(2, 3)[..., ...].shape, None),
+        (lambda m: m.ones(2, 0, 2)[..., -1, ...].shape, None),
+        (lambda m: m.ones(1, 1, 1)[:, [0, 0], ..., m.tensor([True])].shape, None),
+        (lambda m: (2 ** m.tensor([-2, 3, -1])).tolist(), None),
+        (lambda m: (m.tensor([2, -1, 1, -2]) ** m.tensor([-1, -3, -2, -2])).tolist(), None),
+        (lambda m: (m.tensor([True]) ** True).tolist(), None),
+        (lambda m: m.ones(2).isnan().tolist() + m.tensor([float("inf")]).isinf().tolist(), None),
+        (lambda m: m.arange(8.0).reshape(2, 4).index_select(1, m.tensor([2, 2])).view(4).tolist(), None),
+        (lambda m: [t.shape[0] for t in m.ones(0).split(0)], None),
+        (lambda m: m.zeros(3).scatter(0, m.tensor([0, 0]), m.tensor([1.0, 2.0]), reduce="add").tolist(), None),
+        (lambda m: m.ones(3).scatter(0, m.tensor([0, 0]), m.tensor([2.0, 3.0]), reduce="multiply").tolist(), None),
+        (lambda m: m.ones(3).masked_fill(m.ones(2, 3).bool(), 0.0).shape, None),
+        (lambda m: m.einsum("ij,ij->ij", m.ones(1, 3), m.ones(2, 3)).shape, None),
+        (lambda m: m.nn.functional.linear(m.ones(2, 3), m.ones(4, 3), m.ones(1)).shape, None),
+        (lambda m: m.nn.functional.linear(m.ones(2, 3), m.ones(3)).shape, None),
+        (lambda m: m.nn.functional.adaptive_avg_pool2d(m.ones(1, 1, 4, 4), (0, 8)).shape, None),
+        (lambda m: m.tensor(-1, dtype=m.uint8).item(), None),
+        (lambda m: m.ones(2).type("torch.DoubleTensor").dtype, "float64"),
+    ]
+    import nn as al_nn
+
+    class AL:                 # autograd_lite under PyTorch's module names, for the shared cases
+        def __getattr__(self, name):
+            return al_nn if name == "nn" else getattr(al, name)
+
+    for i, (case, expected) in enumerate(cases):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")          # (scatter's reduce= is deprecated in both)
+            ours, theirs = case(AL()), case(torch)
+        if expected is not None:                     # a dtype: float64 and torch.float64
+            assert str(ours) == expected and str(theirs) == "torch." + expected, i
+        elif isinstance(ours, (tuple, list)):        # a shape (torch.Size) or values
+            assert tuple(ours) == tuple(theirs), (i, ours, theirs)
+        else:
+            assert ours == theirs, (i, ours, theirs)
+
+
+def test_in_place_integer_ops_wrap_as_pytorchs():
+    a = al.tensor([250], dtype=np.uint8)
+    a.add_(al.tensor([10], dtype=al.int32))
+    assert a.tolist() == [4]
+    a.mul_(al.tensor([3]))
+    assert a.tolist() == [12] and a.dtype == np.uint8
+
+
+def test_a_view_made_under_no_grad_is_a_leaf_that_requires_grad():
+    x = al.ones(3, requires_grad=True)
+    with al.no_grad():
+        y = x[:]
+    assert y.requires_grad and y.is_leaf
+    (y * 2).sum().backward()
+    assert x.grad is None and y.grad.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_einsum_and_linear_broadcasting_are_differentiable():
+    a, b = (al.randn(*shape, dtype=al.float64, requires_grad=True) for shape in ((1, 3), (2, 3)))
+    assert al.gradcheck(lambda p, q: al.einsum("ij,ij->ij", p, q), (a, b))
+    w = al.randn(4, 3, dtype=al.float64, requires_grad=True)
+    bias = al.randn(1, dtype=al.float64, requires_grad=True)
+    assert al.gradcheck(lambda x, w, c: al.linear(x, w, c), (b, w, bias))
+    v = al.randn(3, dtype=al.float64, requires_grad=True)
+    assert al.gradcheck(lambda x, w: al.linear(x, w), (b, v))

@@ -160,7 +160,9 @@ def test_any_all_unbind_narrow_bmm_and_new_tensors(leaf):
     (lambda: al.ones(2, 3).repeat(2), ValueError, "repeat: got 1 sizes for a tensor with 2 dims"),
     (lambda: al.ones(2, 3).masked_fill(al.tensor([1, 0, 1]), 0.0), TypeError, "masked_fill: expected a bool mask"),
     (lambda: al.ones(2, 3).masked_fill(al.ones(3, 3) > 0, 0.0), ValueError, "does not broadcast"),
-    (lambda: al.ones(2, 3).index_select(1, al.tensor([[0]])), TypeError, "1-D integer tensor"),
+    (lambda: al.ones(2, 3).index_select(1, al.tensor([[0]])), ValueError, "index must be a 1-D tensor"),
+    (lambda: al.ones(2, 3).index_select(1, al.tensor([0], dtype=al.int16)), TypeError,
+     "expected an index of dtype int64 or int32, got int16"),
     (lambda: al.tensor([1, 2]).norm(), TypeError, "norm: expected a floating point tensor"),
     (lambda: al.ones(2, 3).narrow(1, 2, 2), ValueError, "narrow: start 2 and length 2 do not fit"),
     (lambda: al.ones(2, 3).roll((1, 2), 0), ValueError, "roll: got 2 shifts for 1 dims"),
@@ -279,7 +281,7 @@ def test_scatter_makes_one_hot_rows_and_checks_its_arguments():
     assert al.zeros(3, 4).scatter(1, labels[:, None], value=2.0).data.sum() == 6.0
     with pytest.raises(IndexError, match="scatter: index 4 is out of range for dim 1 of size 4"):
         al.zeros(3, 4).scatter(1, al.tensor([[4]]), value=1.0)
-    with pytest.raises(TypeError, match="scatter_add: index must be an integer tensor"):
+    with pytest.raises(TypeError, match="scatter_add: expected an index of dtype int64, got float32"):
         al.zeros(2).scatter_add(0, al.tensor([0.0]), al.ones(1))
     with pytest.raises(ValueError, match="index has 1 dims but the tensor has 2"):
         al.zeros(3, 4).scatter_(1, labels, 1.0)

@@ -133,7 +133,9 @@ def shapes_and_indices(draw):
     shape = draw(array_shapes(min_dims=min_dims, max_dims=3, min_side=1, max_side=4))
     as_tensor = False
     if kind == "basic":
-        index = draw(basic_indices(shape, min_dims=0, allow_newaxis=True, allow_ellipsis=True))
+        index = draw(basic_indices(shape, min_dims=0, allow_newaxis=True, allow_ellipsis=True).filter(
+            lambda ix: not any(isinstance(i, slice) and (i.step or 1) < 0
+                               for i in (ix if isinstance(ix, tuple) else (ix,)))))   # (PyTorch has no negative steps)
     elif kind == "int-arrays":
         # result shapes bigger than the sides force repeated indices
         index = draw(integer_array_indices(shape, result_shape=array_shapes(min_dims=0, max_dims=2, max_side=5)))
