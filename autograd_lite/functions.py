@@ -370,6 +370,8 @@ def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Ten
     tensors = [_t(x, "cat") for x in tensors]
     if not tensors:
         raise ShapeError("cat: expected a non-empty sequence of tensors")
+    if builtins.any(x.ndim != 1 for x in tensors):     # PyTorch's legacy rule: empty vectors are skipped
+        tensors = [x for x in tensors if x.shape != (0,)] or tensors[:1]
     ndim = tensors[0].ndim
     if ndim == 0:
         raise ShapeError("cat: zero-dimensional tensors cannot be concatenated; use stack")

@@ -691,3 +691,11 @@ def test_einsum_and_linear_broadcasting_are_differentiable():
     assert al.gradcheck(lambda x, w, c: al.linear(x, w, c), (b, w, bias))
     v = al.randn(3, dtype=al.float64, requires_grad=True)
     assert al.gradcheck(lambda x, w: al.linear(x, w), (b, v))
+
+
+def test_cat_skips_empty_vectors_as_pytorchs_legacy_rule():
+    torch = _torch()
+    for tensors, dim in [(((2, 3), (0,)), 0), (((0,), (2, 3)), 1), (((0,), (0,)), 0)]:
+        ours = al.cat([al.ones(*s) for s in tensors], dim)
+        theirs = torch.cat([torch.ones(*s) for s in tensors], dim)
+        assert ours.shape == tuple(theirs.shape)
