@@ -155,7 +155,7 @@ class Primitive:
         return t
 
 
-_F64, _F32, _F16 = np.dtype(np.float64), np.dtype(np.float32), np.dtype(np.float16)
+_F32 = np.dtype(np.float32)
 
 
 def _read_versions(op: Primitive, inputs: Sequence[Any], out: Tensor | None) -> int:

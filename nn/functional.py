@@ -4,14 +4,18 @@ Everything here is composed from autograd_lite's public operations, so every der
 engine's table; nothing here needs a backward of its own. Modules in `layers.py`/`loss.py` hold
 parameters and settings and call these functions.
 
-Arguments are checked as PyTorch 2.x checks them (dtypes that must match, values that must lie in a
-range, shapes), by the helpers in the next section, so a mistake is an error that names the function,
-what it got and what it expected, never a silently wrong number.
+Arguments are checked as PyTorch 2.x checks them (Tensors, not lists or arrays; dtypes that must match;
+values that must lie in a range; shapes), by the helpers in the next section, so a mistake is an error
+that names the function, what it got and what it expected, never a silently wrong number. Signatures are
+PyTorch's, parameter for parameter and in its order (the losses' legacy size_average and reduce
+included), so positional calls written for PyTorch land in the same parameters.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import sys
 import warnings
 from typing import Any
 
@@ -21,20 +25,52 @@ import autograd_lite as al
 
 Tensor = al.Tensor
 _REDUCTIONS = ("mean", "sum", "none")
+_HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 # ------------------------------------------------------------------ argument checks shared by everything below
-def _check_dtypes(where: str, input: Tensor, **others: Any) -> None:
-    """A floating input, and every other tensor in `others` (parameters, running statistics, class
-    weights, targets) of the input's dtype. PyTorch's kernels for these do not promote: a float64 buffer
-    in a float32 model is an error there, where elementwise promotion would silently make the rest of the
-    model float64. Arrays and lists are not checked: the callers convert them to the input's dtype."""
+def _warn(message: str) -> None:
+    """A UserWarning that points at the first caller outside the nn package (the user's line), however deep
+    in nn (a loss module's constructor, a forward) it is raised."""
+    level, frame = 1, sys._getframe(0)          # stacklevel 1 is this function's own frame
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _HERE:
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, UserWarning, stacklevel=level)
+
+
+def _tensor(where: str, name: str, value: Any, optional: bool = False) -> Any:
+    """`value` itself if it is a Tensor (or None, where the argument is optional). PyTorch's nn.functional
+    takes Tensors only: a list, an array or a number is a TypeError there (or an AttributeError), so it is
+    here, naming the function and the argument, instead of being converted to some dtype silently."""
+    if isinstance(value, Tensor) or (optional and value is None):
+        return value
+    raise TypeError(f"{where}: expected a Tensor as {name}, got {type(value).__name__}; make one with "
+                    f"al.tensor(...) (PyTorch's {where} takes Tensors only)")
+
+
+def _check_dtypes(where: str, input: Any, *, mixed: bool = False, **others: Any) -> np.dtype:
+    """A floating Tensor input, and every other tensor in `others` (parameters, running statistics, class
+    weights, targets; None where absent) a Tensor of the input's dtype. PyTorch's kernels for these do not
+    promote: a float64 buffer in a float32 model is an error there, where elementwise promotion would
+    silently make the rest of the model float64. Integer and bool inputs are refused as PyTorch's kernels
+    refuse them ("not implemented for 'Long'"), rather than computed in float32.
+
+    With `mixed` (batch_norm, layer_norm), PyTorch's one exception: a float16 input whose parameters are
+    all float32 (a half-precision model keeping its norm layers in float32). Returns the dtype to compute
+    in: the input's, or float32 there."""
+    _tensor(where, "input", input)
     if input.dtype.kind != "f":
-        raise al.DTypeError(f"{where}: expected a floating point input, got dtype {input.dtype}")
-    for name, other in others.items():
-        if isinstance(other, Tensor) and other.dtype != input.dtype:
+        raise al.DTypeError(f"{where}: expected a floating point input, got dtype {input.dtype} (PyTorch's {where} "
+                            f"is not implemented for integer or bool tensors); convert it with .float()")
+    given = {name: _tensor(where, name, other, optional=True) for name, other in others.items()}
+    given = {name: other for name, other in given.items() if other is not None}
+    if mixed and input.dtype == np.float16 and given and all(t.dtype == np.float32 for t in given.values()):
+        return np.dtype(np.float32)
+    for name, other in given.items():
+        if other.dtype != input.dtype:
             raise al.DTypeError(f"{where}: expected {name} of dtype {input.dtype} (the input's), got {other.dtype}; "
                                 f"convert it with .to({input.dtype}) (PyTorch does not promote here either)")
+    return input.dtype
 
 
 def _check_range(where: str, name: str, values: np.ndarray, lo: float, hi: float, *, of: str = "",
@@ -123,34 +159,44 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     return al.adaptive_avg_pool2d(input, output_size)
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
-            generator: np.random.Generator | None = None) -> Tensor:
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Inverted dropout: zero each element with probability p and scale the rest by 1/(1-p) while
-    training, so the expected activation is unchanged and evaluation needs no rescaling."""
+    training, so the expected activation is unchanged and evaluation needs no rescaling. With
+    `inplace=True` the input itself is scaled (it must not be a leaf that requires grad), as in PyTorch.
+    Repeatable with al.manual_seed."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: probability has to be between 0 and 1, but got {p}")
+    _tensor("dropout", "input", input)
     if not training or p == 0.0:
         return input
+    if p == 1.0:                         # PyTorch multiplies by 0: any dtype, NaN where the input is inf or NaN
+        if input.dtype.kind != "f":
+            return input.zero_() if inplace else al.zeros_like(input)
+        with np.errstate(invalid="ignore"):           # inf * 0 is NaN, without NumPy's warning
+            return input.mul_(0.0) if inplace else input * 0.0
     _check_dtypes("dropout", input)       # 1/(1-p) in an integer dtype would be 0 or a division by 0
-    if p == 1.0:
-        return input * 0.0
-    keep = al.rand(*input.shape, generator=generator, dtype=np.float64) >= p
-    return input * al.tensor(keep.data.astype(input.dtype) / input.dtype.type(1.0 - p))
+    keep = al.rand(*input.shape, dtype=np.float64) >= p
+    mask = al.tensor(keep.data.astype(input.dtype) / input.dtype.type(1.0 - p))
+    return input.mul_(mask) if inplace else input * mask
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
-               momentum: float | None = 0.1, eps: float = 1e-5,
-               num_batches_tracked: Tensor | None = None) -> Tensor:
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalise each channel (dim 1) by the batch statistics while training, by the running ones in eval.
 
     x_hat = (x - mean) / sqrt(var + eps), y = weight * x_hat + bias, with the biased batch variance;
-    the running variance is updated with the unbiased one, as in PyTorch.
+    while training, the running statistics (if given) move towards the batch's by `momentum`, the
+    variance's with the unbiased batch variance, as in PyTorch. (BatchNorm's momentum=None, a cumulative
+    average, is the module's business: it passes 1/num_batches_tracked here, as PyTorch's does.)
     """
+    params = {"weight": weight, "bias": bias, "running_mean": running_mean, "running_var": running_var}
+    dtype = _check_dtypes("batch_norm", input, mixed=True, **params)
+    if isinstance(momentum, (bool, np.bool_)) or not isinstance(momentum, (int, float, np.integer, np.floating)):
+        raise TypeError(f"batch_norm: expected momentum to be a float, got {type(momentum).__name__} {momentum!r} "
+                        f"(for a cumulative average, nn.BatchNorm*d(momentum=None) passes 1/num_batches_tracked)")
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected an input with at least 2 dims (N, C, ...), got shape {input.shape}")
-    params = {"weight": weight, "bias": bias, "running_mean": running_mean, "running_var": running_var}
-    _check_dtypes("batch_norm", input, **params)
     channels = input.shape[1]
     for name, t in params.items():
         if t is not None and t.numel() != channels:
@@ -158,73 +204,110 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                                 f"the input of shape {input.shape}), got shape {t.shape}")
     axes = (0,) + tuple(range(2, input.ndim))
     shape = (1, channels) + (1,) * (input.ndim - 2)
+    n = math.prod(input.shape[a] for a in axes)
+    if training and n == 1:
+        raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input "
+                         f"of shape {input.shape}")
+    if training and eps <= 0.0:
+        raise ValueError(f"batch_norm: eps must be positive during training, but got {eps}")
+    if eps < 0.0:
+        raise ValueError(f"batch_norm: eps must be non-negative, but got {eps}")
+    x = input.to(dtype)               # float16 with float32 parameters: computed in float32, as in PyTorch
     if training:
-        n = math.prod(input.shape[a] for a in axes)
-        if n == 1:
-            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input "
-                             f"of shape {input.shape}")
-        mean, centered, var = _moments(input, axes)
+        mean, centered, var = _moments(x, axes)
         # An empty batch has no statistics: PyTorch leaves the running ones as they are.
         if running_mean is not None and running_var is not None and n > 0:
-            if momentum is None:            # a cumulative moving average, as in PyTorch
-                count = float(num_batches_tracked.item()) if num_batches_tracked is not None else 1.0
-                factor = 1.0 / count
-            else:
-                factor = momentum
             with al.no_grad():
                 bm = mean.detach().reshape(-1)
                 bv = var.detach().reshape(-1) * (n / (n - 1))
-                running_mean.mul_(1 - factor).add_(bm * factor)
-                running_var.mul_(1 - factor).add_(bv * factor)
+                running_mean.mul_(1 - momentum).add_(bm * momentum)
+                running_var.mul_(1 - momentum).add_(bv * momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when training=False")
         var = running_var.reshape(shape)
-        centered = input - running_mean.reshape(shape)
+        centered = x - running_mean.reshape(shape)
     out = centered / (var + eps).sqrt()
     if weight is not None:
         out = out * weight.reshape(shape)
     if bias is not None:
         out = out + bias.reshape(shape)
-    return out
+    return out.to(input.dtype)
 
 
-def layer_norm(input: Tensor, normalized_shape: tuple[int, ...] | list[int] | int,
+def _shape_of_ints(where: str, name: str, value: Any) -> tuple[int, ...]:
+    """A tuple or list of ints (torch.Size-like) as a tuple; anything else (an int, a float, a tensor) is a
+    TypeError, as PyTorch's argument parser has it."""
+    if not isinstance(value, (tuple, list)):
+        raise TypeError(f"{where}: expected {name} to be a tuple or list of ints, got {type(value).__name__} "
+                        f"{value!r}" + (f"; write ({value},)" if isinstance(value, int) else ""))
+    for v in value:
+        if isinstance(v, (bool, np.bool_, float, np.floating)) or not hasattr(v, "__index__"):
+            raise TypeError(f"{where}: expected {name} to be a tuple or list of ints, got {type(v).__name__} "
+                            f"{v!r} in {tuple(value)!r}")
+    return tuple(int(v) for v in value)
+
+
+def layer_norm(input: Tensor, normalized_shape: tuple[int, ...] | list[int],
                weight: Tensor | None = None, bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
-    """Normalise over the last len(normalized_shape) dims of each sample (biased variance)."""
-    ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    """Normalise over the last len(normalized_shape) dims of each sample (biased variance).
+
+    `normalized_shape` is a tuple or list, as PyTorch's F.layer_norm takes (an int is a TypeError there;
+    nn.LayerNorm(3) takes one and makes it (3,))."""
+    _tensor("layer_norm", "input", input)
+    ns = _shape_of_ints("layer_norm", "normalized_shape", normalized_shape)
     if not ns:
         raise al.ShapeError("layer_norm: expected normalized_shape with at least one dim, got ()")
     if len(ns) > input.ndim or tuple(input.shape[input.ndim - len(ns):]) != ns:
         raise ValueError(f"layer_norm: normalized_shape {ns} does not match the last dims of the input "
                          f"shape {input.shape}")
-    _check_dtypes("layer_norm", input, weight=weight, bias=bias)
+    dtype = _check_dtypes("layer_norm", input, mixed=True, weight=weight, bias=bias)   # (shapes first, as PyTorch)
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.shape != ns:      # a broadcasting (1,) weight is a mistake, as in PyTorch
             raise al.ShapeError(f"layer_norm: expected {name} of shape {ns} (normalized_shape), got {t.shape}")
-    _, centered, var = _moments(input, tuple(range(input.ndim - len(ns), input.ndim)))
+    _, centered, var = _moments(input.to(dtype), tuple(range(input.ndim - len(ns), input.ndim)))
     out = centered / (var + eps).sqrt()
     if weight is not None:
         out = out * weight
     if bias is not None:
         out = out + bias
-    return out
+    return out.to(input.dtype)
 
 
-def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
-    """Rows of `weight` picked by integer indices; the row at `padding_idx` gets no gradient."""
-    idx = input.data if isinstance(input, Tensor) else np.asarray(input)
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"embedding: expected integer indices (int64), got dtype {idx.dtype}")
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of `weight` picked by integer indices (an int64 or int32 tensor, as PyTorch's); the row at
+    `padding_idx` gets no gradient.
+
+    With `max_norm`, each row picked whose `norm_type`-norm exceeds it is first rescaled, in place in
+    `weight`, to norm max_norm (PyTorch's embedding_renorm_); with `scale_grad_by_freq`, the gradient of
+    each row is divided by how often its index occurs in `input`. Sparse gradients are not supported.
+    """
+    where = "embedding"
+    _tensor(where, "input", input)
+    _tensor(where, "weight", weight)
+    if input.dtype not in (np.int64, np.int32):
+        raise al.DTypeError(f"{where}: expected indices of dtype int64 or int32 as input, got dtype {input.dtype}; "
+                            f"convert them with .long() (as PyTorch's, only these)")
     if weight.ndim != 2:
-        raise al.ShapeError(f"embedding: expected a 2-D weight (num_embeddings, embedding_dim), got shape "
+        raise al.ShapeError(f"{where}: expected a 2-D weight (num_embeddings, embedding_dim), got shape "
                             f"{weight.shape}")
+    if sparse:
+        raise NotImplementedError(f"{where}: sparse=True (a sparse gradient for the weight) is not supported: "
+                                  f"autograd_lite's gradients are dense; use sparse=False")
+    idx = input.data
     n = weight.shape[0]
-    _check_range("embedding", "index", idx, 0, n - 1, of=f" for {n} embeddings", error=IndexError)
+    _check_range(where, "index", idx, 0, n - 1, of=f" for {n} embeddings", error=IndexError)
     if padding_idx is not None:
         # -n <= padding_idx < n, as in PyTorch: wrapping any value modulo n would pick a wrong row silently.
-        _check_range("embedding", "padding_idx", np.asarray(padding_idx), -n, n - 1, of=f" for {n} embeddings")
+        _check_range(where, "padding_idx", np.asarray(padding_idx), -n, n - 1, of=f" for {n} embeddings")
+    if max_norm is not None:
+        _renorm_rows(weight, np.unique(idx), max_norm, norm_type)
     rows = weight[idx]
+    if scale_grad_by_freq and rows.requires_grad:
+        uniq, inverse, counts = np.unique(idx, return_inverse=True, return_counts=True)
+        scale = (1.0 / counts[inverse.reshape(idx.shape)]).astype(weight.dtype)[..., None]
+        rows.register_hook(lambda g: g * scale)
     if padding_idx is not None:
         # Padding positions read their row from a detached copy: the value is used, no gradient reaches
         # it. Masking the gathered rows (not the whole table) keeps the cost proportional to the batch.
@@ -233,22 +316,42 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
     return rows
 
 
+def _renorm_rows(weight: Tensor, rows: np.ndarray, max_norm: float, norm_type: float) -> None:
+    """PyTorch's embedding_renorm_: each of these rows of `weight` whose norm exceeds max_norm is scaled, in
+    place and without a gradient, by max_norm / (norm + 1e-7)."""
+    if rows.size == 0:
+        return
+    values = weight.data[rows]
+    norms = np.linalg.norm(values.astype(np.float64), ord=norm_type, axis=1)
+    big = norms > max_norm
+    if big.any():
+        scale = (max_norm / (norms[big] + 1e-7)).astype(weight.dtype)[:, None]
+        with al.no_grad():
+            weight[al.from_numpy(rows[big])] = al.from_numpy((values[big] * scale).astype(weight.dtype))
+
+
 def flatten(input: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-    return input.flatten(start_dim, end_dim)
+    """torch.flatten (PyTorch's nn.functional has no flatten of its own; nn.Flatten's functional form)."""
+    return al.flatten(input, start_dim, end_dim)
 
 
 # ------------------------------------------------------------------ activations
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """max(x, 0); with `inplace=True` written into the input (which must not be a leaf requiring grad)."""
+    _tensor("relu", "input", input)
     return input.relu_() if inplace else al.relu(input)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x for x > 0, negative_slope * x otherwise (floating inputs only, as PyTorch's). `inplace` is
+    accepted and computed out of place."""
+    _check_dtypes("leaky_relu", input)
     return al.leaky_relu(input, negative_slope)
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
-    """Leaky ReLU with a learnable slope: one per channel (dim 1) or a single shared one."""
+    """Leaky ReLU with a learnable slope: one per channel (dim 1) or a single shared one. The result has
+    the input's shape (also a 0-d input's, with one slope)."""
     _check_dtypes("prelu", input, weight=weight)
     if weight.ndim > 1:
         raise al.ShapeError(f"prelu: expected weight to be a scalar or a 1-D tensor, got shape {weight.shape}")
@@ -258,28 +361,51 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
             raise ValueError(f"prelu: {weight.numel()} slopes do not match the {channels} channels (dim 1) "
                              f"of an input of shape {input.shape}")
         weight = weight.reshape((1, -1) + (1,) * (input.ndim - 2))
+    else:
+        weight = weight.reshape(())     # one slope: broadcasting its (1,) would make a 0-d input (1,)
     return al.where((input > 0).data, input, weight * input)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, alpha (e^x - 1) otherwise (floating inputs only). `inplace` is computed out of place."""
+    _check_dtypes("elu", input)
     return al.elu(input, alpha)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(beta x)) / beta, and x where beta x > threshold (floating inputs only)."""
+    _check_dtypes("softplus", input)
     return al.softplus(input, beta, threshold)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    """x * sigmoid(x) (also called swish). `inplace` is accepted and computed out of place."""
+    """x * sigmoid(x) (also called swish; floating inputs only). `inplace` is computed out of place."""
+    _check_dtypes("silu", input)
     return input * input.sigmoid()
 
 
-def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
-    """input / max(||input||_p along dim, eps): unit vectors along `dim` (PyTorch's F.normalize)."""
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out: Tensor | None = None) -> Tensor:
+    """input / max(||input||_p along dim, eps): unit vectors along `dim` (PyTorch's F.normalize).
+
+    With `out`, the result is written into it (of the result's shape, a dtype it can be cast to) and
+    `out` is returned; as in PyTorch, that is not differentiable."""
+    _check_dtypes("normalize", input)
+    _tensor("normalize", "out", out, optional=True)
     d = _wrap_dim("normalize", dim, input.ndim)
     x = input.reshape(1) if input.ndim == 0 else input          # a 0-d input is a vector of one
-    out = x / x.norm(p, d, keepdim=True).clamp(min=eps)
-    return out.reshape(()) if input.ndim == 0 else out
+    result = x / x.norm(p, d, keepdim=True).clamp(min=eps)
+    result = result.reshape(()) if input.ndim == 0 else result
+    if out is None:
+        return result
+    if al.is_grad_enabled() and (input.requires_grad or out.requires_grad):
+        raise RuntimeError("normalize: functions with out=... arguments don't support automatic differentiation, "
+                           "but one of the arguments requires grad")
+    if not np.can_cast(result.dtype, out.dtype, casting="same_kind"):
+        raise al.DTypeError(f"normalize: the result (dtype {result.dtype}) can't be cast to out's dtype {out.dtype}")
+    if out.shape != result.shape:
+        raise al.ShapeError(f"normalize: out has shape {out.shape}, the result has shape {result.shape}; "
+                            f"autograd_lite does not resize out (PyTorch does, with a deprecation warning)")
+    return out.copy_(result)
 
 
 def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
@@ -288,6 +414,8 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     That is PyTorch's computation: each vector is normalised first (the result stays in [-1, 1]), and
     normalising after broadcasting is what makes a norm taken over a broadcast dim count every copy.
     """
+    _tensor("cosine_similarity", "x1", x1)
+    _tensor("cosine_similarity", "x2", x2)
     floats = [t.dtype for t in (x1, x2) if t.dtype.kind == "f"]
     if not floats:
         raise al.DTypeError(f"cosine_similarity: expected a floating point input, got dtypes {x1.dtype} and "
@@ -315,8 +443,9 @@ def _clamp_norm(x: Tensor, dim: int, eps: float) -> Tensor:
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """(..., num_classes) int64 indicators of the class indices in `tensor` (num_classes=-1: max + 1)."""
-    idx = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
-    if idx.dtype.kind not in "iu" or (isinstance(tensor, Tensor) and idx.dtype != np.int64):
+    _tensor("one_hot", "tensor", tensor)
+    idx = tensor.data
+    if idx.dtype != np.int64:
         raise al.DTypeError(f"one_hot: expected class indices of dtype int64, got dtype {idx.dtype}; convert them "
                             f"with .long() (as PyTorch's, only int64 tensors)")
     if num_classes < -1:
@@ -333,7 +462,9 @@ pad = al.pad    # PyTorch's F.pad: (left, right) pairs from the last dim backwar
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
-    """x * Phi(x), the Gaussian CDF computed with erf ('none', PyTorch's default) or tanh ('tanh')."""
+    """x * Phi(x), the Gaussian CDF computed with erf ('none', PyTorch's default) or tanh ('tanh');
+    floating inputs only, as PyTorch's."""
+    _check_dtypes("gelu", input)
     if approximate == "none":
         return input * 0.5 * (1.0 + (input * (1.0 / math.sqrt(2.0))).erf())
     if approximate == "tanh":
@@ -343,37 +474,72 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def sigmoid(input: Tensor) -> Tensor:
-    return al.sigmoid(input)
+    """1 / (1 + e^-x); integer and bool inputs give float32, as in PyTorch."""
+    return al.sigmoid(_tensor("sigmoid", "input", input))
 
 
 def tanh(input: Tensor) -> Tensor:
-    return al.tanh(input)
+    """tanh(x); integer and bool inputs give float32, as in PyTorch."""
+    return al.tanh(_tensor("tanh", "input", input))
 
 
 def _softmax_dim(input: Tensor, dim: int | None, name: str) -> int:
     if dim is not None:
         return dim
     # PyTorch's deprecated implicit choice, with its warning: dim 0 for 0-, 1- and 3-d inputs, else 1.
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
-                  f"as an argument.", UserWarning, stacklevel=3)
+    _warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+          f"as an argument.")
     return 0 if input.ndim in (0, 1, 3) else 1
 
 
-def softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
-    """softmax along `dim`; with `dtype`, the input is converted first (as PyTorch's)."""
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """softmax along `dim`; with `dtype`, the input is converted first (as PyTorch's). `_stacklevel` is
+    PyTorch's (kept for its place in the signature; the warning of a missing dim points at the caller)."""
+    _tensor("softmax", "input", input)
     x = input if dtype is None else input.to(dtype)
     return al.softmax(x, _softmax_dim(x, dim, "softmax"))
 
 
-def log_softmax(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """log(softmax(x)) along `dim`, computed stably; `dtype` and `_stacklevel` as in softmax."""
+    _tensor("log_softmax", "input", input)
     x = input if dtype is None else input.to(dtype)
     return al.log_softmax(x, _softmax_dim(x, dim, "log_softmax"))
 
 
 # ------------------------------------------------------------------ losses
-def _check_reduction(reduction: str, where: str) -> None:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{where}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+_LEGACY_WARNING = "size_average and reduce args will be deprecated, please use reduction='{}' instead."
+
+
+def _reduction(where: str, reduction: Any, size_average: Any = None, reduce: Any = None, *,
+               elementwise_mean: bool = True) -> str:
+    """The reduction a loss applies: 'mean', 'sum' or 'none'. Every loss goes through here.
+
+    PyTorch's legacy arguments still work, with its deprecation warning: if either of size_average and
+    reduce is given (both default to None, read as True), reduce=False means 'none', else
+    size_average=False means 'sum', else 'mean' -- and `reduction` is then ignored (torch.nn._reduction.
+    legacy_get_string). reduction='elementwise_mean', the old name of 'mean', is 'mean' with PyTorch's
+    warning, except where PyTorch's own code refuses it (the weighted regression losses:
+    `elementwise_mean=False`). A string in size_average or reduce is a TypeError, not a truthy flag: it is
+    a reduction passed by position where PyTorch's signature has the legacy flags.
+    """
+    if size_average is not None or reduce is not None:
+        for name, flag in (("size_average", size_average), ("reduce", reduce)):
+            if isinstance(flag, str):
+                raise TypeError(f"{where}: {name} is a legacy flag (True, False or None), got the string {flag!r}; "
+                                f"pass reduction={flag!r} by keyword")
+        size_average = True if size_average is None else size_average
+        reduce = True if reduce is None else reduce
+        reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
+        _warn(f"{where}: " + _LEGACY_WARNING.format(reduction))
+        return reduction
+    if reduction == "elementwise_mean" and elementwise_mean:
+        _warn(f"{where}: reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.")
+        return "mean"
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
+        raise ValueError(f"{where}: {reduction!r} is not a valid value for reduction; expected 'mean', 'sum' or "
+                         f"'none'")
+    return reduction
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
@@ -384,17 +550,36 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
-def _as_tensor(input: Tensor, value: Any) -> Tensor:
-    """A target or weight given as an array or a list, as a tensor of the input's dtype; a Tensor as it is
-    (its dtype is then checked as PyTorch checks it)."""
-    return value if isinstance(value, Tensor) else al.tensor(np.asarray(value), dtype=input.dtype)
+def _divide(total: Tensor, denom: Tensor) -> Tensor:
+    """total / denom (0-d tensors). Over a zero denominator PyTorch gives NaN (0/0) or +-inf without a word,
+    where NumPy would warn: that value is returned as a constant (a zero gradient)."""
+    if denom.item() != 0:
+        return total / denom
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = float(np.divide(total.item(), 0.0))
+    return al.where(np.zeros((), dtype=bool), total, value)
 
 
-def _regression_target(where: str, input: Tensor, target: Any) -> Tensor:
+def _reduce_weighted(where: str, loss: Tensor, input: Tensor, weight: Tensor | None, reduction: str,
+                     mean_by_weight: bool) -> Tensor:
+    """PyTorch's optional per-element weight of mse_loss, l1_loss and huber_loss: of the input's shape
+    exactly; 'mean' is sum(w l) / sum(w) for the first two (`mean_by_weight`), mean(w l) for huber_loss."""
+    if weight is None:
+        return _reduce(loss, reduction)
+    if weight.shape != input.shape:
+        raise al.ShapeError(f"{where}: weight of shape {weight.shape} must have the input's shape {input.shape} "
+                            f"(one weight per element)")
+    loss = loss * weight
+    if reduction == "mean" and mean_by_weight:
+        return _divide(loss.sum(), weight.sum())
+    return _reduce(loss, reduction)
+
+
+def _regression_target(where: str, input: Tensor, target: Tensor) -> Tensor:
     """The target of an elementwise regression loss. A target of another shape is broadcast against the
     input as PyTorch does, with PyTorch's warning: (N, 1) against (N,) makes an N x N table of errors,
     which is rarely what was meant."""
-    t = _as_tensor(input, target)
+    t = target
     if where == "l1_loss" and np.bool_ in (input.dtype, t.dtype):
         raise al.DTypeError("l1_loss: subtraction with a bool tensor is not supported (as in PyTorch); convert "
                             "it with .float()")
@@ -407,9 +592,9 @@ def _regression_target(where: str, input: Tensor, target: Any) -> Tensor:
         except ValueError:
             raise al.ShapeError(f"{where}: target shape {t.shape} does not broadcast with input shape "
                                 f"{input.shape}; they should be the same") from None
-        warnings.warn(f"{where}: Using a target size {t.shape} that is different to the input size "
-                      f"{input.shape}. This will likely lead to incorrect results due to broadcasting. "
-                      f"Please ensure they have the same size.", UserWarning, stacklevel=3)
+        _warn(f"{where}: Using a target size {t.shape} that is different to the input size "
+              f"{input.shape}. This will likely lead to incorrect results due to broadcasting. "
+              f"Please ensure they have the same size.")
     return t
 
 
@@ -422,24 +607,45 @@ def _bools_as_floats(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
     return input, target
 
 
-def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    _check_reduction(reduction, "mse_loss")
-    input, target = _bools_as_floats(input, _regression_target("mse_loss", input, target))
-    d = input - target
-    return _reduce(d * d, reduction)
+def _loss_tensors(where: str, input: Any, target: Any, **optional: Any) -> None:
+    """A loss's input and target are Tensors, and so are its weights where given (PyTorch's are)."""
+    _tensor(where, "input", input)
+    _tensor(where, "target", target)
+    for name, value in optional.items():
+        _tensor(where, name, value, optional=True)
 
 
-def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
-    _check_reduction(reduction, "l1_loss")
-    return _reduce((input - _regression_target("l1_loss", input, target)).abs(), reduction)
+def mse_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """(x - y)^2, optionally weighted per element ('mean' is then sum(w (x - y)^2) / sum(w))."""
+    where = "mse_loss"
+    _loss_tensors(where, input, target, weight=weight)
+    reduction = _reduction(where, reduction, size_average, reduce, elementwise_mean=weight is None)
+    x, t = _bools_as_floats(input, _regression_target(where, input, target))
+    d = x - t
+    return _reduce_weighted(where, d * d, input, weight, reduction, mean_by_weight=True)
 
 
-def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
-    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta): quadratic near 0, linear far away."""
-    _check_reduction(reduction, "huber_loss")
+def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """|x - y|, optionally weighted per element ('mean' is then sum(w |x - y|) / sum(w))."""
+    where = "l1_loss"
+    _loss_tensors(where, input, target, weight=weight)
+    reduction = _reduction(where, reduction, size_average, reduce, elementwise_mean=weight is None)
+    loss = (input - _regression_target(where, input, target)).abs()
+    return _reduce_weighted(where, loss, input, weight, reduction, mean_by_weight=True)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta): quadratic near 0, linear far away.
+    Optionally weighted per element ('mean' is then the mean of w l). No legacy flags: PyTorch's has none."""
+    where = "huber_loss"
+    _loss_tensors(where, input, target, weight=weight)
+    reduction = _reduction(where, reduction, elementwise_mean=weight is None)
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
-    t = _regression_target("huber_loss", input, target)
+    t = _regression_target(where, input, target)
     if input.dtype.kind != "f":
         raise al.DTypeError(f"huber_loss: the result (float) cannot be stored in the input's dtype {input.dtype} "
                             f"(PyTorch's huber_loss keeps the input's dtype); convert the input with .float()")
@@ -447,15 +653,18 @@ def huber_loss(input: Tensor, target: Any, reduction: str = "mean", delta: float
     d = input - t
     a = d.abs()
     loss = al.where((a < delta).data, 0.5 * d * d, delta * (a - 0.5 * delta))
-    return _reduce(loss, reduction)
+    return _reduce_weighted(where, loss, input, weight, reduction, mean_by_weight=False)
 
 
-def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, reduce: bool | None = None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (Huber divided by beta); beta=0 is L1."""
-    _check_reduction(reduction, "smooth_l1_loss")
+    where = "smooth_l1_loss"
+    _loss_tensors(where, input, target)
+    reduction = _reduction(where, reduction, size_average, reduce)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
-    input, target = _bools_as_floats(input, _regression_target("smooth_l1_loss", input, target))
+    input, target = _bools_as_floats(input, _regression_target(where, input, target))
     d = input - target
     a = d.abs()
     if beta == 0:
@@ -464,23 +673,23 @@ def smooth_l1_loss(input: Tensor, target: Any, reduction: str = "mean", beta: fl
     return _reduce(loss, reduction)
 
 
-def _class_weight(where: str, input: Tensor, weight: Any, n_classes: int) -> Tensor | None:
-    """A per-class weight as a tensor of shape (C,) (its dtype is the caller's to check)."""
-    if weight is None:
-        return None
-    w = _as_tensor(input, weight)
-    if w.shape != (n_classes,):
+def _class_weight(where: str, weight: Tensor | None, n_classes: int) -> Tensor | None:
+    """A per-class weight: a tensor of shape (C,) (its dtype is the caller's to check)."""
+    if weight is not None and weight.shape != (n_classes,):
         raise al.ShapeError(f"{where}: weight should have one element per class, shape ({n_classes},), got "
-                            f"{w.shape}")
-    return w
+                            f"{weight.shape}")
+    return weight
 
 
-def _class_indices(where: str, target: Any, n_classes: int, ignore_index: int | None = None) -> np.ndarray:
-    """Integer class indices in [0, C), or equal to `ignore_index` (which may lie outside that range)."""
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if t.dtype.kind not in "iu" or (isinstance(target, Tensor) and t.dtype not in (np.int64, np.uint8)):
-        # (PyTorch takes int64 or uint8 target tensors only; an array of any integer type is converted)
-        raise al.DTypeError(f"{where}: expected class indices of dtype int64 (or uint8) as target, got dtype "
+def _class_indices(where: str, target: Tensor, n_classes: int, ignore_index: int | None = None,
+                   dtypes: tuple[type, ...] = (np.int64, np.uint8)) -> np.ndarray:
+    """Integer class indices in [0, C), or equal to `ignore_index` (which may lie outside that range), of
+    the dtypes PyTorch's kernel takes (int64 or uint8 for nll_loss and cross_entropy, int64 only for
+    multi_margin_loss)."""
+    t = target.data
+    if t.dtype not in dtypes:
+        names = " (or uint8)" if np.uint8 in dtypes else ""
+        raise al.DTypeError(f"{where}: expected class indices of dtype int64{names} as target, got dtype "
                             f"{t.dtype}; convert them with .long()")
     _check_range(where, "target", t, 0, n_classes - 1, of=f" for {n_classes} classes", ignore=ignore_index,
                  error=IndexError)
@@ -504,51 +713,68 @@ def _nll(logp: Tensor, target: np.ndarray, weight: Tensor | None, ignore_index: 
     return al.nll_loss(logp, target, weight=w, ignore_index=ignore_index, reduction=reduction)
 
 
-def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
-             reduction: str = "mean") -> Tensor:
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
+             ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean") -> Tensor:
     """-input[i, target_i] (log-probabilities in, class indices as target), weighted per class."""
-    _check_reduction(reduction, "nll_loss")
+    where = "nll_loss"
+    _loss_tensors(where, input, target, weight=weight)
+    reduction = _reduction(where, reduction, size_average, reduce)
     if input.ndim == 0:
         raise al.ShapeError("nll_loss: expected log-probabilities of shape (C,) or (N, C, d1, ...), got a 0-d input")
     n_classes = input.shape[0 if input.ndim == 1 else 1]
-    w = _class_weight("nll_loss", input, weight, n_classes)
-    _check_dtypes("nll_loss", input, weight=w)
-    return _nll(input, _class_indices("nll_loss", target, n_classes, ignore_index), w, ignore_index, reduction)
+    w = _class_weight(where, weight, n_classes)
+    _check_dtypes(where, input, weight=w)
+    return _nll(input, _class_indices(where, target, n_classes, ignore_index), w, ignore_index, reduction)
 
 
-def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
-                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: bool | None = None,
+                  ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
+                  label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy of logits, computed stably as nll_loss(log_softmax(input)).
 
-    `target` holds class indices (int64, shape of input without dim 1) or class probabilities (float,
-    same shape as input). `label_smoothing` mixes the target with the uniform distribution, as in PyTorch.
+    `target` holds class indices (int64, shape of input without dim 1) or, when it has the input's shape,
+    class probabilities (floating point; ignore_index must then be negative, i.e. unused). As in PyTorch,
+    `label_smoothing` in (0, 1] mixes the target with the uniform distribution, a value <= 0 is no
+    smoothing and one above 1 an error.
     """
-    _check_reduction(reduction, "cross_entropy")
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    where = "cross_entropy"
+    _loss_tensors(where, input, target, weight=weight)
+    reduction = _reduction(where, reduction, size_average, reduce)
+    if label_smoothing > 1.0:
+        raise al.ShapeError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    smoothing = label_smoothing if label_smoothing > 0.0 else 0.0      # PyTorch ignores a negative one
     if input.ndim == 0:
         raise al.ShapeError("cross_entropy: expected logits of shape (C,) or (N, C, d1, ...), got a 0-d input")
     class_dim = 0 if input.ndim == 1 else 1
     n_classes = input.shape[class_dim]
-    w = _class_weight("cross_entropy", input, weight, n_classes)
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
-
+    w = _class_weight(where, weight, n_classes)
     index_shape = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
-    if t.dtype.kind == "f" and t.shape == index_shape and t.shape != input.shape:
-        raise TypeError(f"cross_entropy: expected class indices (int64) of shape {index_shape}, got dtype "
-                        f"{t.dtype}; convert the labels with .long() (float targets are read as class "
-                        f"probabilities and need the input's shape {input.shape})")
-    if t.dtype.kind == "f":
-        return _cross_entropy_probs(input, _as_tensor(input, target), w, class_dim, reduction, label_smoothing)
 
-    _check_dtypes("cross_entropy", input, weight=w)
-    t = _class_indices("cross_entropy", target, n_classes, ignore_index)
+    if target.shape == input.shape:              # PyTorch's rule: the input's shape means class probabilities
+        if target.dtype.kind != "f":
+            raise al.DTypeError(f"cross_entropy: a target of the input's shape {input.shape} holds class "
+                                f"probabilities and must be floating point, got dtype {target.dtype}; class "
+                                f"indices have shape {index_shape}")
+        if ignore_index >= 0:
+            raise al.ShapeError(f"cross_entropy: ignore_index is not supported for class-probability (floating "
+                                f"point) targets, got ignore_index={ignore_index}")
+        return _cross_entropy_probs(input, target, w, class_dim, reduction, smoothing)
+    if target.dtype.kind == "f":
+        if target.shape == index_shape:
+            raise al.DTypeError(f"cross_entropy: expected class indices (int64) of shape {index_shape}, got dtype "
+                                f"{target.dtype}; convert the labels with .long() (float targets are read as class "
+                                f"probabilities and need the input's shape {input.shape})")
+        raise ValueError(f"cross_entropy: probability targets must have the input's shape {input.shape}, "
+                         f"got {target.shape}; for class indices use an int64 target of shape {index_shape}")
+
+    _check_dtypes(where, input, weight=w)
+    t = _class_indices(where, target, n_classes, ignore_index)
     if t.shape != index_shape and not (input.ndim == 1 and t.shape == (1,)):
         raise ValueError(f"cross_entropy: input of shape {input.shape} needs class indices of shape {index_shape} "
                          f"(the input's shape without the class dim), got {t.shape}")
     logp = input.log_softmax(class_dim)
     nll = _nll(logp, t, w, ignore_index, reduction)
-    if label_smoothing == 0.0:
+    if smoothing == 0.0:
         return nll
     # PyTorch's smoothing term: the (weighted) sum of -logp over classes, ignored targets excluded.
     if input.ndim == 1:
@@ -564,7 +790,7 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
         smooth = smooth.sum()
     elif input.ndim == 1:
         smooth = smooth.reshape(())
-    return nll * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
+    return nll * (1 - smoothing) + smooth * (smoothing / n_classes)
 
 
 def _cross_entropy_probs(input: Tensor, probs: Tensor, weight: Tensor | None, class_dim: int, reduction: str,
@@ -573,9 +799,6 @@ def _cross_entropy_probs(input: Tensor, probs: Tensor, weight: Tensor | None, cl
     the samples. Differentiable in the target (and the weight) too, as in PyTorch, where input, target
     and weight promote: cross_entropy(x32, p64) is float64."""
     _check_dtypes("cross_entropy", input)
-    if probs.shape != input.shape:
-        raise ValueError(f"cross_entropy: probability targets must have the input's shape {input.shape}, "
-                         f"got {probs.shape}; for class indices use an int64 target")
     if label_smoothing > 0:
         probs = probs * (1 - label_smoothing) + label_smoothing / input.shape[class_dim]
     terms = input.log_softmax(class_dim) * probs
@@ -584,29 +807,31 @@ def _cross_entropy_probs(input: Tensor, probs: Tensor, weight: Tensor | None, cl
     return _reduce(-terms.sum(class_dim), reduction)
 
 
-def _binary_target(where: str, input: Tensor, target: Any) -> Tensor:
+def _binary_target(where: str, input: Tensor, target: Tensor) -> Tensor:
     """A BCE target: a float tensor of the input's shape exactly (PyTorch no longer broadcasts these)."""
-    t = _as_tensor(input, target)
-    if t.shape != input.shape:
-        raise al.ShapeError(f"{where}: target shape {t.shape} differs from input shape {input.shape}; they must "
-                            f"be the same (reshape one of them, e.g. target.reshape(input.shape))")
-    if t.dtype.kind != "f":
-        raise al.DTypeError(f"{where}: expected a floating point target, got dtype {t.dtype}; use target.float()")
-    return t
+    if target.shape != input.shape:
+        raise al.ShapeError(f"{where}: target shape {target.shape} differs from input shape {input.shape}; they "
+                            f"must be the same (reshape one of them, e.g. target.reshape(input.shape))")
+    if target.dtype.kind != "f":
+        raise al.DTypeError(f"{where}: expected a floating point target, got dtype {target.dtype}; use "
+                            f"target.float()")
+    return target
 
 
-def _elementwise_weight(where: str, name: str, input: Tensor, weight: Any, dtype: np.dtype) -> Tensor:
+def _elementwise_weight(where: str, name: str, input: Tensor, weight: Tensor, dtype: np.dtype) -> Tensor:
     """A BCE weight or pos_weight: any dtype, converted to the loss's (PyTorch's rule); it must broadcast to
     the input's shape without enlarging it."""
-    w = _as_tensor(input, weight)
-    _check_broadcasts_to(where, name, w, input.shape)
-    return w.to(dtype)
+    _check_broadcasts_to(where, name, weight, input.shape)
+    return weight.to(dtype)
 
 
-def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average: bool | None = None, reduce: bool | None = None,
+                         reduction: str = "mean") -> Tensor:
     """-(y log p + (1-y) log(1-p)) for probabilities p in [0, 1]; logs are clamped at -100 like PyTorch."""
     where = "binary_cross_entropy"
-    _check_reduction(reduction, where)
+    _loss_tensors(where, input, target, weight=weight)
+    reduction = _reduction(where, reduction, size_average, reduce)
     t = _binary_target(where, input, target)
     _check_dtypes(where, input, target=t)
     _check_range(where, "input", input.data, 0, 1)
@@ -617,11 +842,13 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, reducti
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None, reduction: str = "mean",
-                                     pos_weight: Any = None) -> Tensor:
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     size_average: bool | None = None, reduce: bool | None = None,
+                                     reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
     """BCE of sigmoid(x), computed without overflow for large |x|: (1 - y) x + (1 + (pw - 1) y) softplus(-x)."""
     where = "binary_cross_entropy_with_logits"
-    _check_reduction(reduction, where)
+    _loss_tensors(where, input, target, weight=weight, pos_weight=pos_weight)
+    reduction = _reduction(where, reduction, size_average, reduce)
     t = _binary_target(where, input, target)
     # PyTorch computes in the target's dtype (its kernel works in place on 1 - target): (x64, t32) gives
     # float32 and (x32, t64) float64, whatever the weights' dtypes.
@@ -639,25 +866,27 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = N
     return _reduce(loss, reduction)
 
 
-def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.0, weight: Any = None,
+def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float = 1.0, weight: Tensor | None = None,
+                      size_average: bool | None = None, reduce: bool | None = None,
                       reduction: str = "mean") -> Tensor:
     """The multiclass hinge loss: sum over wrong classes i of max(0, margin - x[y] + x[i])^p / C."""
     where = "multi_margin_loss"
-    _check_reduction(reduction, where)
+    _loss_tensors(where, input, target, weight=weight)
+    reduction = _reduction(where, reduction, size_average, reduce)
     if p not in (1, 2):
         raise ValueError(f"{where}: only p == 1 and p == 2 are supported, got {p}")
     if input.ndim > 2 or (input.ndim and input.shape[-1] == 0):
         raise al.ShapeError(f"{where}: expected an input of shape (C,) or (N, C) with C > 0, got {input.shape}")
     x = input.reshape(-1, input.shape[-1]) if input.ndim else input.reshape(1, 1)   # 0-d: one class
     n, c = x.shape
-    w = _class_weight(where, input, weight, c)
+    w = _class_weight(where, weight, c)
     _check_dtypes(where, input, weight=w)
-    t = _class_indices(where, target, c)
+    t = _class_indices(where, target, c, dtypes=(np.int64,))       # PyTorch's kernel: int64 targets only
     if t.ndim > 1 or t.size != n:
         raise al.ShapeError(f"{where}: target should be 1-D with one class index per sample, shape ({n},), got "
                             f"{t.shape} for an input of shape {input.shape}")
     y = t.reshape(-1)
-    correct = x.gather(1, y[:, None])                               # x[y], shape (N, 1)
+    correct = x.gather(1, al.from_numpy(y[:, None]))                # x[y], shape (N, 1)
     hinge = (margin - correct + x).relu()
     if p == 2:
         hinge = hinge * hinge

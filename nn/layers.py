@@ -103,7 +103,7 @@ class Dropout(Module):
         self.p, self.inplace = p, inplace
 
     def forward(self, input: al.Tensor) -> al.Tensor:
-        return F.dropout(input, self.p, self.training)
+        return F.dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
@@ -113,7 +113,8 @@ class _BatchNorm(Module):
     _expected_dims: tuple[int, ...] = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device: Any = None, dtype: Any = None) -> None:
+                 track_running_stats: bool = True, device: Any = None, dtype: Any = None, *,
+                 bias: bool = True) -> None:
         check_device(device, type(self).__name__)
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
@@ -121,7 +122,10 @@ class _BatchNorm(Module):
         dt = _dtype(dtype)
         if affine:
             self.weight = Parameter(al.ones(num_features, dtype=dt))
-            self.bias = Parameter(al.zeros(num_features, dtype=dt))
+            if bias:                    # PyTorch 2.13's bias=False: a learnable scale without a shift
+                self.bias = Parameter(al.zeros(num_features, dtype=dt))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -148,16 +152,16 @@ class _BatchNorm(Module):
         if input.shape[1] != self.num_features:
             raise ValueError(f"{type(self).__name__}: expected {self.num_features} channels in dim 1, got "
                              f"input of shape {input.shape}")
-        use_batch_stats = self.training or not self.track_running_stats
+        # PyTorch's: momentum=None is a cumulative moving average, 1/num_batches_tracked of each batch.
+        factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             with al.no_grad():
                 self.num_batches_tracked.add_(1)
-        return F.batch_norm(input,
-                            self.running_mean if self.track_running_stats else None,
-                            self.running_var if self.track_running_stats else None,
-                            self.weight, self.bias, training=use_batch_stats,
-                            momentum=self.momentum if self.training else 0.0, eps=self.eps,
-                            num_batches_tracked=self.num_batches_tracked)
+            if self.momentum is None:
+                factor = 1.0 / float(self.num_batches_tracked.item())
+        use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
+        return F.batch_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
+                            training=use_batch_stats, momentum=factor, eps=self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
@@ -204,9 +208,14 @@ class LayerNorm(Module):
 
 
 class Embedding(Module):
-    """A lookup table of `num_embeddings` vectors of size `embedding_dim`, initialised N(0, 1)."""
+    """A lookup table of `num_embeddings` vectors of size `embedding_dim`, initialised N(0, 1) (the row at
+    `padding_idx` zero); `max_norm`, `norm_type` and `scale_grad_by_freq` as in F.embedding. `_weight` (a
+    tensor of shape (num_embeddings, embedding_dim)) is used as the weight instead, frozen with
+    `_freeze=True`: PyTorch's parameters, in PyTorch's order."""
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                 sparse: bool = False, _weight: al.Tensor | None = None, _freeze: bool = False,
                  device: Any = None, dtype: Any = None) -> None:
         check_device(device, type(self).__name__)
         super().__init__()
@@ -214,8 +223,30 @@ class Embedding(Module):
             raise ValueError(f"Embedding: padding_idx {padding_idx} must be within num_embeddings {num_embeddings}")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = None if padding_idx is None else padding_idx % num_embeddings
-        self.weight = Parameter(al.empty(num_embeddings, embedding_dim, dtype=_dtype(dtype)))
-        self.reset_parameters()
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        if _weight is None:
+            self.weight = Parameter(al.empty(num_embeddings, embedding_dim, dtype=_dtype(dtype)),
+                                    requires_grad=not _freeze)
+            self.reset_parameters()
+        else:
+            F._tensor("Embedding", "_weight", _weight)
+            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
+                raise ValueError(f"Embedding: _weight of shape {tuple(_weight.shape)} does not match "
+                                 f"(num_embeddings, embedding_dim) = ({num_embeddings}, {embedding_dim})")
+            self.weight = Parameter(_weight.detach(), requires_grad=not _freeze)
+
+    @classmethod
+    def from_pretrained(cls, embeddings: al.Tensor, freeze: bool = True, padding_idx: int | None = None,
+                        max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        sparse: bool = False) -> Embedding:
+        """An Embedding whose weight is `embeddings` (2-D), frozen unless freeze=False."""
+        F._tensor("Embedding.from_pretrained", "embeddings", embeddings)
+        if embeddings.ndim != 2:
+            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape {embeddings.shape}")
+        rows, cols = embeddings.shape
+        return cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
+                   _weight=embeddings, _freeze=freeze)
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
@@ -223,9 +254,20 @@ class Embedding(Module):
             with al.no_grad():
                 self.weight[self.padding_idx] = 0.0
 
-    def forward(self, input: Any) -> al.Tensor:
-        return F.embedding(input, self.weight, self.padding_idx)
+    def forward(self, input: al.Tensor) -> al.Tensor:
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                           self.scale_grad_by_freq, self.sparse)
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
-        return s + (f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            s += ", scale_grad_by_freq=True"
+        if self.sparse:
+            s += ", sparse=True"
+        return s

@@ -31,7 +31,7 @@ def test_mlp_learns_xor() -> None:
     loss_fn = nn.CrossEntropyLoss()
     for _ in range(300):
         opt.zero_grad()
-        loss = loss_fn(model(x), y)
+        loss = loss_fn(model(x), al.tensor(y))
         loss.backward()
         opt.step()
     assert accuracy(model, x, y) == 1.0
@@ -82,7 +82,7 @@ def _train(model: nn.Module, opt: object, sched: object, x: al.Tensor, y: np.nda
     loss_fn = nn.CrossEntropyLoss()
     for _ in range(steps):
         opt.zero_grad()
-        loss_fn(model(x), y).backward()
+        loss_fn(model(x), al.tensor(y)).backward()
         opt.step()
         sched.step()
 

@@ -4,6 +4,8 @@ result (value, dtype, shape, gradients) or an error that names the function, as 
 
 from __future__ import annotations
 
+import ast
+import inspect
 import itertools
 import math
 import warnings
@@ -153,12 +155,12 @@ def test_cross_entropy_probability_target_gets_pytorchs_gradient(torch, shape, s
 @pytest.mark.parametrize("reduction", ["none", "sum", "mean"])
 def test_multi_margin_loss_shapes_like_pytorch(torch, xshape, target, reduction) -> None:
     (x, tx) = pair(torch, arr(*xshape, seed=8), grad=True)
-    t = np.asarray(target, dtype=np.int64)
+    t = al.tensor(np.asarray(target, dtype=np.int64))
     ours = F.multi_margin_loss(x, t, reduction=reduction)
     if reduction == "mean" and x.numel() == 0:
         assert ours.shape == () and math.isnan(ours.item())     # PyTorch returns uninitialised memory here
         return
-    theirs = torch.nn.functional.multi_margin_loss(tx, torch.tensor(t), reduction=reduction)
+    theirs = torch.nn.functional.multi_margin_loss(tx, torch.tensor(t.data), reduction=reduction)
     assert_same(ours, theirs, rtol=1e-12)                 # (4,) with target (1,), 'none': (1,), was ()
     ours.sum().backward()
     theirs.sum().backward()
@@ -172,16 +174,16 @@ def test_multi_margin_loss_errors(torch) -> None:
     for target in ([-1, 0, 1], [4, 0, 1]):            # -1 was accepted (read from the end by NumPy)
         with pytest.raises(IndexError, match=rf"multi_margin_loss: target {target[0]} is out of range for 4 "
                                              r"classes; expected values between 0 and 3"):
-            F.multi_margin_loss(x, np.array(target))
+            F.multi_margin_loss(x, al.tensor(target))
         with pytest.raises(RuntimeError, match="target out of range"):
             torch.nn.functional.multi_margin_loss(torch.zeros(3, 4), torch.tensor(target))
     with pytest.raises(ValueError, match=r"multi_margin_loss: target should be 1-D with one class index per sample, "
                                          r"shape \(3,\), got \(3, 1\)"):
-        F.multi_margin_loss(x, np.zeros((3, 1), dtype=np.int64))
+        F.multi_margin_loss(x, al.zeros(3, 1, dtype=al.int64))
     with pytest.raises(ValueError, match=r"multi_margin_loss: expected an input of shape \(C,\) or \(N, C\)"):
-        F.multi_margin_loss(al.zeros(2, 3, 4), np.zeros(2, dtype=np.int64))
+        F.multi_margin_loss(al.zeros(2, 3, 4), al.zeros(2, dtype=al.int64))
     with pytest.raises(ValueError, match=r"multi_margin_loss: weight should have one element per class, shape \(4,\)"):
-        F.multi_margin_loss(x, np.zeros(3, dtype=np.int64), weight=al.ones(3))
+        F.multi_margin_loss(x, al.zeros(3, dtype=al.int64), weight=al.ones(3))
 
 
 # ------------------------------------------------------------------ values out of range
@@ -206,8 +208,8 @@ def test_class_indices_out_of_range_unless_ignored(torch, fn, target, ignore_ind
     kw = {"ignore_index": ignore_index, "reduction": "none"}
     if smoothing is not None:                         # nll_loss has no label smoothing
         kw["label_smoothing"] = smoothing
-    t = np.array(target)
-    theirs = outcome(lambda: getattr(torch.nn.functional, fn)(tx, torch.tensor(t), **kw))
+    t = al.tensor(target)
+    theirs = outcome(lambda: getattr(torch.nn.functional, fn)(tx, torch.tensor(target), **kw))
     if isinstance(theirs, Exception):
         bad = next(v for v in target if v != ignore_index and not 0 <= v < 4)
         with pytest.raises(IndexError, match=rf"{fn}: target {bad} is out of range for 4 classes; expected values "
@@ -226,14 +228,14 @@ def test_embedding_and_one_hot_ranges(torch) -> None:
     for padding_idx in (3, -4):                   # was wrapped modulo 3: row 0 silently became the padding
         with pytest.raises(ValueError, match=rf"embedding: padding_idx {padding_idx} is out of range for 3 "
                                              r"embeddings; expected values between -3 and 2"):
-            F.embedding(np.array([0]), w, padding_idx=padding_idx)
-    out = F.embedding(np.array([2, 0]), f64w := al.tensor(arr(3, 2, seed=10), requires_grad=True), padding_idx=-1)
+            F.embedding(al.tensor([0]), w, padding_idx=padding_idx)
+    out = F.embedding(al.tensor([2, 0]), f64w := al.tensor(arr(3, 2, seed=10), requires_grad=True), padding_idx=-1)
     out.sum().backward()
     np.testing.assert_array_equal(f64w.grad.data, [[1, 1], [0, 0], [0, 0]])      # -1 is row 2: no gradient
     with pytest.raises(IndexError, match="embedding: index -1 is out of range for 3 embeddings"):
-        F.embedding(np.array([-1]), w)
+        F.embedding(al.tensor([-1]), w)
     with pytest.raises(ValueError, match=r"embedding: expected a 2-D weight \(num_embeddings, embedding_dim\)"):
-        F.embedding(np.array([0]), al.ones(3))
+        F.embedding(al.tensor([0]), al.ones(3))
     # one_hot: an empty tensor has no largest class to infer num_classes from
     with pytest.raises(RuntimeError, match="Can not infer total number of classes from empty tensor"):
         torch.nn.functional.one_hot(torch.zeros(0, dtype=torch.long))
@@ -251,7 +253,7 @@ def test_embedding_and_one_hot_ranges(torch) -> None:
 def _bad_dtype_calls():
     x32, w64 = al.zeros(4, 3), al.ones(3, dtype=al.float64)
     x64 = al.zeros(4, 3, dtype=al.float64)
-    idx = np.array([0, 2, 1, 1])
+    idx = al.tensor([0, 2, 1, 1])
     return [
         ("prelu", "weight", lambda: F.prelu(x32, w64)),
         ("prelu", "weight", lambda: F.prelu(x64, al.ones(1))),
@@ -435,7 +437,7 @@ def test_mean_over_nothing_is_nan_with_a_zero_gradient(torch, name, call, rows) 
     # rows=0: an empty batch; rows=2: every target ignored
     (x, tx) = pair(torch, arr(rows, 4, seed=18), True)
     t = np.full(rows, -100)
-    ours, theirs = call(F, x, t), call(torch.nn.functional, tx, torch.tensor(t))
+    ours, theirs = call(F, x, al.tensor(t)), call(torch.nn.functional, tx, torch.tensor(t))
     assert math.isnan(ours.item()) and math.isnan(theirs.item())
     ours.backward()
     theirs.backward()
@@ -447,7 +449,7 @@ def test_empty_batch_sum_and_none(torch, reduction, want) -> None:
     for fn in ("nll_loss", "cross_entropy"):
         (x, tx) = pair(torch, arr(0, 4), True)
         t = np.zeros(0, dtype=np.int64)
-        assert_same(getattr(F, fn)(x, t, reduction=reduction),
+        assert_same(getattr(F, fn)(x, al.tensor(t), reduction=reduction),
                     getattr(torch.nn.functional, fn)(tx, torch.tensor(t), reduction=reduction))
 
 
@@ -476,12 +478,12 @@ def test_parameter_shapes_are_checked(torch) -> None:
         (lambda: F.batch_norm(x, al.zeros(4), al.ones(4)), r"batch_norm: running_mean should contain 3 elements"),
         (lambda: F.prelu(x, al.ones(1, 3)),
          r"prelu: expected weight to be a scalar or a 1-D tensor, got shape \(1, 3\)"),
-        (lambda: F.cross_entropy(x, np.zeros(4, dtype=np.int64), weight=al.ones(4)),
+        (lambda: F.cross_entropy(x, al.zeros(4, dtype=al.int64), weight=al.ones(4)),
          r"cross_entropy: weight should have one element per class, shape \(3,\), got \(4,\)"),
         (lambda: F.cross_entropy(x, al.zeros(4, 3), weight=al.ones(4)), r"cross_entropy: weight should have one"),
-        (lambda: F.nll_loss(x, np.zeros(4, dtype=np.int64), weight=al.ones(2)), r"nll_loss: weight should have one"),
-        (lambda: F.cross_entropy(al.tensor(0.0), np.array(0)), r"cross_entropy: expected logits of shape \(C,\)"),
-        (lambda: F.nll_loss(al.tensor(0.0), np.array(0)), r"nll_loss: expected log-probabilities of shape \(C,\)"),
+        (lambda: F.nll_loss(x, al.zeros(4, dtype=al.int64), weight=al.ones(2)), r"nll_loss: weight should have one"),
+        (lambda: F.cross_entropy(al.tensor(0.0), al.tensor(0)), r"cross_entropy: expected logits of shape \(C,\)"),
+        (lambda: F.nll_loss(al.tensor(0.0), al.tensor(0)), r"nll_loss: expected log-probabilities of shape \(C,\)"),
     ]
     for call, message in cases:
         with pytest.raises(ValueError, match=message):
@@ -499,7 +501,8 @@ def test_parameter_shapes_are_checked(torch) -> None:
 @pytest.mark.parametrize("smoothing", [0.0, 0.1])
 def test_cross_entropy_1d_input_takes_a_one_element_target(torch, reduction, smoothing) -> None:
     (x, tx) = pair(torch, arr(4, seed=19), True)
-    ours = [F.cross_entropy(x, t, reduction=reduction, label_smoothing=smoothing) for t in (np.array([2]), np.array(2))]
+    ours = [F.cross_entropy(x, t, reduction=reduction, label_smoothing=smoothing)
+            for t in (al.tensor([2]), al.tensor(2))]
     theirs = torch.nn.functional.cross_entropy(tx, torch.tensor(2), reduction=reduction, label_smoothing=smoothing)
     for out in ours:                         # a target of shape (1,) was refused; both give a 0-d loss
         assert_same(out, theirs, rtol=1e-12)
@@ -557,3 +560,585 @@ def test_regression_losses_with_bool_and_integer_operands_as_pytorch(torch, fn, 
             getattr(F, fn)(al.tensor(a), al.tensor(b))
     else:
         assert_same(getattr(F, fn)(al.tensor(a), al.tensor(b)), theirs)
+
+
+# ------------------------------------------------------------------ integer and bool inputs (float-only functions)
+NON_FLOAT = ["int32", "int64", "bool", "uint8", "int8", "int16"]
+# name -> call(m, lib, a): m nn.functional or torch.nn.functional, lib autograd_lite or torch, a of shape (2, 3)
+ON_DTYPES = {
+    "gelu": lambda m, lib, a: m.gelu(a),
+    "gelu_tanh": lambda m, lib, a: m.gelu(a, approximate="tanh"),
+    "silu": lambda m, lib, a: m.silu(a),
+    "elu": lambda m, lib, a: m.elu(a),
+    "leaky_relu": lambda m, lib, a: m.leaky_relu(a),
+    "softplus": lambda m, lib, a: m.softplus(a),
+    "relu": lambda m, lib, a: m.relu(a),
+    "sigmoid": lambda m, lib, a: m.sigmoid(a),
+    "tanh": lambda m, lib, a: m.tanh(a),
+    "softmax": lambda m, lib, a: m.softmax(a, 1),
+    "log_softmax": lambda m, lib, a: m.log_softmax(a, 1),
+    "softmax_dtype": lambda m, lib, a: m.softmax(a, 1, dtype=lib.float64),
+    "log_softmax_dtype": lambda m, lib, a: m.log_softmax(a, -1, dtype=lib.float32),
+    "normalize": lambda m, lib, a: m.normalize(a),
+    "layer_norm": lambda m, lib, a: m.layer_norm(a, (3,)),
+    "batch_norm_train": lambda m, lib, a: m.batch_norm(a, None, None, training=True),
+    "batch_norm_eval": lambda m, lib, a: m.batch_norm(a, lib.zeros(3, dtype=a.dtype), lib.ones(3, dtype=a.dtype)),
+    "dropout": lambda m, lib, a: m.dropout(a, 0.5),
+    "dropout_eval": lambda m, lib, a: m.dropout(a, 0.5, training=False),
+    "dropout_p0": lambda m, lib, a: m.dropout(a, 0.0),
+    "dropout_p1": lambda m, lib, a: m.dropout(a, 1.0),
+    "prelu": lambda m, lib, a: m.prelu(a, lib.tensor([0.25])),
+    "prelu_same_dtype": lambda m, lib, a: m.prelu(a, lib.ones(1, dtype=a.dtype)),
+    "cosine_similarity": lambda m, lib, a: m.cosine_similarity(a, a),
+    "one_hot": lambda m, lib, a: m.one_hot(a),
+    "pad": lambda m, lib, a: m.pad(a, (1, 1)),
+    "mse_loss": lambda m, lib, a: m.mse_loss(a, a),
+    "huber_loss": lambda m, lib, a: m.huber_loss(a, a),
+    "smooth_l1_loss": lambda m, lib, a: m.smooth_l1_loss(a, a),
+    "binary_cross_entropy": lambda m, lib, a: m.binary_cross_entropy(a, a),
+    "binary_cross_entropy_with_logits": lambda m, lib, a: m.binary_cross_entropy_with_logits(a, a),
+    "cross_entropy": lambda m, lib, a: m.cross_entropy(a, lib.tensor([0, 1])),
+    "nll_loss": lambda m, lib, a: m.nll_loss(a, lib.tensor([0, 1])),
+    "multi_margin_loss": lambda m, lib, a: m.multi_margin_loss(a, lib.tensor([0, 1])),
+    "embedding_weight": lambda m, lib, a: m.embedding(lib.tensor([0, 1]), a),
+}
+
+
+@pytest.mark.parametrize("dtype", NON_FLOAT + ["float32"])
+@pytest.mark.parametrize("name", list(ON_DTYPES))
+def test_integer_and_bool_inputs_like_pytorch(torch, name, dtype) -> None:
+    # gelu, silu, elu, leaky_relu and softplus computed float32 from int and bool tensors, where PyTorch's
+    # kernels raise NotImplementedError; sigmoid and tanh give float32 there, as PyTorch's do.
+    call = ON_DTYPES[name]
+    values = [[1, 0, 3], [0, 1, 0]] if name.startswith("binary") else [[1, 2, 3], [2, 1, 2]]
+    ours = outcome(lambda: call(F, al, al.tensor(values, dtype=getattr(al, dtype))))
+    theirs = outcome(lambda: call(torch.nn.functional, torch, torch.tensor(values, dtype=getattr(torch, dtype))))
+    if isinstance(theirs, Exception):
+        assert isinstance(ours, Exception), f"PyTorch raises {theirs!r}; we return {ours!r}"
+        op = name.removesuffix("_tanh").removesuffix("_dtype").removesuffix("_train").removesuffix("_eval")
+        op = op.removesuffix("_same").removesuffix("_p1").removesuffix("_p0").removesuffix("_weight")
+        assert str(ours).startswith(f"{op}: "), ours
+        return
+    assert not isinstance(ours, Exception), f"PyTorch returns {theirs.dtype}; we raise {ours!r}"
+    if name == "dropout":                       # random: only the dtype and the shape
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "") and ours.shape == tuple(theirs.shape)
+        return
+    assert_same(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_float_only_activations_name_themselves_and_say_what_they_got() -> None:
+    for name in ("gelu", "silu", "elu", "leaky_relu", "softplus", "normalize"):
+        with pytest.raises(TypeError, match=rf"^{name}: expected a floating point input, got dtype int64 .*"
+                                            r"convert it with \.float\(\)"):
+            getattr(F, name)(al.tensor([1, 2]))
+    with pytest.raises(RuntimeError, match="^normalize: "):         # was "norm: ...": PyTorch's RuntimeError too
+        F.normalize(al.ones(2, 3, dtype=al.int64))
+
+
+def test_dropout_on_integers_with_p_1_and_in_place(torch) -> None:
+    for dtype in ("int64", "bool", "uint8"):       # PyTorch multiplies by 0: zeros of the input's dtype
+        assert_same(F.dropout(al.tensor([1, 0, 1], dtype=getattr(al, dtype)), 1.0),
+                    torch.nn.functional.dropout(torch.tensor([1, 0, 1], dtype=getattr(torch, dtype)), 1.0))
+    x = al.ones(1000)
+    al.manual_seed(0)
+    assert F.dropout(x, 0.5, inplace=True) is x            # in place, as PyTorch's: x itself is scaled
+    assert set(np.unique(x.data)) == {0.0, 2.0}
+    y = al.tensor([1.0, math.inf])
+    assert F.dropout(y, 1.0, inplace=True) is y and y.data[0] == 0 and math.isnan(y.data[1])
+    with pytest.raises(RuntimeError):                      # a leaf that requires grad cannot be scaled in place
+        F.dropout(al.ones(3, requires_grad=True), 0.5, inplace=True)
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.dropout(torch.ones(3, requires_grad=True), 0.5, inplace=True)
+    drop = nn.Dropout(0.5, inplace=True)
+    x = al.ones(10)
+    assert drop(x) is x
+
+
+# ------------------------------------------------------------------ prelu of a 0-d input
+@pytest.mark.parametrize("wshape", [(1,), ()])
+@pytest.mark.parametrize("value", [-2.0, 3.0])
+def test_prelu_keeps_a_0d_inputs_shape(torch, wshape, value) -> None:
+    (x, tx), (w, tw) = pair(torch, np.array(value), True), pair(torch, np.full(wshape, 0.25), True)
+    ours, theirs = F.prelu(x, w), torch.nn.functional.prelu(tx, tw)
+    assert ours.shape == () == tuple(theirs.shape)                 # was (1,)
+    assert_same(ours, theirs)
+    ours.backward()
+    theirs.backward()
+    grads_match([x, w], [tx, tw])
+    assert nn.PReLU()(al.tensor(-1.0)).shape == ()
+
+
+# ------------------------------------------------------------------ Tensors only, as PyTorch's nn.functional
+def _nontensor_calls():
+    """(function, argument, call(m, M, bad)): the argument `bad` (a list, an array, a number) in place of a
+    Tensor, everything else valid."""
+    x, t, p = "M.ones(2, 3)", "M.tensor([1, 0])", "M.full((2, 3), 0.5)"
+    table = [
+        ("gelu", "input", "F.gelu(v)"), ("silu", "input", "F.silu(v)"), ("elu", "input", "F.elu(v)"),
+        ("leaky_relu", "input", "F.leaky_relu(v)"), ("softplus", "input", "F.softplus(v)"),
+        ("relu", "input", "F.relu(v)"), ("relu", "input", "F.relu(v, inplace=True)"),
+        ("sigmoid", "input", "F.sigmoid(v)"), ("tanh", "input", "F.tanh(v)"),
+        ("softmax", "input", "F.softmax(v, 0)"), ("log_softmax", "input", "F.log_softmax(v, 0)"),
+        ("normalize", "input", "F.normalize(v, dim=0)"), ("dropout", "input", "F.dropout(v)"),
+        ("dropout", "input", "F.dropout(v, training=False)"),
+        ("prelu", "input", "F.prelu(v, M.ones(1))"), ("prelu", "weight", f"F.prelu({x}, v)"),
+        ("layer_norm", "input", "F.layer_norm(v, (2,))"), ("layer_norm", "weight", f"F.layer_norm({x}, (3,), v)"),
+        ("batch_norm", "input", "F.batch_norm(v, None, None, training=True)"),
+        ("batch_norm", "running_mean", f"F.batch_norm({x}, v, M.ones(3))"),
+        ("batch_norm", "weight", f"F.batch_norm({x}, None, None, v, training=True)"),
+        ("cosine_similarity", "x1", "F.cosine_similarity(v, M.ones(2), dim=0)"),
+        ("cosine_similarity", "x2", "F.cosine_similarity(M.ones(2), v, dim=0)"),
+        ("one_hot", "tensor", "F.one_hot(v)"),
+        ("embedding", "input", f"F.embedding(v, {x})"), ("embedding", "weight", f"F.embedding({t}, v)"),
+        ("mse_loss", "input", "F.mse_loss(v, M.ones(2))"), ("mse_loss", "target", "F.mse_loss(M.ones(2), v)"),
+        ("mse_loss", "weight", "F.mse_loss(M.ones(2), M.ones(2), weight=v)"),
+        ("l1_loss", "target", "F.l1_loss(M.ones(2), v)"), ("huber_loss", "target", "F.huber_loss(M.ones(2), v)"),
+        ("smooth_l1_loss", "target", "F.smooth_l1_loss(M.ones(2), v)"),
+        ("binary_cross_entropy", "target", f"F.binary_cross_entropy({p}, v)"),
+        ("binary_cross_entropy", "weight", f"F.binary_cross_entropy({p}, {p}, weight=v)"),
+        ("binary_cross_entropy_with_logits", "target", f"F.binary_cross_entropy_with_logits({p}, v)"),
+        ("binary_cross_entropy_with_logits", "weight", f"F.binary_cross_entropy_with_logits({p}, {p}, weight=v)"),
+        ("binary_cross_entropy_with_logits", "pos_weight",
+         f"F.binary_cross_entropy_with_logits({p}, {p}, pos_weight=v)"),
+        ("nll_loss", "target", f"F.nll_loss({x}, v)"), ("nll_loss", "weight", f"F.nll_loss({x}, {t}, v)"),
+        ("cross_entropy", "target", f"F.cross_entropy({x}, v)"),
+        ("cross_entropy", "weight", f"F.cross_entropy({x}, {t}, weight=v)"),
+        ("multi_margin_loss", "target", f"F.multi_margin_loss({x}, v)"),
+        ("multi_margin_loss", "weight", f"F.multi_margin_loss({x}, {t}, weight=v)"),
+    ]
+    for fn, arg, call in table:
+        for kind, bad in (("list", [1, 0]), ("ndarray", np.array([1.0, 0.0], dtype=np.float32)), ("number", 1.0)):
+            yield pytest.param(fn, arg, call, bad, id=f"{fn}-{arg}-{call.count('=')}-{kind}")
+
+
+@pytest.mark.parametrize("fn, arg, call, bad", list(_nontensor_calls()))
+def test_tensor_arguments_take_tensors_only_like_pytorch(torch, fn, arg, call, bad) -> None:
+    # F.embedding([0, 2], w), F.cross_entropy(x, [1, 0]) and F.mse_loss(x, [1., 2.]) computed; F.gelu([1.0])
+    # raised AttributeError without naming gelu. PyTorch raises TypeError (or AttributeError) for each.
+    theirs = outcome(lambda: eval(call, {"F": torch.nn.functional, "M": torch, "v": bad}))
+    assert isinstance(theirs, (TypeError, AttributeError)), theirs
+    with pytest.raises(TypeError, match=rf"^{fn}: expected a Tensor as {arg}, got {type(bad).__name__}; make one "
+                                        r"with al\.tensor"):
+        eval(call, {"F": F, "M": al, "v": bad})
+
+
+def test_numbers_where_pytorch_takes_numbers(torch) -> None:
+    TF, x, tx = torch.nn.functional, -al.ones(2, 3), -torch.ones(2, 3)
+    for slope in (2, 0.5):
+        assert_same(F.leaky_relu(x, slope), TF.leaky_relu(tx, slope))
+    assert_same(F.leaky_relu(x, al.tensor(0.2)), TF.leaky_relu(tx, torch.tensor(0.2)))
+    assert_same(F.elu(x, 2), TF.elu(tx, 2))
+    assert_same(F.softplus(x, 2, 10), TF.softplus(tx, 2, 10))
+    assert_same(F.pad(x, (1, 1), value=3), TF.pad(tx, (1, 1), value=3))
+    assert_same(F.huber_loss(x, x * 0, delta=2), TF.huber_loss(tx, tx * 0, delta=2))
+    assert_same(F.multi_margin_loss(x, al.tensor([0, 1]), 2, 2), TF.multi_margin_loss(tx, torch.tensor([0, 1]), 2, 2))
+
+
+def test_loss_modules_take_tensors_only_like_pytorch(torch) -> None:
+    for cls in ("CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "MultiMarginLoss"):
+        with pytest.raises(TypeError):
+            getattr(torch.nn, cls)(weight=[1.0, 2.0])
+        with pytest.raises(TypeError, match=rf"^{cls}: expected a Tensor as weight, got list"):
+            getattr(nn, cls)(weight=[1.0, 2.0])
+    with pytest.raises(TypeError, match="^BCEWithLogitsLoss: expected a Tensor as pos_weight, got ndarray"):
+        nn.BCEWithLogitsLoss(pos_weight=np.ones(2))
+    with pytest.raises(TypeError, match="^cross_entropy: expected a Tensor as target, got list"):
+        nn.CrossEntropyLoss()(al.ones(2, 3), [1, 0])
+    with pytest.raises(TypeError, match="^embedding: expected a Tensor as input, got list"):
+        nn.Embedding(3, 2)([0, 2])
+
+
+# ------------------------------------------------------------------ index dtypes
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8", "uint8", "bool"])
+def test_embedding_takes_int64_and_int32_indices_only(torch, dtype) -> None:
+    w = arr(3, 2, seed=20)
+    idx = [1, 0] if dtype == "bool" else [2, 0]
+    theirs = outcome(lambda: torch.nn.functional.embedding(torch.tensor(idx, dtype=getattr(torch, dtype)),
+                                                           torch.tensor(w)))
+    if isinstance(theirs, Exception):
+        with pytest.raises(TypeError, match=rf"^embedding: expected indices of dtype int64 or int32 as input, got "
+                                            rf"dtype {dtype}; convert them with \.long\(\)"):
+            F.embedding(al.tensor(idx, dtype=getattr(al, dtype)), al.tensor(w))
+    else:
+        assert dtype in ("int64", "int32")
+        assert_same(F.embedding(al.tensor(idx, dtype=getattr(al, dtype)), al.tensor(w)), theirs)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "uint8", "bool"])
+def test_multi_margin_loss_takes_int64_targets_only(torch, dtype) -> None:
+    x = arr(2, 3, seed=21)
+    theirs = outcome(lambda: torch.nn.functional.multi_margin_loss(torch.tensor(x),
+                                                                   torch.tensor([1, 0], dtype=getattr(torch, dtype))))
+    if isinstance(theirs, Exception):           # uint8 was accepted, as nll_loss and cross_entropy accept it
+        with pytest.raises(TypeError, match=rf"^multi_margin_loss: expected class indices of dtype int64 as "
+                                            rf"target, got dtype {dtype}"):
+            F.multi_margin_loss(al.tensor(x), al.tensor([1, 0], dtype=getattr(al, dtype)))
+    else:
+        assert dtype == "int64"
+        assert_same(F.multi_margin_loss(al.tensor(x), al.tensor([1, 0], dtype=getattr(al, dtype))), theirs)
+
+
+# ------------------------------------------------------------------ layer_norm's normalized_shape
+@pytest.mark.parametrize("ns", [3, (3,), [3], (3.0,), 3.0, (2, 3)], ids=str)
+def test_layer_norm_takes_a_tuple_or_list_like_pytorch(torch, ns) -> None:
+    a = arr(2, 3, seed=22)
+    theirs = outcome(lambda: torch.nn.functional.layer_norm(torch.tensor(a), ns))
+    if isinstance(theirs, TypeError):           # an int was taken as (3,); PyTorch's F.layer_norm refuses it
+        with pytest.raises(TypeError, match=r"^layer_norm: expected normalized_shape to be a tuple or list of "
+                                            r"ints, got (int|float)"):
+            F.layer_norm(al.tensor(a), ns)
+    else:
+        assert_same(F.layer_norm(al.tensor(a), ns), theirs, rtol=1e-10)
+    assert_same(F.layer_norm(al.tensor(a), torch.Size([3])), torch.nn.functional.layer_norm(torch.tensor(a), (3,)),
+                rtol=1e-10)
+    assert nn.LayerNorm(3).normalized_shape == (3,) == torch.nn.LayerNorm(3).normalized_shape    # the module takes it
+
+
+# ------------------------------------------------------------------ cross_entropy: ignore_index and label_smoothing
+@pytest.mark.parametrize("ignore_index", [-100, -1, 0, 1, 2])
+def test_cross_entropy_probability_targets_refuse_an_ignore_index(torch, ignore_index) -> None:
+    x, probs = arr(2, 3, seed=23), np.array([[0.7, 0.2, 0.1], [0.0, 0.5, 0.5]])
+    theirs = outcome(lambda: torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(probs),
+                                                               ignore_index=ignore_index))
+    if isinstance(theirs, Exception):           # PyTorch: any ignore_index >= 0; a negative one is unused
+        assert "ignore_index is not supported for floating point target" in str(theirs)
+        with pytest.raises(RuntimeError, match=rf"^cross_entropy: ignore_index is not supported for "
+                                               rf"class-probability \(floating point\) targets, got "
+                                               rf"ignore_index={ignore_index}"):
+            F.cross_entropy(al.tensor(x), al.tensor(probs), ignore_index=ignore_index)
+    else:
+        assert ignore_index < 0
+        assert_same(F.cross_entropy(al.tensor(x), al.tensor(probs), ignore_index=ignore_index), theirs, rtol=1e-12)
+
+
+@pytest.mark.parametrize("smoothing", [-5.0, -0.1, 0.0, 0.3, 1.0, 1.5, 2.0])
+@pytest.mark.parametrize("kind", ["indices", "probabilities"])
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_cross_entropy_label_smoothing_range_like_pytorch(torch, smoothing, kind, reduction) -> None:
+    # PyTorch: a negative label_smoothing is no smoothing (al raised ValueError); above 1 is an error
+    (x, tx) = pair(torch, arr(3, 4, seed=24), True)
+    probs = np.exp(arr(3, 4, seed=25)) / np.exp(arr(3, 4, seed=25)).sum(1, keepdims=True)
+    target = np.array([3, 0, 1]) if kind == "indices" else probs
+    theirs = outcome(lambda: torch.nn.functional.cross_entropy(tx, torch.tensor(target), reduction=reduction,
+                                                               label_smoothing=smoothing))
+    if isinstance(theirs, Exception):
+        with pytest.raises(RuntimeError, match=r"^cross_entropy: label_smoothing must be between 0\.0 and 1\.0, got"):
+            F.cross_entropy(x, al.tensor(target), reduction=reduction, label_smoothing=smoothing)
+        return
+    ours = F.cross_entropy(x, al.tensor(target), reduction=reduction, label_smoothing=smoothing)
+    assert_same(ours, theirs, rtol=1e-12)
+    ours.sum().backward()
+    theirs.sum().backward()
+    grads_match([x], [tx])
+
+
+def test_cross_entropy_target_of_the_inputs_shape_is_probabilities(torch) -> None:
+    # PyTorch's rule: a target of the input's shape holds class probabilities, so an int64 one is an error
+    # (for a (1,) input and a (1,) target too, which al read as one class index)
+    for xs in ((2, 3), (1,)):
+        t = np.zeros(xs, dtype=np.int64)
+        assert isinstance(outcome(lambda xs=xs, t=t: torch.nn.functional.cross_entropy(torch.zeros(xs),
+                                                                                        torch.tensor(t))),
+                          RuntimeError)
+        with pytest.raises(TypeError, match=rf"^cross_entropy: a target of the input's shape \({xs[0]},.*\) holds "
+                                            r"class probabilities and must be floating point, got dtype int64"):
+            F.cross_entropy(al.zeros(*xs), al.tensor(t))
+
+
+# ------------------------------------------------------------------ legacy size_average / reduce and 'elementwise_mean'
+LEGACY = ["mse_loss", "l1_loss", "smooth_l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+          "nll_loss", "cross_entropy", "multi_margin_loss"]
+ALL_LOSSES = LEGACY + ["huber_loss"]
+
+
+def _loss_args(name: str, lib) -> tuple:
+    x = lib.tensor([[0.25, 0.5, 0.125], [0.75, 0.375, 0.625]], dtype=lib.float64)
+    if name in ("nll_loss", "cross_entropy", "multi_margin_loss"):
+        return x, lib.tensor([2, 0])
+    return x, lib.tensor([[0.5, 0.0, 1.0], [1.0, 0.25, 0.0]], dtype=lib.float64)
+
+
+def _with_warnings(fn):
+    """outcome(fn) and the UserWarnings it gave."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            out = fn()
+        except Exception as exc:   # noqa: BLE001 -- comparing who raises is the point
+            out = exc
+    return out, [str(w.message) for w in caught if w.category is UserWarning]
+
+
+@pytest.mark.parametrize("name", LEGACY)
+@pytest.mark.parametrize("size_average, reduce", [(sa, r) for sa in (None, True, False) for r in (None, True, False)
+                                                  if (sa, r) != (None, None)])
+def test_legacy_size_average_and_reduce_like_pytorch(torch, name, size_average, reduce) -> None:
+    # PyTorch still takes them, with a deprecation warning: reduce=False is 'none', else size_average=False
+    # 'sum', else 'mean' -- whatever `reduction` says. al raised TypeError (unexpected keyword).
+    kw = {"size_average": size_average, "reduce": reduce, "reduction": "sum"}
+    ours, ours_w = _with_warnings(lambda: getattr(F, name)(*_loss_args(name, al), **kw))
+    theirs, theirs_w = _with_warnings(lambda: getattr(torch.nn.functional, name)(*_loss_args(name, torch), **kw))
+    assert_same(ours, theirs, rtol=1e-12)
+    legacy = [m for m in theirs_w if "size_average and reduce args will be deprecated" in m]
+    assert len(legacy) == 1 and ours_w == [f"{name}: {legacy[0]}"], (ours_w, theirs_w)
+
+
+@pytest.mark.parametrize("name", ["nll_loss", "cross_entropy"])
+def test_legacy_flags_by_position_land_where_pytorchs_do(torch, name) -> None:
+    # F.nll_loss(input, target, weight, size_average, ignore_index, reduce, reduction): PyTorch's order
+    args = (None, False, 0, None, "mean")
+    assert_same(outcome(lambda: getattr(F, name)(*_loss_args(name, al), *args)),
+                outcome(lambda: getattr(torch.nn.functional, name)(*_loss_args(name, torch), *args)), rtol=1e-12)
+
+
+def test_a_reduction_passed_where_the_legacy_flags_are_is_an_error() -> None:
+    # PyTorch would read the string as size_average=True ('mean', with a deprecation warning), whatever it
+    # says; here it is the likeliest mistake of code written for the old signatures, so it is refused.
+    x = al.ones(3)
+    with pytest.raises(TypeError, match=r"^smooth_l1_loss: size_average is a legacy flag \(True, False or None\), "
+                                        r"got the string 'none'; pass reduction='none' by keyword"):
+        F.smooth_l1_loss(x, x, "none")
+
+
+@pytest.mark.parametrize("name", ALL_LOSSES)
+@pytest.mark.parametrize("reduction", ["elementwise_mean", "avg", "MEAN", None, 1])
+def test_reduction_values_like_pytorch(torch, name, reduction) -> None:
+    ours, ours_w = _with_warnings(lambda: getattr(F, name)(*_loss_args(name, al), reduction=reduction))
+    theirs, theirs_w = _with_warnings(lambda: getattr(torch.nn.functional, name)(*_loss_args(name, torch),
+                                                                                 reduction=reduction))
+    if isinstance(theirs, Exception):
+        assert isinstance(theirs, ValueError)
+        assert isinstance(ours, ValueError) and str(ours).startswith(f"{name}: {reduction!r} is not a valid value "
+                                                                     f"for reduction"), ours
+        return
+    assert reduction == "elementwise_mean"      # 'mean', with PyTorch's deprecation warning
+    assert_same(ours, theirs, rtol=1e-12)
+    assert ours_w == [f"{name}: reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead."]
+    assert any(m.startswith("reduction='elementwise_mean' is deprecated") for m in theirs_w)
+
+
+LOSS_MODULES = ["MSELoss", "L1Loss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss", "CrossEntropyLoss",
+                "MultiMarginLoss"]
+
+
+@pytest.mark.parametrize("cls", LOSS_MODULES)
+@pytest.mark.parametrize("flags", [{"size_average": False}, {"reduce": False}, {"size_average": True, "reduce": True},
+                                   {"reduction": "elementwise_mean"}], ids=str)
+def test_loss_modules_take_the_legacy_arguments(torch, cls, flags) -> None:
+    ours, ours_w = _with_warnings(lambda: getattr(nn, cls)(**flags))
+    theirs, _ = _with_warnings(lambda: getattr(torch.nn, cls)(**flags))
+    want = {"elementwise_mean": "mean"}.get(theirs.reduction, theirs.reduction)   # PyTorch keeps the old name
+    assert ours.reduction == want
+    if "reduction" not in flags:
+        assert ours_w == [f"{cls}: size_average and reduce args will be deprecated, please use "
+                          f"reduction='{want}' instead."]
+    name = {"MSELoss": "mse_loss", "L1Loss": "l1_loss", "SmoothL1Loss": "smooth_l1_loss", "BCELoss":
+            "binary_cross_entropy", "BCEWithLogitsLoss": "binary_cross_entropy_with_logits", "NLLLoss": "nll_loss",
+            "CrossEntropyLoss": "cross_entropy", "MultiMarginLoss": "multi_margin_loss"}[cls]
+    assert_same(outcome(lambda: ours(*_loss_args(name, al))), outcome(lambda: theirs(*_loss_args(name, torch))),
+                rtol=1e-12)
+
+
+def test_loss_module_constructors_by_position_and_their_checks(torch) -> None:
+    for cls, args in [("CrossEntropyLoss", (None, None, 0, False)), ("NLLLoss", (None, False)),
+                      ("MultiMarginLoss", (2, 0.5, None, False)), ("SmoothL1Loss", (None, None, "sum", 0.5)),
+                      ("BCEWithLogitsLoss", (None, None, False))]:
+        ours = _with_warnings(lambda cls=cls, args=args: getattr(nn, cls)(*args))[0]
+        theirs = _with_warnings(lambda cls=cls, args=args: getattr(torch.nn, cls)(*args))[0]
+        assert ours.reduction == theirs.reduction
+        for attr in ("ignore_index", "p", "margin", "beta"):
+            assert getattr(ours, attr, None) == getattr(theirs, attr, None)
+    with pytest.raises(TypeError, match="^HuberLoss: delta must be a float or int, got str"):
+        nn.HuberLoss(delta="1")
+    with pytest.raises(TypeError):
+        torch.nn.HuberLoss(delta="1")
+    with pytest.raises(TypeError):                 # HuberLoss has no legacy flags, in PyTorch either
+        torch.nn.HuberLoss(size_average=False)
+    with pytest.raises(TypeError):
+        nn.HuberLoss(size_average=False)
+
+
+# ------------------------------------------------------------------ weighted mse_loss, l1_loss, huber_loss
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss"])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none", "elementwise_mean"])
+@pytest.mark.parametrize("wkind", ["float64", "float32", "int64", "zeros", "shape"])
+def test_weighted_regression_losses_like_pytorch(torch, name, reduction, wkind) -> None:
+    (x, tx), (y, ty) = pair(torch, arr(2, 3, seed=26), True), pair(torch, arr(2, 3, seed=27, lo=-3, hi=3))
+    w = {"float64": arr(2, 3, seed=28, lo=0.5, hi=2), "float32": arr(2, 3, seed=28, lo=0.5, hi=2).astype(np.float32),
+         "int64": np.array([[1, 2, 3], [0, 1, 2]]), "zeros": np.zeros((2, 3)), "shape": np.ones(3)}[wkind]
+    ours = outcome(lambda: getattr(F, name)(x, y, reduction=reduction, weight=al.tensor(w)))
+    theirs = outcome(lambda: getattr(torch.nn.functional, name)(tx, ty, reduction=reduction, weight=torch.tensor(w)))
+    if isinstance(theirs, Exception):            # a weight not of the input's shape; 'elementwise_mean'
+        assert isinstance(ours, ValueError) and str(ours).startswith(f"{name}: "), (ours, theirs)
+        return
+    if wkind == "zeros" and reduction == "mean" and name != "huber_loss":
+        assert math.isnan(ours.item()) and math.isnan(theirs.item())     # 0 / 0, without a NumPy warning
+        return
+    assert_same(ours, theirs, rtol=1e-6)
+    ours.sum().backward()
+    theirs.sum().backward()
+    grads_match([x], [tx], rtol=1e-6, atol=1e-7)
+
+
+# ------------------------------------------------------------------ embedding: max_norm, scale_grad_by_freq, sparse
+@pytest.mark.parametrize("max_norm, norm_type", [(1.0, 2.0), (0.5, 1.0), (2.0, 3.0), (0.1, math.inf), (None, 2.0)])
+@pytest.mark.parametrize("scale_grad_by_freq", [False, True])
+@pytest.mark.parametrize("padding_idx", [None, 2])
+def test_embedding_max_norm_and_scale_grad_by_freq_like_pytorch(torch, max_norm, norm_type, scale_grad_by_freq,
+                                                               padding_idx) -> None:
+    w0 = arr(5, 3, seed=29, lo=-2, hi=2)
+    idx = np.array([[0, 2, 2], [4, 0, 0]])
+    (w, tw) = pair(torch, w0, True)
+    kw = {"padding_idx": padding_idx, "max_norm": max_norm, "norm_type": norm_type,
+          "scale_grad_by_freq": scale_grad_by_freq}
+    ours, theirs = F.embedding(al.tensor(idx), w, **kw), torch.nn.functional.embedding(torch.tensor(idx), tw, **kw)
+    assert_same(ours, theirs, rtol=1e-6)
+    np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=1e-6)      # rows renormalised in place
+    if max_norm is not None:
+        assert not np.allclose(w.data[[0, 2, 4]], w0[[0, 2, 4]]) and np.array_equal(w.data[[1, 3]], w0[[1, 3]])
+    (ours * al.tensor(arr(2, 3, 3, seed=30))).sum().backward()
+    (theirs * torch.tensor(arr(2, 3, 3, seed=30))).sum().backward()
+    grads_match([w], [tw], rtol=1e-6)
+    module = nn.Embedding(5, 3, padding_idx, max_norm, norm_type, scale_grad_by_freq)
+    assert module.max_norm == max_norm and module.scale_grad_by_freq == scale_grad_by_freq
+
+
+def test_embedding_sparse_and_pretrained(torch) -> None:
+    with pytest.raises(NotImplementedError, match=r"^embedding: sparse=True .* is not supported"):
+        F.embedding(al.tensor([0]), al.ones(2, 2), sparse=True)
+    w = al.tensor(arr(4, 2, seed=31))
+    emb = nn.Embedding.from_pretrained(w)
+    temb = torch.nn.Embedding.from_pretrained(torch.tensor(w.data))
+    assert emb.weight.requires_grad is False is temb.weight.requires_grad
+    assert_same(emb(al.tensor([3, 1])), temb(torch.tensor([3, 1])))
+    assert nn.Embedding.from_pretrained(w, freeze=False).weight.requires_grad
+    assert repr(nn.Embedding(4, 2, max_norm=1.0)) == repr(torch.nn.Embedding(4, 2, max_norm=1.0))
+    with pytest.raises(ValueError, match=r"Embedding: _weight of shape \(4, 2\) does not match"):
+        nn.Embedding(3, 2, _weight=w)
+
+
+# ------------------------------------------------------------------ batch_norm: momentum, eps, bias=False, float16
+def test_batch_norm_momentum_and_eps_like_pytorch(torch) -> None:
+    TF, x = torch.nn.functional, arr(4, 3, seed=32)
+    for kw in ({"training": True, "eps": 0.0}, {"training": True, "eps": -1.0}, {"eps": 0.0}, {"eps": -1e-5},
+               {"training": True, "momentum": None}, {"momentum": None}):
+        ours = outcome(lambda kw=kw: F.batch_norm(al.tensor(x), al.zeros(3, dtype=al.float64),
+                                                  al.ones(3, dtype=al.float64), **kw))
+        theirs = outcome(lambda kw=kw: TF.batch_norm(torch.tensor(x), torch.zeros(3, dtype=torch.float64),
+                                                     torch.ones(3, dtype=torch.float64), **kw))
+        assert_same(ours, theirs, rtol=1e-10)
+        if isinstance(ours, Exception):
+            assert type(ours) is type(theirs) and str(ours).startswith("batch_norm: "), (ours, theirs)
+
+
+@pytest.mark.parametrize("momentum", [None, 0.3])
+def test_batchnorm_module_momentum_none_is_a_cumulative_average(torch, momentum) -> None:
+    bn, tbn = nn.BatchNorm1d(3, momentum=momentum).double(), torch.nn.BatchNorm1d(3, momentum=momentum).double()
+    for seed in range(3):
+        a = arr(5, 3, seed=33 + seed)
+        assert_same(bn(al.tensor(a)), tbn(torch.tensor(a)), rtol=1e-10)
+    for name in ("running_mean", "running_var", "num_batches_tracked"):
+        assert_same(getattr(bn, name), getattr(tbn, name), rtol=1e-10)
+
+
+def test_batchnorm_bias_false_like_pytorch(torch) -> None:
+    bn, tbn = nn.BatchNorm1d(3, bias=False), torch.nn.BatchNorm1d(3, bias=False)
+    assert bn.bias is None and list(bn.state_dict()) == list(tbn.state_dict())
+    a = arr(4, 3, seed=36).astype(np.float32)
+    assert_same(bn(al.tensor(a)), tbn(torch.tensor(a)), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("pdtype", ["float16", "float32", "float64"])
+def test_norms_of_float16_inputs_take_float32_parameters_like_pytorch(torch, pdtype) -> None:
+    a = arr(4, 3, seed=37).astype(np.float16)
+    TF = torch.nn.functional
+    for call in (lambda m, lib, x, p: m.layer_norm(x, (3,), lib.ones(3, dtype=p), lib.zeros(3, dtype=p)),
+                 lambda m, lib, x, p: m.batch_norm(x, lib.zeros(3, dtype=p), lib.ones(3, dtype=p)),
+                 lambda m, lib, x, p: m.batch_norm(x, None, None, lib.ones(3, dtype=p), training=True)):
+        ours = outcome(lambda call=call: call(F, al, al.tensor(a), getattr(al, pdtype)))
+        theirs = outcome(lambda call=call: call(TF, torch, torch.tensor(a), getattr(torch, pdtype)))
+        assert_same(ours, theirs, rtol=2e-3, atol=2e-3)
+
+
+# ------------------------------------------------------------------ normalize(out=), softmax's _stacklevel
+def test_normalize_out_like_pytorch(torch) -> None:
+    a = arr(2, 3, seed=38)
+    out, tout = al.empty(2, 3, dtype=al.float64), torch.empty(2, 3, dtype=torch.float64)
+    res, tres = F.normalize(al.tensor(a), out=out), torch.nn.functional.normalize(torch.tensor(a), out=tout)
+    assert res is out and tres is tout
+    assert_same(out, tout, rtol=1e-12)
+    out32 = al.empty(2, 3, dtype=al.float32)
+    assert_same(F.normalize(al.tensor(a), out=out32), torch.nn.functional.normalize(
+        torch.tensor(a), out=torch.empty(2, 3, dtype=torch.float32)))
+    with pytest.raises(RuntimeError, match="^normalize: functions with out=... arguments don't support automatic"):
+        F.normalize(al.tensor(a, requires_grad=True), out=out)
+    with pytest.raises(TypeError, match=r"^normalize: the result \(dtype float64\) can't be cast to out's dtype int64"):
+        F.normalize(al.tensor(a), out=al.empty(2, 3, dtype=al.int64))
+
+
+def test_softmax_takes_pytorchs_positional_stacklevel(torch) -> None:
+    a = arr(2, 3, seed=39).astype(np.float32)
+    for fn in ("softmax", "log_softmax"):
+        assert_same(getattr(F, fn)(al.tensor(a), 1, 3, al.float64),
+                    getattr(torch.nn.functional, fn)(torch.tensor(a), 1, 3, torch.float64))
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax") as caught:
+        F.softmax(al.tensor(a))
+    assert caught[0].filename == __file__
+
+
+# ------------------------------------------------------------------ every signature is PyTorch's
+NOT_IN_TORCH = {"flatten"}      # torch.flatten: nn.Flatten's functional form, which PyTorch's F lacks
+
+
+def _torch_signature(torch, name: str) -> list[tuple]:
+    """(name, default, kind) of each parameter of torch.nn.functional.<name>; for a builtin without an
+    introspectable signature, from the first line of its docstring (e.g. "gelu(input, approximate='none')")."""
+    fn = getattr(torch.nn.functional, name)
+    if name == "max_pool2d":                        # a boolean dispatch between two Python functions
+        fn = torch.nn.functional.max_pool2d_with_indices
+    try:
+        sig = inspect.signature(fn)
+    except ValueError:
+        head = fn.__doc__.strip().splitlines()[0].split("->")[0].strip()
+        args = ast.parse(f"def {head}: pass").body[0].args
+        defaults = [None] * (len(args.args) - len(args.defaults)) + list(args.defaults)
+        out = [(a.arg, "<required>" if d is None else ast.literal_eval(d), "POSITIONAL_OR_KEYWORD")
+               for a, d in zip(args.args, defaults)]
+        return out + [(a.arg, ast.literal_eval(d), "KEYWORD_ONLY") for a, d in zip(args.kwonlyargs, args.kw_defaults)]
+    return [(p.name, "<required>" if p.default is inspect.Parameter.empty else p.default, p.kind.name)
+            for p in sig.parameters.values()]
+
+
+def _our_signature(fn) -> list[tuple]:
+    return [(p.name, "<required>" if p.default is inspect.Parameter.empty else p.default, p.kind.name)
+            for p in inspect.signature(fn).parameters.values()]
+
+
+def test_every_function_has_pytorchs_signature(torch) -> None:
+    # Names, order, defaults and kinds: a positional call from PyTorch code lands in the same parameter
+    # (e.g. F.nll_loss(x, t, w, None, -100, False): size_average and reduce were missing, so False became
+    # the reduction).
+    ours = {name: fn for name, fn in vars(F).items() if not name.startswith("_") and inspect.isfunction(fn)
+            and fn.__module__ in ("nn.functional", "autograd_lite.functions")}
+    assert {name for name in ours if not hasattr(torch.nn.functional, name)} == NOT_IN_TORCH
+    differ = {}
+    for name, fn in sorted(ours.items()):
+        if name in NOT_IN_TORCH:
+            continue
+        mine, theirs = _our_signature(fn), _torch_signature(torch, name)
+        if mine != theirs:
+            differ[name] = (mine, theirs)
+    assert not differ, "\n".join(f"{n}:\n  ours  {a}\n  torch {b}" for n, (a, b) in differ.items())
+
+
+def test_every_module_constructor_has_pytorchs_signature(torch) -> None:
+    names = ["ReLU", "LeakyReLU", "PReLU", "ELU", "Softplus", "SiLU", "GELU", "Softmax", "LogSoftmax", "Linear",
+             "Flatten", "Unflatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding",
+             "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss",
+             "BCEWithLogitsLoss", "MultiMarginLoss"]
+    differ = {}
+    for name in names:
+        mine, theirs = _our_signature(getattr(nn, name).__init__), _our_signature(getattr(torch.nn, name).__init__)
+        if [p[:2] for p in mine] != [p[:2] for p in theirs]:
+            differ[name] = (mine, theirs)
+    assert not differ, "\n".join(f"{n}:\n  ours  {a}\n  torch {b}" for n, (a, b) in differ.items())

@@ -177,7 +177,7 @@ def test_lstm_learns_to_remember_the_first_input() -> None:
     for _ in range(250):
         opt.zero_grad()
         out, _ = lstm(al.tensor(x))
-        loss = nn.functional.cross_entropy(head(out[-1]), y)
+        loss = nn.functional.cross_entropy(head(out[-1]), al.tensor(y))
         loss.backward()
         nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
