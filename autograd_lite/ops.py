@@ -621,6 +621,8 @@ for _op in (log, abs, sin, cos, leaky_relu, maximum, minimum):
 for _op in (sign, floor, ceil, trunc, round, gather, gather_scatter, index_scatter):
     _op.reads, _op.reads_out = (), False                       # a gradient of 0, or moved by the index alone
 where.reads, where.reads_out = (0,), False                     # the condition only
+binary_cross_entropy.reads, binary_cross_entropy.reads_out = (0, 1), False
+nll_loss.reads, nll_loss.reads_out = (), False                 # the targets and weights (constants) only
 clamp.reads, clamp.reads_out = (0, 1, 2), False                # which side of the bounds x is
 
 

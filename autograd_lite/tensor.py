@@ -1317,6 +1317,8 @@ class Tensor:
         return self._rebase("clamp_", _ops.clamp, (min, max), {}, lambda: np.clip(self.data, lo, hi, out=self.data))
 
     def relu_(self) -> Tensor:
+        if self.dtype == np.bool_:
+            raise DTypeError("relu_: not supported for bool tensors (as in PyTorch)")
         d = self._inplace("relu_")
         if d is not None:
             np.maximum(d, 0, out=d)

@@ -699,3 +699,23 @@ def test_cat_skips_empty_vectors_as_pytorchs_legacy_rule():
         ours = al.cat([al.ones(*s) for s in tensors], dim)
         theirs = torch.cat([torch.ones(*s) for s in tensors], dim)
         assert ours.shape == tuple(theirs.shape)
+
+
+def test_losses_do_not_read_their_output_so_it_may_change_in_place():
+    # PyTorch's nll_loss and binary_cross_entropy backward never read the loss itself
+    x = al.tensor(np.random.default_rng(0).standard_normal((2, 3)), requires_grad=True)
+    per_sample = al.nll_loss(x.log_softmax(1), np.array([0, 2]), reduction="none")
+    total = per_sample.sum()
+    per_sample.mul_(2)
+    total.backward()
+    expected = al.tensor(x.detach().numpy(), requires_grad=True)
+    al.nll_loss(expected.log_softmax(1), np.array([0, 2]), reduction="none").sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), expected.grad.numpy())
+    p = al.tensor([0.3, 0.6], dtype=al.float64, requires_grad=True)
+    bce = al.binary_cross_entropy(p, al.tensor([0.0, 1.0], dtype=al.float64))
+    s = bce.sum()
+    bce.fill_(0.0)
+    s.backward()
+    np.testing.assert_allclose(p.grad.numpy(), [1 / 0.7, -1 / 0.6])
+    with pytest.raises(TypeError, match="relu_: not supported for bool tensors"):
+        al.tensor([True]).relu_()
