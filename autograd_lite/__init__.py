@@ -160,6 +160,7 @@ from .functions import (
 )
 from .grad_mode import current_scope, enable_grad, is_grad_enabled, no_grad, scope, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .promotion import promote_types
 from .tensor import Tensor
 
 # PyTorch's other dtype names (here, not in creation.py, where `int` and `bool` must stay the builtins)

@@ -9,6 +9,7 @@ checks and PyTorch's size rules, before one call to a primitive.
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 import warnings
 from collections import namedtuple
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import conv_kernels, ops
+from . import conv_kernels, ops, promotion
 from .errors import DTypeError, ShapeError, check_allocation
 from .tensor import Tensor, _array_of, _check_number, _check_same_dtype, _norm_dim, _wrap
 
@@ -67,7 +68,7 @@ def pow(input: Any, exponent: Any) -> Tensor:
 
 
 def matmul(input: Any, other: Any) -> Tensor:
-    return _t(input, "matmul").matmul(other)
+    return _t(input, "matmul").matmul(_t(other, "matmul"))
 
 
 def mm(input: Any, mat2: Any) -> Tensor:
@@ -273,12 +274,25 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     condition alone, `nonzero(condition, as_tuple=True)`, as PyTorch's."""
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
-    cond = np.array(condition.data if isinstance(condition, Tensor) else condition)   # a copy: kept by the graph
+    cond = np.array(_array_arg("where", "condition", condition))   # a copy: kept by the graph
     if cond.dtype != np.bool_:
         raise DTypeError(f"where: expected a bool condition, got dtype {cond.dtype}")
+    for v in (input, other):
+        if not isinstance(v, Tensor):
+            _check_number("where", v)                 # a tensor or a number, as PyTorch's (not a list)
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):   # where(c, 1.0, 0): numbers
         input = _wrap(_array_of(input, None, True, "where"))
     return ops.where(cond, input, other)
+
+
+def _array_arg(op: str, name: str, value: Any) -> np.ndarray:
+    """An index, mask or condition: a Tensor or a NumPy array (a list or a number is refused, as PyTorch
+    refuses it; an array is our convenience)."""
+    if isinstance(value, Tensor):
+        return value.data
+    if isinstance(value, (np.ndarray, np.generic)):
+        return np.asarray(value)
+    raise TypeError(f"{op}: expected a Tensor as {name}, got {type(value).__name__}")
 
 
 # ------------------------------------------------------------------ reductions and friends
@@ -367,11 +381,16 @@ def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Ten
     """Join tensors along an existing dim (NumPy's `concatenate`, with `axis` accepted too)."""
     if axis is not None:
         dim = axis
+    if isinstance(tensors, Tensor):
+        raise TypeError("cat: expected a sequence of tensors (a list or a tuple), got a Tensor")
     tensors = [_t(x, "cat") for x in tensors]
     if not tensors:
         raise ShapeError("cat: expected a non-empty sequence of tensors")
-    if builtins.any(x.ndim != 1 for x in tensors):     # PyTorch's legacy rule: empty vectors are skipped
-        tensors = [x for x in tensors if x.shape != (0,)] or tensors[:1]
+    if builtins.any(x.ndim != 1 for x in tensors) and builtins.any(x.shape == (0,) for x in tensors):
+        # PyTorch's legacy rule: empty vectors are skipped (their dtypes still count in the result's)
+        dtype = functools.reduce(promotion.promote_types, (x.dtype for x in tensors))
+        kept = [x for x in tensors if x.shape != (0,)] or tensors[:1]
+        return cat([x.to(dtype) for x in kept], dim)
     ndim = tensors[0].ndim
     if ndim == 0:
         raise ShapeError("cat: zero-dimensional tensors cannot be concatenated; use stack")
@@ -515,7 +534,7 @@ def _pad_positions(mode: str, n: int, lo: int, hi: int, dim: int) -> np.ndarray:
 def _index_of(op: str, index: Any, dtypes: tuple) -> np.ndarray:
     """The index array of gather, scatter or index_select, in one of the dtypes PyTorch takes there
     (an array of another integer dtype, our convenience, is converted)."""
-    idx = index.data if isinstance(index, Tensor) else np.asarray(index)
+    idx = _array_arg(op, "index", index)
     if idx.dtype.kind not in "iu" or (isinstance(index, Tensor) and idx.dtype not in dtypes):
         names = " or ".join(np.dtype(d).name for d in dtypes)
         raise DTypeError(f"{op}: expected an index of dtype {names}, got {idx.dtype}")
@@ -534,7 +553,7 @@ def _check_index_range(op: str, idx: np.ndarray, size: int, dim: int) -> None:
 def gather(input: Tensor, dim: int, index: Any) -> Tensor:
     """out[i][j] = input[i][index[i][j]] for dim=1 (PyTorch's gather); repeats add their gradients."""
     input = _t(input, "gather")
-    idx = _index_of("gather", index, (np.int64,))
+    idx = _index_of("gather", index, (np.int64, np.int32))
     if idx.ndim != input.ndim:
         raise ShapeError(f"gather: index has {idx.ndim} dims but input has {input.ndim} (shape {input.shape})")
     d = _norm_dim(dim, input.ndim, "gather")
@@ -869,7 +888,7 @@ def triu(input: Any, diagonal: int = 0) -> Tensor:
 
 def _bool_mask(op: str, mask: Any, shape: tuple[int, ...]) -> np.ndarray:
     """`mask` as a bool array broadcast to `shape` (from a copy: the graph keeps it)."""
-    m = np.array(mask.data if isinstance(mask, Tensor) else mask)
+    m = np.array(_array_arg(op, "mask", mask))
     if m.dtype != np.bool_:
         raise DTypeError(f"{op}: expected a bool mask, got dtype {m.dtype}")
     try:
@@ -1102,7 +1121,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
 def _scatter_args(op: str, x: Tensor, dim: int, index: Any, src: Any) -> tuple[int, np.ndarray, Any]:
     """Check scatter's arguments as PyTorch does; return the dim, the index array, and src cut to the
     index's shape (src[i][j] is written where index[i][j] points)."""
-    idx = _index_of(op, index, (np.int64,))
+    idx = _index_of(op, index, (np.int64, np.int32))
     if idx.ndim != x.ndim:
         raise ShapeError(f"{op}: index has {idx.ndim} dims but the tensor has {x.ndim} (shape {x.shape})")
     d = _norm_dim(dim, x.ndim, op)

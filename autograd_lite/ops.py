@@ -339,9 +339,10 @@ def _pow_rule_base(g: Any, out: Any, x: Any, y: Any) -> Any:
 
 
 def _pow_rule_exponent(g: Any, out: Any, x: Any, y: Any) -> Any:
-    # d/dy x^y = x^y log x; at x = 0 (y >= 0) the limit is 0, though log 0 = -inf.
+    # d/dy x^y = x^y log x; at x = 0 (y >= 0) the limit is 0, though log 0 = -inf. (x^y again rather
+    # than `out`: the result may have been changed in place, as PyTorch allows when the exponent is a number.)
     safe = where(x == 0, 1.0, x)
-    return where((x == 0) & (y >= 0), 0.0, g * out * log(safe))
+    return where((x == 0) & (y >= 0), 0.0, g * pow(safe, y) * log(safe))
 
 
 def _matmul_rule_x(g: Any, out: Any, x: Any, y: Any) -> Any:
@@ -474,7 +475,7 @@ expm1 = Primitive("expm1", np.expm1,
 reciprocal = Primitive("reciprocal", _reciprocal,
                        lambda g, out, x: -g * out * out)     # -1/x^2 = -out^2
 rsqrt = Primitive("rsqrt", lambda x: 1 / np.sqrt(x),
-                  lambda g, out, x: -0.5 * g * out / x)      # -x^(-3/2)/2 = -out/(2x)
+                  lambda g, out, x: -0.5 * g * out * out * out)   # -x^(-3/2)/2 = -out^3/2 (PyTorch's)
 # Step functions: flat almost everywhere, so their gradient is 0 (as PyTorch's).
 floor = Primitive("floor", _integral_or(np.floor, "floor"), lambda g, out, x: g * 0)
 ceil = Primitive("ceil", _integral_or(np.ceil, "ceil"), lambda g, out, x: g * 0)
@@ -486,8 +487,9 @@ relu = Primitive("relu", lambda x: _no_bools("relu", x) or np.maximum(x, 0),
 leaky_relu = Primitive("leaky_relu",
                        lambda x, negative_slope: np.where(x > 0, x, x * negative_slope),
                        lambda g, out, x, negative_slope: where(x > 0, g, g * negative_slope))
-elu = Primitive("elu", _elu,
-                lambda g, out, x, alpha: where(x > 0, g, g * (out + alpha)))  # alpha e^x = out + alpha
+elu = Primitive("elu", _elu,                                  # 1 for x > 0, alpha e^x below (alpha at 0, flat:
+                lambda g, out, x, alpha:                      # PyTorch's second derivative there is 0)
+                    g * where(x > 0, 1.0, where(x < 0, alpha * exp(minimum(x, 0.0)), alpha)))
 erf = Primitive("erf", special.erf,   # math.erf's values, vectorised: see special.py
                 lambda g, out, x: g * (2 / math.sqrt(math.pi)) * exp(-x * x))
 softplus = Primitive("softplus", _softplus,
@@ -621,6 +623,13 @@ for _op in (log, abs, sin, cos, leaky_relu, maximum, minimum):
 for _op in (sign, floor, ceil, trunc, round, gather, gather_scatter, index_scatter):
     _op.reads, _op.reads_out = (), False                       # a gradient of 0, or moved by the index alone
 where.reads, where.reads_out = (0,), False                     # the condition only
+for _op in (erf, elu, softplus, log1p):
+    _op.reads, _op.reads_out = (0,), False                     # the input only
+pow.reads, pow.reads_out = ((0, 1), (0, 1)), False             # base and exponent, not the result
+for _op in (rsqrt, softmax, log_softmax, std_sqrt):
+    _op.reads, _op.reads_out = (), True                        # the output only
+logsumexp.reads, logsumexp.reads_out = (0,), True
+einsum.reads_out = False                                       # the operands, not the result
 binary_cross_entropy.reads, binary_cross_entropy.reads_out = (0, 1), False
 nll_loss.reads, nll_loss.reads_out = (), False                 # the targets and weights (constants) only
 clamp.reads, clamp.reads_out = (0, 1, 2), False                # which side of the bounds x is

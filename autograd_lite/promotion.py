@@ -31,10 +31,12 @@ _I64 = np.dtype(np.int64)
 _BOOL = np.dtype(np.bool_)
 
 
-def promote_types(a: np.dtype | None, b: np.dtype | None) -> np.dtype | None:
-    """PyTorch's promote_types: NumPy's table, but an integer or bool with a float is that float."""
+def promote_types(a: Any, b: Any) -> np.dtype | None:
+    """PyTorch's promote_types: NumPy's table, but an integer or bool with a float is that float.
+    (`al.promote_types(al.int16, al.float16)` is float16; a None, here, is no dtype at all.)"""
     if a is None or b is None:
         return b if a is None else a
+    a, b = np.dtype(a), np.dtype(b)
     ka, kb = _CATEGORY[a.kind], _CATEGORY[b.kind]
     if ka >= 2 > kb:
         return a

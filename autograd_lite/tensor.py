@@ -552,6 +552,8 @@ class Tensor:
         return _ops.div(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
+        if type(other) in (int, float) and self.dtype.kind in "fc":
+            return _ops.reciprocal(self) * other      # PyTorch's number / tensor: the same bits, and reads 1/x only
         return _ops.div(other, self)
 
     def __pow__(self, exponent: Any) -> Tensor:

@@ -599,12 +599,15 @@ def _regression_target(where: str, input: Tensor, target: Tensor) -> Tensor:
 
 
 def _bools_as_floats(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
-    """mse_loss and smooth_l1_loss compute in the promoted dtype, so PyTorch's take bool operands."""
+    """mse_loss, l1_loss and smooth_l1_loss compute in the promoted dtype of input and target, both counted
+    as full tensors (the target is broadcast first: a 0-d float64 target makes a float64 loss), so PyTorch's
+    take bool operands too (mse and smooth_l1; l1 refuses them before)."""
     if input.dtype == np.bool_:
         input = input.to(target.dtype if target.dtype.kind == "f" else np.float32)
     if target.dtype == np.bool_:
         target = target.to(input.dtype if input.dtype.kind == "f" else np.float32)
-    return input, target
+    dtype = al.promote_types(input.dtype, target.dtype)
+    return input.to(dtype), target.to(dtype)
 
 
 def _loss_tensors(where: str, input: Any, target: Any, **optional: Any) -> None:
@@ -632,7 +635,8 @@ def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, red
     where = "l1_loss"
     _loss_tensors(where, input, target, weight=weight)
     reduction = _reduction(where, reduction, size_average, reduce, elementwise_mean=weight is None)
-    loss = (input - _regression_target(where, input, target)).abs()
+    x, t = _bools_as_floats(input, _regression_target(where, input, target))
+    loss = (x - t).abs()
     return _reduce_weighted(where, loss, input, weight, reduction, mean_by_weight=True)
 
 

@@ -514,7 +514,10 @@ def test_engine_losses_check_their_arguments():
     (lambda: al.tensor(1.0).chunk(1), "chunk: expected a tensor with at least one dim"),
     (lambda: al.tensor(1.0).narrow(0, 0, 1), "narrow: expected a tensor with at least one dim"),
     (lambda: al.tensor(1.0).roll(1, 0), "roll: expected a tensor with at least one dim"),
-    (lambda: al.where(al.tensor([True]), al.ones(1), "a"), "where: unsupported operand of type str"),
+    (lambda: al.where(al.tensor([True]), al.ones(1), "a"), "where: expected a number as the value, got str"),
+    (lambda: al.where([True], al.ones(1), 0.0), "where: expected a Tensor as condition, got list"),
+    (lambda: al.ones(2).gather(0, [0]), "gather: expected a Tensor as index, got list"),
+    (lambda: al.cat(al.ones(2, 3)), "cat: expected a sequence of tensors"),
 ])
 def test_what_pytorch_refuses_is_refused_with_the_ops_name(call, match):
     with pytest.raises((TypeError, ValueError, IndexError, RuntimeError), match=match):
@@ -600,7 +603,7 @@ def test_pad_modes_against_pytorch(mode, shape, amounts):
     (lambda: al.tensor([True]).argmax(), "argmax: does not support bool"),
     (lambda: al.tensor([True]).topk(1), "topk: does not support bool"),
     (lambda: al.ones(3)[al.tensor([0], dtype=np.int8)], "must be int64, int32, uint8 or bool, got dtype int8"),
-    (lambda: al.ones(3).gather(0, al.tensor([0], dtype=al.int32)), "gather: expected an index of dtype int64"),
+    (lambda: al.ones(3).gather(0, al.tensor([0], dtype=al.int16)), "gather: expected an index of dtype int64 or int32"),
     (lambda: al.tensor([2], dtype=np.uint8) ** -1, "Integers to negative integer powers are not allowed"),
     (lambda: al.tensor([True]).add_(1), r"add_: the result \(int64\) cannot be stored in this tensor of dtype bool"),
     (lambda: al.ones(2, 3).split(0), "split: split_size must be positive"),
@@ -719,3 +722,52 @@ def test_losses_do_not_read_their_output_so_it_may_change_in_place():
     np.testing.assert_allclose(p.grad.numpy(), [1 / 0.7, -1 / 0.6])
     with pytest.raises(TypeError, match="relu_: not supported for bool tensors"):
         al.tensor([True]).relu_()
+
+
+@pytest.mark.parametrize(("make", "change"), [
+    (lambda x: x.erf(), lambda y: y.zero_()),                     # these rules read the input, not the output
+    (lambda x: x ** 2.0, lambda y: y.mul_(3)),
+    (lambda x: x.log1p(), lambda y: y.add_(1)),
+    (lambda x: F.softplus(x), lambda y: y.mul_(2)),
+])
+def test_in_place_changes_of_results_the_rules_do_not_read(make, change):
+    x = al.tensor([0.5, 1.5], dtype=al.float64, requires_grad=True)
+    y = make(x)
+    total = (y * 1).sum()
+    change(y)
+    (g,) = al.grad(total, x)
+    x2 = al.tensor([0.5, 1.5], dtype=al.float64, requires_grad=True)
+    (expected,) = al.grad(make(x2).sum(), x2)
+    np.testing.assert_allclose(g.numpy(), expected.numpy(), rtol=1e-14)
+
+
+def test_rsqrt_and_number_over_tensor_read_only_their_result_as_pytorchs():
+    x = al.tensor([0.5, 2.0], dtype=al.float64, requires_grad=True)
+    y = x * 1
+    z = y.rsqrt() + 3.0 / y
+    y.mul_(2)                                   # (changes y after use; neither rule reads y)
+    z.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), -0.5 * np.array([0.5, 2.0]) ** -1.5 - 3.0 / np.array([0.25, 4.0]))
+    torch = _torch()
+    t = torch.tensor([0.5, 2.0], dtype=torch.float64)
+    assert (3.0 / al.tensor(t.numpy())).numpy().tobytes() == (3.0 / t).numpy().tobytes()
+
+
+def test_elu_second_derivative_at_zero_as_pytorchs():
+    x = al.tensor([0.0, -0.5], requires_grad=True)
+    (g,) = al.grad(F.elu(x, alpha=2.0).sum(), [x], create_graph=True)
+    (gg,) = al.grad(g.sum(), [x])
+    assert g.tolist()[0] == 2.0 and gg.tolist()[0] == 0.0       # alpha, then flat there (PyTorch's)
+    assert al.gradgradcheck(lambda t: F.elu(t, alpha=2.0), (al.tensor([-0.7, 0.4], dtype=al.float64,
+                                                                      requires_grad=True),))
+
+
+def test_regression_losses_promote_as_if_the_target_were_broadcast():
+    import warnings as w
+    with w.catch_warnings():
+        w.simplefilter("ignore")
+        for f in (F.mse_loss, F.l1_loss, F.smooth_l1_loss):
+            assert f(al.tensor([1.5]), al.tensor(0.5, dtype=al.float64)).dtype == np.float64
+        assert F.huber_loss(al.tensor([1.5]), al.tensor(0.5, dtype=al.float64)).dtype == np.float32
+    assert al.promote_types(al.int16, al.float16) == np.float16
+    assert al.cat([al.ones(0), al.ones(0, 0, 1, dtype=al.int64)]).dtype == np.float32

@@ -230,7 +230,8 @@ NDARRAY_OPS = [
     ("div", lambda k, x: x / k, lambda k, a: a / k, normal, "away"),
     ("pow", lambda k, x: x ** k, lambda k, a: a ** k, positive, "normal"),
     ("maximum", lambda k, x: al.maximum(x, al.as_tensor(k)), lambda k, a: np.maximum(a, k), normal, "far"),
-    ("where-other", lambda k, x: al.where(k > 0, x, k), lambda k, a: np.where(k > 0, a, k), normal, "normal"),
+    ("where-other", lambda k, x: al.where(k > 0, x, al.tensor(k)), lambda k, a: np.where(k > 0, a, k), normal,
+     "normal"),                                    # (the condition may be an array; the values must be tensors)
 ]
 
 NDARRAY_SHAPES = [
@@ -1063,6 +1064,10 @@ def test_where_requires_bool_condition():
         al.where(al.tensor([1, 0]), x, 0.0)
     with pytest.raises(TypeError, match=r"where.*bool"):
         al.where(np.array([0.5, 1.0]), x, x)
+    with pytest.raises(TypeError, match=r"where: expected a Tensor as condition, got list"):
+        al.where([True, False], x, x)                 # as PyTorch's: a Tensor (or here a NumPy array)
+    with pytest.raises(TypeError, match=r"where: expected a number as the value, got ndarray"):
+        al.where(np.array([True, False]), x, np.ones(2))
 
 
 def test_gradcheck_rejects_float32_inputs():

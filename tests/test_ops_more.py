@@ -281,7 +281,7 @@ def test_scatter_makes_one_hot_rows_and_checks_its_arguments():
     assert al.zeros(3, 4).scatter(1, labels[:, None], value=2.0).data.sum() == 6.0
     with pytest.raises(IndexError, match="scatter: index 4 is out of range for dim 1 of size 4"):
         al.zeros(3, 4).scatter(1, al.tensor([[4]]), value=1.0)
-    with pytest.raises(TypeError, match="scatter_add: expected an index of dtype int64, got float32"):
+    with pytest.raises(TypeError, match="scatter_add: expected an index of dtype int64 or int32, got float32"):
         al.zeros(2).scatter_add(0, al.tensor([0.0]), al.ones(1))
     with pytest.raises(ValueError, match="index has 1 dims but the tensor has 2"):
         al.zeros(3, 4).scatter_(1, labels, 1.0)

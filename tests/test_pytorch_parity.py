@@ -61,6 +61,8 @@ def test_matrix_products_and_convolutions_do_not_promote() -> None:
     with pytest.raises(al.DTypeError, match=r"matmul: expected operands of one dtype, got float64 and float32"):
         x64 @ w32
     with pytest.raises(RuntimeError, match="matmul"):                      # PyTorch's exception class
+        w32 @ np.ones((3, 3))
+    with pytest.raises(TypeError, match="matmul: expected a Tensor, got ndarray"):
         al.matmul(w32, np.ones((3, 3)))
     with pytest.raises(TypeError, match="linear"):
         nn.Linear(3, 2)(x64)
