@@ -590,11 +590,13 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
         g = grads.pop(t, None)
         if g is None:
             continue
+        node = t.grad_fn
+        if node is None and t._base is not None:
+            continue      # a view made under no_grad: it requires grad, but PyTorch's gradients never reach it
         if type(g) is SparseGrad:
             g = g.dense()
         if t._hooks:
             g = _run_hooks(t, g, create_graph)
-        node = t.grad_fn
         if wanted is not None:
             if t in wanted:
                 wanted[t] = g
