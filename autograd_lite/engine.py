@@ -83,13 +83,11 @@ class Primitive:
 
     def __call__(self, *args: Any, **attrs: Any) -> Any:
         vals = []
-        has_tensor = False
         record = False
         versions = 0
-        first = mixed = None                 # the first tensor's dtype; whether another one differs
+        first = mixed = None                 # the first tensor's dtype (None: no tensor); whether another differs
         for a in args:
             if isinstance(a, Tensor):
-                has_tensor = True
                 if a._vc is not None:
                     versions += a._vc.n
                     if a._base is not None:
@@ -98,17 +96,21 @@ class Primitive:
                     record = True
                 d = a.data
                 vals.append(d)
-                if first is None:
-                    first = d.dtype
-                elif d.dtype is not first:
-                    mixed = True
+                dt = d.dtype
+                if dt is not first:
+                    if first is None:
+                        first = dt
+                    else:
+                        mixed = True
             else:
-                if isinstance(a, np.generic):        # a NumPy scalar counts as a Python number (PyTorch's)
-                    a = a.item()
-                elif type(a) in (list, tuple, str, dict):
-                    raise _unsupported(self.name, a)
+                kind = type(a)
+                if kind is not float and kind is not int:     # (numbers, the usual case, skip the checks)
+                    if isinstance(a, np.generic):        # a NumPy scalar counts as a Python number (PyTorch's)
+                        a = a.item()
+                    elif kind in (list, tuple, str, dict):
+                        raise _unsupported(self.name, a)
                 vals.append(a)
-        if not has_tensor:
+        if first is None:
             return self.forward(*args, **attrs)[0] if self.saves_for else self.forward(*args, **attrs)
         try:
             out = self.forward(*vals, **attrs)

@@ -82,6 +82,10 @@ def mm(input: Any, mat2: Any) -> Tensor:
 def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias, with weight of shape (out_features, in_features) as in PyTorch."""
     x, weight = _t(input, "linear"), _t(weight, "linear")
+    if (weight.ndim == 2 and x.ndim and x.shape[-1] == weight.shape[1] and x.dtype == weight.dtype and
+            (bias is None or (type(bias) is Tensor or isinstance(bias, Tensor)) and bias.shape == weight.shape[:1]
+             and bias.dtype == x.dtype)):
+        return ops.linear(x, weight, bias)        # the usual layer: nothing else to check
     if weight.ndim not in (1, 2) or x.ndim == 0 or x.shape[-1:] != weight.shape[-1:]:
         raise ShapeError(f"linear: input of shape {x.shape} does not match weight of shape {weight.shape}; "
                          f"expected input's last dim to equal weight's in_features ({weight.shape[-1:]})")

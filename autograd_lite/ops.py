@@ -103,14 +103,17 @@ def _logsumexp(x: np.ndarray, dim: Any, keepdim: bool) -> np.ndarray:
 
 
 def _softmax(x: np.ndarray, dim: int) -> np.ndarray:
-    e = np.exp(x - np.amax(x, axis=dim, keepdims=True, initial=-np.inf))   # (initial: a dim may be empty)
-    return e / np.sum(e, axis=dim, keepdims=True)
+    if x.ndim and not x.shape[dim]:
+        return x.copy()                                     # over an empty dim: nothing to normalise
+    e = np.exp(x - x.max(axis=dim, keepdims=True))
+    return e / e.sum(axis=dim, keepdims=True)
 
 
 def _log_softmax(x: np.ndarray, dim: int) -> np.ndarray:
-    shifted = x - np.amax(x, axis=dim, keepdims=True, initial=-np.inf)
-    with np.errstate(divide="ignore"):                      # log 0, only where the dim is empty
-        return shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
+    if x.ndim and not x.shape[dim]:
+        return x.copy()
+    shifted = x - x.max(axis=dim, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
 
 
 def _is_advanced(index: Any) -> bool:

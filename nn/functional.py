@@ -77,6 +77,8 @@ def _check_range(where: str, name: str, values: np.ndarray, lo: float, hi: float
                  ignore: int | None = None, error: type[Exception] = al.ShapeError) -> None:
     """Every element of `values` in [lo, hi] (NaN is not), or equal to `ignore`; else `error` names the
     first one that is not. One check for class indices and for probabilities alike."""
+    if values.size and lo <= values.min() and values.max() <= hi:     # (NaN fails this: the slow path names it)
+        return
     ok = (values >= lo) & (values <= hi)
     if ignore is not None:
         ok |= values == ignore
@@ -709,11 +711,9 @@ def _counted_weight(target: np.ndarray, weight: np.ndarray | None, ignore_index:
 
 
 def _nll(logp: Tensor, target: np.ndarray, weight: Tensor | None, ignore_index: int, reduction: str) -> Tensor:
-    """al.nll_loss on checked arguments. Its 'mean' over no counted target (an empty batch, every target
-    ignored) would divide by 0 (and its backward raise): there it is PyTorch's NaN with a zero gradient."""
+    """al.nll_loss on checked arguments (its 'mean' over no counted target, an empty batch or every target
+    ignored, is PyTorch's NaN with a zero gradient)."""
     w = None if weight is None else weight.data    # a constant: PyTorch's nll_loss has no gradient for it
-    if reduction == "mean" and _counted_weight(target, w, ignore_index) == 0:
-        return _mean_of_nothing(al.nll_loss(logp, target, weight=w, ignore_index=ignore_index, reduction="sum"))
     return al.nll_loss(logp, target, weight=w, ignore_index=ignore_index, reduction=reduction)
 
 
