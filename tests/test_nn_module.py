@@ -155,7 +155,7 @@ def test_repr_prints_the_tree_with_shapes() -> None:
     assert "(block): Block(" in text
     assert "(scale): Parameter(shape=(4,), dtype=float32)" in text
     assert "(fc): Linear(in_features=3, out_features=4, bias=True)" in text
-    assert "(norm): BatchNorm1d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)" in text
+    assert "(norm): BatchNorm1d(4, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)" in text
     assert "(head): Sequential(\n    (0): ReLU()\n    (1): Linear(in_features=4, out_features=2, bias=True)" in text
 
 
@@ -229,3 +229,11 @@ def test_module_to_cpu_and_stale_forward_hook_handle() -> None:
     h1.remove()
     lin(al.zeros(1, 2))
     assert seen == [2]
+
+
+def test_norm_layer_reprs_are_pytorchs() -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch (the test-only oracle) is not installed")
+    for make in (lambda m: m.BatchNorm1d(3), lambda m: m.BatchNorm2d(3, affine=False), lambda m: m.LayerNorm(3),
+                 lambda m: m.LayerNorm((2, 3), elementwise_affine=False), lambda m: m.LayerNorm(3, bias=False),
+                 lambda m: m.BatchNorm1d(3, bias=False)):
+        assert repr(make(nn)) == repr(make(torch.nn))
