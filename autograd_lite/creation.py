@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import check_allocation
+from .errors import check_allocation, is_int
 from .tensor import Tensor, _array_of, _check_device, _check_number, _check_requires_grad, _wrap
 
 float16 = np.float16
@@ -166,7 +166,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: Any = None, dev
 
 def linspace(start: float, end: float, steps: int, *, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
-    if isinstance(steps, (bool, float)) or not hasattr(steps, "__index__"):
+    if not is_int(steps):
         raise TypeError(f"linspace: steps must be an int, got {type(steps).__name__} {steps!r}")
     if steps < 0:
         raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
@@ -212,6 +212,6 @@ def randint(low: int, high: Any = None, size: Sequence[int] | None = None, *,
 def randperm(n: int, *, generator: np.random.Generator | None = None, device: Any = None) -> Tensor:
     """A random permutation of 0..n-1."""
     _check_device(device)
-    if isinstance(n, (bool, float)) or not hasattr(n, "__index__") or n < 0:
+    if not is_int(n) or n < 0:
         raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
     return _wrap(_gen(generator).permutation(n).astype(np.int64))

@@ -37,12 +37,18 @@ def _memory_bytes() -> int:
 _MEMORY = _memory_bytes()
 
 
+def is_int(n: Any) -> bool:
+    """An int, or what stands for one (a NumPy integer, a one-element integer tensor): not a bool, a float
+    or a type (np.int32 has an __index__ method too)."""
+    return (not isinstance(n, (bool, np.bool_, float, np.floating, type)) and hasattr(n, "__index__"))
+
+
 def check_allocation(op: str, shape: Sequence[int], dtype: Any) -> tuple[int, ...]:
     """`shape` as ints, refused before anything is allocated if a size is negative or the tensor would
     not fit in this machine's memory (NumPy would try first, sometimes after allocating gigabytes of
     intermediate results, and fail with less to say)."""
     for n in shape:                 # ints (or what stands for one: a NumPy int, a 0-d int tensor), not 2.5
-        if isinstance(n, (bool, np.bool_, float, np.floating)) or not hasattr(n, "__index__"):
+        if not is_int(n):
             raise TypeError(f"{op}: a size must be an int, got {type(n).__name__} {n!r} in {tuple(shape)!r}")
     shape = tuple(int(n) for n in shape)
     if any(n < 0 for n in shape):

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from . import conv_kernels, ops, promotion
-from .errors import DTypeError, ShapeError, check_allocation
+from .errors import DTypeError, ShapeError, check_allocation, is_int
 from .tensor import Tensor, _array_of, _check_number, _check_same_dtype, _norm_dim, _wrap
 
 
@@ -484,7 +484,7 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float | N
         raise ShapeError(f"pad: expected an even number of amounts covering at most {x.ndim} dims, "
                          f"got {len(pad)} for shape {x.shape}")
     for a in pad:
-        if isinstance(a, (bool, float, np.floating)) or not hasattr(a, "__index__"):
+        if not is_int(a):
             raise TypeError(f"pad: the amounts must be ints, got {type(a).__name__} {a!r} in {tuple(pad)!r}")
     k = len(pad) // 2
     if mode != "constant":

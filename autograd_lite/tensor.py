@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DTypeError, ShapeError
+from .errors import DTypeError, ShapeError, is_int
 
 _new = object.__new__
 
@@ -147,7 +147,7 @@ def _shape_args(shape: tuple, op: str = "reshape") -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     for s in shape:
-        if isinstance(s, (bool, float, np.bool_, np.floating)) or not hasattr(s, "__index__"):
+        if not is_int(s):
             raise TypeError(f"{op}: a size must be an int, got {type(s).__name__} {s!r} in {shape!r}")
         if s < -1:
             raise ShapeError(f"{op}: invalid size {s} in {shape!r}: sizes are >= 0, or -1 for the size inferred")
@@ -857,7 +857,10 @@ class Tensor:
 
     def view(self, *shape: Any) -> Tensor:
         """The same memory seen with another shape, as PyTorch's view: it shares memory or raises
-        (a write through it must reach this tensor). `reshape` copies where a view is impossible."""
+        (a write through it must reach this tensor). `reshape` copies where a view is impossible.
+        `view(dtype)` reads the same bytes as another dtype (outside the graph, as PyTorch's)."""
+        if len(shape) == 1 and (isinstance(shape[0], (type, np.dtype)) or isinstance(shape[0], str)):
+            return self._view_as_dtype(np.dtype(shape[0]))
         out = self.reshape(*shape)
         if out is not self and out.data.size and not np.may_share_memory(out.data, self.data) and not (
                 self.ndim >= 3 and self.data.transpose(*range(1, self.ndim), 0).flags.c_contiguous):
@@ -867,6 +870,20 @@ class Tensor:
                              f"viewed as shape {out.shape} without copying (its memory is not laid out in "
                              f"that order, e.g. after a transpose); use .reshape(...) or .contiguous().view(...)")
         return out
+
+    def _view_as_dtype(self, dtype: np.dtype) -> Tensor:
+        if dtype == self.dtype:
+            return self.view(self.shape)
+        if self.requires_grad:
+            raise RuntimeError(f"view: viewing a tensor that requires grad as another dtype ({self.dtype} as "
+                               f"{dtype}) is not differentiable; call .detach() first")
+        try:
+            t = _wrap(self.data.view(dtype))
+        except ValueError as exc:
+            raise ShapeError(f"view: cannot view a tensor of shape {self.shape} and dtype {self.dtype} as {dtype} "
+                             f"({exc})") from None
+        t._vc = self._shared_vc()       # the same memory: an in-place change through either is one change
+        return t
 
     def stride(self, dim: int | None = None) -> Any:
         """Steps in elements (not bytes, unlike NumPy) from one element to the next along each dim."""

@@ -774,3 +774,15 @@ def test_regression_losses_promote_as_if_the_target_were_broadcast():
         assert F.huber_loss(al.tensor([1.5]), al.tensor(0.5, dtype=al.float64)).dtype == np.float32
     assert al.promote_types(al.int16, al.float16) == np.float16
     assert al.cat([al.ones(0), al.ones(0, 0, 1, dtype=al.int64)]).dtype == np.float32
+
+
+def test_view_as_another_dtype_reads_the_same_bytes_as_pytorchs():
+    torch = _torch()
+    for dtype in ("int32", "float16", "uint8", "float32"):
+        ours = al.tensor([1.0, -2.5]).view(getattr(al, dtype) if hasattr(al, dtype) else np.dtype(dtype))
+        theirs = torch.tensor([1.0, -2.5]).view(getattr(torch, dtype))
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(RuntimeError, match="view: viewing a tensor that requires grad as another dtype"):
+        al.ones(2, requires_grad=True).view(al.int32)
+    with pytest.raises(TypeError, match="a size must be an int, got type"):
+        al.ones(2, 3).reshape(al.int32, 3)
