@@ -657,7 +657,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
                 if gi.shape != xd.shape:   # a rule bug, not a user error
                     raise RuntimeError(f"{op.name} backward returned a gradient of shape {gi.shape} "
                                        f"for an input of shape {xd.shape}")
-            if gi.dtype != xd.dtype:
+            if gi.dtype is not xd.dtype and gi.dtype != xd.dtype:   # (`is` first: dtype's != costs 50 ns)
                 gi = gi.astype(xd.dtype)
             if check:
                 anomaly.check_backward(node, i, gi)
