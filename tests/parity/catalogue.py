@@ -862,12 +862,13 @@ def _int_arith(ctx: Ctx) -> Emit | None:
     return ctx.emit(form.format(i=name), *reads)
 
 
-@op("isfinite", "logic", 0.3, covers=("isnan", "isfinite"))
+@op("isfinite", "logic", 0.3, covers=("isnan", "isfinite", "isinf"))
 def _isfinite(ctx: Ctx) -> Emit | None:
     x = ctx.fval()
     if x is None:
         return None
-    return ctx.emit(ctx.pick([f"M.isnan({x})", f"M.isfinite({x})", f"{x}.isnan()", f"{x}.isfinite()"]), x)
+    return ctx.emit(ctx.pick([f"M.isnan({x})", f"M.isfinite({x})", f"M.isinf({x})", f"{x}.isnan()",
+                              f"{x}.isfinite()", f"{x}.isinf()"]), x)
 
 
 @op("cast", "dtype", 1.0, covers=("type_as", "to", "float", "double", "long", "int", "bool"))
@@ -1687,7 +1688,7 @@ def _cat(ctx: Ctx) -> Emit | None:
     return ctx.emit(form, *parts)
 
 
-@op("pad", "indexing", 0.9)
+@op("pad", "indexing", 0.9, covers=("pad", "constant"))
 def _pad(ctx: Ctx) -> Emit | None:
     x = ctx.fval(lambda v: v.ndim >= 1 and v.numel <= 100, ndim=range(1, 5))
     if x is None:
@@ -1709,7 +1710,7 @@ def _pad(ctx: Ctx) -> Emit | None:
     return ctx.emit(ctx.pick(forms), x)
 
 
-@op("pad_modes", "indexing", 0.15, covers=())
+@op("pad_modes", "indexing", 0.15, covers=("reflect", "replicate", "circular"))
 def _pad_modes(ctx: Ctx) -> Emit | None:
     """PyTorch's other pad modes (reflect, replicate, circular) on 2-4 dim inputs."""
     x = ctx.fval(lambda v: min(v.shape) >= 3, ndim=range(2, 5), lo=3)
@@ -1782,7 +1783,7 @@ def _max_pool(ctx: Ctx) -> Emit | None:
     return ctx.emit(form, x)
 
 
-@op("avg_pool2d", "conv", 1.0)
+@op("avg_pool2d", "conv", 1.0, covers=("avg_pool2d", "ceil_mode"))
 def _avg_pool(ctx: Ctx) -> Emit | None:
     x = _spatial(ctx, 2, 2)
     if x is None:
