@@ -58,7 +58,8 @@ class Primitive:
     kept them (`finput`), so that gradient does not copy them again.
     """
 
-    __slots__ = ("name", "forward", "vjps", "variadic", "exact_dtype", "joint", "saves_for", "reads", "reads_out")
+    __slots__ = ("name", "forward", "vjps", "variadic", "exact_dtype", "joint", "saves_for", "reads", "reads_out",
+                 "refuses_bools")
 
     def __init__(self, name: str, forward: Callable[..., Any], *vjps: Callable[..., Any] | None,
                  variadic: bool = False, exact_dtype: bool = False,
@@ -77,6 +78,7 @@ class Primitive:
         # requires grad (mul's rule for x reads y: x * 2 never needs x itself).
         self.reads = reads
         self.reads_out = reads_out
+        self.refuses_bools = False        # PyTorch has no such arithmetic on bools (sub, pow, relu): see _promoted
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -104,9 +106,11 @@ class Primitive:
                         mixed = True
             else:
                 kind = type(a)
-                if kind is not float and kind is not int:     # (numbers, the usual case, skip the checks)
+                if kind is not float and kind is not int and kind is not np.ndarray:   # (the usual cases skip this)
                     if isinstance(a, np.generic):        # a NumPy scalar counts as a Python number (PyTorch's)
                         a = a.item()
+                    elif kind is bool:
+                        mixed = True                 # (a bool operand: the slow path checks the op takes it)
                     elif kind in (list, tuple, str, dict):
                         raise _unsupported(self.name, a)
                 vals.append(a)
@@ -114,8 +118,12 @@ class Primitive:
             return self.forward(*args, **attrs)[0] if self.saves_for else self.forward(*args, **attrs)
         try:
             out = self.forward(*vals, **attrs)
-        except OverflowError:                # uint8 tensor + (-1): PyTorch wraps the number around
-            out = self.forward(*_wrap_numbers(vals, first), **attrs)
+        except OverflowError:                # uint8 tensor + (-1): PyTorch's arithmetic wraps the number around
+            if self.name not in _WRAPPING:        # (its clamp and where refuse it)
+                raise DTypeError(f"{self.name}: a number cannot be converted to the tensor's dtype {first} without "
+                                 f"overflow") from None
+            vals = _wrap_numbers(vals, first)
+            out = self.forward(*vals, **attrs)
         except (ValueError, TypeError, IndexError) as exc:
             raise _op_error(self.name, args, attrs, exc) from exc
         if self.saves_for:
@@ -125,7 +133,8 @@ class Primitive:
         if (out.dtype is not first or mixed) and not self.exact_dtype:
             # Operands of several dtypes, or a result of another dtype than theirs (the usual case, one
             # dtype throughout, skips this): PyTorch's promotion (promotion.py), where NumPy's differs.
-            out = _promoted(self.name, out, vals, mixed, lambda: self(*_as_float32(args), **attrs).data)
+            out = _promoted(self.name, out, vals, mixed, self.refuses_bools,
+                            lambda: self(*_as_float32(args), **attrs).data)
         t = _wrap(out)
         if out.base is not None:
             # A view (reshape, slice, permute...): share the in-place version counter of the input whose
@@ -139,6 +148,7 @@ class Primitive:
                     t._base = (root, len(root._history) if root._history else 0)
                     if a._requires_grad and not _state.enabled:
                         t._requires_grad = True      # PyTorch: a view made under no_grad is a leaf that requires grad
+                        NO_GRAD_VIEWS[id(t)] = t     # (but no gradient ever reaches it)
                     break
         if record and _state.enabled:
             t._requires_grad = True
@@ -158,6 +168,7 @@ class Primitive:
 
 
 _F32 = np.dtype(np.float32)
+_WRAPPING = frozenset(("add", "sub", "mul", "pow"))     # ops where PyTorch wraps numbers to an integer dtype
 
 
 def _read_versions(op: Primitive, inputs: Sequence[Any], out: Tensor | None) -> int:
@@ -223,6 +234,10 @@ def _reattach(v: Tensor, root: Tensor, index: tuple, replaced_at: int, prev: Cal
 # The nodes that in-place ops recorded (pictures label them `add_`, `setitem`, ...): kept here, weakly,
 # rather than as a flag that every node would carry.
 IN_PLACE_NODES: weakref.WeakSet = weakref.WeakSet()
+# Views made under no_grad of tensors that require grad: leaves that require grad but that, as in PyTorch,
+# no gradient reaches. Also kept here, weakly, rather than as a flag on every tensor (by id: a Tensor's ==
+# is elementwise, which a WeakSet's membership test would call).
+NO_GRAD_VIEWS: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 
 
 def resolve(x: Any, stamp: int) -> Any:
@@ -337,7 +352,7 @@ def node_inputs(node: Node) -> tuple:
     return inputs
 
 
-def _promoted(op: str, out: np.ndarray, vals: Sequence[Any], mixed: bool | None,
+def _promoted(op: str, out: np.ndarray, vals: Sequence[Any], mixed: bool | None, refuses_bools: bool,
               in_float32: Callable[[], np.ndarray]) -> np.ndarray:
     """`out`, NumPy's result of an op on `vals`, in the dtype PyTorch gives it (promotion.py).
 
@@ -347,9 +362,14 @@ def _promoted(op: str, out: np.ndarray, vals: Sequence[Any], mixed: bool | None,
     operands of one dtype has the dtype the op chose (sum of bools: int64)."""
     if out.dtype.kind not in "biufc":           # where(c, x, "a") made strings: no Tensor holds those
         raise _unsupported(op, next(v for v in vals if not isinstance(v, (np.ndarray, int, float, complex))))
+    if refuses_bools and any(promotion.is_bool(v) for v in vals):
+        raise DTypeError(f"{op}: {promotion.no_bools_message(op)}")
     if out.dtype.kind not in "fc" and not mixed:
         return out
     want = promotion.result_of(out, vals)
+    if want.kind in "iu" and any(type(v) is int and not promotion.fits(v, want) for v in vals):
+        raise DTypeError(f"{op}: the number {next(v for v in vals if type(v) is int and not promotion.fits(v, want))} "
+                         f"cannot be converted to the tensor's dtype {want} without overflow")
     if want == _F32 and not any(type(v) is np.ndarray and v.dtype.kind in "fc" for v in vals):
         return in_float32()
     return out if want == out.dtype else out.astype(want)
@@ -567,6 +587,9 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
     `on_step(t, g, grads)`, if given, is called after the rules of t's node have run, with t's
     gradient and the gradients flowing so far (for `viz.backward_steps`, which draws each step).
     """
+    for r in roots:                   # a root that is a view taken before an in-place change: bring it up to date
+        if r._base is not None:
+            _check_view(r, "backward")
     order = toposort(roots)
     grads: dict[Tensor, Any] = {}
     for r, g in zip(roots, root_grads):
@@ -593,7 +616,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
         if g is None:
             continue
         node = t.grad_fn
-        if node is None and t._base is not None:
+        if node is None and t._base is not None and NO_GRAD_VIEWS.get(id(t)) is t:
             continue      # a view made under no_grad: it requires grad, but PyTorch's gradients never reach it
         if type(g) is SparseGrad:
             g = g.dense()

@@ -8,6 +8,7 @@ RuntimeError for both. Each class here is both, so `except ValueError` and `exce
 from __future__ import annotations
 
 import math
+import operator
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -38,9 +39,15 @@ _MEMORY = _memory_bytes()
 
 
 def is_int(n: Any) -> bool:
-    """An int, or what stands for one (a NumPy integer, a one-element integer tensor): not a bool, a float
-    or a type (np.int32 has an __index__ method too)."""
-    return (not isinstance(n, (bool, np.bool_, float, np.floating, type)) and hasattr(n, "__index__"))
+    """An int, or what stands for one (a NumPy integer, a one-element integer tensor): not a bool, a float,
+    a float tensor or a type (np.int32 has an __index__ method too)."""
+    if isinstance(n, (bool, np.bool_, type)):
+        return False
+    try:
+        operator.index(n)
+    except TypeError:
+        return False
+    return True
 
 
 def check_allocation(op: str, shape: Sequence[int], dtype: Any) -> tuple[int, ...]:

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import conv_kernels, ops, promotion
 from .errors import DTypeError, ShapeError, check_allocation, is_int
-from .tensor import Tensor, _array_of, _check_number, _check_same_dtype, _norm_dim, _wrap
+from .tensor import Tensor, _array_of, _check_number, _check_same_dtype, _no_repeats, _norm_dim, _wrap
 
 
 def as_tensor(data: Any, dtype: Any = None) -> Tensor:
@@ -183,7 +183,7 @@ def binary_cross_entropy(input: Tensor, target: Any) -> Tensor:
     if t.dtype != p.dtype:
         raise DTypeError(f"binary_cross_entropy: expected a target of dtype {p.dtype} (the input's), got {t.dtype}")
     for name, a in (("input", p.data), ("target", t.data)):
-        if not ((a >= 0) & (a <= 1)).all():            # (NaN is refused too)
+        if a.size and not (0 <= a.min() and a.max() <= 1):      # (NaN is refused too: its comparisons fail)
             raise ShapeError(f"binary_cross_entropy: all elements of {name} should be between 0 and 1"
                              + (" (use binary_cross_entropy_with_logits for raw scores)" if name == "input" else ""))
     return ops.binary_cross_entropy(p, t)
@@ -536,8 +536,8 @@ def _pad_positions(mode: str, n: int, lo: int, hi: int, dim: int) -> np.ndarray:
 
 
 def _index_of(op: str, index: Any, dtypes: tuple) -> np.ndarray:
-    """The index array of gather, scatter or index_select, in one of the dtypes PyTorch takes there
-    (an array of another integer dtype, our convenience, is converted)."""
+    """The index array of gather, scatter or index_select: a Tensor of one of the dtypes PyTorch takes there,
+    or a NumPy array of any integer dtype (our convenience)."""
     idx = _array_arg(op, "index", index)
     if idx.dtype.kind not in "iu" or (isinstance(index, Tensor) and idx.dtype not in dtypes):
         names = " or ".join(np.dtype(d).name for d in dtypes)
@@ -842,9 +842,7 @@ def flip(input: Any, dims: Any) -> Tensor:
     """Reverse the order of elements along `dims` (an int or a tuple)."""
     x = _t(input, "flip")
     dims_t = _dims_tuple(dims, x.ndim, "flip")
-    if len(set(dims_t)) != len(dims_t):
-        raise ShapeError(f"flip: dim {next(d for d in dims_t if dims_t.count(d) > 1)} appears multiple times "
-                         f"in the list of dims {dims!r}")
+    _no_repeats("flip", dims_t, dims)
     return ops.flip(x, dims=dims_t) if x.ndim else ops.clone(x)
 
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from . import special
+from . import promotion, special
 from .conv_kernels import (
     _avg_pool_backward_forward,
     _avg_pool_forward,
@@ -191,7 +191,7 @@ def _getitem_forward(x: np.ndarray, index: Any) -> np.ndarray:
         # NumPy gives a scalar (a copy) for x[0] of a vector; PyTorch a 0-d view, which x[0].add_(1)
         # or x[0].fill_(v) change x through. An Ellipsis at the end makes NumPy return that view.
         out = x[(*index, ...) if isinstance(index, tuple) else (index, ...)]
-    elif not out.flags.c_contiguous and not np.may_share_memory(out, x):
+    elif not out.flags.c_contiguous and out.base is not x and (x.base is None or out.base is not x.base):
         out = np.ascontiguousarray(out)       # a copy (index arrays) is contiguous in PyTorch: .view works on it
     return out
 
@@ -295,33 +295,24 @@ def _clamp_rule_x(g: Any, out: Any, x: Any, lo: Any, hi: Any) -> Any:
     return g
 
 
-def _is_bool(v: Any) -> bool:
-    return v.dtype == np.bool_ if type(v) is np.ndarray else isinstance(v, (bool, np.bool_))
-
-
-def _no_bools(op: str, *vals: Any) -> None:
-    """PyTorch has no arithmetic of this kind on bools (NumPy would give ints or logic): refuse it."""
-    if builtins.any(_is_bool(v) for v in vals):
-        hint = "; use ~ or logical_not() to invert a mask" if op == "sub" else "; convert with .float() or .long()"
-        raise TypeError(f"{op} is not supported for bool operands (as in PyTorch){hint}")
-
-
-def _subtract(x: Any, y: Any) -> np.ndarray:
-    _no_bools("sub", x, y)
-    return np.subtract(x, y)
+def _no_bools(op: str, x: np.ndarray) -> None:
+    """PyTorch has no arithmetic of this kind on bools (NumPy would give ints or logic): refuse it. (For
+    ops whose result is a bool again, where the engine would not look; the others declare
+    `refuses_bools` and are checked on the engine's slow path, at no cost to the usual call.)"""
+    if x.dtype.kind == "b":
+        raise TypeError(promotion.no_bools_message(op))
 
 
 def _matmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    if x.dtype == np.bool_:
-        _no_bools("matmul", x)
+    _no_bools("matmul", x)
     return np.matmul(x, y)
 
 
 def _pow_forward(x: np.ndarray, y: Any) -> np.ndarray:
-    if _is_bool(x) and _is_bool(y):
-        if type(y) is bool:                              # (PyTorch's bool tensor ** True / False)
-            return x.copy() if y else np.ones_like(x)
-        _no_bools("pow", x)
+    if promotion.is_bool(x) and promotion.is_bool(y):
+        if type(y) is bool and type(x) is np.ndarray:
+            return x.copy() if y else np.ones_like(x)    # (PyTorch's bool tensor ** True / False)
+        raise TypeError(promotion.no_bools_message("pow"))
     if type(y) is int and y < 0 and type(x) is np.ndarray and x.dtype.kind in "biu":
         raise ValueError("Integers to negative integer powers are not allowed (as in PyTorch); make the base a float")
     if type(y) is np.ndarray and y.dtype.kind in "iu" and np.asarray(x).dtype.kind in "biu" and (y < 0).any():
@@ -439,7 +430,7 @@ def _inverse_permutation(dims: tuple[int, ...]) -> tuple[int, ...]:
 add = Primitive("add", np.add,
                 lambda g, out, x, y: g,                      # 1
                 lambda g, out, x, y: g)                      # 1
-sub = Primitive("sub", _subtract,
+sub = Primitive("sub", np.subtract,
                 lambda g, out, x, y: g,                      # 1
                 lambda g, out, x, y: -g)                     # -1
 mul = Primitive("mul", np.multiply,
@@ -485,7 +476,7 @@ ceil = Primitive("ceil", _integral_or(np.ceil, "ceil"), lambda g, out, x: g * 0)
 trunc = Primitive("trunc", _integral_or(np.trunc, "trunc"), lambda g, out, x: g * 0)
 round = Primitive("round", _integral_or(lambda x, decimals=0: np.round(x, decimals), "round"),   # half to even
                   lambda g, out, x, decimals=0: g * 0)
-relu = Primitive("relu", lambda x: _no_bools("relu", x) or np.maximum(x, 0),
+relu = Primitive("relu", lambda x: np.maximum(x, 0),
                  lambda g, out, x: g * (out > 0))            # 1 where x > 0; 0 at the kink
 leaky_relu = Primitive("leaky_relu",
                        lambda x, negative_slope: np.where(x > 0, x, x * negative_slope),
@@ -511,7 +502,15 @@ clamp = Primitive("clamp", _clamp_forward,
                   lambda g, out, x, lo, hi: g * (x < lo) if hi is None else g * ((x < lo) & (lo < hi)),
                   lambda g, out, x, lo, hi: g * (x > hi) if lo is None else g * ((x > hi) | (hi < lo)))
 # (When min > max every element equals max, as in PyTorch: the gradient goes to max only.)
-where = Primitive("where", np.where,
+def _where(c: np.ndarray, x: Any, y: Any) -> np.ndarray:
+    # NumPy would wrap a number an integer operand cannot hold (where(c, uint8, 300) gives 44); PyTorch refuses
+    for a, b in ((x, y), (y, x)):
+        if type(a) is int and type(b) is np.ndarray and b.dtype.kind in "iu" and not promotion.fits(a, b.dtype):
+            raise TypeError(f"the number {a} cannot be converted to the tensor's dtype {b.dtype} without overflow")
+    return np.where(c, x, y)
+
+
+where = Primitive("where", _where,
                   None,                                       # the condition has no gradient
                   lambda g, out, c, x, y: where(c, g, 0.0),
                   lambda g, out, c, x, y: where(c, 0.0, g))
@@ -581,7 +580,7 @@ contiguous = Primitive("contiguous", np.ascontiguousarray,   # the same values, 
 pad = Primitive("pad", _pad_forward,
                 lambda g, out, x, pairs, value: _unpad(g, pairs))
 cat = Primitive("cat", lambda *xs, dim: np.concatenate(xs, axis=dim), _cat_rule, variadic=True)
-einsum = Primitive("einsum", lambda *xs, equation: _no_bools("einsum", *xs[:1]) or
+einsum = Primitive("einsum", lambda *xs, equation: _no_bools("einsum", xs[0]) or
                    np.einsum(equation, *xs, optimize=True), _einsum_rule,
                    variadic=True)
 flip = Primitive("flip", lambda x, dims: np.flip(x, dims).copy(),      # a copy, as PyTorch's (not a view)
@@ -626,6 +625,8 @@ for _op in (log, abs, sin, cos, leaky_relu, maximum, minimum):
 for _op in (sign, floor, ceil, trunc, round, gather, gather_scatter, index_scatter):
     _op.reads, _op.reads_out = (), False                       # a gradient of 0, or moved by the index alone
 where.reads, where.reads_out = (0,), False                     # the condition only
+for _op in (sub, relu):
+    _op.refuses_bools = True        # no arithmetic of these on bools, as in PyTorch (their results change dtype)
 for _op in (erf, elu, softplus, log1p):
     _op.reads, _op.reads_out = (0,), False                     # the input only
 pow.reads, pow.reads_out = ((0, 1), (0, 1)), False             # base and exponent, not the result

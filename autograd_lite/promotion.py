@@ -87,6 +87,21 @@ def result_type(vals: Sequence[Any]) -> np.dtype | None:
     return _combine(dims, _combine(zero, numbers))
 
 
+def is_bool(v: Any) -> bool:
+    return v.dtype.kind == "b" if type(v) is np.ndarray else type(v) is bool or type(v) is np.bool_
+
+
+def no_bools_message(op: str) -> str:
+    hint = "use ~ or logical_not() to invert a mask" if op == "sub" else "convert with .float() or .long()"
+    return f"{op} is not supported for bool operands (as in PyTorch); {hint}"
+
+
+def fits(v: int, dtype: np.dtype) -> bool:
+    """Can an integer dtype hold the Python int `v`?"""
+    info = np.iinfo(dtype)
+    return info.min <= v <= info.max
+
+
 def can_cast(result: np.dtype, to: np.dtype) -> bool:
     """Can an in-place op store a result of dtype `result` in a tensor of dtype `to`? PyTorch's rule: not a
     float in an integer or bool tensor, not a complex in a real one, not a number in a bool; any integer in

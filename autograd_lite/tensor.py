@@ -113,8 +113,8 @@ def _array_of(data: Any, dtype: Any, copy: bool, op: str) -> np.ndarray:
 
 
 def _check_number(op: str, value: Any) -> None:
-    """A fill value: a number (a NumPy scalar, a one-element tensor), not a string or a list."""
-    if isinstance(value, Tensor) or isinstance(value, (int, float, complex, np.number, np.bool_)):
+    """A fill value: a number (a NumPy scalar, a 0-d tensor), not a string, a list or a tensor of values."""
+    if isinstance(value, (int, float, complex, np.number, np.bool_)) or (isinstance(value, Tensor) and not value.ndim):
         return
     raise TypeError(f"{op}: expected a number as the value, got {type(value).__name__} {value!r}"[:200])
 
@@ -199,14 +199,24 @@ def _check_same_dtype(op: str, *operands: Any) -> None:
 def _normalize_index(index: Any, shape: tuple[int, ...]) -> Any:
     if _reads_as_tuple(index):
         index = tuple(index)
-    if isinstance(index, tuple):
-        index = tuple(_index_array(i) for i in index)
-        if builtins.any(i is Ellipsis for i in index):
-            index = _without_ellipsis(index, len(shape))
-        if builtins.any(_is_int(i) for i in index) and builtins.any(_is_array(i) for i in index):
-            return _selects_first(index, shape)
-        return index
-    return _index_array(index)
+    if not isinstance(index, tuple):
+        return _index_array(index)
+    index = tuple(_index_array(i) for i in index)
+    ellipses = arrays = 0
+    for i in index:
+        if i is Ellipsis:
+            ellipses += 1
+        elif _is_array(i):
+            arrays += 1
+    if not arrays and ellipses < 2:
+        return index                      # slices, ints, None and one `...`: NumPy reads them as PyTorch does
+    if ellipses:
+        index = _without_ellipsis(index, len(shape))
+    advanced = [k for k, i in enumerate(index) if _is_index_int(i) or _is_array(i)]
+    if advanced and advanced[-1] - advanced[0] + 1 != len(advanced) and builtins.any(
+            _is_index_int(index[k]) for k in advanced):
+        return _selects_first(index, shape)     # ints and index arrays apart: PyTorch and NumPy differ
+    return index
 
 
 def _no_repeats(op: str, dims: Sequence[int], given: Any) -> None:
@@ -227,14 +237,15 @@ def _without_ellipsis(index: tuple, ndim: int) -> tuple:
     """The index with its `...` written out as full slices, as PyTorch reads it: `...` between index arrays
     that stands for no dims does not separate them (NumPy's would move their dims to the front), and a
     second `...` stands for nothing (NumPy refuses it)."""
-    used = builtins.sum(0 if i is None or i is Ellipsis else
+    used = builtins.sum(0 if i is None or i is Ellipsis or isinstance(i, (bool, np.bool_)) else   # (True: a new dim)
                         i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1 for i in index)
     at = next(k for k, i in enumerate(index) if i is Ellipsis)
     rest = tuple(i for i in index[at + 1:] if i is not Ellipsis)
     return index[:at] + (slice(None),) * builtins.max(ndim - used, 0) + rest
 
 
-def _is_int(i: Any) -> bool:
+def _is_index_int(i: Any) -> bool:
+    """An int in an index (a 0-d integer array, from a 0-d tensor, too): a selection of one element."""
     return (isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))) or (
         isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iu")
 
@@ -255,7 +266,7 @@ def _selects_first(index: tuple, shape: tuple[int, ...]) -> tuple:
     first: list[Any] = []
     then: list[Any] = []
     for i in index:
-        if _is_int(i):
+        if _is_index_int(i):
             first.append(int(i))
         elif i is None:
             then.append(None)
@@ -306,6 +317,9 @@ class Tensor:
                  name: str | None = None, copy: bool = True) -> None:
         """`copy=False` shares memory with a NumPy array or Tensor of the right dtype (like
         `torch.as_tensor`); by default the data is copied (like `torch.tensor`)."""
+        if sizes and not builtins.all(is_int(s) for s in (data, *sizes)):
+            raise TypeError(f"Tensor: takes the data and keyword options (requires_grad=, dtype=), got "
+                            f"{len(sizes) + 1} positional arguments")
         if sizes or (type(data) is int and type(self) is Tensor):
             # torch.Tensor(2, 3) makes an uninitialised 2x3 tensor and torch.Tensor(5) a 5-vector: reading
             # them as data (a 0-d tensor holding 5) would be silently wrong, so they are refused.
@@ -1386,7 +1400,7 @@ def _check_device(device: Any, op: str = "to") -> None:
 def _ints_or_floats(fn: Callable) -> Callable:
     """floor_divide and remainder of two bools: PyTorch has none (NumPy gives int8)."""
     def checked(a: Any, b: Any) -> Any:
-        if _ops._is_bool(a) and _ops._is_bool(b):
+        if _promotion.is_bool(a) and _promotion.is_bool(b):
             raise TypeError(f"{fn.__name__} is not supported for two bool operands (as in PyTorch)")
         return fn(a, b)
     return checked
@@ -1396,14 +1410,15 @@ def _no_grad_op(name: str, fn: Callable, *args: Any) -> Tensor:
     """An op without a derivative (comparisons, logic): runs NumPy, records nothing."""
     vals = [a.data if isinstance(a, Tensor) else a for a in args]
     try:
-        try:
-            out = np.asarray(fn(*vals))
-        except OverflowError:          # uint8 tensor < -1: the number wrapped around, as in PyTorch
-            out = np.asarray(fn(*_engine._wrap_numbers(vals, next((v.dtype for v in vals if hasattr(v, "dtype")),
-                                                                   None))))
+        # PyTorch wraps a number an integer tensor cannot hold (uint8 tensor < -1 compares with 255); NumPy
+        # compares exactly, or refuses (floor_divide).
+        ints = [v for v in vals if isinstance(v, np.ndarray) and v.dtype.kind in "iu"]
+        if ints and builtins.any(type(v) is int and not _promotion.fits(v, ints[0].dtype) for v in vals):
+            vals = _engine._wrap_numbers(vals, ints[0].dtype)
+        out = np.asarray(fn(*vals))
         # PyTorch's promotion, as in engine.Primitive
         dtypes = {v.dtype for v in vals if isinstance(v, np.ndarray)}
-        return _wrap(_engine._promoted(name, out, vals, len(dtypes) > 1, lambda: np.asarray(
+        return _wrap(_engine._promoted(name, out, vals, len(dtypes) > 1, False, lambda: np.asarray(
             fn(*[a.data if isinstance(a, Tensor) else a for a in _engine._as_float32(args)]))))
     except (ValueError, TypeError) as exc:
         raise _engine._op_error(name, args, {}, exc) from exc

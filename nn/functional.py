@@ -244,7 +244,7 @@ def _shape_of_ints(where: str, name: str, value: Any) -> tuple[int, ...]:
         raise TypeError(f"{where}: expected {name} to be a tuple or list of ints, got {type(value).__name__} "
                         f"{value!r}" + (f"; write ({value},)" if isinstance(value, int) else ""))
     for v in value:
-        if isinstance(v, (bool, np.bool_, float, np.floating)) or not hasattr(v, "__index__"):
+        if isinstance(v, (bool, np.bool_, float, np.floating, al.Tensor)) or not hasattr(v, "__index__"):
             raise TypeError(f"{where}: expected {name} to be a tuple or list of ints, got {type(v).__name__} "
                             f"{v!r} in {tuple(value)!r}")
     return tuple(int(v) for v in value)
@@ -546,7 +546,7 @@ def _reduction(where: str, reduction: Any, size_average: Any = None, reduce: Any
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
-        return loss.mean() if loss.numel() else _mean_of_nothing(loss.sum())
+        return loss.mean()            # (over no elements: NaN with a zero gradient, as PyTorch's)
     if reduction == "sum":
         return loss.sum()
     return loss
@@ -838,7 +838,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     reduction = _reduction(where, reduction, size_average, reduce)
     t = _binary_target(where, input, target)
     _check_dtypes(where, input, target=t)
-    _check_range(where, "input", input.data, 0, 1)
+    _check_range(where, "input", input.data, 0, 1)          # (named as PyTorch's messages name them; cheap: min, max)
     _check_range(where, "target", t.data, 0, 1)
     loss = al.binary_cross_entropy(input, t)
     if weight is not None:

@@ -786,3 +786,49 @@ def test_view_as_another_dtype_reads_the_same_bytes_as_pytorchs():
         al.ones(2, requires_grad=True).view(al.int32)
     with pytest.raises(TypeError, match="a size must be an int, got type"):
         al.ones(2, 3).reshape(al.int32, 3)
+
+
+# ---------------------------------------------------------------------- from the review of this change
+def test_a_view_that_later_requires_grad_gets_its_gradient():
+    w = al.arange(6.0).reshape(2, 3).requires_grad_()          # a view of arange's memory, then a leaf
+    (w * w).sum().backward()
+    assert w.grad.tolist() == [[0.0, 2.0, 4.0], [6.0, 8.0, 10.0]]
+    v = al.randn(3, 4).t().requires_grad_()
+    assert al.grad((v * 2).sum(), v)[0].shape == (4, 3)
+
+
+def test_a_stale_view_as_the_root_of_backward_is_brought_up_to_date():
+    x = al.ones(4, requires_grad=True)
+    y = x * 1
+    v = y[:2]
+    y.mul_(3)
+    v.backward(al.ones(2))
+    assert x.grad.tolist() == [3.0, 3.0, 0.0, 0.0]               # PyTorch's (was [1, 1, 0, 0])
+
+
+def test_a_bool_in_an_index_is_a_new_dim_beside_an_ellipsis():
+    torch = _torch()
+    for index in [(Ellipsis, True), (Ellipsis, False), (True, Ellipsis, None)]:
+        assert al.ones(2, 3)[index].shape == tuple(torch.ones(2, 3)[index].shape)
+
+
+@pytest.mark.parametrize(("call", "match"), [
+    (lambda: al.zeros(al.tensor(2.5)), "zeros: a size must be an int, got Tensor"),
+    (lambda: al.ones(4).reshape(al.tensor(2.0), -1), "reshape: a size must be an int, got Tensor"),
+    (lambda: al.full((2, 2), al.tensor([1.0, 2.0])), "full: expected a number as the value, got Tensor"),
+    (lambda: al.tensor(np.array([0, 200], np.uint8)).clamp(-1, 300), "clamp: a number cannot be converted"),
+    (lambda: al.where(al.tensor([True, False]), al.tensor(np.array([0, 1], np.uint8)), 300),
+     "the number 300 cannot be converted to the tensor's dtype uint8"),
+    (lambda: al.Tensor([1.0, 2.0], True), "Tensor: takes the data and keyword options"),
+])
+def test_review_refusals(call, match):
+    with pytest.raises((TypeError, ValueError, RuntimeError), match=match):
+        call()
+    assert al.zeros(al.tensor(2)).shape == (2,) and al.full((2,), al.tensor(3.0)).tolist() == [3.0, 3.0]
+
+
+def test_comparisons_wrap_numbers_an_integer_tensor_cannot_hold_as_pytorchs():
+    torch = _torch()
+    u, t = al.tensor(np.array([0, 200], np.uint8)), torch.tensor([0, 200], dtype=torch.uint8)
+    for f in (lambda a: a < -1, lambda a: a == 256, lambda a: a > 300, lambda a: a + 300, lambda a: a - 1):
+        assert f(u).tolist() == f(t).tolist()
