@@ -106,7 +106,7 @@ class Primitive:
                         mixed = True
             else:
                 kind = type(a)
-                if kind is not float and kind is not int and kind is not np.ndarray:   # (the usual cases skip this)
+                if kind is not np.ndarray and kind is not float and kind is not int:   # (the usual cases skip this)
                     if isinstance(a, np.generic):        # a NumPy scalar counts as a Python number (PyTorch's)
                         a = a.item()
                     elif kind is bool:

@@ -27,6 +27,7 @@ MinMax = namedtuple("MinMax", ["values", "indices"])
 
 _FLOAT_KINDS = "f"
 _INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.int32), np.dtype(np.uint8), np.dtype(np.bool_))   # PyTorch's
+_INT64 = _INDEX_DTYPES[0]
 _NUMERIC_KINDS = "biufc"      # bool, signed and unsigned integers, floats, complex: no strings or objects
 _HOOK_KEYS = itertools.count()
 
@@ -172,17 +173,19 @@ def _index_array(value: Any) -> Any:
         value = np.asarray(value)
         if value.dtype == np.float64 and value.size == 0:
             value = value.astype(np.int64)
-    if isinstance(value, np.ndarray) and value.dtype not in _INDEX_DTYPES:
-        raise IndexError(f"getitem: tensors used as indices must be int64, int32, uint8 or bool, got dtype "
-                         f"{value.dtype}")
-    if type(value) is slice and value.step is not None and value.step <= 0:
+    if isinstance(value, np.ndarray):
+        dt = value.dtype
+        if dt is not _INT64 and dt not in _INDEX_DTYPES:         # (int64, the usual index, compared once)
+            raise IndexError(f"getitem: tensors used as indices must be int64, int32, uint8 or bool, got dtype "
+                             f"{value.dtype}")
+        if dt.kind == "u":
+            # PyTorch reads a uint8 index as a mask (NumPy would read it as integer positions).
+            warnings.warn("indexing with dtype uint8 is deprecated (as in PyTorch); it is read as a mask: "
+                          "use a bool tensor instead", UserWarning, stacklevel=4)
+            value = value.astype(bool)
+    elif type(value) is slice and value.step is not None and value.step <= 0:
         raise ValueError(f"getitem: slice step must be positive, got {value.step} (PyTorch has no negative steps: "
                          f"use .flip(dim))")
-    if isinstance(value, np.ndarray) and value.dtype == np.uint8:
-        # PyTorch reads a uint8 index as a mask (NumPy would read it as integer positions).
-        warnings.warn("indexing with dtype uint8 is deprecated (as in PyTorch); it is read as a mask: "
-                      "use a bool tensor instead", UserWarning, stacklevel=4)
-        value = value.astype(bool)
     return value
 
 
@@ -201,20 +204,35 @@ def _normalize_index(index: Any, shape: tuple[int, ...]) -> Any:
         index = tuple(index)
     if not isinstance(index, tuple):
         return _index_array(index)
-    index = tuple(_index_array(i) for i in index)
-    ellipses = arrays = 0
-    for i in index:
-        if i is Ellipsis:
+    parts = []
+    ellipses = arrays = ints = 0
+    advanced = []                         # where the ints and index arrays stand
+    for k, i in enumerate(index):         # one pass: slices, ints and None (the usual parts) as they are
+        kind = type(i)
+        if kind is int:
+            ints += 1
+            advanced.append(k)
+        elif kind is slice:
+            if i.step is not None and i.step <= 0:
+                _index_array(i)           # (refused there, with the message)
+        elif i is Ellipsis:
             ellipses += 1
-        elif _is_array(i):
-            arrays += 1
+        elif i is not None:
+            i = _index_array(i)
+            if _is_array(i):
+                arrays += 1
+                advanced.append(k)
+            elif _is_index_int(i):
+                ints += 1
+                advanced.append(k)
+        parts.append(i)
+    index = tuple(parts)
     if not arrays and ellipses < 2:
         return index                      # slices, ints, None and one `...`: NumPy reads them as PyTorch does
     if ellipses:
         index = _without_ellipsis(index, len(shape))
-    advanced = [k for k, i in enumerate(index) if _is_index_int(i) or _is_array(i)]
-    if advanced and advanced[-1] - advanced[0] + 1 != len(advanced) and builtins.any(
-            _is_index_int(index[k]) for k in advanced):
+        advanced = [k for k, i in enumerate(index) if _is_index_int(i) or _is_array(i)]
+    if ints and arrays and advanced[-1] - advanced[0] + 1 != len(advanced):
         return _selects_first(index, shape)     # ints and index arrays apart: PyTorch and NumPy differ
     return index
 
@@ -251,7 +269,7 @@ def _is_index_int(i: Any) -> bool:
 
 
 def _is_array(i: Any) -> bool:
-    return isinstance(i, np.ndarray) and (i.ndim > 0 or i.dtype == np.bool_)
+    return isinstance(i, np.ndarray) and (i.ndim > 0 or i.dtype.kind == "b")
 
 
 def _selects_first(index: tuple, shape: tuple[int, ...]) -> tuple:
