@@ -93,7 +93,7 @@ def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     out_shape = x.shape[:-1] + weight.shape[:-1]
     if bias is not None:
         bias = _t(bias, "linear")
-        if not _broadcasts(bias.shape, out_shape) or np.broadcast_shapes(bias.shape, out_shape) != out_shape:
+        if _broadcast_shape(bias.shape, out_shape) != out_shape:
             raise ShapeError(f"linear: bias of shape {bias.shape} does not broadcast to the output's shape {out_shape}")
     if weight.ndim == 1:                   # a vector of weights: one output, its dim dropped (PyTorch's)
         out = x.matmul(weight)
@@ -103,12 +103,12 @@ def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return ops.linear(x, weight, bias)
 
 
-def _broadcasts(shape: tuple[int, ...], to: tuple[int, ...]) -> bool:
+def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
+    """The shape `a` and `b` broadcast to, or None if they do not."""
     try:
-        np.broadcast_shapes(shape, to)
-        return True
+        return np.broadcast_shapes(a, b)
     except ValueError:
-        return False
+        return None
 
 
 def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
@@ -904,8 +904,9 @@ def masked_fill(input: Any, mask: Any, value: Any) -> Tensor:
     The result keeps the input's dtype; a Tensor value (0-d) gets its gradient."""
     x = _t(input, "masked_fill")
     m_shape = np.shape(mask.data if isinstance(mask, Tensor) else mask)
-    if _broadcasts(x.shape, m_shape) and np.broadcast_shapes(x.shape, m_shape) != x.shape:
-        x = x.expand(*np.broadcast_shapes(x.shape, m_shape))     # out of place, the input broadcasts too
+    both = _broadcast_shape(x.shape, m_shape)
+    if both is not None and both != x.shape:
+        x = x.expand(*both)                                      # out of place, the input broadcasts too
     m = _bool_mask("masked_fill", mask, x.shape)
     if isinstance(value, Tensor):
         if value.ndim:

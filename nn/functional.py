@@ -582,9 +582,6 @@ def _regression_target(where: str, input: Tensor, target: Tensor) -> Tensor:
     input as PyTorch does, with PyTorch's warning: (N, 1) against (N,) makes an N x N table of errors,
     which is rarely what was meant."""
     t = target
-    if where == "l1_loss" and np.bool_ in (input.dtype, t.dtype):
-        raise al.DTypeError("l1_loss: subtraction with a bool tensor is not supported (as in PyTorch); convert "
-                            "it with .float()")
     if input.dtype.kind != "f" and t.dtype.kind != "f":
         raise al.DTypeError(f"{where}: expected a floating point input or target, got dtypes {input.dtype} and "
                             f"{t.dtype}")
@@ -637,6 +634,9 @@ def l1_loss(input: Tensor, target: Tensor, size_average: bool | None = None, red
     where = "l1_loss"
     _loss_tensors(where, input, target, weight=weight)
     reduction = _reduction(where, reduction, size_average, reduce, elementwise_mean=weight is None)
+    if np.bool_ in (input.dtype, target.dtype):        # (mse and smooth_l1 take bools; PyTorch's l1 does not)
+        raise al.DTypeError("l1_loss: subtraction with a bool tensor is not supported (as in PyTorch); convert "
+                            "it with .float()")
     x, t = _bools_as_floats(input, _regression_target(where, input, target))
     loss = (x - t).abs()
     return _reduce_weighted(where, loss, input, weight, reduction, mean_by_weight=True)
