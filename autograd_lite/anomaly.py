@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
-_enabled = False
+from .sparse_grad import SparseGrad
+
+active = False      # read by the engine on every op: a module attribute, the cheapest check
 
 
 class AnomalyError(RuntimeError):
@@ -26,7 +28,7 @@ class AnomalyError(RuntimeError):
 
 def is_anomaly_enabled() -> bool:
     """True inside `detect_anomaly()`."""
-    return _enabled
+    return active
 
 
 class detect_anomaly:  # noqa: N801 - PyTorch's name
@@ -37,19 +39,19 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
         self._prev = False
 
     def __enter__(self) -> None:
-        global _enabled
-        self._prev = _enabled
-        _enabled = self.check_nan
+        global active
+        self._prev = active
+        active = self.check_nan
 
     def __exit__(self, *exc: object) -> None:
-        global _enabled
-        _enabled = self._prev
+        global active
+        active = self._prev
 
 
 def set_detect_anomaly(mode: bool) -> None:
     """Turn anomaly detection on or off globally."""
-    global _enabled
-    _enabled = bool(mode)
+    global active
+    active = bool(mode)
 
 
 # The library's own code: autograd_lite's package directory and, when it has been imported, that of the
@@ -107,6 +109,13 @@ def _bad(a: np.ndarray) -> str | None:
     return None
 
 
+def record(node: Any, out: np.ndarray) -> None:
+    """Remember where `node`'s op was created (the stack, minus the engine's own frames), and check its
+    output for NaN and Inf."""
+    node.trace = traceback.extract_stack()[:-2]
+    check_forward(node, out)
+
+
 def check_forward(node: Any, out: np.ndarray) -> None:
     kind = _bad(out)
     if kind:
@@ -115,7 +124,7 @@ def check_forward(node: Any, out: np.ndarray) -> None:
 
 
 def check_backward(node: Any, i: int, grad: Any) -> None:
-    arr = grad.data if hasattr(grad, "grad_fn") else grad
+    arr = grad.data if hasattr(grad, "grad_fn") else grad.values()[0] if type(grad) is SparseGrad else grad
     kind = _bad(np.asarray(arr))
     if kind:
         raise AnomalyError(f"Function '{node.name()}' returned {kind} in the gradient of its input {i} "

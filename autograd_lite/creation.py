@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from .errors import check_allocation, is_int
-from .tensor import Tensor, _array_of, _check_device, _check_number, _check_requires_grad, _wrap
+from .tensor import Tensor, _array_of, _check_device, _check_number, _check_requires_grad, wrap
 
 float16 = np.float16
 float32 = np.float32
@@ -62,7 +62,7 @@ def _size(size: tuple, op: str, dtype: Any) -> tuple[int, ...]:
 def _make(arr: np.ndarray, requires_grad: bool, where: str, device: Any = None) -> Tensor:
     _check_device(device, where)   # "cpu" (or None) is accepted, so PyTorch code passing device= runs
     _check_requires_grad(arr.dtype, requires_grad, where)
-    t = _wrap(arr)
+    t = wrap(arr)
     t._requires_grad = bool(requires_grad)
     return t
 
@@ -95,7 +95,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     if array.dtype.kind not in "biufc":
         raise TypeError(f"from_numpy: can't convert an array of dtype {array.dtype}; the supported types are "
                         f"bool, integers, floats and complex numbers")
-    return _wrap(array)
+    return wrap(array)
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -206,7 +206,7 @@ def randint(low: int, high: Any = None, size: Sequence[int] | None = None, *,
     if high is None:
         low, high = 0, low
     arr = _gen(generator).integers(low, high, size=check_allocation("randint", size, np.int64), dtype=np.int64)
-    return _wrap(arr.astype(dtype or np.int64, copy=False))
+    return wrap(arr.astype(dtype or np.int64, copy=False))
 
 
 def randperm(n: int, *, generator: np.random.Generator | None = None, device: Any = None) -> Tensor:
@@ -214,4 +214,4 @@ def randperm(n: int, *, generator: np.random.Generator | None = None, device: An
     _check_device(device)
     if not is_int(n) or n < 0:
         raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
-    return _wrap(_gen(generator).permutation(n).astype(np.int64))
+    return wrap(_gen(generator).permutation(n).astype(np.int64))

@@ -65,3 +65,49 @@ def check_allocation(op: str, shape: Sequence[int], dtype: Any) -> tuple[int, ..
         raise AllocationError(f"{op}: a tensor of shape {shape} and dtype {np.dtype(dtype)} would need {nbytes:,} "
                               f"bytes, more than this machine's {_MEMORY:,} bytes of memory")
     return shape
+
+
+SECOND_BACKWARD = (
+    "Trying to backward through the graph a second time (or to use results after the graph was "
+    "freed): the intermediate values were released after the first backward. Pass "
+    "retain_graph=True to the first backward() or grad() call if you need to backward twice."
+)
+
+
+def _describe(a: Any) -> str:
+    if hasattr(a, "grad_fn"):
+        return f"Tensor(shape={a.shape}, dtype={a.dtype})"
+    if isinstance(a, np.ndarray):
+        return f"ndarray(shape={a.shape}, dtype={a.dtype})"
+    return repr(a)
+
+
+def unsupported_operand(op: str, value: Any) -> DTypeError:
+    """The error for an operand that is not a Tensor, a number or a NumPy array (a list, a string...)."""
+    shown = repr(value) if len(repr(value)) <= 40 else "..."
+    return DTypeError(f"{op}: unsupported operand of type {type(value).__name__} ({shown}): expected Tensors, numbers "
+                      f"or NumPy arrays of numbers (make a tensor with al.tensor)")
+
+
+def op_error(name: str, args: Sequence[Any], attrs: dict, exc: Exception) -> Exception:
+    """NumPy's complaint about an op's arguments, as an error that names our op and what it was given."""
+    shapes = [tuple(a.shape) for a in args if hasattr(a, "grad_fn") or isinstance(a, np.ndarray)]
+    if name == "matmul" and len(shapes) == 2 and isinstance(exc, ValueError):
+        a, b = shapes
+        ka = a[-1] if a else None
+        kb = (b[-2] if len(b) >= 2 else b[0]) if b else None
+        msg = (f"matmul: shapes {a} and {b} cannot be multiplied: the inner dimensions differ "
+               f"({ka} != {kb}); expected the last dim of the first to equal the "
+               f"{'only' if len(b) == 1 else 'second-to-last'} dim of the second")
+        return ShapeError(msg)
+    if "broadcast" in str(exc) and len(shapes) >= 2:
+        shown = " and ".join(str(s) for s in shapes)
+        return ShapeError(f"{name}: shapes {shown} cannot be broadcast together")
+    got = ", ".join(_describe(a) for a in args)
+    odd = [a for a in args if not (hasattr(a, "grad_fn") or isinstance(a, (np.ndarray, np.generic, int, float,
+                                                                           complex, type(None))))]
+    if odd:                                          # a string, say: no NumPy detail helps here
+        return unsupported_operand(name, odd[0])
+    extra = f" with {', '.join(f'{k}={v!r}' for k, v in attrs.items())}" if attrs else ""
+    cls = IndexError if isinstance(exc, IndexError) else DTypeError if isinstance(exc, TypeError) else ShapeError
+    return cls(f"{name}: invalid arguments ({got}){extra}: {exc}")

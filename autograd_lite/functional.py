@@ -14,7 +14,7 @@ import numpy as np
 
 from . import engine
 from .grad_mode import enable_grad
-from .tensor import Tensor, _seed_gradient, _wrap
+from .tensor import Tensor, _seed_gradient, wrap
 
 
 def _as_tuple(x: Any) -> tuple:
@@ -56,7 +56,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
                                    f"the outputs; pass allow_unused=True to get None for it")
             result.append(None)
         else:
-            result.append(g if create_graph else _wrap(np.array(g, copy=True)))
+            result.append(g if create_graph else wrap(np.array(g, copy=True)))
     return tuple(result)
 
 
@@ -78,7 +78,7 @@ def jacobian(func: Callable[..., Tensor], inputs: Tensor | Sequence[Tensor],
         for k in range(out.numel()):
             seed = np.zeros(out.shape, dtype=out.dtype)
             seed.flat[k] = 1
-            gs = grad(out, xs, grad_outputs=_wrap(seed) if create_graph else seed, retain_graph=True,
+            gs = grad(out, xs, grad_outputs=wrap(seed) if create_graph else seed, retain_graph=True,
                       create_graph=create_graph, allow_unused=True)
             for j, g in enumerate(gs):
                 if create_graph:
@@ -88,10 +88,10 @@ def jacobian(func: Callable[..., Tensor], inputs: Tensor | Sequence[Tensor],
                     jac[j][np.unravel_index(k, out.shape) if out.ndim else ()] = g.data
     if create_graph:
         from .functions import stack
-        result = tuple(stack(r).reshape(out.shape + x.shape) if r else _wrap(jac[j])
+        result = tuple(stack(r).reshape(out.shape + x.shape) if r else wrap(jac[j])
                        for j, (r, x) in enumerate(zip(rows, xs)))
     else:
-        result = tuple(_wrap(j) for j in jac)
+        result = tuple(wrap(j) for j in jac)
     return result if isinstance(inputs, (tuple, list)) else result[0]
 
 
@@ -116,7 +116,7 @@ def vjp(func: Callable[..., Tensor], inputs: Tensor, v: Any) -> tuple[Tensor, Te
     with enable_grad():
         out = func(x)
     (g,) = grad(out, x, grad_outputs=v, allow_unused=True)
-    return out.detach(), g if g is not None else _wrap(np.zeros_like(x.data))
+    return out.detach(), g if g is not None else wrap(np.zeros_like(x.data))
 
 
 def hvp(func: Callable[..., Tensor], inputs: Tensor, v: Any) -> tuple[Tensor, Tensor]:
@@ -125,6 +125,6 @@ def hvp(func: Callable[..., Tensor], inputs: Tensor, v: Any) -> tuple[Tensor, Te
     with enable_grad():
         out = func(x)
         (g,) = grad(out, x, create_graph=True)
-        vv = v if isinstance(v, Tensor) else _wrap(np.asarray(v, dtype=x.dtype))
+        vv = v if isinstance(v, Tensor) else wrap(np.asarray(v, dtype=x.dtype))
         (hv,) = grad((g * vv).sum(), x, allow_unused=True)
-    return out.detach(), hv if hv is not None else _wrap(np.zeros_like(x.data))
+    return out.detach(), hv if hv is not None else wrap(np.zeros_like(x.data))

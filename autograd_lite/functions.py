@@ -20,7 +20,7 @@ import numpy as np
 
 from . import conv_kernels, ops, promotion
 from .errors import DTypeError, ShapeError, check_allocation, is_int
-from .tensor import Tensor, _array_of, _check_number, _check_same_dtype, _no_repeats, _norm_dim, _wrap
+from .tensor import Tensor, _array_of, _check_number, _check_same_dtype, _no_repeats, _norm_dim, wrap
 
 
 def as_tensor(data: Any, dtype: Any = None) -> Tensor:
@@ -28,7 +28,7 @@ def as_tensor(data: Any, dtype: Any = None) -> Tensor:
     right dtype is shared, not copied (changes to either show in the other), as torch.as_tensor."""
     if isinstance(data, Tensor):
         return data if dtype is None else data.to(dtype)
-    return _wrap(_array_of(data, dtype, False, "as_tensor"))
+    return wrap(_array_of(data, dtype, False, "as_tensor"))
 
 
 def _t(x: Any, op: str = "tensor") -> Tensor:
@@ -177,7 +177,7 @@ def binary_cross_entropy(input: Tensor, target: Any) -> Tensor:
     1 (a float32 sigmoid saturates there) gives a finite gradient, not 0/0.
     """
     p = _t(input, "binary_cross_entropy")
-    t = target if isinstance(target, Tensor) else _wrap(np.asarray(target, dtype=p.dtype))
+    t = target if isinstance(target, Tensor) else wrap(np.asarray(target, dtype=p.dtype))
     if t.shape != p.shape:
         raise ShapeError(f"binary_cross_entropy: target shape {t.shape} differs from input shape {p.shape}")
     if t.dtype != p.dtype:
@@ -267,10 +267,10 @@ def nonzero(input: Any, *, as_tuple: bool = False) -> Any:
     x = _t(input, "nonzero").data
     idx = np.nonzero(np.atleast_1d(x))
     if as_tuple:                          # (a 0-d tensor: one index tensor, as for a vector of one)
-        return tuple(_wrap(i.astype(np.int64)) for i in idx)
+        return tuple(wrap(i.astype(np.int64)) for i in idx)
     if x.ndim == 0:                       # (n, 0): n = 1 if it is nonzero
-        return _wrap(np.zeros((len(idx[0]), 0), dtype=np.int64))
-    return _wrap(np.stack(idx, axis=1).astype(np.int64))
+        return wrap(np.zeros((len(idx[0]), 0), dtype=np.int64))
+    return wrap(np.stack(idx, axis=1).astype(np.int64))
 
 
 def where(condition: Any, input: Any = None, other: Any = None) -> Any:
@@ -285,7 +285,7 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
         if not isinstance(v, Tensor):
             _check_number("where", v)                 # a tensor or a number, as PyTorch's (not a list)
     if not isinstance(input, Tensor) and not isinstance(other, Tensor):   # where(c, 1.0, 0): numbers
-        input = _wrap(_array_of(input, None, True, "where"))
+        input = wrap(_array_of(input, None, True, "where"))
     return ops.where(cond, input, other)
 
 
@@ -597,15 +597,15 @@ def ge(input: Any, other: Any) -> Tensor:
 
 
 def isnan(input: Any) -> Tensor:
-    return _wrap(np.isnan(_t(input, "isnan").data))
+    return wrap(np.isnan(_t(input, "isnan").data))
 
 
 def isfinite(input: Any) -> Tensor:
-    return _wrap(np.isfinite(_t(input, "isfinite").data))
+    return wrap(np.isfinite(_t(input, "isfinite").data))
 
 
 def isinf(input: Any) -> Tensor:
-    return _wrap(np.isinf(_t(input, "isinf").data))
+    return wrap(np.isinf(_t(input, "isinf").data))
 
 
 def allclose(input: Any, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
@@ -750,7 +750,7 @@ def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     argmax = conv_kernels.max_pool_argmax(x.data, kernel, stride_t, pad, dilation_t, size)
     index = argmax.indices() if return_indices else None
     out = ops.max_pool(x, argmax=argmax)
-    indices = _wrap(np.ascontiguousarray(index[0] if unbatched else index)) if return_indices else None
+    indices = wrap(np.ascontiguousarray(index[0] if unbatched else index)) if return_indices else None
     if unbatched:
         out = out.squeeze(0)
     return (out, indices) if return_indices else out
@@ -974,9 +974,9 @@ def sort(input: Any, dim: int = -1, descending: bool = False, stable: bool = Fal
     x = _t(input, "sort")
     d = _norm_dim(dim, x.ndim, "sort")
     if x.ndim == 0:
-        return SortResult(ops.clone(x), _wrap(np.zeros((), dtype=np.int64)))
+        return SortResult(ops.clone(x), wrap(np.zeros((), dtype=np.int64)))
     idx = _order(x.data, d, descending).astype(np.int64)
-    return SortResult(ops.gather(x, index=idx, dim=d), _wrap(idx))
+    return SortResult(ops.gather(x, index=idx, dim=d), wrap(idx))
 
 
 def argsort(input: Any, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
@@ -995,7 +995,7 @@ def topk(input: Any, k: int, dim: int = -1, largest: bool = True, sorted: bool =
     if x.ndim == 0:
         return sort(x)
     idx = np.take(_order(x.data, d, largest), np.arange(k), axis=d).astype(np.int64)
-    return SortResult(ops.gather(x, index=idx, dim=d), _wrap(idx))
+    return SortResult(ops.gather(x, index=idx, dim=d), wrap(idx))
 
 
 def any(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
@@ -1003,7 +1003,7 @@ def any(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: 
     x = _t(input, "any")
     dims = None if dim is None else _dims_tuple(dim, x.ndim, "any")
     out = np.any(x.data, axis=dims if x.ndim else None, keepdims=keepdim)      # (0-d: dim 0 or -1 is all)
-    return _wrap(np.asarray(out, dtype=np.uint8 if x.dtype == np.uint8 else bool))   # uint8 in, uint8 out (PyTorch)
+    return wrap(np.asarray(out, dtype=np.uint8 if x.dtype == np.uint8 else bool))   # uint8 in, uint8 out (PyTorch)
 
 
 def all(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A001
@@ -1011,7 +1011,7 @@ def all(input: Any, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: 
     x = _t(input, "all")
     dims = None if dim is None else _dims_tuple(dim, x.ndim, "all")
     out = np.all(x.data, axis=dims if x.ndim else None, keepdims=keepdim)      # (0-d: dim 0 or -1 is all)
-    return _wrap(np.asarray(out, dtype=np.uint8 if x.dtype == np.uint8 else bool))   # uint8 in, uint8 out (PyTorch)
+    return wrap(np.asarray(out, dtype=np.uint8 if x.dtype == np.uint8 else bool))   # uint8 in, uint8 out (PyTorch)
 
 
 def bmm(input: Any, mat2: Any) -> Tensor:
@@ -1169,7 +1169,7 @@ def _scatter_reduce(x: Tensor, dim: int, index: Any, src: Any, reduce: str) -> T
                       "scatter_add", UserWarning, stacklevel=3)
     if not isinstance(src, Tensor):
         _check_number("scatter", src)
-        src = _wrap(np.full(np.shape(index.data if isinstance(index, Tensor) else index), src, dtype=x.dtype))
+        src = wrap(np.full(np.shape(index.data if isinstance(index, Tensor) else index), src, dtype=x.dtype))
     if reduce == "add":
         return scatter_add(x, dim, index, src)
     if x.requires_grad or src.requires_grad:
@@ -1178,7 +1178,7 @@ def _scatter_reduce(x: Tensor, dim: int, index: Any, src: Any, reduce: str) -> T
     d, idx, s = _scatter_args("scatter", x, dim, index, src)
     out = x.data.copy()
     np.multiply.at(out, ops._gather_index(idx, d), s.data)
-    return _wrap(out)
+    return wrap(out)
 
 
 def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Tensor:

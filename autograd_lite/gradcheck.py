@@ -19,7 +19,7 @@ import numpy as np
 from .creation import zeros_like
 from .functional import grad
 from .grad_mode import enable_grad, no_grad
-from .tensor import Tensor, _wrap
+from .tensor import Tensor, wrap
 
 
 class GradcheckError(RuntimeError):
@@ -148,7 +148,7 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Any, grad_outputs: Any = None,
     outs = _outputs(fn, inputs)
     rng = np.random.default_rng(seed)
     if grad_outputs is None:
-        vs = tuple(_wrap(rng.standard_normal(o.shape)).requires_grad_() for o in outs)
+        vs = tuple(wrap(rng.standard_normal(o.shape)).requires_grad_() for o in outs)
     else:
         vs = tuple(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else (grad_outputs,)
     k = len(inputs)

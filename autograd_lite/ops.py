@@ -36,7 +36,8 @@ from .conv_kernels import (
     _max_pool_backward_forward,
     _max_pool_forward,
 )
-from .engine import Primitive, SparseGrad, sum_to
+from .engine import Primitive, sum_to
+from .sparse_grad import SparseGrad
 
 # ---------------------------------------------------------------------------------------------
 # Helpers for reductions: put back the reduced axes so a gradient can be broadcast over them.
@@ -617,29 +618,29 @@ index_put = Primitive("index_put", _index_put_forward,                  # x with
 # can be modified in place before backward; `out` is the op's own result.
 for _op in (add, sub, neg, sum, mean, reshape, permute, broadcast_to, cast, clone, contiguous, pad, cat,
             getitem, index_put, flip, roll, repeat, tril, triu, cumsum):
-    _op.reads, _op.reads_out = (), False                       # only shapes: the gradient is moved
+    _op.reads_inputs, _op.reads_output = (), False                       # only shapes: the gradient is moved
 for _op in (exp, expm1, sqrt, reciprocal, tanh, sigmoid, relu):
-    _op.reads, _op.reads_out = (), True                        # written in terms of the output
+    _op.reads_inputs, _op.reads_output = (), True                        # written in terms of the output
 for _op in (mul, matmul, linear):
-    _op.reads, _op.reads_out = ((1,), (0,), ()), False         # each factor's gradient is the other one
-div.reads, div.reads_out = ((1,), (0, 1)), False               # g / y and -g x / y^2
+    _op.reads_inputs, _op.reads_output = ((1,), (0,), ()), False         # each factor's gradient is the other one
+div.reads_inputs, div.reads_output = ((1,), (0, 1)), False               # g / y and -g x / y^2
 for _op in (log, abs, sin, cos, leaky_relu, maximum, minimum):
-    _op.reads, _op.reads_out = (0, 1), False                   # written in terms of the inputs
+    _op.reads_inputs, _op.reads_output = (0, 1), False                   # written in terms of the inputs
 for _op in (sign, floor, ceil, trunc, round, gather, gather_scatter, index_scatter):
-    _op.reads, _op.reads_out = (), False                       # a gradient of 0, or moved by the index alone
-where.reads, where.reads_out = (0,), False                     # the condition only
+    _op.reads_inputs, _op.reads_output = (), False                       # a gradient of 0, or moved by the index alone
+where.reads_inputs, where.reads_output = (0,), False                     # the condition only
 for _op in (sub, relu):
     _op.refuses_bools = True        # no arithmetic of these on bools, as in PyTorch (their results change dtype)
 for _op in (erf, elu, softplus, log1p):
-    _op.reads, _op.reads_out = (0,), False                     # the input only
-pow.reads, pow.reads_out = ((0, 1), (0, 1)), False             # base and exponent, not the result
+    _op.reads_inputs, _op.reads_output = (0,), False                     # the input only
+pow.reads_inputs, pow.reads_output = ((0, 1), (0, 1)), False             # base and exponent, not the result
 for _op in (rsqrt, softmax, log_softmax, std_sqrt):
-    _op.reads, _op.reads_out = (), True                        # the output only
-logsumexp.reads, logsumexp.reads_out = (0,), True
-einsum.reads_out = False                                       # the operands, not the result
-binary_cross_entropy.reads, binary_cross_entropy.reads_out = (0, 1), False
-nll_loss.reads, nll_loss.reads_out = (), False                 # the targets and weights (constants) only
-clamp.reads, clamp.reads_out = (0, 1, 2), False                # which side of the bounds x is
+    _op.reads_inputs, _op.reads_output = (), True                        # the output only
+logsumexp.reads_inputs, logsumexp.reads_output = (0,), True
+einsum.reads_output = False                                       # the operands, not the result
+binary_cross_entropy.reads_inputs, binary_cross_entropy.reads_output = (0, 1), False
+nll_loss.reads_inputs, nll_loss.reads_output = (), False                 # the targets and weights (constants) only
+clamp.reads_inputs, clamp.reads_output = (0, 1, 2), False                # which side of the bounds x is
 
 
 # =============================================================================================
@@ -681,8 +682,8 @@ def _conv_rule_bias(g: Any, out: Any, x: Any, w: Any, b: Any, **kw: Any) -> Any:
 conv = Primitive("conv", _conv_forward,
                  lambda g, out, x, w, b, **kw: conv_transpose(g, w, size=x.shape[2:], **kw),
                  lambda g, out, x, w, b, **kw: conv_weight_grad(x, g, kernel=w.shape[2:], **kw),
-                 _conv_rule_bias, joint=_conv_backward, saves_for=(1,))
-conv.reads, conv.reads_out = ((1,), (0,), ()), False   # dx from w, dw from x (or its saved columns)
+                 _conv_rule_bias, combined_vjp=_conv_backward, saves_for=(1,))
+conv.reads_inputs, conv.reads_output = ((1,), (0,), ()), False   # dx from w, dw from x (or its saved columns)
 conv_transpose = Primitive("conv_transpose", _conv_transpose_forward,
                            lambda h, out, g, w, size, **kw: conv(h, w, None, **kw),
                            lambda h, out, g, w, size, **kw: conv_weight_grad(h, g, kernel=w.shape[2:], **kw))
@@ -700,7 +701,7 @@ avg_pool = Primitive("avg_pool", _avg_pool_forward,
 avg_pool_backward = Primitive("avg_pool_backward", _avg_pool_backward_forward,
                               lambda h, out, g, size, **pool: avg_pool(h, **pool))
 for _op in (max_pool, max_pool_backward, avg_pool, avg_pool_backward):
-    _op.reads, _op.reads_out = (), False         # where the maxima were (argmax) and the shapes only
+    _op.reads_inputs, _op.reads_output = (), False         # where the maxima were (argmax) and the shapes only
 
 
 # =============================================================================================
@@ -756,5 +757,5 @@ def _lstm_cell_rule_gates(g: Any, out: Any, ig: Any, hg: Any, c: Any) -> Any:
 
 lstm_cell = Primitive("lstm_cell", _lstm_cell_forward, _lstm_cell_rule_gates, _lstm_cell_rule_gates,
                       lambda g, out, ig, hg, c: _lstm_cell_grads(g, out, ig, hg, c)[1],
-                      joint=_lstm_cell_joint)
-lstm_cell.reads_out = False
+                      combined_vjp=_lstm_cell_joint)
+lstm_cell.reads_output = False

@@ -19,10 +19,12 @@ float32: the common case, float32 throughout, never comes here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+
+from .errors import DTypeError, unsupported_operand
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 _F32 = np.dtype(np.float32)
@@ -124,3 +126,67 @@ def result_of(out: np.ndarray, vals: Sequence[Any]) -> np.dtype:
     if kind in "fc" and want.kind not in "fc":
         return _C64 if kind == "c" else _F32
     return want
+
+
+# ----------------------------------------------------------------------------------------------
+# Applied to an op's result (the engine's slow path, when operands differ in dtype)
+# ----------------------------------------------------------------------------------------------
+
+WRAPPING_OPS = frozenset(("add", "sub", "mul", "pow"))     # ops where PyTorch wraps numbers to an integer dtype
+
+
+def promote_result(op: str, out: np.ndarray, arrays: Sequence[Any], mixed: bool, refuses_bools: bool,
+                   in_float32: Callable[[], np.ndarray]) -> np.ndarray:
+    """`out`, NumPy's result of an op on `arrays`, in the dtype PyTorch gives it.
+
+    A float result of integer or bool operands only (exp(int), int / int) is computed again by
+    `in_float32()` from float32 inputs, as PyTorch computes it: NumPy computed it in float64 or float16
+    (whose rounding would stay), or in float32 by a loop of other last bits. An integer result of
+    operands of one dtype has the dtype the op chose (sum of bools: int64)."""
+    if out.dtype.kind not in "biufc":           # where(c, x, "a") made strings: no Tensor holds those
+        raise unsupported_operand(op, next(v for v in arrays if not isinstance(v, (np.ndarray, int, float,
+                                                                                 complex))))
+    if refuses_bools and any(is_bool(v) for v in arrays):
+        raise DTypeError(f"{op}: {no_bools_message(op)}")
+    if out.dtype.kind not in "fc" and not mixed:
+        return out
+    want = result_of(out, arrays)
+    if want.kind in "iu" and any(type(v) is int and not fits(v, want) for v in arrays):
+        raise DTypeError(f"{op}: the number {next(v for v in arrays if type(v) is int and not fits(v, want))} "
+                         f"cannot be converted to the tensor's dtype {want} without overflow")
+    if want == _F32 and not any(type(v) is np.ndarray and v.dtype.kind in "fc" for v in arrays):
+        return in_float32()
+    return out if want == out.dtype else out.astype(want)
+
+
+def plain_operand(op: str, value: Any) -> Any:
+    """An operand that is not a Tensor, an array, a float or an int: a NumPy scalar counts as a Python
+    number (as in PyTorch), a bool stays; a list, tuple, string or dict is refused."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if type(value) in (list, tuple, str, dict):
+        raise unsupported_operand(op, value)
+    return value
+
+
+def numbers_wrapped(op: str, arrays: Sequence[Any], dtype: np.dtype | None) -> list:
+    """After NumPy refused a Python int that an integer tensor's dtype cannot hold (uint8 tensor + (-1)):
+    the operands with that number wrapped around, as PyTorch's arithmetic does (its clamp and where
+    refuse such a number, as here)."""
+    if op in WRAPPING_OPS and (dtype is None or dtype.kind not in "iu"):
+        raise OverflowError(f"{op}: a number does not fit in the tensor's dtype {dtype}")
+    if op not in WRAPPING_OPS:
+        raise DTypeError(f"{op}: a number cannot be converted to the tensor's dtype {dtype} without overflow")
+    return wrap_numbers(arrays, dtype)
+
+
+def wrap_numbers(arrays: Sequence[Any], dtype: np.dtype) -> list:
+    """Python ints as arrays of the integer dtype `dtype`, wrapped around (-1 as uint8 is 255)."""
+    return [np.array(v).astype(dtype) if type(v) is int else v for v in arrays]
+
+
+def as_float32(args: Sequence[Any]) -> list:
+    """Bool and integer arrays or tensors as float32 (for ops whose float result NumPy would compute in
+    float16 from them)."""
+    return [a.float() if hasattr(a, "grad_fn") and a.dtype.kind in "biu" else
+            a.astype(np.float32) if type(a) is np.ndarray and a.dtype.kind in "biu" else a for a in args]

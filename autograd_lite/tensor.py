@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DTypeError, ShapeError, is_int
+from .errors import DTypeError, ShapeError, is_int, op_error
 
 _new = object.__new__
 
@@ -32,30 +32,7 @@ _NUMERIC_KINDS = "biufc"      # bool, signed and unsigned integers, floats, comp
 _HOOK_KEYS = itertools.count()
 
 
-class VersionCounter:
-    """How many times a tensor's memory was changed in place. Views of one array (and `detach()`)
-    share one counter, as in PyTorch, so a change through any of them is seen by the graph.
-
-    A tensor gets its counter lazily (`_vc` is None until it is changed in place or viewed): most
-    tensors never are, and one object fewer per op is measurable in the per-op overhead."""
-
-    __slots__ = ("n",)
-
-    def __init__(self) -> None:
-        self.n = 0
-
-
-class _InplaceCounter:
-    """How many in-place ops have run, process-wide. A node stamped with this count needs its inputs'
-    versions checked in backward only if the count has moved since: the common case costs nothing."""
-
-    n = 0
-
-
-INPLACE = _InplaceCounter()
-
-
-def _wrap(data: np.ndarray) -> Tensor:
+def wrap(data: np.ndarray) -> Tensor:
     """Make a Tensor around `data` without copying or checking: the engine's fast constructor."""
     t = _new(Tensor)
     t.data = data
@@ -64,10 +41,10 @@ def _wrap(data: np.ndarray) -> Tensor:
     t.grad_fn = None
     t._hooks = None
     t._retains_grad = False
-    t._vc = None
+    t._version_counter = None
     t.name = None
-    t._history = None       # earlier versions, when in-place ops in the graph changed it (engine.rebase)
-    t._base = None          # (tensor, its rebase count) when this is a view of that tensor's memory
+    t._earlier_versions = None   # [(in-place count, weak ref)] when in-place ops in the graph changed it
+    t._view_of = None           # (tensor, its count of earlier versions) when a view of that tensor's memory
     return t
 
 
@@ -320,8 +297,8 @@ class Tensor:
     constructor, makes float32 from any data (and refuses sizes: `Tensor(2, 3)`).
     """
 
-    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "_hooks", "_retains_grad", "_vc", "name",
-                 "_history", "_base", "__weakref__")
+    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "_hooks", "_retains_grad", "_version_counter", "name",
+                 "_earlier_versions", "_view_of", "__weakref__")
     # NumPy must not treat a Tensor as an array in `ndarray + Tensor`: returning NotImplemented there
     # lets Python call Tensor.__radd__, which records the op.
     __array_ufunc__ = None
@@ -355,10 +332,10 @@ class Tensor:
         self.grad_fn = None
         self._hooks = None
         self._retains_grad = False
-        self._vc = None
+        self._version_counter = None
         self.name = name
-        self._history = None
-        self._base = None
+        self._earlier_versions = None
+        self._view_of = None
 
     # ---------------------------------------------------------------- properties and conversion
     # requires_grad and grad are checked when assigned, as PyTorch does: an integer tensor cannot require
@@ -512,24 +489,24 @@ class Tensor:
         claimed = {id(seed)}                         # the caller's array is never stored as a .grad
         for t, g in zip(targets, grads):
             if g is not None:
-                _engine._accumulate_grad(t, g, create_graph, claimed)
+                _engine.accumulate_grad(t, g, create_graph, claimed)
 
     def detach(self) -> Tensor:
         """A tensor sharing this one's data but cut from the graph (never requires grad)."""
-        t = _wrap(self.data)
-        t._vc = self._shared_vc()  # same memory, same in-place version counter
+        t = wrap(self.data)
+        t._version_counter = self._shared_version_counter()  # same memory, same in-place version counter
         return t
 
-    def _shared_vc(self) -> VersionCounter:
+    def _shared_version_counter(self) -> _inplace.VersionCounter:
         """This tensor's version counter, made on first need so that a view can share it."""
-        if self._vc is None:
-            self._vc = VersionCounter()
-        return self._vc
+        if self._version_counter is None:
+            self._version_counter = _inplace.VersionCounter()
+        return self._version_counter
 
     @property
     def _version(self) -> int:
         """How many in-place changes this tensor's memory has seen (PyTorch's `_version`)."""
-        return 0 if self._vc is None else self._vc.n
+        return 0 if self._version_counter is None else self._version_counter.count
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
@@ -560,6 +537,20 @@ class Tensor:
         key = next(_HOOK_KEYS)      # never reused: a stale handle must not remove a newer hook
         self._hooks[key] = hook
         return RemovableHandle(self._hooks, key)
+
+    def _run_hooks(self, g: Any, create_graph: bool) -> Any:
+        """Backward calls this tensor's hooks on its gradient `g` (an array, or a Tensor with create_graph);
+        a hook that returns a Tensor replaces it."""
+        for hook in self._hooks.values():
+            result = hook(g if create_graph else wrap(g))
+            if result is not None:
+                if not isinstance(result, Tensor):
+                    raise TypeError(f"a tensor hook must return a Tensor or None, got {type(result).__name__}")
+                if result.shape != self.shape:
+                    raise ValueError(f"a tensor hook returned a gradient of shape {result.shape} for a "
+                                     f"tensor of shape {self.shape}")
+                g = result if create_graph else result.data
+        return g
 
     # ---------------------------------------------------------------- arithmetic operators
     def __add__(self, other: Any) -> Tensor:
@@ -802,13 +793,13 @@ class Tensor:
             raise TypeError(f"{op}: dim must be a single int; use a{op} for several dims")
         dim = _norm_dim(dim, self.ndim, op)
         if self.ndim == 0:
-            return MinMax(_ops.clone(self), _wrap(np.zeros((), dtype=np.int64)))
+            return MinMax(_ops.clone(self), wrap(np.zeros((), dtype=np.int64)))
         idx = np.expand_dims(arg(self.data, axis=dim), dim)
         values = _ops.gather(self, index=idx, dim=dim)
         if not keep:
             values = values.squeeze(dim)
             idx = np.squeeze(idx, dim)
-        return MinMax(values, _wrap(idx.astype(np.int64)))
+        return MinMax(values, wrap(idx.astype(np.int64)))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return self._arg_extreme("argmax", np.argmax, dim, keepdim)
@@ -826,11 +817,11 @@ class Tensor:
                              f"{self.shape}" + ("" if dim is None else f" and dim={dim}"))
         if dim is None:
             out = np.asarray(arg(self.data), dtype=np.int64)
-            return _wrap(out.reshape((1,) * self.ndim) if keepdim else out)
+            return wrap(out.reshape((1,) * self.ndim) if keepdim else out)
         d = _norm_dim(dim, self.ndim, op)
         if self.ndim == 0:
-            return _wrap(np.zeros((), dtype=np.int64))
-        return _wrap(arg(self.data, axis=d, keepdims=keepdim).astype(np.int64))
+            return wrap(np.zeros((), dtype=np.int64))
+        return wrap(arg(self.data, axis=d, keepdims=keepdim).astype(np.int64))
 
     def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: float | None = None, axis: Any = None, keepdims: bool | None = None) -> Tensor:
@@ -910,11 +901,11 @@ class Tensor:
             raise RuntimeError(f"view: viewing a tensor that requires grad as another dtype ({self.dtype} as "
                                f"{dtype}) is not differentiable; call .detach() first")
         try:
-            t = _wrap(self.data.view(dtype))
+            t = wrap(self.data.view(dtype))
         except ValueError as exc:
             raise ShapeError(f"view: cannot view a tensor of shape {self.shape} and dtype {self.dtype} as {dtype} "
                              f"({exc})") from None
-        t._vc = self._shared_vc()       # the same memory: an in-place change through either is one change
+        t._version_counter = self._shared_version_counter()   # the same memory: a change through either is one
         return t
 
     def stride(self, dim: int | None = None) -> Any:
@@ -1156,7 +1147,7 @@ class Tensor:
         _check_device(device, "new_tensor")
         arr = _array_of(data, self.dtype if dtype is None else dtype, True, "new_tensor")
         _check_requires_grad(arr.dtype, requires_grad, "new_tensor")
-        t = _wrap(arr)
+        t = wrap(arr)
         t._requires_grad = bool(requires_grad)
         return t
 
@@ -1191,10 +1182,10 @@ class Tensor:
             val = value = _array_of(val, self.dtype, True, op)
         elif not isinstance(val, np.ndarray):
             _check_number(op, val)
-        if self._inplace(op, value) is not None:
+        if self._inplace_array(op, value) is not None:
             self.data[index] = val
         else:
-            self._rebase(op, _ops.index_put, (value,), {"index": index},
+            self._record_inplace(op, _ops.index_put, (value,), {"index": index},
                          lambda: self.data.__setitem__(index, val))
 
     # ---------------------------------------------------------------- dtype
@@ -1224,7 +1215,7 @@ class Tensor:
         if dtype == self.data.dtype:
             return self
         if self.requires_grad and dtype.kind not in _FLOAT_KINDS:
-            return _wrap(self.data.astype(dtype))       # integer results leave the graph
+            return wrap(self.data.astype(dtype))       # integer results leave the graph
         return _ops.cast(self, dtype=dtype)
 
     def type(self, dtype: Any = None) -> Any:
@@ -1265,10 +1256,10 @@ class Tensor:
         return self.data.dtype.kind == "f"
 
     # ---------------------------------------------------------------- in place (outside the graph)
-    def _inplace(self, op: str, other: Any = None) -> np.ndarray | None:
+    def _inplace_array(self, op: str, other: Any = None) -> np.ndarray | None:
         """Check an in-place op is allowed. Outside the graph, count it in `_version` and return the array
         to modify. Inside (this tensor, or `other`, takes part in autograd with grad mode on), return
-        None: the caller records it with `engine.rebase`, as PyTorch's in-place ops rebase history.
+        None: the caller records it with `inplace.record_inplace`, as PyTorch's in-place ops rebase history.
 
         The version lets backward notice that a value saved by the graph was changed afterwards
         (say, an optimizer step between forward and backward) instead of using it silently."""
@@ -1278,8 +1269,8 @@ class Tensor:
             if self.grad_fn is None and self.requires_grad:
                 raise RuntimeError(f"{op}: a leaf tensor that requires grad is being used in an in-place "
                                    f"operation; wrap the update in `with no_grad():`")
-            if self._base is not None:
-                root = self._base[0]
+            if self._view_of is not None:
+                root = self._view_of[0]
                 if root.grad_fn is None and root.requires_grad:
                     raise RuntimeError(f"{op}: a view of a leaf tensor that requires grad is being used in an "
                                        f"in-place operation; wrap the update in `with no_grad():`")
@@ -1287,15 +1278,15 @@ class Tensor:
                     raise RuntimeError(f"{op}: in-place operations inside the graph on a view of a tensor that "
                                        f"is not contiguous are not supported; call .contiguous() on the tensor "
                                        f"first, or use the out-of-place form")
-                _engine._check_view(self, op)
+                _inplace.refresh_view(self, op)
             return None
-        self._shared_vc().n += 1
-        INPLACE.n += 1
+        self._shared_version_counter().count += 1
+        _inplace.INPLACE_OPS.count += 1
         return self.data
 
-    def _rebase(self, op: str, prim: Any, others: tuple, attrs: dict, write: Callable[[], Any]) -> Tensor:
-        if self._base is not None:
-            return _engine.rebase_view(self, prim, others, attrs)
+    def _record_inplace(self, op: str, prim: Any, others: tuple, attrs: dict, write: Callable[[], Any]) -> Tensor:
+        if self._view_of is not None:
+            return _inplace.record_inplace_on_view(self, prim, others, attrs)
 
         def checked() -> None:
             try:
@@ -1303,7 +1294,7 @@ class Tensor:
             except TypeError as exc:          # NumPy's casting refusal: float into an integer tensor
                 raise DTypeError(f"{op}: the result cannot be stored in this tensor of dtype {self.dtype} "
                                  f"({exc})") from None
-        return _engine.rebase(self, prim, others, attrs, checked)
+        return _inplace.record_inplace(self, prim, others, attrs, checked)
 
     def zero_(self) -> Tensor:
         return self.fill_(0)
@@ -1340,11 +1331,11 @@ class Tensor:
             if type(o) is int:                                   # wrapped around, as PyTorch: uint8 -= 1 at 0
                 o = np.array(o).astype(self.dtype)
             casting = "unsafe"                                   # int64 into uint8 wraps, as PyTorch's
-        d = self._inplace(op, other)
+        d = self._inplace_array(op, other)
         if d is not None:
             ufunc(d, o, out=d, casting=casting)
             return self
-        return self._rebase(op, prim, (other,), {}, lambda: ufunc(self.data, o, out=self.data, casting=casting))
+        return self._record_inplace(op, prim, (other,), {}, lambda: ufunc(self.data, o, out=self.data, casting=casting))
 
     # `p -= lr * p.grad` under no_grad updates p itself, as in PyTorch (not a rebinding of the name).
     def __iadd__(self, other: Any) -> Tensor:
@@ -1361,20 +1352,21 @@ class Tensor:
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
         lo, hi = (b.data if isinstance(b, Tensor) else b for b in (min, max))
-        d = self._inplace("clamp_", min if isinstance(min, Tensor) else max)
+        d = self._inplace_array("clamp_", min if isinstance(min, Tensor) else max)
         if d is not None:
             np.clip(d, lo, hi, out=d)
             return self
-        return self._rebase("clamp_", _ops.clamp, (min, max), {}, lambda: np.clip(self.data, lo, hi, out=self.data))
+        return self._record_inplace("clamp_", _ops.clamp, (min, max), {},
+                                    lambda: np.clip(self.data, lo, hi, out=self.data))
 
     def relu_(self) -> Tensor:
         if self.dtype == np.bool_:
             raise DTypeError("relu_: not supported for bool tensors (as in PyTorch)")
-        d = self._inplace("relu_")
+        d = self._inplace_array("relu_")
         if d is not None:
             np.maximum(d, 0, out=d)
             return self
-        return self._rebase("relu_", _ops.relu, (), {}, lambda: np.maximum(self.data, 0, out=self.data))
+        return self._record_inplace("relu_", _ops.relu, (), {}, lambda: np.maximum(self.data, 0, out=self.data))
 
     def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None, reduce: str | None = None) -> Tensor:
         return _functions().scatter(self, dim, index, src, value=value, reduce=reduce)
@@ -1432,14 +1424,14 @@ def _no_grad_op(name: str, fn: Callable, *args: Any) -> Tensor:
         # compares exactly, or refuses (floor_divide).
         ints = [v for v in vals if isinstance(v, np.ndarray) and v.dtype.kind in "iu"]
         if ints and builtins.any(type(v) is int and not _promotion.fits(v, ints[0].dtype) for v in vals):
-            vals = _engine._wrap_numbers(vals, ints[0].dtype)
+            vals = _promotion.wrap_numbers(vals, ints[0].dtype)
         out = np.asarray(fn(*vals))
         # PyTorch's promotion, as in engine.Primitive
         dtypes = {v.dtype for v in vals if isinstance(v, np.ndarray)}
-        return _wrap(_engine._promoted(name, out, vals, len(dtypes) > 1, False, lambda: np.asarray(
-            fn(*[a.data if isinstance(a, Tensor) else a for a in _engine._as_float32(args)]))))
+        return wrap(_promotion.promote_result(name, out, vals, len(dtypes) > 1, False, lambda: np.asarray(
+            fn(*[a.data if isinstance(a, Tensor) else a for a in _promotion.as_float32(args)]))))
     except (ValueError, TypeError) as exc:
-        raise _engine._op_error(name, args, {}, exc) from exc
+        raise op_error(name, args, {}, exc) from exc
 
 
 def _seed_gradient(t: Tensor, gradient: Any, create_graph: bool, where: str) -> Any:
@@ -1458,7 +1450,7 @@ def _seed_gradient(t: Tensor, gradient: Any, create_graph: bool, where: str) -> 
             raise RuntimeError(f"{where}: gradient has shape {g.shape} but the output has shape {t.shape}")
         if create_graph and isinstance(gradient, Tensor):
             return gradient
-    return _wrap(g) if create_graph else g
+    return wrap(g) if create_graph else g
 
 
 def _functions() -> Any:
@@ -1468,6 +1460,7 @@ def _functions() -> Any:
 # Bound at the bottom: these modules import Tensor from here.
 from . import engine as _engine  # noqa: E402
 from . import functions as _functions_module  # noqa: E402
+from . import inplace as _inplace  # noqa: E402
 from . import ops as _ops  # noqa: E402
 from . import promotion as _promotion  # noqa: E402
 from .grad_mode import _state as _grad_state  # noqa: E402

@@ -20,7 +20,8 @@ from typing import Any
 import graphviz
 import numpy as np
 
-from . import conv_kernels, engine
+from . import conv_kernels, engine, inplace
+from .sparse_grad import SparseGrad
 from .tensor import Tensor, _seed_gradient
 
 INSTALL_DOT = ("Rendering the graph needs Graphviz's `dot` program, which was not found on PATH. Install the "
@@ -81,7 +82,7 @@ def _walk(roots: tuple[Tensor, ...], max_nodes: int) -> tuple[list[Tensor], int]
         if node is not None:
             if node.inputs is None:
                 raise RuntimeError(_FREED)
-            queue.extend(x for x in engine.node_inputs(node) if isinstance(x, Tensor))
+            queue.extend(x for x in inplace.inputs_as_used(node) if isinstance(x, Tensor))
     return list(seen.values()), cut
 
 
@@ -102,7 +103,7 @@ def _topological(tensors: list[Tensor]) -> list[Tensor]:
             done.add(id(t))
             stack.append((t, True))
             if t.grad_fn is not None and t.grad_fn.inputs is not None:
-                stack.extend((x, False) for x in reversed(engine.node_inputs(t.grad_fn))
+                stack.extend((x, False) for x in reversed(inplace.inputs_as_used(t.grad_fn))
                              if isinstance(x, Tensor) and id(x) in member and id(x) not in done)
     return order
 
@@ -158,7 +159,7 @@ def _fmt_attr(value: Any) -> str:
 def _op_parts(node: engine.Node) -> tuple[list[str], list[str]]:
     """An op's operands (· for a tensor, the value for a constant) and its attributes, as text."""
     operands = []
-    for x in engine.node_inputs(node):
+    for x in inplace.inputs_as_used(node):
         if isinstance(x, Tensor):
             operands.append("·")
         elif x is not None:
@@ -172,7 +173,7 @@ def _op_parts(node: engine.Node) -> tuple[list[str], list[str]]:
 def _op_name(node: engine.Node) -> str:
     """The op's name, as the user wrote it: `add_` for an in-place add, `setitem` for `x[i] = v`."""
     name = node.op.name
-    if node in engine.IN_PLACE_NODES:
+    if node in inplace.IN_PLACE_NODES:
         return "setitem" if name == "index_put" else name + "_"
     return name
 
@@ -318,7 +319,7 @@ def _draw_forward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[
         users: dict[int, set[tuple[str, ...]]] = {}
         for t in order:
             if t.grad_fn is not None:
-                for x in engine.node_inputs(t.grad_fn):
+                for x in inplace.inputs_as_used(t.grad_fn):
                     if isinstance(x, Tensor) and x.grad_fn is None:
                         users.setdefault(id(x), set()).add(owner_path[id(t)])
         for t in order:       # (parameters: named leaves that require grad; inputs stay outside)
@@ -368,8 +369,8 @@ def _draw_forward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[
         if c is None:
             op_id = f"op{seq[id(t)]}"
             op_attrs = {"label": op_label(node), "shape": "ellipse", "style": "filled", "fillcolor": _OP}
-            if show_saved and node.vals is not None:
-                saved = [f"{tuple(np.shape(v))}" for v in node.vals if isinstance(v, np.ndarray)]
+            if show_saved and node.arrays is not None:
+                saved = [f"{tuple(np.shape(v))}" for v in node.arrays if isinstance(v, np.ndarray)]
                 if saved:
                     op_attrs["label"] += "\nsaves " + ", ".join(saved)
             if highlight is not None and node is highlight:
@@ -381,7 +382,7 @@ def _draw_forward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[
             if is_root:
                 edges.append((op_id, f"t{seq[id(t)]}", {}))
         hot = highlight is not None and node is highlight
-        for x in engine.node_inputs(node):
+        for x in inplace.inputs_as_used(node):
             if isinstance(x, Tensor) and id(x) in owner_path:    # inputs cut by max_nodes are not drawn
                 src = rep(x)
                 if src != op_id:
@@ -453,7 +454,7 @@ def _draw_backward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict
         if id(t) in root_ids:
             label += f"\nseed: d{names.get(id(t), 'output')}/d itself = 1" if t.numel() == 1 else ""
         g.node(f"b{seq[id(t)]}", label, **attrs)
-        for x in engine.node_inputs(node):
+        for x in inplace.inputs_as_used(node):
             if isinstance(x, Tensor) and x.requires_grad and id(x) in seq:
                 g.edge(f"b{seq[id(t)]}", f"b{seq[id(x)]}", label=f" {tuple(x.shape)}", fontsize="9")
 
@@ -539,13 +540,13 @@ def backward_steps(root: Tensor, params: Mapping[str, Tensor] | None = None,
         node = t.grad_fn
         nodes.append(node)
         record(id(t), np.array(g, copy=True))
-        for x in dict.fromkeys(x for x in engine.node_inputs(node) if isinstance(x, Tensor)):   # x * x: once
+        for x in dict.fromkeys(x for x in inplace.inputs_as_used(node) if isinstance(x, Tensor)):   # x * x: once
             gx = pending.get(x)
             if gx is not None:
-                record(id(x), gx.dense() if isinstance(gx, engine.SparseGrad) else np.array(gx, copy=True))
+                record(id(x), gx.dense() if isinstance(gx, SparseGrad) else np.array(gx, copy=True))
 
     seed = _seed_gradient(root, None, False, "backward_steps")
-    found = engine.run_backward([root], [seed], True, False, inputs=leaves or None, on_step=on_step)
+    found = engine.run_backward([root], [seed], True, False, inputs=leaves or None, observer=on_step)
     # The last picture shows each leaf's result as backward returns it (after the leaf's own hooks).
     final = {id(leaf): np.asarray(g) for leaf, g in zip(leaves, found or []) if g is not None}
     draw_kwargs.setdefault("show_grad", True)
@@ -580,7 +581,7 @@ def summary(*roots: Tensor, params: Mapping[str, Tensor] | None = None, max_node
                 what += "  [requires grad]"
         else:
             node = t.grad_fn
-            refs = iter(f"%{index[id(x)]}" if id(x) in index else "?" for x in engine.node_inputs(node)
+            refs = iter(f"%{index[id(x)]}" if id(x) in index else "?" for x in inplace.inputs_as_used(node)
                         if isinstance(x, Tensor))
             operands, attrs = _op_parts(node)
             args = [next(refs) if a == "·" else a for a in operands]

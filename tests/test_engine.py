@@ -435,7 +435,7 @@ def test_joint_rule_and_saved_values() -> None:
         return [g * y if mask[0] else None, g * saved if mask[1] else None]
 
     mul = Primitive("saving_mul", forward, lambda g, out, x, y: g * y, lambda g, out, x, y: g * x,
-                    joint=joint, saves_for=(1,))       # the copy of x serves y's gradient
+                    combined_vjp=joint, saves_for=(1,))       # the copy of x serves y's gradient
     x = al.tensor([1.0, 2.0], requires_grad=True)
     y = al.tensor([3.0, 5.0], requires_grad=True)
     out = mul(x, y)

@@ -260,10 +260,10 @@ def test_old_versions_are_released_with_the_graph():
     w = leaf(1000, seed=5)
     for _ in range(5):
         y.mul_(w)                          # each keeps a copy of the old y: w's gradient needs it
-    assert all(ref() is not None and ref().data is not y.data for _, ref in y._history)
+    assert all(ref() is not None and ref().data is not y.data for _, ref in y._earlier_versions)
     y.sum().backward()
     gc.collect()
-    assert all(ref() is None for _, ref in y._history)
+    assert all(ref() is None for _, ref in y._earlier_versions)
     np.testing.assert_allclose(x.grad.data, w.data ** 5)
     z = x * 2
     w = z * 3
