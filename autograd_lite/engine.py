@@ -4,22 +4,22 @@ Forward: calling a `Primitive` on Tensors runs its NumPy forward and, when grad 
 requires grad, hangs a `Node` (the op, its inputs, their arrays, its attributes) on the result as
 `grad_fn`. That is the whole graph: tensors point to the node that made them, nodes to their inputs.
 
-Backward: `run_backward` sorts the graph topologically, then visits tensors from the output back to
-the leaves, calling each op's vector-Jacobian products (the rules in `ops.py`) and adding up what
-reaches each tensor. Normally the rules run on NumPy arrays: fast, nothing recorded. With
-`create_graph=True` they run on Tensors, so the backward pass is itself recorded and can be
-differentiated again (Hessian-vector products, double backprop).
+Backward: `run_backward` sorts the graph topologically, then visits tensors from the output back to the
+leaves, calling each op's vector-Jacobian products (the rules in `ops.py`) and adding up what reaches each
+tensor. The rules run on NumPy arrays, or with `create_graph=True` on Tensors: then the backward pass is
+itself recorded, and can be differentiated again.
 
-Rarer machinery lives beside this file, entered here through one cheap check each, which a first
-reading can skip: in-place ops and versions (inplace.py), dtype promotion (promotion.py), sparse
-gradients (sparse_grad.py), anomaly mode (anomaly.py), combined rules (fused_backward.py), tensor
-hooks (tensor.py), the drawing observer (viz.py). The one import cycle in the package is the one a
-Tensor and its engine need: Tensor methods record primitives (tensor.py -> ops.py and inplace.py ->
-engine.py), and the engine makes Tensors (engine.py -> tensor.py).
+Rarer machinery lives beside this file, entered through one cheap check each that a first reading can
+skip: in-place ops and versions (inplace.py), dtype promotion (promotion.py), sparse gradients
+(sparse_grad.py), anomaly mode (anomaly.py), combined rules (fused_backward.py), tensor hooks (tensor.py),
+the drawing observer (viz.py). The package's one import cycle is the one a Tensor and its engine need:
+Tensor methods record primitives (tensor.py -> ops.py, inplace.py -> engine.py), and the engine makes
+Tensors (engine.py -> tensor.py).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -40,10 +40,9 @@ class Primitive:
     given `g`, the gradient of the output (None for an input never differentiated). Called with arrays
     only, a primitive just runs its forward (rules call each other so); with a Tensor, it records.
 
-    The options, each explained where it is used: `variadic` (cat: one rule `rule(i, g, out, *inputs)`),
-    `exact_dtype` (the result's dtype is the op's own, never promoted), `reads_inputs`/`reads_output`
-    (what the rules read, for the in-place checks: inplace.py), `combined_vjp` and `saves_for` (all
-    gradients at once, reusing what the forward kept: fused_backward.py).
+    Options: `variadic` (cat: one rule `rule(i, g, out, *inputs)`), `exact_dtype` (the result's dtype is
+    the op's, never promoted), `reads_inputs`/`reads_output` (what the rules read: inplace.py),
+    `combined_vjp` and `saves_for` (all gradients at once, reusing what the forward kept: fused_backward.py).
     """
 
     __slots__ = ("name", "forward", "vjps", "variadic", "exact_dtype", "combined_vjp", "saves_for",
@@ -51,14 +50,14 @@ class Primitive:
 
     def __init__(self, name: str, forward: Callable[..., Any], *vjps: Callable[..., Any] | None,
                  variadic: bool = False, exact_dtype: bool = False, combined_vjp: Callable[..., list] | None = None,
-                 saves_for: tuple[int, ...] = (), reads_inputs: tuple | None = None, reads_output: bool = True) -> None:
-        self.name, self.forward, self.vjps = name, forward, vjps
-        if variadic:                       # one rule for every input, told which: as a rule per input
-            self.vjps = _VariadicRules(vjps[0])
+                 saves_for: tuple[int, ...] = (), reads_inputs: tuple | None = None, reads_output: bool = True,
+                 refuses_bools: bool = False) -> None:
+        self.name, self.forward = name, forward
+        self.vjps = _RulePerInput(vjps) if variadic else vjps     # (variadic: one rule, told which input)
         self.variadic, self.exact_dtype = variadic, exact_dtype
         self.combined_vjp, self.saves_for = combined_vjp, saves_for
         self.reads_inputs, self.reads_output = reads_inputs, reads_output
-        self.refuses_bools = False         # no such arithmetic on bools in PyTorch (sub, relu): promotion.py
+        self.refuses_bools = refuses_bools   # no such arithmetic on bools in PyTorch (sub, relu): promotion.py
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
@@ -95,8 +94,7 @@ class Primitive:
             raise op_error(self.name, args, attrs, exc) from exc
         if self.saves_for:
             out, saved = out
-        if type(out) is not np.ndarray:
-            out = np.asarray(out)
+        out = out if type(out) is np.ndarray else np.asarray(out)
         if (out.dtype is not dtype or mixed) and not self.exact_dtype:    # PyTorch's dtype, where NumPy's differs
             out = promotion.promote_result(self.name, out, arrays, mixed, self.refuses_bools,
                                            lambda: self(*promotion.as_float32(args), **attrs).data)
@@ -115,23 +113,17 @@ class Primitive:
         return t
 
 
-class _VariadicRules:
-    """A variadic primitive's one rule, `rule(i, g, out, *inputs)`, seen as a rule per input."""
+class _RulePerInput(tuple):
+    """A variadic primitive's one rule, `rule(i, g, out, *inputs)`, seen as a rule per input: `rules[i]`."""
 
-    def __init__(self, rule: Callable[..., Any]) -> None:
-        self.rule = rule
-
-    def __getitem__(self, i: int) -> Callable[..., Any]:
-        return lambda *args, **attrs: self.rule(i, *args, **attrs)
+    def __getitem__(self, i: Any) -> Callable[..., Any]:
+        return functools.partial(tuple.__getitem__(self, 0), i)
 
 
 class Node:
-    """The record of one primitive application: what `Tensor.grad_fn` points to.
-
-    `inputs` holds the arguments as given (Tensors and constants), `arrays` their NumPy values, which the
-    rules read in the fast mode. Both are dropped after a backward pass unless `retain_graph=True`:
-    that is what frees the intermediate tensors while the user still holds the loss.
-    """
+    """The record of one primitive application, what `Tensor.grad_fn` points to: the op, its `inputs` as
+    given (Tensors and constants) and their NumPy `arrays`, which the rules read. Backward drops both
+    unless `retain_graph=True`: that frees the intermediate tensors while the user still holds the loss."""
 
     __slots__ = ("op", "inputs", "arrays", "attrs", "saved_versions", "recorded_at", "scope", "trace", "saved",
                  "__weakref__")
@@ -144,8 +136,7 @@ class Node:
         self.trace: Any = None                       # where it was created, in anomaly mode
         self.saved: Any = None                       # what a `saves_for` forward kept for `combined_vjp`
 
-    def name(self) -> str:
-        """PyTorch-style name of the backward function, e.g. ``MulBackward``."""
+    def name(self) -> str:                           # PyTorch's name for it: MulBackward
         return "".join(part.capitalize() for part in self.op.name.split("_")) + "Backward"
 
     def __repr__(self) -> str:
@@ -153,9 +144,8 @@ class Node:
 
 
 def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
-    """Sum `g` down to `shape`: the adjoint of broadcasting `shape` up to `g.shape`. Broadcasting copies
-    an input along new leading axes and along axes of size 1, so its gradient adds up the copies along
-    exactly those axes. Works on arrays and on Tensors alike."""
+    """Sum `g` down to `shape`, the adjoint of broadcasting `shape` up to `g.shape` (on arrays or Tensors):
+    broadcasting copies an input along new leading axes and axes of size 1, so its gradient adds them up."""
     lead = g.ndim - len(shape)
     if lead:
         g = g.sum(axis=tuple(range(lead)))   # no keepdims: a fresh array, not a reshaped view
@@ -168,9 +158,8 @@ def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
 
 
 def toposort(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Tensors reachable from `roots` that require grad, each after every tensor it depends on. An
-    explicit stack instead of recursion, so a graph of 10^5 ops needs no deep Python stack: a tensor is
-    appended when its marker pops, i.e. after all its inputs have been appended."""
+    """Tensors reachable from `roots` that require grad, each after every tensor it depends on (appended
+    when its marker pops, after all its inputs): a stack, not recursion, for graphs of 10^5 ops."""
     order: list[Tensor] = []
     seen: set[Tensor] = set()
     stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
@@ -199,9 +188,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
     """Propagate gradients from `roots` (seeded with `root_grads`) to the leaves, adding them into the
     leaves' `.grad`; or, given `inputs` (``al.grad``), return the gradients of `inputs` instead (None
     where none arrived). `observer(t, g, grads)` is told of each step (viz.backward_steps draws them)."""
-    for r in roots:                 # (a root that is a view of a tensor changed in place since: up to date)
-        if r._view_of is not None:
-            inplace.refresh_view(r, "backward")
+    inplace.refresh_views(roots, "backward")      # (a root that is a stale view of a tensor changed in place)
     order = toposort(roots)
     grads: dict[Tensor, Any] = {}
     for r, g in zip(roots, root_grads):
@@ -225,15 +212,15 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
             if t in wanted:
                 wanted[t] = g
         elif node is None or t._retains_grad:
-            accumulate_grad(t, g, create_graph, claimed)       # a leaf: its gradient is complete
+            t._accumulate_grad(g, create_graph, claimed)       # a leaf: its gradient is complete (.grad)
         if node is None:
             continue
         # The chain rule: each input's gradient is its rule applied to g (on Tensors with create_graph).
         xs = node.inputs if node.recorded_at == inplace.INPLACE_OPS.count else inplace.inputs_as_used(node, t)
         args, out = (xs, t) if create_graph else (node.arrays, t.data)
         rules, attrs = node.op.vjps, node.attrs
-        combined = fused_backward.gradients(node, g, out, args, xs, needed) if node.op.combined_vjp and not create_graph \
-            else None
+        fused = node.op.combined_vjp is not None and not create_graph     # all inputs at once: fused_backward.py
+        combined = fused_backward.gradients(node, g, out, args, xs, needed) if fused else None
         for i, x in enumerate(xs):
             if not isinstance(x, Tensor) or not x._requires_grad or (needed is not None and x not in needed):
                 continue
@@ -256,30 +243,13 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
 
 
 def leading_to(inputs: Sequence[Tensor], order: Sequence[Tensor]) -> set[Tensor]:
-    """The tensors of `order` (inputs first) from which a path leads to one of `inputs`: only their rules
-    need to run for ``al.grad(loss, x)``, which then skips, say, every weight's gradient."""
+    """The tensors of `order` from which a path leads to `inputs`: al.grad(loss, x) runs only their rules."""
     reaches = set(inputs)
     for t in order:
         if t.grad_fn is not None and any(x in reaches for x in inplace.inputs_as_used(t.grad_fn)
                                          if isinstance(x, Tensor)):
             reaches.add(t)
     return reaches
-
-
-def accumulate_grad(t: Tensor, g: Any, create_graph: bool, claimed: set[int]) -> None:
-    """Add `g` into `t.grad`. A stored gradient never aliases another array (rules may hand one array to
-    two inputs, add passing `g` through, or return views): an optimizer's in-place update of one `.grad`
-    must not change another."""
-    if create_graph:
-        t._grad = g if t._grad is None else t._grad + g      # keep its graph, to differentiate again
-    elif t._grad is None:
-        fresh = g.flags.owndata and g.flags.writeable and id(g) not in claimed
-        claimed.add(id(g))
-        t._grad = wrap(g if fresh else g.copy())
-    elif t._grad._requires_grad:
-        t._grad = wrap(t._grad.data + g)      # an earlier create_graph grad: do not modify its graph
-    else:                                     # in place, like PyTorch: a reference to `p.grad` sees the sum
-        np.add(t._grad.data, g, out=t._grad.data, casting="unsafe")
 
 
 # Last, as it builds on Primitive and Node (and imports ops.py, which does too).

@@ -200,7 +200,7 @@ def record_inplace(t: Tensor, op: engine.Primitive, others: Sequence[Any], attrs
 
 
 def record_inplace_on_view(v: Tensor, op: engine.Primitive, others: Sequence[Any], attrs: dict) -> Tensor:
-    """An in-place op on `v`, a view of a contiguous tensor (`y[0] += 1`, `y[:, 1].mul_(w)`): as PyTorch's
+    """An in-place op on `v`, a view of another tensor (`y[0] += 1`, `y[:, 1].mul_(w)`): as PyTorch's
     CopySlices. The op is recorded out of place on v; its result is written through v into the base,
     which records `base[positions] = result`; then v becomes that slice of the new base."""
     root = v._view_of[0]
@@ -222,25 +222,40 @@ def refresh_view(a: Tensor, op: str) -> None:
     root, rebases = a._view_of
     if root._earlier_versions is None or len(root._earlier_versions) == rebases or not _state.enabled:
         return                                       # up to date, or nothing will be recorded with it
-    if not (root.data.flags.c_contiguous and root.dtype == a.dtype):
-        raise RuntimeError(f"{op}: this tensor is a view of a tensor of shape {root.shape} that has since been "
-                           f"changed by an in-place operation in the graph, and whose memory is not contiguous, "
-                           f"so the view cannot be brought up to date; take the view again after the in-place "
-                           f"operation")
+    if root.dtype != a.dtype:
+        raise RuntimeError(f"{op}: this tensor is a view, as {a.dtype}, of a tensor of dtype {root.dtype} that has "
+                           f"since been changed by an in-place operation in the graph, so the view cannot be "
+                           f"brought up to date; take the view again after the in-place operation")
     replaced_at = INPLACE_OPS.count
     prev = _old_value(a, False)
     INPLACE_OPS.count += 1                           # ops recorded from now on use the refreshed view
     _reattach(a, root, _view_index(a, root), replaced_at, lambda: prev)
 
 
+def refresh_views(tensors: Sequence[Any], op: str) -> None:
+    for t in tensors:
+        if isinstance(t, Tensor) and t._view_of is not None:
+            refresh_view(t, op)
+
+
 def _view_index(v: Tensor, root: Tensor) -> tuple:
-    """Where the elements of `v`, a view of C-contiguous `root`, sit in it: from their byte offsets, an
-    index of arrays (one per dim of root) such that root[index] reads v."""
-    a = v.data
-    offsets = a.__array_interface__["data"][0] - root.data.__array_interface__["data"][0]
-    for n, stride in zip(a.shape, a.strides):
-        offsets = np.add.outer(offsets, np.arange(n) * stride) if n else np.zeros(a.shape, dtype=np.intp)
-    return np.unravel_index(np.asarray(offsets, dtype=np.intp).reshape(a.shape) // a.itemsize, root.shape)
+    """Where the elements of `v`, a view of `root` of the same dtype, sit in it: from their byte offsets, an
+    index of arrays (one per dim of root) such that root[index] reads v. (A root in row-major order
+    converts offsets to positions by division; any other layout, such as a convolution's batch-last output,
+    by looking each offset up among the root's own.)"""
+    def offsets(a: np.ndarray) -> np.ndarray:
+        """The byte offset of each element of `a` from the start of root's data."""
+        at = np.asarray(a.__array_interface__["data"][0] - root.data.__array_interface__["data"][0], dtype=np.intp)
+        for n, stride in zip(a.shape, a.strides):
+            at = np.add.outer(at, np.arange(n, dtype=np.intp) * stride)
+        return at.reshape(a.shape)
+
+    wanted = offsets(v.data)
+    if root.data.flags.c_contiguous:
+        return np.unravel_index(wanted // root.data.itemsize, root.shape)
+    own = offsets(root.data).ravel()
+    order = np.argsort(own, kind="stable")
+    return np.unravel_index(order[np.searchsorted(own[order], wanted)], root.shape)
 
 
 def _reattach(v: Tensor, root: Tensor, index: tuple, replaced_at: int, prev: Callable[[], Tensor | None]) -> None:

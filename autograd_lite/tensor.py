@@ -489,7 +489,22 @@ class Tensor:
         claimed = {id(seed)}                         # the caller's array is never stored as a .grad
         for t, g in zip(targets, grads):
             if g is not None:
-                _engine.accumulate_grad(t, g, create_graph, claimed)
+                t._accumulate_grad(g, create_graph, claimed)
+
+    def _accumulate_grad(self, g: Any, create_graph: bool, claimed: set[int]) -> None:
+        """Add `g` into `.grad`. A stored gradient never aliases another array (rules may hand one array to
+        two inputs, add passing `g` through, or return views): an optimizer's in-place update of one `.grad`
+        must not change another."""
+        if create_graph:
+            self._grad = g if self._grad is None else self._grad + g      # keep its graph, to differentiate again
+        elif self._grad is None:
+            fresh = g.flags.owndata and g.flags.writeable and id(g) not in claimed
+            claimed.add(id(g))
+            self._grad = wrap(g if fresh else g.copy())
+        elif self._grad._requires_grad:
+            self._grad = wrap(self._grad.data + g)      # an earlier create_graph grad: do not modify its graph
+        else:                                     # in place, like PyTorch: a reference to `p.grad` sees the sum
+            np.add(self._grad.data, g, out=self._grad.data, casting="unsafe")
 
     def detach(self) -> Tensor:
         """A tensor sharing this one's data but cut from the graph (never requires grad)."""
@@ -1274,10 +1289,10 @@ class Tensor:
                 if root.grad_fn is None and root.requires_grad:
                     raise RuntimeError(f"{op}: a view of a leaf tensor that requires grad is being used in an "
                                        f"in-place operation; wrap the update in `with no_grad():`")
-                if not (root.data.flags.c_contiguous and root.dtype == self.dtype):
-                    raise RuntimeError(f"{op}: in-place operations inside the graph on a view of a tensor that "
-                                       f"is not contiguous are not supported; call .contiguous() on the tensor "
-                                       f"first, or use the out-of-place form")
+                if root.dtype != self.dtype:
+                    raise RuntimeError(f"{op}: in-place operations inside the graph on a view of a tensor of "
+                                       f"another dtype ({root.dtype}, viewed as {self.dtype}) are not supported; "
+                                       f"use the out-of-place form")
                 _inplace.refresh_view(self, op)
             return None
         self._shared_version_counter().count += 1
