@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from . import conv_kernels, ops, promotion
+from . import conv_kernels, forwards, ops, promotion
 from .errors import DTypeError, ShapeError, check_allocation, is_int
 from .tensor import Tensor, _array_of, _check_number, _check_same_dtype, _no_repeats, _norm_dim, wrap
 
@@ -1100,7 +1100,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     xs = [_t(x, "einsum") for x in operands]
     if not isinstance(equation, str) or "." in equation:
         raise ShapeError(f"einsum: '...' (ellipsis) is not supported, got {equation!r}")
-    inputs, output = ops._einsum_parts(equation)
+    inputs, output = forwards.einsum_parts(equation)
     if len(inputs) != len(xs):
         raise ShapeError(f"einsum: {equation!r} names {len(inputs)} operands, got {len(xs)}")
     sizes: dict[str, int] = {}
@@ -1157,7 +1157,7 @@ def scatter(input: Any, dim: int, index: Any, src: Any = None, *, value: Any = N
     if x.ndim == 0:                   # as a vector of one, and back (PyTorch takes 0-d tensors here)
         return scatter(x.reshape(1), dim, _t(index, "scatter").reshape(1), _scalar_as_1d(src), value=value).reshape(())
     d, idx, src = _scatter_args("scatter", x, dim, index, value if src is None else src)
-    return ops.index_put(x, src, index=ops._gather_index(idx, d))
+    return ops.index_put(x, src, index=forwards.gather_index(idx, d))
 
 
 def _scatter_reduce(x: Tensor, dim: int, index: Any, src: Any, reduce: str) -> Tensor:
@@ -1177,7 +1177,7 @@ def _scatter_reduce(x: Tensor, dim: int, index: Any, src: Any, reduce: str) -> T
                            "no_grad()")
     d, idx, s = _scatter_args("scatter", x, dim, index, src)
     out = x.data.copy()
-    np.multiply.at(out, ops._gather_index(idx, d), s.data)
+    np.multiply.at(out, forwards.gather_index(idx, d), s.data)
     return wrap(out)
 
 
@@ -1187,4 +1187,4 @@ def scatter_add(input: Any, dim: int, index: Any, src: Any) -> Tensor:
     if x.ndim == 0:
         return scatter_add(x.reshape(1), dim, _t(index, "scatter_add").reshape(1), _scalar_as_1d(src)).reshape(())
     d, idx, src = _scatter_args("scatter_add", x, dim, index, _t(src, "scatter_add"))
-    return x + ops.gather_scatter(src, index=idx, dim=d, shape=x.shape)
+    return x + ops.gather_backward(src, index=idx, dim=d, shape=x.shape)

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .tensor import Tensor
-
 
 def gradients(node: Any, g: Any, out: Any, args: Sequence[Any], xs: Sequence[Any], needed: set | None) -> list:
     """All inputs' gradients from one call of the op's `combined_vjp(mask, g, out, *inputs, **attrs)`
@@ -22,7 +20,7 @@ def gradients(node: Any, g: Any, out: Any, args: Sequence[Any], xs: Sequence[Any
     convolution's im2col columns, as PyTorch's `finput`): the node kept it, when one of those inputs
     requires grad, until its backward has run. The per-input rules stay the definition, and are what
     `create_graph=True` records."""
-    mask = [isinstance(x, Tensor) and x._requires_grad and (needed is None or x in needed) for x in xs]
+    mask = [getattr(x, "_requires_grad", False) and (needed is None or x in needed) for x in xs]   # (Tensors only)
     if node.op.saves_for:
         return node.op.combined_vjp(mask, g, out, *args, saved=node.saved, **node.attrs)
     return node.op.combined_vjp(mask, g, out, *args, **node.attrs)

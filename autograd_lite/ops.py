@@ -15,6 +15,11 @@ The rules are written with operators and the primitives themselves, so they run 
 recorded and can be differentiated again. That is why a rule says `cos(x)` and not `np.cos(x)`.
 
 Attributes (a reduction's `dim`, a reshape's `shape`) are keyword arguments of both forward and rules.
+A forward of more than one NumPy call is in forwards.py, under its primitive's name (`forwards.sigmoid`).
+
+Part 1 is the table of plain mathematical primitives, then the rules too long for one of its lines.
+Part 2 holds the fused primitives, kept for speed or numerical stability: each names the composite of
+plain primitives it replaces, and tests/test_fused_rules.py checks its gradients against that composite's.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from . import promotion, special
+from . import forwards, special
 from .conv_kernels import (
     _avg_pool_backward_forward,
     _avg_pool_forward,
@@ -39,293 +44,178 @@ from .conv_kernels import (
 from .engine import Primitive, sum_to
 from .sparse_grad import SparseGrad
 
+# =============================================================================================
+# PART 1. The mathematical primitives
+# =============================================================================================
+# A rule too long for its line is a function after the table ("Rules longer than a line"): the line calls it.
+
+# --- arithmetic ----------------------------------------------------------------- d(out)/d(in)
+add = Primitive("add", np.add,
+                lambda g, out, x, y: g,                      # 1
+                lambda g, out, x, y: g)                      # 1
+sub = Primitive("sub", np.subtract,
+                lambda g, out, x, y: g,                      # 1
+                lambda g, out, x, y: -g)                     # -1
+mul = Primitive("mul", np.multiply,
+                lambda g, out, x, y: g * y,                  # y
+                lambda g, out, x, y: g * x)                  # x
+div = Primitive("div", np.true_divide,
+                lambda g, out, x, y: g / y,                  # 1/y
+                lambda g, out, x, y: -g * x / (y * y))       # -x/y^2 (PyTorch's formula, from x and y)
+neg = Primitive("neg", np.negative,
+                lambda g, out, x: -g)                        # -1
+pow = Primitive("pow", forwards.pow,
+                lambda g, out, x, y: _pow_rule_base(g, out, x, y),        # y x^(y-1)
+                lambda g, out, x, y: _pow_rule_exponent(g, out, x, y))    # x^y log x
+
+# --- elementwise functions ----------------------------------------------------------------
+exp = Primitive("exp", np.exp,
+                lambda g, out, x: g * out)                   # exp(x) = out
+log = Primitive("log", np.log,
+                lambda g, out, x: g / x)                     # 1/x
+sqrt = Primitive("sqrt", np.sqrt,
+                 lambda g, out, x: g / (2 * out))            # 1/(2 sqrt x)
+abs = Primitive("abs", forwards.abs,
+                lambda g, out, x: g * sign(x))               # sign(x); 0 at the kink, like PyTorch
+sign = Primitive("sign", lambda x: x.copy() if x.dtype == np.bool_ else np.sign(x),   # (bools: as they are)
+                 lambda g, out, x: g * 0)                     # flat almost everywhere
+sin = Primitive("sin", np.sin,
+                lambda g, out, x: g * cos(x))                # cos x
+cos = Primitive("cos", np.cos,
+                lambda g, out, x: -g * sin(x))               # -sin x
+tanh = Primitive("tanh", np.tanh,
+                 lambda g, out, x: g * (1 - out * out))      # 1 - tanh^2
+sigmoid = Primitive("sigmoid", forwards.sigmoid,
+                    lambda g, out, x: g * out * (1 - out))   # s (1 - s)
+log1p = Primitive("log1p", np.log1p,
+                  lambda g, out, x: g / (1 + x))             # 1/(1+x); log1p is exact for small x
+expm1 = Primitive("expm1", np.expm1,
+                  lambda g, out, x: g * (out + 1))           # e^x = out + 1
+reciprocal = Primitive("reciprocal", forwards.reciprocal,
+                       lambda g, out, x: -g * out * out)     # -1/x^2 = -out^2
+erf = Primitive("erf", special.erf,   # math.erf's values, vectorised: see special.py
+                lambda g, out, x: g * (2 / math.sqrt(math.pi)) * exp(-x * x))   # 2/sqrt(pi) e^(-x^2)
+relu = Primitive("relu", lambda x: np.maximum(x, 0),
+                 lambda g, out, x: g * (out > 0))            # 1 where x > 0; 0 at the kink
+# Step functions: flat almost everywhere, so their gradient is 0 (as PyTorch's).
+floor = Primitive("floor", forwards.floor, lambda g, out, x: g * 0)
+ceil = Primitive("ceil", forwards.ceil, lambda g, out, x: g * 0)
+trunc = Primitive("trunc", forwards.trunc, lambda g, out, x: g * 0)
+round = Primitive("round", forwards.round, lambda g, out, x, decimals=0: g * 0)     # half to even
+
+# --- choosing between values: the gradient goes where the value came from ------------------
+maximum = Primitive("maximum", np.maximum,
+                    lambda g, out, x, y: g * (x > y) + (g / 2) * (x == y),   # ties share evenly
+                    lambda g, out, x, y: g * (y > x) + (g / 2) * (x == y))
+minimum = Primitive("minimum", np.minimum,
+                    lambda g, out, x, y: g * (x < y) + (g / 2) * (x == y),
+                    lambda g, out, x, y: g * (y < x) + (g / 2) * (x == y))
+clamp = Primitive("clamp", forwards.clamp,
+                  lambda g, out, x, lo, hi: _clamp_rule_x(g, out, x, lo, hi),             # 1 where lo <= x <= hi
+                  lambda g, out, x, lo, hi: g * (x < lo) if hi is None else g * ((x < lo) & (lo < hi)),  # x < lo
+                  lambda g, out, x, lo, hi: g * (x > hi) if lo is None else g * ((x > hi) | (hi < lo)))  # x > hi
+# (When min > max every element equals max, as in PyTorch: the gradient goes to max only.)
+where = Primitive("where", forwards.where,
+                  None,                                       # the condition has no gradient
+                  lambda g, out, c, x, y: where(c, g, 0.0),   # 1 where c
+                  lambda g, out, c, x, y: where(c, 0.0, g))   # 1 elsewhere
+
+# --- reductions -----------------------------------------------------------------------------
+sum = Primitive("sum", forwards.sum,                          # 1: g spread over the elements added
+                lambda g, out, x, dim=None, keepdim=False: _spread(g, x, dim, keepdim))
+mean = Primitive("mean", forwards.mean,                       # 1/n
+                 lambda g, out, x, dim=None, keepdim=False:
+                     _spread(g, x, dim, keepdim) / forwards.reduced_count(x.shape, dim))
+# amax, amin: 1 at the extreme value, shared evenly between the elements equal to it
+amax = Primitive("amax", lambda x, dim=None, keepdim=False: np.amax(x, axis=dim, keepdims=keepdim),
+                 lambda g, out, x, dim=None, keepdim=False: _extreme_rule(g, out, x, dim, keepdim))
+amin = Primitive("amin", lambda x, dim=None, keepdim=False: np.amin(x, axis=dim, keepdims=keepdim),
+                 lambda g, out, x, dim=None, keepdim=False: _extreme_rule(g, out, x, dim, keepdim))
+cumsum = Primitive("cumsum", forwards.cumsum,                # out_i = x_0 + ... + x_i, so dx_j = g_j + ... + g_n:
+                   lambda g, out, x, dim:                     # the cumulative sum of g, from the end
+                       flip(cumsum(flip(g, dims=(dim,)), dim=dim), dims=(dim,)))
+
+# --- linear algebra -------------------------------------------------------------------------
+matmul = Primitive("matmul", forwards.matmul,
+                   lambda g, out, x, y: _matmul_rule_x(g, out, x, y),     # g y^T
+                   lambda g, out, x, y: _matmul_rule_y(g, out, x, y))     # x^T g
+
+# --- shapes: each element's gradient goes back where it came from (summed over broadcast_to's and repeat's copies)
+reshape = Primitive("reshape", lambda x, shape: np.reshape(x, shape),
+                    lambda g, out, x, shape: g.reshape(x.shape))            # reshaped back
+permute = Primitive("permute", lambda x, dims: np.transpose(x, dims),
+                    lambda g, out, x, dims: permute(g, dims=_inverse_permutation(dims)))   # permuted back
+broadcast_to = Primitive("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
+                         lambda g, out, x, shape: sum_to(g, x.shape))       # the copies added up
+cast = Primitive("cast", lambda x, dtype: x.astype(dtype),
+                 lambda g, out, x, dtype: g.astype(x.dtype), exact_dtype=True)   # in x's dtype again
+clone = Primitive("clone", np.copy,
+                  lambda g, out, x: g)                                      # 1
+contiguous = Primitive("contiguous", np.ascontiguousarray,   # the same values, in row-major memory
+                       lambda g, out, x: g)                                 # 1
+pad = Primitive("pad", forwards.pad,
+                lambda g, out, x, pairs, value: _unpad(g, pairs))           # the padding cut off
+cat = Primitive("cat", lambda *xs, dim: np.concatenate(xs, axis=dim),
+                lambda i, g, out, *xs, dim: _cat_rule(i, g, out, *xs, dim=dim),   # input i's slice of g
+                variadic=True)
+flip = Primitive("flip", lambda x, dims: np.flip(x, dims).copy(),      # a copy, as PyTorch's (not a view)
+                 lambda g, out, x, dims: flip(g, dims=dims))              # flipped back
+roll = Primitive("roll", lambda x, shifts, dims: np.roll(x, shifts, dims),
+                 lambda g, out, x, shifts, dims:                          # rolled back
+                     roll(g, shifts=tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts,
+                          dims=dims))
+repeat = Primitive("repeat", lambda x, sizes: np.tile(x, sizes),
+                   lambda g, out, x, sizes: _repeat_rule(g, out, x, sizes))   # the copies added up
+tril = Primitive("tril", lambda x, diagonal: np.tril(x, diagonal),
+                 lambda g, out, x, diagonal: tril(g, diagonal=diagonal))  # the kept entries' gradient
+triu = Primitive("triu", lambda x, diagonal: np.triu(x, diagonal),
+                 lambda g, out, x, diagonal: triu(g, diagonal=diagonal))
+
+# --- indexing: reading some elements, and its adjoint, adding into zeros at those elements ---
+getitem = Primitive("getitem", forwards.getitem,
+                    lambda g, out, x, index: _getitem_rule(g, out, x, index))   # g where x was read, 0 elsewhere
+# getitem's gradient as a primitive of its own: zeros of x's shape with g added at the index. It is linear in
+# g, so its gradient (h: its output's gradient) is h read back at that index.
+getitem_backward = Primitive("getitem_backward", forwards.getitem_backward,
+                             lambda h, out, g, index, shape: getitem(h, index=index))
+gather = Primitive("gather", forwards.gather,
+                   lambda g, out, x, index, dim:                            # g where x was read, 0 elsewhere
+                       gather_backward(g, index=index, dim=dim, shape=x.shape))
+gather_backward = Primitive("gather_backward", forwards.gather_backward,    # the same for gather
+                            lambda h, out, g, index, dim, shape: gather(h, index=index, dim=dim))
+index_put = Primitive("index_put", forwards.index_put,                  # x with value written at index:
+                      lambda g, out, x, value, index: index_put(g, 0.0, index=index),   # g, 0 there
+                      lambda g, out, x, value, index: getitem(g, index=index),                  # g there
+                      exact_dtype=True)                  # x's dtype, whatever the value's (setitem's rule)
+
+# What each rule reads, for backward's check that it was not changed in place since (PyTorch checks
+# what it saved): ops not listed read all their inputs and their output. An input that no rule reads
+# can be modified in place before backward; `out` is the op's own result. A tuple of tuples says it
+# per rule: what input i's rule reads.
+for _op in (add, sub, neg, sum, mean, reshape, permute, broadcast_to, cast, clone, contiguous, pad, cat,
+            getitem, index_put, flip, roll, repeat, tril, triu, cumsum):
+    _op.reads_inputs, _op.reads_output = (), False          # no values: shapes and attributes only
+for _op in (exp, expm1, sqrt, reciprocal, tanh, sigmoid, relu):
+    _op.reads_inputs, _op.reads_output = (), True           # written in terms of the output
+for _op in (mul, matmul):
+    _op.reads_inputs, _op.reads_output = ((1,), (0,)), False   # each factor's gradient is the other one
+div.reads_inputs, div.reads_output = ((1,), (0, 1)), False  # g / y and -g x / y^2
+for _op in (log, abs, sin, cos, erf, log1p):
+    _op.reads_inputs, _op.reads_output = (0,), False        # written in terms of the input
+for _op in (maximum, minimum):
+    _op.reads_inputs, _op.reads_output = (0, 1), False      # which of the two is larger
+for _op in (sign, floor, ceil, trunc, round, gather, gather_backward, getitem_backward):
+    _op.reads_inputs, _op.reads_output = (), False          # a gradient of 0, or moved by the index alone
+where.reads_inputs, where.reads_output = (0,), False        # the condition only
+pow.reads_inputs, pow.reads_output = ((0, 1), (0, 1)), False   # base and exponent, not the result
+clamp.reads_inputs, clamp.reads_output = (0, 1, 2), False   # which side of the bounds x is
+for _op in (sub, relu):
+    _op.refuses_bools = True        # no arithmetic of these on bools, as in PyTorch (their results change dtype)
+
+
 # ---------------------------------------------------------------------------------------------
-# Helpers for reductions: put back the reduced axes so a gradient can be broadcast over them.
+# Rules longer than a line
 # ---------------------------------------------------------------------------------------------
-
-
-def _reduced_axes(ndim: int, dim: Any) -> tuple[int, ...]:
-    if dim is None:
-        return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else dim
-    return tuple(sorted(d % ndim for d in dims)) if ndim else ()
-
-
-def _keep(g: Any, shape: tuple[int, ...], dim: Any, keepdim: bool) -> Any:
-    """Reshape a reduction's output (or its gradient) to the keepdim=True shape."""
-    if keepdim:
-        return g
-    axes = _reduced_axes(len(shape), dim)
-    return g.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
-
-
-def _count(shape: tuple[int, ...], dim: Any) -> int:
-    return math.prod(shape[a] for a in _reduced_axes(len(shape), dim))
-
-
-def _spread(g: Any, x: Any, dim: Any, keepdim: bool) -> Any:
-    """The gradient of a sum: every element that was added receives the same `g`."""
-    return broadcast_to(_keep(g, x.shape, dim, keepdim), shape=x.shape)
-
-
-# ---------------------------------------------------------------------------------------------
-# Forward functions that need more than one NumPy call
-# ---------------------------------------------------------------------------------------------
-
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    # 1 / (1 + e^-x) is accurate everywhere: where e^-x overflows (x < -88 in float32) the result is 0,
-    # which is right to within a subnormal. So silence that warning instead of branching on the sign
-    # (one pass over the data instead of four; measured as precise, at half the time).
-    if x.dtype.kind in "bu":              # -x has no meaning for these; their sigmoid is float32 anyway
-        x = x.astype(np.float32)
-    with np.errstate(over="ignore"):
-        return 1 / (1 + np.exp(-x))
-
-
-def _softplus(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
-    # Above the threshold softplus equals x to float precision (PyTorch's convention).
-    bx = x * beta
-    return np.where(bx > threshold, x, np.log1p(np.exp(np.minimum(bx, threshold))) / beta)
-
-
-def _elu(x: np.ndarray, alpha: float) -> np.ndarray:
-    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
-
-
-def _logsumexp(x: np.ndarray, dim: Any, keepdim: bool) -> np.ndarray:
-    # log sum exp(x) = m + log sum exp(x - m): with m the max no exponent exceeds 0 (no overflow).
-    # (initial=-inf: over no elements at all the max is -inf, and the sum's log too: log 0.)
-    m = np.amax(x, axis=dim, keepdims=True, initial=-np.inf)
-    m = np.where(np.isfinite(m), m, 0)
-    with np.errstate(divide="ignore"):
-        out = np.log(np.sum(np.exp(x - m), axis=dim, keepdims=True)) + m
-    return out if keepdim else np.squeeze(out, axis=_reduced_axes(x.ndim, dim))
-
-
-def _softmax(x: np.ndarray, dim: int) -> np.ndarray:
-    if x.ndim and not x.shape[dim]:
-        return x.copy()                                     # over an empty dim: nothing to normalise
-    e = np.exp(x - x.max(axis=dim, keepdims=True))
-    return e / e.sum(axis=dim, keepdims=True)
-
-
-def _log_softmax(x: np.ndarray, dim: int) -> np.ndarray:
-    if x.ndim and not x.shape[dim]:
-        return x.copy()
-    shifted = x - x.max(axis=dim, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
-
-
-def _is_advanced(index: Any) -> bool:
-    """Does the index contain integer arrays (which may repeat an element)?"""
-    parts = index if isinstance(index, tuple) else (index,)
-    return builtins.any(isinstance(p, np.ndarray) and p.dtype.kind in "iu" for p in parts)
-
-
-def _getitem_rule(g: Any, out: Any, x: Any, index: Any) -> Any:
-    # The gradient is g at the elements read and zero elsewhere. On arrays, hand the engine just that
-    # (a SparseGrad) so many reads of one tensor are gathered into one array; on Tensors (create_graph)
-    # it is the recorded primitive index_scatter, whose own rule reads the elements again.
-    if type(g) is np.ndarray:
-        return SparseGrad(x.shape, g.dtype, index, g)
-    return index_scatter(g, index=index, shape=x.shape)
-
-
-def _scatter_forward(g: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
-    z = np.zeros(shape, dtype=g.dtype)
-    if _is_advanced(index):
-        np.add.at(z, index, g)      # x[[0, 0]] uses x[0] twice: its gradient is the sum of both
-    else:
-        z[index] = g                # slices and masks touch each element at most once
-    return z
-
-
-def _block(index: np.ndarray, dim: int) -> tuple:
-    """The corner of the input that gather reads: PyTorch lets the index be smaller than the input
-    on the other dims (index.size(d) <= input.size(d)) and never broadcasts it."""
-    return tuple(slice(None) if d == dim else slice(0, n) for d, n in enumerate(index.shape))
-
-
-def _gather_forward(x: np.ndarray, index: np.ndarray, dim: int) -> np.ndarray:
-    if x.ndim == 2 and dim == 1 and index.shape[1] == 1:    # one pick per row: plain fancy indexing
-        return x[np.arange(index.shape[0]), index[:, 0]][:, None]
-    return np.take_along_axis(x[_block(index, dim)], index, axis=dim)
-
-
-def _gather_index(index: np.ndarray, dim: int) -> tuple:
-    grid = list(np.indices(index.shape, sparse=True))
-    grid[dim] = index
-    return tuple(grid)
-
-
-def _gather_scatter_forward(g: np.ndarray, index: np.ndarray, dim: int,
-                            shape: tuple[int, ...]) -> np.ndarray:
-    z = np.zeros(shape, dtype=g.dtype)
-    if len(shape) == 2 and dim == 1 and index.shape[1] == 1:
-        z[np.arange(index.shape[0]), index[:, 0]] = g[:, 0]
-    elif index.shape[dim] == 1:
-        np.put_along_axis(z[_block(index, dim)], index, g, axis=dim)  # one index per slice: no repeats
-    else:
-        np.add.at(z, _gather_index(index, dim), g)  # repeated indices add their gradients
-    return z
-
-
-def _pad_forward(x: np.ndarray, pairs: tuple, value: float) -> np.ndarray:
-    return np.pad(x, pairs, mode="constant", constant_values=value)
-
-
-def _unpad(g: Any, pairs: tuple) -> Any:
-    return g[tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(pairs))]
-
-
-def _index_put_forward(x: np.ndarray, value: Any, index: Any) -> np.ndarray:
-    # x[index] = value out of place (the op behind setitem and fill_ on tensors in the graph)
-    out = np.array(x, copy=True)
-    out[index] = value
-    return out
-
-
-def _getitem_forward(x: np.ndarray, index: Any) -> np.ndarray:
-    out = x[index]
-    if not isinstance(out, np.ndarray):
-        # NumPy gives a scalar (a copy) for x[0] of a vector; PyTorch a 0-d view, which x[0].add_(1)
-        # or x[0].fill_(v) change x through. An Ellipsis at the end makes NumPy return that view.
-        out = x[(*index, ...) if isinstance(index, tuple) else (index, ...)]
-    elif not out.flags.c_contiguous and out.base is not x and (x.base is None or out.base is not x.base):
-        out = np.ascontiguousarray(out)       # a copy (index arrays) is contiguous in PyTorch: .view works on it
-    return out
-
-
-def _reciprocal(x: np.ndarray) -> np.ndarray:
-    # 1 / x: integers give floats (as PyTorch's), and 1 / 0 is inf without a warning (PyTorch's is silent;
-    # errstate costs a microsecond, so only where there is a 0).
-    if x.dtype.kind == "f" and np.count_nonzero(x) == x.size:
-        return np.reciprocal(x)
-    with np.errstate(divide="ignore"):
-        return np.true_divide(1, x)
-
-
-def _einsum_parts(equation: str) -> tuple[list[str], str]:
-    """'ij,jk->ik' -> (['ij', 'jk'], 'ik'); without '->', the output is the indices used once, sorted."""
-    lhs, _, rhs = equation.replace(" ", "").partition("->")
-    inputs = lhs.split(",")
-    if "->" not in equation:
-        letters = "".join(inputs)
-        rhs = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    return inputs, rhs
-
-
-def _einsum_rule(i: int, g: Any, out: Any, *xs: Any, equation: str) -> Any:
-    # The gradient of operand i is the same sum with g in the output's place and operand i's
-    # subscripts as the result. Indices of operand i found nowhere else (summed out of it alone) come
-    # back by broadcasting: a ones operand carries them.
-    inputs, output = _einsum_parts(equation)
-    subs = [output] + [s for j, s in enumerate(inputs) if j != i]
-    operands = [g] + [x for j, x in enumerate(xs) if j != i]
-    missing = "".join(c for c in inputs[i] if not any(c in s for s in subs))
-    if missing:
-        sizes = dict(zip(inputs[i], xs[i].shape))
-        subs.append(missing)
-        operands.append(np.ones(tuple(sizes[c] for c in missing), dtype=xs[i].dtype))
-    return einsum(*operands, equation=",".join(subs) + "->" + inputs[i])
-
-
-def _integral_or(fn: Any, name: str) -> Any:
-    """floor, ceil, round, trunc: integers are returned as they are, in their dtype (as in PyTorch; NumPy's
-    would be float); bools are refused, as PyTorch's are."""
-    return lambda x, **kw: _no_bools(name, x) or (x.copy() if x.dtype.kind in "iu" else fn(x, **kw))
-
-
-def _cumsum(x: np.ndarray, dim: int) -> np.ndarray:
-    # Bools and integers add up in int64, as PyTorch's (and as `sum` here).
-    return np.cumsum(x, axis=dim, dtype=np.int64 if x.dtype.kind in "bi" or
-                     (x.dtype.kind == "u" and x.dtype.itemsize < 8) else None)
-
-
-def _repeat_rule(g: Any, out: Any, x: Any, sizes: tuple[int, ...]) -> Any:
-    # out is x tiled sizes[i] times along each dim (x gets leading dims of 1 when sizes is longer):
-    # view g as (size_0, n_0, size_1, n_1, ...) and add up the copies.
-    shape = (1,) * (len(sizes) - x.ndim) + tuple(x.shape)
-    split = [v for r, n in zip(sizes, shape) for v in (r, n)]
-    return g.reshape(tuple(split)).sum(axis=tuple(range(0, 2 * len(sizes), 2))).reshape(x.shape)
-
-
-def _norm2(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
-    return np.sqrt(np.sum(x * x, axis=dim, keepdims=keepdim))
-
-
-def _normp(x: np.ndarray, p: float, dim: Any = None, keepdim: bool = False) -> np.ndarray:
-    with np.errstate(divide="ignore"):        # p < 0 at a zero entry: inf, and a norm of 0 (PyTorch's)
-        return np.sum(np.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
-
-
-def _normp_rule(g: Any, out: Any, x: Any, p: float, dim: Any = None, keepdim: bool = False) -> Any:
-    # d/dx_i = sign(x_i) |x_i|^(p-1) / norm^(p-1); 0 where x_i = 0 or the norm is 0 (PyTorch's choice,
-    # where the formula has 0/0 or inf: p < 1 at a zero entry, any p at a zero norm)
-    norm = _keep(out, x.shape, dim, keepdim)
-    ax = abs(x)
-    safe = where(ax == 0, 1.0, ax)                             # no 0 ** negative below
-    scale = where(norm == 0, 0.0, 1.0) * where(ax == 0, 0.0, 1.0)
-    return _keep(g, x.shape, dim, keepdim) * sign(x) * scale * (safe / where(norm == 0, 1.0, norm)) ** (p - 1)
-
-
-def _norm2_rule(g: Any, out: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
-    # d sqrt(sum x^2) = x / norm, and 0 where the norm is 0 (PyTorch's choice: a subgradient, not NaN)
-    norm = _keep(out, x.shape, dim, keepdim)
-    return _keep(g, x.shape, dim, keepdim) * x / where(norm == 0, np.inf, norm)   # x / inf = 0
-
-
-def _cat_rule(i: int, g: Any, out: Any, *xs: Any, dim: int) -> Any:
-    dim %= g.ndim                       # a negative dim counts from the end (the slice below needs >= 0)
-    start = builtins.sum(x.shape[dim] for x in xs[:i])
-    return g[(slice(None),) * dim + (slice(start, start + xs[i].shape[dim]),)]
-
-
-def _clamp_forward(x: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
-    if lo is not None:
-        x = np.maximum(x, lo)
-    if hi is not None:
-        x = np.minimum(x, hi)
-    return x
-
-
-def _clamp_rule_x(g: Any, out: Any, x: Any, lo: Any, hi: Any) -> Any:
-    # The gradient passes where x was inside [lo, hi] (bounds included, as in PyTorch).
-    if lo is not None:
-        g = g * (x >= lo)
-    if hi is not None:
-        g = g * (x <= hi)
-    return g
-
-
-def _no_bools(op: str, x: np.ndarray) -> None:
-    """PyTorch has no arithmetic of this kind on bools (NumPy would give ints or logic): refuse it. (For
-    ops whose result is a bool again, where the engine would not look; the others declare
-    `refuses_bools` and are checked on the engine's slow path, at no cost to the usual call.)"""
-    if x.dtype.kind == "b":
-        raise TypeError(promotion.no_bools_message(op))
-
-
-def _matmul(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    _no_bools("matmul", x)
-    return np.matmul(x, y)
-
-
-def _pow_forward(x: np.ndarray, y: Any) -> np.ndarray:
-    if (x.dtype.kind == "b" if type(x) is np.ndarray else type(x) is bool) and promotion.is_bool(y):
-        if type(y) is bool and type(x) is np.ndarray:
-            return x.copy() if y else np.ones_like(x)    # (PyTorch's bool tensor ** True / False)
-        raise TypeError(promotion.no_bools_message("pow"))
-    if type(y) is int and y < 0 and type(x) is np.ndarray and x.dtype.kind in "biu":
-        raise ValueError("Integers to negative integer powers are not allowed (as in PyTorch); make the base a float")
-    if type(y) is np.ndarray and y.dtype.kind in "iu" and np.asarray(x).dtype.kind in "biu" and (y < 0).any():
-        # An integer tensor exponent may hold negative powers, which PyTorch computes in integers:
-        # 1 ** -n = 1, (-1) ** -n = +-1, and 0 for every other base (1 / x^n truncated).
-        out = np.power(x, np.maximum(y, 0))
-        odd = np.where(y % 2 == 1, -1, 1)
-        return np.where(y < 0, np.where(x == 1, 1, np.where(x == -1, odd, 0)), out).astype(out.dtype)
-    return np.power(x, y)
 
 
 def _pow_rule_base(g: Any, out: Any, x: Any, y: Any) -> Any:
@@ -341,6 +231,35 @@ def _pow_rule_exponent(g: Any, out: Any, x: Any, y: Any) -> Any:
     # than `out`: the result may have been changed in place, as PyTorch allows when the exponent is a number.)
     safe = where(x == 0, 1.0, x)
     return where((x == 0) & (y >= 0), 0.0, g * pow(safe, y) * log(safe))
+
+
+def _clamp_rule_x(g: Any, out: Any, x: Any, lo: Any, hi: Any) -> Any:
+    # The gradient passes where x was inside [lo, hi] (bounds included, as in PyTorch).
+    if lo is not None:
+        g = g * (x >= lo)
+    if hi is not None:
+        g = g * (x <= hi)
+    return g
+
+
+# Reductions: put back the reduced axes, so that a gradient can be broadcast over them.
+def _keep(g: Any, shape: tuple[int, ...], dim: Any, keepdim: bool) -> Any:
+    """Reshape a reduction's output (or its gradient) to the keepdim=True shape."""
+    if keepdim:
+        return g
+    axes = forwards.reduced_axes(len(shape), dim)
+    return g.reshape(tuple(1 if i in axes else n for i, n in enumerate(shape)))
+
+
+def _spread(g: Any, x: Any, dim: Any, keepdim: bool) -> Any:
+    """The gradient of a sum: every element that was added receives the same `g`."""
+    return broadcast_to(_keep(g, x.shape, dim, keepdim), shape=x.shape)
+
+
+def _extreme_rule(g: Any, out: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    # amax/amin: the gradient is shared evenly between all elements equal to the extreme value.
+    hit = (x == _keep(out, x.shape, dim, keepdim)).astype(x.dtype)
+    return _keep(g, x.shape, dim, keepdim) * (hit / hit.sum(axis=dim, keepdims=True))
 
 
 def _matmul_rule_x(g: Any, out: Any, x: Any, y: Any) -> Any:
@@ -363,11 +282,49 @@ def _matmul_rule_y(g: Any, out: Any, x: Any, y: Any) -> Any:
     return x.swapaxes(-1, -2) @ g
 
 
-def _linear_forward(x: np.ndarray, w: np.ndarray, b: Any) -> np.ndarray:
-    out = _matmul(x, w.T)
-    if b is not None:
-        out += b                     # into the fresh product: one array instead of two
-    return out
+def _inverse_permutation(dims: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argsort(dims))
+
+
+def _unpad(g: Any, pairs: tuple) -> Any:
+    return g[tuple(slice(lo, g.shape[i] - hi) for i, (lo, hi) in enumerate(pairs))]
+
+
+def _cat_rule(i: int, g: Any, out: Any, *xs: Any, dim: int) -> Any:
+    dim %= g.ndim                       # a negative dim counts from the end (the slice below needs >= 0)
+    start = builtins.sum(x.shape[dim] for x in xs[:i])
+    return g[(slice(None),) * dim + (slice(start, start + xs[i].shape[dim]),)]
+
+
+def _repeat_rule(g: Any, out: Any, x: Any, sizes: tuple[int, ...]) -> Any:
+    # out is x tiled sizes[i] times along each dim (x gets leading dims of 1 when sizes is longer):
+    # view g as (size_0, n_0, size_1, n_1, ...) and add up the copies.
+    shape = (1,) * (len(sizes) - x.ndim) + tuple(x.shape)
+    split = [v for r, n in zip(sizes, shape) for v in (r, n)]
+    return g.reshape(tuple(split)).sum(axis=tuple(range(0, 2 * len(sizes), 2))).reshape(x.shape)
+
+
+def _getitem_rule(g: Any, out: Any, x: Any, index: Any) -> Any:
+    # The gradient is g at the elements read and zero elsewhere. On arrays, hand the engine just that
+    # (a SparseGrad) so many reads of one tensor are gathered into one array; on Tensors (create_graph)
+    # it is the recorded primitive getitem_backward, whose own rule reads the elements again.
+    if type(g) is np.ndarray:
+        return SparseGrad(x.shape, g.dtype, index, g)
+    return getitem_backward(g, index=index, shape=x.shape)
+
+
+# =============================================================================================
+# PART 2. Fused primitives: for speed or numerical stability
+# =============================================================================================
+# Each computes a composite of the plain primitives above, named in its comment:
+#
+#     name(inputs) = composite  -- why it is one primitive
+#
+# One node instead of several saves the engine's per-node work (on small arrays, most of the time); its
+# rule can reuse the forward's work, use a stable formula, or give PyTorch's finite value where the
+# composite's gradient is inf or NaN (each says where its gradient differs from the composite's).
+
+# --- linear ------------------------------------------------------------------------------------
 
 
 def _linear_rule_w(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
@@ -378,32 +335,34 @@ def _linear_rule_w(g: Any, out: Any, x: Any, w: Any, b: Any) -> Any:
     return g.reshape(rows, g.shape[-1]).T @ x.reshape(rows, x.shape[-1])
 
 
-def _nll_forward(logp: np.ndarray, target: np.ndarray, weight: np.ndarray | None, denom: float,
-                 reduction: str) -> np.ndarray:
-    # target: each sample's class (0 where ignored); weight: each sample's weight (0 where ignored),
-    # or None when every sample counts with weight 1.
-    picked = logp[np.arange(len(target)), target]
-    losses = -picked if weight is None else -(picked * weight)
-    if reduction == "none":
-        return losses
-    total = losses.sum()
-    return total / logp.dtype.type(denom) if reduction == "mean" else total
+# linear(x, W, b) = matmul(x, permute(W, (1, 0))) + b, without the add when b is None  -- one node whose
+#   bias is added into the fresh product, and whose dW is one 2-D product over all the batch dims
+linear = Primitive("linear", forwards.linear,                # x W^T + b, W stored (out, in)
+                   lambda g, out, x, w, b: g @ w,
+                   _linear_rule_w,
+                   lambda g, out, x, w, b: g)                 # summed over the batch by the engine
+linear.reads_inputs, linear.reads_output = ((1,), (0,), ()), False   # dx from W, dW from x, db from neither
 
+# --- softmax, log_softmax, logsumexp: exponentials shifted by their largest entry ------------------
+# softmax(x, dim) = e / sum(e, dim, keepdim=True), e = exp(x - amax(x, dim, keepdim=True))  -- one node instead
+#   of five, and a rule from the output alone (the shift's gradient cancels out in the composite's)
+softmax = Primitive("softmax", forwards.softmax,              # J = diag(s) - s s^T
+                    lambda g, out, x, dim: out * (g - (g * out).sum(axis=dim, keepdims=True)))
+# log_softmax(x, dim) = s - log(sum(exp(s), dim, keepdim=True)), s = x - amax(x, dim, keepdim=True)  -- one
+#   node instead of six, and a rule from the output alone
+log_softmax = Primitive("log_softmax", forwards.log_softmax,  # J = I - 1 softmax^T
+                        lambda g, out, x, dim: g - exp(out) * g.sum(axis=dim, keepdims=True))
+# logsumexp(x, dim, keepdim) = log(sum(exp(x - m), dim, keepdim=True)) + m, the reduced dims then dropped
+#   unless keepdim, m = amax(x, dim, keepdim=True) where finite, else 0 (and 0 over no elements)  -- one
+#   node; any m gives the same value, this one lets no exp overflow
+logsumexp = Primitive("logsumexp", forwards.logsumexp,
+                      lambda g, out, x, dim, keepdim:         # softmax(x) along dim
+                          _keep(g, x.shape, dim, keepdim) * exp(x - _keep(out, x.shape, dim, keepdim)))
+for _op in (softmax, log_softmax):
+    _op.reads_inputs, _op.reads_output = (), True           # the output only
+logsumexp.reads_inputs, logsumexp.reads_output = (0,), True
 
-def _nll_rule(g: Any, out: Any, logp: Any, target: np.ndarray, weight: np.ndarray | None, denom: float,
-              reduction: str) -> Any:
-    # Only the picked log-probability of each sample has a derivative: -weight / divisor.
-    scale = logp.dtype.type(-1.0 / denom)
-    coef = g * scale if weight is None else g * (weight * scale)
-    if coef.ndim == 0:                                   # a reduced loss: the same for every sample
-        coef = coef.reshape(1)
-    return gather_scatter(coef[:, None], index=target[:, None], dim=1, shape=logp.shape)
-
-
-def _bce_forward(p: np.ndarray, t: Any) -> np.ndarray:
-    # PyTorch's: each log clamped at -100, so a prediction of exactly 0 or 1 costs 100, not inf.
-    with np.errstate(divide="ignore"):
-        return -(t * np.maximum(np.log(p), -100) + (1 - t) * np.maximum(np.log(1 - p), -100))
+# --- losses --------------------------------------------------------------------------------------
 
 
 def _bce_rule_p(g: Any, out: Any, p: Any, t: Any) -> Any:
@@ -416,236 +375,117 @@ def _bce_rule_t(g: Any, out: Any, p: Any, t: Any) -> Any:
         return g * (clamp(log(1 - p), -100.0, None) - clamp(log(p), -100.0, None))
 
 
-def _extreme_rule(g: Any, out: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
-    # amax/amin: the gradient is shared evenly between all elements equal to the extreme value.
-    hit = (x == _keep(out, x.shape, dim, keepdim)).astype(x.dtype)
-    return _keep(g, x.shape, dim, keepdim) * (hit / hit.sum(axis=dim, keepdims=True))
+# binary_cross_entropy(p, t) = -(t clamp(log(p), -100, None) + (1 - t) clamp(log(1 - p), -100, None)),
+#   elementwise (PyTorch's clamps: p = 0 or 1 costs 100, not inf)  -- one node; p's gradient is PyTorch's
+#   (p - t) / maximum(p (1 - p), 1e-12), the composite's (p - t) / (p (1 - p)) except where p (1 - p) < 1e-12:
+#   there it stays finite, where the composite's grows without bound, loses a clamped log's term (p or
+#   1 - p below e^-100) and is NaN at p = 0 or 1 (0 / 0 in log's rule)
+binary_cross_entropy = Primitive("binary_cross_entropy", forwards.binary_cross_entropy,
+                                 _bce_rule_p, _bce_rule_t)
+binary_cross_entropy.reads_inputs, binary_cross_entropy.reads_output = (0, 1), False
 
 
-def _inverse_permutation(dims: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(int(i) for i in np.argsort(dims))
+def _nll_rule(g: Any, out: Any, logp: Any, target: np.ndarray, weight: np.ndarray | None, denom: float,
+              reduction: str) -> Any:
+    # Only the picked log-probability of each sample has a derivative: -weight / divisor.
+    scale = logp.dtype.type(-1.0 / denom)
+    coef = g * scale if weight is None else g * (weight * scale)
+    if coef.ndim == 0:                                   # a reduced loss: the same for every sample
+        coef = coef.reshape(1)
+    return gather_backward(coef[:, None], index=target[:, None], dim=1, shape=logp.shape)
 
 
-# =============================================================================================
-# THE TABLE
-# =============================================================================================
+# nll_loss(logp, target, weight, denom, reduction) = -(getitem(logp, (arange(N), target)) * weight), that
+#   is each sample's picked log-probability times its weight (weight None: 1), kept for 'none', summed
+#   for 'sum', summed and divided by denom for 'mean'. The rule divides by denom whatever the reduction:
+#   callers pass denom = 1 unless it is 'mean'.  -- one node, whose backward is one scatter
+nll_loss = Primitive("nll_loss", forwards.nll_loss, _nll_rule)     # -logp[i, target_i] * weight_i
+nll_loss.reads_inputs, nll_loss.reads_output = (), False     # the targets and weights (constants) only
 
-# --- arithmetic ----------------------------------------------------------------- d(out)/d(in)
-add = Primitive("add", np.add,
-                lambda g, out, x, y: g,                      # 1
-                lambda g, out, x, y: g)                      # 1
-sub = Primitive("sub", np.subtract,
-                lambda g, out, x, y: g,                      # 1
-                lambda g, out, x, y: -g)                     # -1
-mul = Primitive("mul", np.multiply,
-                lambda g, out, x, y: g * y,                  # y
-                lambda g, out, x, y: g * x)                  # x
-div = Primitive("div", np.true_divide,
-                lambda g, out, x, y: g / y,                  # 1/y
-                lambda g, out, x, y: -g * x / (y * y))       # -x/y^2 (PyTorch's formula, from x and y)
-neg = Primitive("neg", np.negative,
-                lambda g, out, x: -g)
-pow = Primitive("pow", _pow_forward, _pow_rule_base, _pow_rule_exponent)  # y x^(y-1), x^y log x
+# --- norms -------------------------------------------------------------------------------------
 
-# --- elementwise functions ----------------------------------------------------------------
-exp = Primitive("exp", np.exp,
-                lambda g, out, x: g * out)                   # exp(x) = out
-log = Primitive("log", np.log,
-                lambda g, out, x: g / x)                     # 1/x
-sqrt = Primitive("sqrt", np.sqrt,
-                 lambda g, out, x: g / (2 * out))            # 1/(2 sqrt x)
-abs = Primitive("abs", lambda x: _no_bools("abs", x) or np.abs(x),
-                lambda g, out, x: g * sign(x))               # sign(x); 0 at the kink, like PyTorch
-sign = Primitive("sign", lambda x: x.copy() if x.dtype == np.bool_ else np.sign(x),   # (bools: as they are)
-                 lambda g, out, x: g * 0)                     # flat almost everywhere
-sin = Primitive("sin", np.sin,
-                lambda g, out, x: g * cos(x))
-cos = Primitive("cos", np.cos,
-                lambda g, out, x: -g * sin(x))
-tanh = Primitive("tanh", np.tanh,
-                 lambda g, out, x: g * (1 - out * out))      # 1 - tanh^2
-sigmoid = Primitive("sigmoid", _sigmoid,
-                    lambda g, out, x: g * out * (1 - out))   # s (1 - s)
-log1p = Primitive("log1p", np.log1p,
-                  lambda g, out, x: g / (1 + x))             # 1/(1+x); log1p is exact for small x
-expm1 = Primitive("expm1", np.expm1,
-                  lambda g, out, x: g * (out + 1))           # e^x = out + 1
-reciprocal = Primitive("reciprocal", _reciprocal,
-                       lambda g, out, x: -g * out * out)     # -1/x^2 = -out^2
+
+def _norm2_rule(g: Any, out: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    # d sqrt(sum x^2) = x / norm, and 0 where the norm is 0 (PyTorch's choice: a subgradient, not NaN)
+    norm = _keep(out, x.shape, dim, keepdim)
+    return _keep(g, x.shape, dim, keepdim) * x / where(norm == 0, np.inf, norm)   # x / inf = 0
+
+
+def _normp_rule(g: Any, out: Any, x: Any, p: float, dim: Any = None, keepdim: bool = False) -> Any:
+    # d/dx_i = sign(x_i) |x_i|^(p-1) / norm^(p-1); 0 where x_i = 0 or the norm is 0 (PyTorch's choice,
+    # where the formula has 0/0 or inf: p < 1 at a zero entry, any p at a zero norm)
+    norm = _keep(out, x.shape, dim, keepdim)
+    ax = abs(x)
+    safe = where(ax == 0, 1.0, ax)                             # no 0 ** negative below
+    scale = where(norm == 0, 0.0, 1.0) * where(ax == 0, 0.0, 1.0)
+    return _keep(g, x.shape, dim, keepdim) * sign(x) * scale * (safe / where(norm == 0, 1.0, norm)) ** (p - 1)
+
+
+# norm2(x, dim, keepdim) = sqrt(sum(x * x, dim, keepdim))  -- one node; its gradient is 0 where the norm
+#   is 0 (PyTorch's), where the composite's is NaN (0 * inf)
+norm2 = Primitive("norm2", forwards.norm2, _norm2_rule)       # sqrt(sum x^2): x / norm
+# normp(x, p, dim, keepdim) = pow(sum(pow(abs(x), p), dim, keepdim), 1 / p)  -- one node; its gradient is
+#   0 where x_i or the norm is 0 (PyTorch's), where the composite's may be NaN (0/0 or 0 * inf)
+normp = Primitive("normp", forwards.normp, _normp_rule)       # (sum |x|^p)^(1/p): sign(x) |x|^(p-1) / norm^(p-1)
+# std_sqrt(v) = sqrt(v), the last step of std = sqrt(var)  -- its gradient is 0 where v = 0 (PyTorch's std),
+#   where sqrt's is inf
+std_sqrt = Primitive("std_sqrt", np.sqrt,                     # the sqrt that makes std: 0 where std is 0
+                     lambda g, out, x: g / (2 * where(out == 0, np.inf, out)))
+std_sqrt.reads_inputs, std_sqrt.reads_output = (), True      # the output only
+
+# --- einsum ------------------------------------------------------------------------------------
+
+
+def _einsum_rule(i: int, g: Any, out: Any, *xs: Any, equation: str) -> Any:
+    # The gradient of operand i is the same sum with g in the output's place and operand i's
+    # subscripts as the result. An index of operand i that the others do not have at its size comes
+    # back by broadcasting, a ones operand of that size carrying it: an index found nowhere else
+    # (summed out of operand i alone), or one the others have with size 1 only (broadcast against
+    # operand i's size, as PyTorch's einsum allows; without the ones the result would have size 1).
+    inputs, output = forwards.einsum_parts(equation)
+    subs = [output] + [s for j, s in enumerate(inputs) if j != i]
+    operands = [g] + [x for j, x in enumerate(xs) if j != i]
+    sizes = dict(zip(inputs[i], xs[i].shape))
+    missing = "".join(c for c in inputs[i]
+                      if not any(c in s and (sizes[c] == 1 or x.shape[s.index(c)] == sizes[c])
+                                 for s, x in zip(subs, operands)))
+    if missing:
+        subs.append(missing)
+        operands.append(np.ones(tuple(sizes[c] for c in missing), dtype=xs[i].dtype))
+    return einsum(*operands, equation=",".join(subs) + "->" + inputs[i])
+
+
+# einsum(*xs, equation) = the product of the operands, each permuted and reshaped to all the indices (size 1
+#   where it lacks one, broadcast), summed over the indices not in the output, permuted to the output's
+#   order  -- np.einsum(optimize=True) never forms that product: it contracts two operands at a time, in
+#   the cheapest order, with matrix products where it can
+einsum = Primitive("einsum", forwards.einsum, _einsum_rule, variadic=True)
+einsum.reads_output = False                                  # the operands, not the result
+
+# --- activations of one node --------------------------------------------------------------------
+# rsqrt(x) = reciprocal(sqrt(x))  -- one node, whose rule reads the output only
 rsqrt = Primitive("rsqrt", lambda x: 1 / np.sqrt(x),
                   lambda g, out, x: -0.5 * g * out * out * out)   # -x^(-3/2)/2 = -out^3/2 (PyTorch's)
-# Step functions: flat almost everywhere, so their gradient is 0 (as PyTorch's).
-floor = Primitive("floor", _integral_or(np.floor, "floor"), lambda g, out, x: g * 0)
-ceil = Primitive("ceil", _integral_or(np.ceil, "ceil"), lambda g, out, x: g * 0)
-trunc = Primitive("trunc", _integral_or(np.trunc, "trunc"), lambda g, out, x: g * 0)
-round = Primitive("round", _integral_or(lambda x, decimals=0: np.round(x, decimals), "round"),   # half to even
-                  lambda g, out, x, decimals=0: g * 0)
-relu = Primitive("relu", lambda x: np.maximum(x, 0),
-                 lambda g, out, x: g * (out > 0))            # 1 where x > 0; 0 at the kink
+# softplus(x, beta, threshold) = where(x beta > threshold, x, log1p(exp(minimum(x beta, threshold))) / beta)
+#   -- one node instead of six; the rule is sigmoid(x beta) below the threshold, 1 above (the same as the
+#   composite's except at x beta = threshold, where minimum's tie would halve it)
+softplus = Primitive("softplus", forwards.softplus,
+                     lambda g, out, x, beta, threshold:
+                         where(x * beta > threshold, g, g * sigmoid(x * beta)))
+# elu(x, alpha) = where(x > 0, x, alpha expm1(minimum(x, 0)))  -- one node instead of four; at x = 0 the
+#   rule gives alpha (PyTorch's), where the composite's gives alpha / 2 (minimum's tie)
+elu = Primitive("elu", forwards.elu,                          # 1 for x > 0, alpha e^x below (alpha at 0, flat:
+                lambda g, out, x, alpha:                      # PyTorch's second derivative there is 0)
+                    g * where(x > 0, 1.0, where(x < 0, alpha * exp(minimum(x, 0.0)), alpha)))
+# leaky_relu(x, negative_slope) = where(x > 0, x, x negative_slope)  -- one node instead of two
 leaky_relu = Primitive("leaky_relu",
                        lambda x, negative_slope: np.where(x > 0, x, x * negative_slope),
                        lambda g, out, x, negative_slope: where(x > 0, g, g * negative_slope))
-elu = Primitive("elu", _elu,                                  # 1 for x > 0, alpha e^x below (alpha at 0, flat:
-                lambda g, out, x, alpha:                      # PyTorch's second derivative there is 0)
-                    g * where(x > 0, 1.0, where(x < 0, alpha * exp(minimum(x, 0.0)), alpha)))
-erf = Primitive("erf", special.erf,   # math.erf's values, vectorised: see special.py
-                lambda g, out, x: g * (2 / math.sqrt(math.pi)) * exp(-x * x))
-softplus = Primitive("softplus", _softplus,
-                     lambda g, out, x, beta, threshold:
-                         where(x * beta > threshold, g, g * sigmoid(x * beta)))
+rsqrt.reads_inputs, rsqrt.reads_output = (), True             # the output only
+for _op in (softplus, elu, leaky_relu):
+    _op.reads_inputs, _op.reads_output = (0,), False          # the input only
 
-# --- choosing between values: the gradient goes where the value came from ------------------
-maximum = Primitive("maximum", np.maximum,
-                    lambda g, out, x, y: g * (x > y) + (g / 2) * (x == y),   # ties share evenly
-                    lambda g, out, x, y: g * (y > x) + (g / 2) * (x == y))
-minimum = Primitive("minimum", np.minimum,
-                    lambda g, out, x, y: g * (x < y) + (g / 2) * (x == y),
-                    lambda g, out, x, y: g * (y < x) + (g / 2) * (x == y))
-clamp = Primitive("clamp", _clamp_forward,
-                  _clamp_rule_x,
-                  lambda g, out, x, lo, hi: g * (x < lo) if hi is None else g * ((x < lo) & (lo < hi)),
-                  lambda g, out, x, lo, hi: g * (x > hi) if lo is None else g * ((x > hi) | (hi < lo)))
-# (When min > max every element equals max, as in PyTorch: the gradient goes to max only.)
-def _where(c: np.ndarray, x: Any, y: Any) -> np.ndarray:
-    # NumPy would wrap a number an integer operand cannot hold (where(c, uint8, 300) gives 44); PyTorch refuses
-    for a, b in ((x, y), (y, x)):
-        if type(a) is int and type(b) is np.ndarray and b.dtype.kind in "iu" and not promotion.fits(a, b.dtype):
-            raise TypeError(f"the number {a} cannot be converted to the tensor's dtype {b.dtype} without overflow")
-    return np.where(c, x, y)
-
-
-where = Primitive("where", _where,
-                  None,                                       # the condition has no gradient
-                  lambda g, out, c, x, y: where(c, g, 0.0),
-                  lambda g, out, c, x, y: where(c, 0.0, g))
-
-# --- reductions -----------------------------------------------------------------------------
-cumsum = Primitive("cumsum", _cumsum,                        # out_i = x_0 + ... + x_i, so dx_j = g_j + ... + g_n:
-                   lambda g, out, x, dim:                     # the cumulative sum of g, from the end
-                       flip(cumsum(flip(g, dims=(dim,)), dim=dim), dims=(dim,)))
-norm2 = Primitive("norm2", _norm2, _norm2_rule)               # sqrt(sum x^2): x / norm
-normp = Primitive("normp", _normp, _normp_rule)               # (sum |x|^p)^(1/p): sign(x) |x|^(p-1) / norm^(p-1)
-std_sqrt = Primitive("std_sqrt", np.sqrt,                      # the sqrt that makes std: 0 where std is 0
-                     lambda g, out, x: g / (2 * where(out == 0, np.inf, out)))
-def _sum(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
-    # Bools and integers sum to int64, as in PyTorch (NumPy would keep uint8 sums in uint64).
-    return np.sum(x, axis=dim, keepdims=keepdim, dtype=np.int64 if x.dtype.kind in "bi" or
-                  (x.dtype.kind == "u" and x.dtype.itemsize < 8) else None)
-
-
-sum = Primitive("sum", _sum,
-                lambda g, out, x, dim=None, keepdim=False: _spread(g, x, dim, keepdim))
-def _mean(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
-    if x.size:
-        return np.mean(x, axis=dim, keepdims=keepdim)
-    with np.errstate(invalid="ignore"):       # a mean of nothing is NaN (PyTorch's, without NumPy's warning)
-        return np.sum(x, axis=dim, keepdims=keepdim) / x.dtype.type(_count(x.shape, dim))
-
-
-mean = Primitive("mean", _mean,
-                 lambda g, out, x, dim=None, keepdim=False:
-                     _spread(g, x, dim, keepdim) / _count(x.shape, dim))
-amax = Primitive("amax", lambda x, dim=None, keepdim=False: np.amax(x, axis=dim, keepdims=keepdim),
-                 _extreme_rule)
-amin = Primitive("amin", lambda x, dim=None, keepdim=False: np.amin(x, axis=dim, keepdims=keepdim),
-                 _extreme_rule)
-logsumexp = Primitive("logsumexp", _logsumexp,
-                      lambda g, out, x, dim, keepdim:         # softmax(x) along dim
-                          _keep(g, x.shape, dim, keepdim) * exp(x - _keep(out, x.shape, dim, keepdim)))
-softmax = Primitive("softmax", _softmax,                      # J = diag(s) - s s^T
-                    lambda g, out, x, dim: out * (g - (g * out).sum(axis=dim, keepdims=True)))
-log_softmax = Primitive("log_softmax", _log_softmax,          # J = I - 1 softmax^T
-                        lambda g, out, x, dim: g - exp(out) * g.sum(axis=dim, keepdims=True))
-
-binary_cross_entropy = Primitive("binary_cross_entropy", _bce_forward,   # -(t log p + (1-t) log(1-p))
-                                 _bce_rule_p, _bce_rule_t)
-nll_loss = Primitive("nll_loss", _nll_forward, _nll_rule)     # -logp[i, target_i] * weight_i
-
-# --- linear algebra -------------------------------------------------------------------------
-matmul = Primitive("matmul", _matmul, _matmul_rule_x, _matmul_rule_y)  # g y^T and x^T g
-linear = Primitive("linear", _linear_forward,                # x W^T + b, W stored (out, in)
-                   lambda g, out, x, w, b: g @ w,
-                   _linear_rule_w,
-                   lambda g, out, x, w, b: g)                 # summed over the batch by the engine
-
-# --- shapes: the gradient is moved back, never changed ---------------------------------------
-reshape = Primitive("reshape", lambda x, shape: np.reshape(x, shape),
-                    lambda g, out, x, shape: g.reshape(x.shape))
-permute = Primitive("permute", lambda x, dims: np.transpose(x, dims),
-                    lambda g, out, x, dims: permute(g, dims=_inverse_permutation(dims)))
-broadcast_to = Primitive("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
-                         lambda g, out, x, shape: sum_to(g, x.shape))
-cast = Primitive("cast", lambda x, dtype: x.astype(dtype),
-                 lambda g, out, x, dtype: g.astype(x.dtype), exact_dtype=True)
-clone = Primitive("clone", np.copy,
-                  lambda g, out, x: g)
-contiguous = Primitive("contiguous", np.ascontiguousarray,   # the same values, in row-major memory
-                       lambda g, out, x: g)
-pad = Primitive("pad", _pad_forward,
-                lambda g, out, x, pairs, value: _unpad(g, pairs))
-cat = Primitive("cat", lambda *xs, dim: np.concatenate(xs, axis=dim), _cat_rule, variadic=True)
-einsum = Primitive("einsum", lambda *xs, equation: _no_bools("einsum", xs[0]) or
-                   np.einsum(equation, *xs, optimize=True), _einsum_rule,
-                   variadic=True)
-flip = Primitive("flip", lambda x, dims: np.flip(x, dims).copy(),      # a copy, as PyTorch's (not a view)
-                 lambda g, out, x, dims: flip(g, dims=dims))              # flipped back
-roll = Primitive("roll", lambda x, shifts, dims: np.roll(x, shifts, dims),
-                 lambda g, out, x, shifts, dims:                          # rolled back
-                     roll(g, shifts=tuple(-s for s in shifts) if isinstance(shifts, tuple) else -shifts,
-                          dims=dims))
-repeat = Primitive("repeat", lambda x, sizes: np.tile(x, sizes), _repeat_rule)   # the copies added up
-tril = Primitive("tril", lambda x, diagonal: np.tril(x, diagonal),
-                 lambda g, out, x, diagonal: tril(g, diagonal=diagonal))  # the kept entries' gradient
-triu = Primitive("triu", lambda x, diagonal: np.triu(x, diagonal),
-                 lambda g, out, x, diagonal: triu(g, diagonal=diagonal))
-
-# --- indexing: reading some elements, and its adjoint, adding into zeros at those elements ---
-getitem = Primitive("getitem", _getitem_forward, _getitem_rule)
-index_scatter = Primitive("index_scatter", _scatter_forward,
-                          lambda g, out, src, index, shape: getitem(g, index=index))
-gather = Primitive("gather", _gather_forward,
-                   lambda g, out, x, index, dim:
-                       gather_scatter(g, index=index, dim=dim, shape=x.shape))
-gather_scatter = Primitive("gather_scatter", _gather_scatter_forward,
-                           lambda g, out, src, index, dim, shape: gather(g, index=index, dim=dim))
-index_put = Primitive("index_put", _index_put_forward,                  # x with value written at index:
-                      lambda g, out, x, value, index: index_put(g, 0.0, index=index),   # g, 0 there
-                      lambda g, out, x, value, index: getitem(g, index=index),                  # g there
-                      exact_dtype=True)                  # x's dtype, whatever the value's (setitem's rule)
-
-# What each rule reads, for backward's check that it was not changed in place since (PyTorch checks
-# what it saved): ops not listed read all their inputs and their output. An input that no rule reads
-# can be modified in place before backward; `out` is the op's own result.
-for _op in (add, sub, neg, sum, mean, reshape, permute, broadcast_to, cast, clone, contiguous, pad, cat,
-            getitem, index_put, flip, roll, repeat, tril, triu, cumsum):
-    _op.reads_inputs, _op.reads_output = (), False                       # only shapes: the gradient is moved
-for _op in (exp, expm1, sqrt, reciprocal, tanh, sigmoid, relu):
-    _op.reads_inputs, _op.reads_output = (), True                        # written in terms of the output
-for _op in (mul, matmul, linear):
-    _op.reads_inputs, _op.reads_output = ((1,), (0,), ()), False         # each factor's gradient is the other one
-div.reads_inputs, div.reads_output = ((1,), (0, 1)), False               # g / y and -g x / y^2
-for _op in (log, abs, sin, cos, leaky_relu, maximum, minimum):
-    _op.reads_inputs, _op.reads_output = (0, 1), False                   # written in terms of the inputs
-for _op in (sign, floor, ceil, trunc, round, gather, gather_scatter, index_scatter):
-    _op.reads_inputs, _op.reads_output = (), False                       # a gradient of 0, or moved by the index alone
-where.reads_inputs, where.reads_output = (0,), False                     # the condition only
-for _op in (sub, relu):
-    _op.refuses_bools = True        # no arithmetic of these on bools, as in PyTorch (their results change dtype)
-for _op in (erf, elu, softplus, log1p):
-    _op.reads_inputs, _op.reads_output = (0,), False                     # the input only
-pow.reads_inputs, pow.reads_output = ((0, 1), (0, 1)), False             # base and exponent, not the result
-for _op in (rsqrt, softmax, log_softmax, std_sqrt):
-    _op.reads_inputs, _op.reads_output = (), True                        # the output only
-logsumexp.reads_inputs, logsumexp.reads_output = (0,), True
-einsum.reads_output = False                                       # the operands, not the result
-binary_cross_entropy.reads_inputs, binary_cross_entropy.reads_output = (0, 1), False
-nll_loss.reads_inputs, nll_loss.reads_output = (), False                 # the targets and weights (constants) only
-clamp.reads_inputs, clamp.reads_output = (0, 1, 2), False                # which side of the bounds x is
-
-
-# =============================================================================================
-# Convolution and pooling
-# =============================================================================================
+# --- convolution and pooling -------------------------------------------------------------------
 #
 # A convolution is a matrix product over windows. im2col copies every window of the (padded) input
 # into a column; then one matrix product with the weight gives every output pixel at once:
@@ -674,11 +514,19 @@ def _conv_rule_bias(g: Any, out: Any, x: Any, w: Any, b: Any, **kw: Any) -> Any:
     return sum(g, dim=(0, *range(2, g.ndim)))          # every output pixel of channel o adds b[o]
 
 
-
-# --- convolution and pooling: three bilinear maps that are each other's gradients -------------
+# Three bilinear maps that are each other's gradients:
 # conv(x, w, b)          = x * w + b          (N, C, *S) -> (N, O, *S_out)
 # conv_transpose(g, w)   = d conv / dx  of g  (N, O, *S_out) -> (N, C, *S)     col2im(W^T g)
 # conv_weight_grad(x, g) = d conv / dw  of g  -> (O, C/groups, *kernel)        g cols^T
+# In plain primitives, with x_k = getitem(pad(x), the strided slice at kernel offset k) (the element each
+# output pixel reads there), per group:
+#   conv(x, w, b) = sum over k of matmul(w[:, :, k], x_k), plus b per output channel
+#   conv_transpose(g, w) = the gradient of <conv(x, w), g> for x: matmul(w[:, :, k]^T, g) added into
+#       zeros at x_k's slice (getitem_backward), summed over k, the padding cut off
+#   conv_weight_grad(x, g) = the gradient of <conv(x, w), g> for w: at kernel offset k, matmul(g, x_k^T)
+#       summed over the batch
+#   -- one node each instead of a few per kernel offset; im2col one strided view and one copy, and
+#   conv's columns kept for dW
 conv = Primitive("conv", _conv_forward,
                  lambda g, out, x, w, b, **kw: conv_transpose(g, w, size=x.shape[2:], **kw),
                  lambda g, out, x, w, b, **kw: conv_weight_grad(x, g, kernel=w.shape[2:], **kw),
@@ -690,23 +538,35 @@ conv_transpose = Primitive("conv_transpose", _conv_transpose_forward,
 conv_weight_grad = Primitive("conv_weight_grad", _conv_weight_grad_forward,
                              lambda h, out, x, g, kernel, **kw: conv_transpose(g, h, size=x.shape[2:], **kw),
                              lambda h, out, x, g, kernel, **kw: conv(x, h, None, **kw))
-# max pooling reads x at each window's arg-max (`argmax`); its gradient adds g back there
+# max_pool(x, argmax) = amax over each window of pad(x, -inf) (padded past the end too for ceil_mode's last
+#   windows): the same values, read at each window's arg-max (`argmax`, found beforehand: the first maximum
+#   on ties, as PyTorch's)  -- one node; its gradient goes to that one element, where amax's would be
+#   shared evenly between ties
 max_pool = Primitive("max_pool", _max_pool_forward,
                      lambda g, out, x, argmax: max_pool_backward(g, argmax=argmax, shape=x.shape))
+# max_pool_backward(g, argmax, shape) = max_pool's gradient: zeros of x's shape with g added at the arg-maxes
+#   (a getitem_backward)  -- one node; its own gradient reads h back there (max_pool)
 max_pool_backward = Primitive("max_pool_backward", _max_pool_backward_forward,
                               lambda h, out, g, argmax, shape: max_pool(h, argmax=argmax))
-# average pooling: window sums / divisor; its gradient spreads g / divisor over each window
+# avg_pool(x, kernel, stride, padding, divisor) = (sum over kernel offsets k of getitem(pad(x, 0), the
+#   strided slice at offset k)) / divisor, the divisor being the caller's: a number (the window's size, or
+#   divisor_override) or one per output position (each window's elements inside the padded input, for
+#   ceil_mode's last windows, or inside the input itself, for count_include_pad=False)  -- one node, no
+#   copy of the windows
 avg_pool = Primitive("avg_pool", _avg_pool_forward,
                      lambda g, out, x, **pool: avg_pool_backward(g, size=x.shape[2:], **pool))
+# avg_pool_backward(g, size, ...) = avg_pool's gradient: g / divisor added into zeros at every window
+#   (getitem_backward at each offset's slice, summed), the padding cut off  -- one node; its gradient is
+#   avg_pool again
 avg_pool_backward = Primitive("avg_pool_backward", _avg_pool_backward_forward,
                               lambda h, out, g, size, **pool: avg_pool(h, **pool))
 for _op in (max_pool, max_pool_backward, avg_pool, avg_pool_backward):
     _op.reads_inputs, _op.reads_output = (), False         # where the maxima were (argmax) and the shapes only
 
-
-# =============================================================================================
-# Recurrent cells
-# =============================================================================================
+# --- recurrent cells -----------------------------------------------------------------------------
+#
+# lstm_cell(ig, hg, c) = stack([h', c']) with a = ig + hg, i, f, g, o its four quarters along the last dim
+#   (getitem), c' = sigmoid(f) c + sigmoid(i) tanh(g) and h' = sigmoid(o) tanh(c')  -- one node: see below
 #
 # One LSTM step after its two products, as one op (PyTorch's fused LSTM cell): with the gates
 # a = input_gates + hidden_gates, split into i, f, g, o (PyTorch's order),
@@ -722,14 +582,6 @@ for _op in (max_pool, max_pool_backward, avg_pool, avg_pool_backward):
 # The gate activations are recomputed from the gates (four cheap elementwise passes) rather than kept.
 # One node per step instead of about a dozen: the per-op bookkeeping, not the arithmetic, is most of
 # a small LSTM's time. The cell module (nn.LSTMCell) keeps the gates as separate ops, to be seen.
-
-
-def _lstm_cell_forward(input_gates: np.ndarray, hidden_gates: np.ndarray, c: np.ndarray) -> np.ndarray:
-    a = input_gates + hidden_gates
-    h = c.shape[-1]
-    s = _sigmoid(a)                              # i, f and o need it; g's quarter is not used
-    c_next = s[..., h:2 * h] * c + s[..., :h] * np.tanh(a[..., 2 * h:3 * h])
-    return np.stack([s[..., 3 * h:] * np.tanh(c_next), c_next])
 
 
 def _lstm_cell_grads(g: Any, out: Any, input_gates: Any, hidden_gates: Any, c: Any) -> tuple[Any, Any]:
@@ -755,7 +607,7 @@ def _lstm_cell_rule_gates(g: Any, out: Any, ig: Any, hg: Any, c: Any) -> Any:
     return _lstm_cell_grads(g, out, ig, hg, c)[0]      # the same for both: the gates are their sum
 
 
-lstm_cell = Primitive("lstm_cell", _lstm_cell_forward, _lstm_cell_rule_gates, _lstm_cell_rule_gates,
+lstm_cell = Primitive("lstm_cell", forwards.lstm_cell, _lstm_cell_rule_gates, _lstm_cell_rule_gates,
                       lambda g, out, ig, hg, c: _lstm_cell_grads(g, out, ig, hg, c)[1],
                       combined_vjp=_lstm_cell_joint)
 lstm_cell.reads_output = False

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from . import forwards as _forwards
 from .errors import DTypeError, ShapeError, is_int, op_error
 
 _new = object.__new__
@@ -855,7 +856,7 @@ class Tensor:
         keep = _keepdim(keepdim, keepdims)
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
-        n = math.prod(self.shape[a] for a in _ops._reduced_axes(self.ndim, dim))
+        n = math.prod(self.shape[a] for a in _forwards.reduced_axes(self.ndim, dim))
         centered = self - self.mean(dim, keepdim=True)
         return (centered * centered).sum(dim, keepdim=keep) / builtins.max(n - correction, 0)
 
@@ -1392,12 +1393,12 @@ class Tensor:
     def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
         """In place: `zeros(3, 4).scatter_(1, labels[:, None], 1.0)` makes one-hot rows."""
         d, idx, val = _functions()._scatter_args("scatter_", self, dim, index, value if src is None else src)
-        self._put("scatter_", _ops._gather_index(idx, d), val)
+        self._put("scatter_", _forwards.gather_index(idx, d), val)
         return self
 
     def scatter_add_(self, dim: int, index: Any, src: Any) -> Tensor:
         d, idx, val = _functions()._scatter_args("scatter_add_", self, dim, index, _functions()._t(src))
-        return self.add_(_ops.gather_scatter(val, index=idx, dim=d, shape=self.shape))
+        return self.add_(_ops.gather_backward(val, index=idx, dim=d, shape=self.shape))
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
         self._put("masked_fill_", _functions()._bool_mask("masked_fill_", mask, self.shape), value)

@@ -408,16 +408,6 @@ def _einsum_composite(equation, *xs):
     return product.permute(*order) if order != sorted(order) else product
 
 
-# Bug found by this file: where an operand has size n > 1 along an index that every other operand (and the
-# output) has with size 1 or not at all (size-1 broadcasting, which al.einsum accepts as PyTorch's does),
-# einsum's rule returns that operand's gradient with size 1 along the index instead of n, and backward
-# raises "einsum backward returned a gradient of shape (3, 1) for an input of shape (3, 4)". (The
-# forward is right; the opposite case, the operand itself of size 1, is summed back by the engine.)
-EINSUM_BROADCAST_BUG = pytest.mark.xfail(
-    strict=True, raises=RuntimeError,
-    reason="einsum rule bug: an index broadcast from size 1 in the other operands gives a gradient of size 1 "
-           "along it (ops._einsum_rule), and the engine rejects its shape")
-
 EINSUM_CASES = [
     # (fused equation, the same with its output spelled out for the composite, operand shapes, marks)
     ("ij,jk->ik", "ij,jk->ik", [(3, 4), (4, 2)], ()),
@@ -429,9 +419,11 @@ EINSUM_CASES = [
     ("ij,jk->k", "ij,jk->k", [(3, 4), (4, 2)], ()),                # i summed out of one operand alone
     ("ij,kl->ljki", "ij,kl->ljki", [(2, 3), (3, 2)], ()),          # outer product, permuted
     ("abc,cd,ad->bd", "abc,cd,ad->bd", [(2, 3, 4), (4, 3), (2, 3)], ()),
-    ("ij,ij->i", "ij,ij->i", [(1, 4), (3, 4)], ()),                # size 1 broadcasts (PyTorch's einsum)...
-    ("ij,jk->ik", "ij,jk->ik", [(3, 4), (1, 2)], EINSUM_BROADCAST_BUG),   # ...j: 4 in x, 1 in y
-    ("ij,ij->i", "ij,ij->i", [(3, 1), (3, 4)], EINSUM_BROADCAST_BUG),     # j: 1 in x, 4 in y
+    # Size 1 broadcasts (PyTorch's einsum). An operand of size 1 along an index gets a gradient summed over
+    # it (by the engine); one of size n where the others have 1 gets a gradient of size n there, not 1.
+    ("ij,ij->i", "ij,ij->i", [(1, 4), (3, 4)], ()),
+    ("ij,jk->ik", "ij,jk->ik", [(3, 4), (1, 2)], ()),              # j: 4 in x, 1 in y
+    ("ij,ij->i", "ij,ij->i", [(3, 1), (3, 4)], ()),                # j: 1 in x, 4 in y
 ]
 
 
@@ -442,6 +434,20 @@ EINSUM_CASES = [
 def test_einsum(leaf, rng, equation, explicit, shapes):
     xs = [leaf(s) for s in shapes]
     _compare(lambda *xs: al.einsum(equation, *xs), lambda *xs: _einsum_composite(explicit, *xs), xs, rng, "einsum")
+
+
+@pytest.mark.parametrize(("equation", "shapes"), [
+    ("ij,jk->ik", [(3, 4), (1, 2)]),        # j broadcast from y's size 1 (PyTorch: gradients (3, 4) and (1, 2))
+    ("ij,ij->i", [(3, 1), (3, 4)]),         # j broadcast from x's size 1
+    ("ij,jk,k->i", [(3, 4), (1, 2), (1,)]),  # j: 4 in x, 1 in y; k: 2 in y, 1 in z, summed out
+])
+def test_einsum_broadcast_gradcheck(leaf, equation, shapes):
+    # Against central differences too, not only the composite: the gradients' shapes are the operands'.
+    xs = [leaf(s) for s in shapes]
+    grads = al.grad(al.einsum(equation, *xs).sum(), xs)
+    assert [g.shape for g in grads] == [x.shape for x in xs]
+    assert al.gradcheck(lambda *xs: al.einsum(equation, *xs), tuple(xs))
+    assert al.gradgradcheck(lambda *xs: al.einsum(equation, *xs), tuple(xs))
 
 
 # ---------------------------------------------------------------------------------------------
