@@ -56,7 +56,7 @@ def _transpose2d(a: np.ndarray) -> np.ndarray:
 
 def _batch_last(x: np.ndarray, padding: tuple = ()) -> np.ndarray:
     """(N, C, *S) -> zero-padded (C, *S_padded, N). No copy when x's memory is already batch-last and no
-    padding is asked for: a convolution returns its output as exactly such a view (see `_conv_forward`)."""
+    padding is asked for: a convolution returns its output as exactly such a view (see `conv`)."""
     n, c, size = x.shape[0], x.shape[1], x.shape[2:]
     moved = _last(x)
     if not moved.flags.c_contiguous:
@@ -117,7 +117,7 @@ def _cols(x: np.ndarray, kernel: tuple[int, ...], out_size: tuple[int, ...], str
     return _im2col(_batch_last(x, padding), kernel, stride, dilation, out_size)
 
 
-def _conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[int, ...],
+def conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: tuple[int, ...],
                   padding: tuple, dilation: tuple[int, ...], groups: int) -> tuple[np.ndarray, np.ndarray]:
     """The convolution, (N, O, *size), and the columns it multiplied (saved for the weight gradient)."""
     n, o, kernel = x.shape[0], w.shape[0], w.shape[2:]
@@ -220,18 +220,18 @@ def _weight_grad(cols: np.ndarray, gt: np.ndarray, w_shape: tuple[int, ...], gro
     return np.ascontiguousarray(dwt.swapaxes(1, 2)).reshape(w_shape)
 
 
-def _conv_transpose_forward(g: np.ndarray, w: np.ndarray, size: tuple[int, ...], stride: tuple[int, ...],
+def conv_transpose(g: np.ndarray, w: np.ndarray, size: tuple[int, ...], stride: tuple[int, ...],
                             padding: tuple, dilation: tuple[int, ...], groups: int) -> np.ndarray:
     return _input_grad(_batch_last(g), w, size, stride, padding, dilation, groups)
 
 
-def _conv_weight_grad_forward(x: np.ndarray, g: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
+def conv_weight_grad(x: np.ndarray, g: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
                               padding: tuple, dilation: tuple[int, ...], groups: int) -> np.ndarray:
     cols = _cols(x, kernel, g.shape[2:], stride, padding, dilation)
     return _weight_grad(cols, _batch_last(g), (g.shape[1], x.shape[1] // groups, *kernel), groups)
 
 
-def _conv_backward(mask: Any, g: np.ndarray, out: np.ndarray, x: np.ndarray, w: np.ndarray, b: Any,
+def conv_gradients(mask: Any, g: np.ndarray, out: np.ndarray, x: np.ndarray, w: np.ndarray, b: Any,
                    stride: tuple[int, ...], padding: tuple, dilation: tuple[int, ...], groups: int,
                    saved: np.ndarray | None = None) -> list:
     """The gradients of conv for the inputs `mask` asks for, (dx, dw, db), sharing the output gradient's
@@ -380,7 +380,7 @@ def max_pool_argmax(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, .
     return ArgMax(None, index, start, best, x, batch_last, kernel, stride, padding, dilation)
 
 
-def _max_pool_forward(x: np.ndarray, argmax: ArgMax) -> np.ndarray:
+def max_pool(x: np.ndarray, argmax: ArgMax) -> np.ndarray:
     if argmax.values is not None and argmax.source is x:
         values, argmax.values, argmax.source = argmax.values, None, None   # taken once: no second copy kept
     else:
@@ -393,7 +393,7 @@ def _max_pool_forward(x: np.ndarray, argmax: ArgMax) -> np.ndarray:
     return _restore(values, argmax.batch_last, *x.shape[:2])
 
 
-def _max_pool_backward_forward(g: np.ndarray, argmax: ArgMax, shape: tuple[int, ...]) -> np.ndarray:
+def max_pool_backward(g: np.ndarray, argmax: ArgMax, shape: tuple[int, ...]) -> np.ndarray:
     # Puts g at the arg-max positions of zeros, in the layout the input had.
     n, c, plane = shape[0], shape[1], math.prod(shape[2:])
     gc = _in_layout(g, argmax.batch_last)
@@ -421,7 +421,7 @@ def _max_pool_backward_forward(g: np.ndarray, argmax: ArgMax, shape: tuple[int, 
     return _restore(dx.reshape(b, *shape[2:], t), argmax.batch_last, n, c)
 
 
-def _avg_pool_forward(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], padding: tuple[int, ...],
+def avg_pool(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], padding: tuple[int, ...],
                       divisor: Any) -> np.ndarray:
     xc, batch_last = _canonical(x)
     if builtins.any(padding):
@@ -436,7 +436,7 @@ def _avg_pool_forward(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int,
     return _restore(total / divisor, batch_last, *x.shape[:2])
 
 
-def _avg_pool_backward_forward(g: np.ndarray, size: tuple[int, ...], kernel: tuple[int, ...],
+def avg_pool_backward(g: np.ndarray, size: tuple[int, ...], kernel: tuple[int, ...],
                                stride: tuple[int, ...], padding: tuple[int, ...], divisor: Any) -> np.ndarray:
     gc, batch_last = _canonical(g)
     if isinstance(divisor, np.ndarray):

@@ -30,17 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from . import forwards, special
-from .conv_kernels import (
-    _avg_pool_backward_forward,
-    _avg_pool_forward,
-    _conv_backward,
-    _conv_forward,
-    _conv_transpose_forward,
-    _conv_weight_grad_forward,
-    _max_pool_backward_forward,
-    _max_pool_forward,
-)
+from . import conv_kernels, forwards, special
 from .engine import Primitive, sum_to
 from .sparse_grad import SparseGrad
 
@@ -505,7 +495,7 @@ for _op in (softplus, elu, leaky_relu):
 # loop over pixels or batch items). cols is (C * kernel, spatial * N): groups split its rows. The
 # output stays in that memory order, returned as an (N, O, *spatial) view: the next ReLU, pooling
 # or convolution reads it without a transpose (NumPy's elementwise ops keep an input's layout).
-# In the fast (array) backward, `_conv_backward` computes the gradients the mask asks for together.
+# In the fast (array) backward, `conv_kernels.conv_gradients` computes the gradients the mask asks for together.
 # Attributes: `stride` and `dilation` are tuples (one per spatial dim), `padding` a tuple of
 # (before, after) pairs, `groups` an int; `size` is the input's spatial size, `kernel` the weight's.
 
@@ -527,38 +517,38 @@ def _conv_rule_bias(g: Any, out: Any, x: Any, w: Any, b: Any, **kw: Any) -> Any:
 #       summed over the batch
 #   -- one node each instead of a few per kernel offset; im2col one strided view and one copy, and
 #   conv's columns kept for dW
-conv = Primitive("conv", _conv_forward,
+conv = Primitive("conv", conv_kernels.conv,
                  lambda g, out, x, w, b, **kw: conv_transpose(g, w, size=x.shape[2:], **kw),
                  lambda g, out, x, w, b, **kw: conv_weight_grad(x, g, kernel=w.shape[2:], **kw),
-                 _conv_rule_bias, combined_vjp=_conv_backward, saves_for=(1,))
+                 _conv_rule_bias, combined_vjp=conv_kernels.conv_gradients, saves_for=(1,))
 conv.reads_inputs, conv.reads_output = ((1,), (0,), ()), False   # dx from w, dw from x (or its saved columns)
-conv_transpose = Primitive("conv_transpose", _conv_transpose_forward,
+conv_transpose = Primitive("conv_transpose", conv_kernels.conv_transpose,
                            lambda h, out, g, w, size, **kw: conv(h, w, None, **kw),
                            lambda h, out, g, w, size, **kw: conv_weight_grad(h, g, kernel=w.shape[2:], **kw))
-conv_weight_grad = Primitive("conv_weight_grad", _conv_weight_grad_forward,
+conv_weight_grad = Primitive("conv_weight_grad", conv_kernels.conv_weight_grad,
                              lambda h, out, x, g, kernel, **kw: conv_transpose(g, h, size=x.shape[2:], **kw),
                              lambda h, out, x, g, kernel, **kw: conv(x, h, None, **kw))
 # max_pool(x, argmax) = amax over each window of pad(x, -inf) (padded past the end too for ceil_mode's last
 #   windows): the same values, read at each window's arg-max (`argmax`, found beforehand: the first maximum
 #   on ties, as PyTorch's)  -- one node; its gradient goes to that one element, where amax's would be
 #   shared evenly between ties
-max_pool = Primitive("max_pool", _max_pool_forward,
+max_pool = Primitive("max_pool", conv_kernels.max_pool,
                      lambda g, out, x, argmax: max_pool_backward(g, argmax=argmax, shape=x.shape))
 # max_pool_backward(g, argmax, shape) = max_pool's gradient: zeros of x's shape with g added at the arg-maxes
 #   (a getitem_backward)  -- one node; its own gradient reads h back there (max_pool)
-max_pool_backward = Primitive("max_pool_backward", _max_pool_backward_forward,
+max_pool_backward = Primitive("max_pool_backward", conv_kernels.max_pool_backward,
                               lambda h, out, g, argmax, shape: max_pool(h, argmax=argmax))
 # avg_pool(x, kernel, stride, padding, divisor) = (sum over kernel offsets k of getitem(pad(x, 0), the
 #   strided slice at offset k)) / divisor, the divisor being the caller's: a number (the window's size, or
 #   divisor_override) or one per output position (each window's elements inside the padded input, for
 #   ceil_mode's last windows, or inside the input itself, for count_include_pad=False)  -- one node, no
 #   copy of the windows
-avg_pool = Primitive("avg_pool", _avg_pool_forward,
+avg_pool = Primitive("avg_pool", conv_kernels.avg_pool,
                      lambda g, out, x, **pool: avg_pool_backward(g, size=x.shape[2:], **pool))
 # avg_pool_backward(g, size, ...) = avg_pool's gradient: g / divisor added into zeros at every window
 #   (getitem_backward at each offset's slice, summed), the padding cut off  -- one node; its gradient is
 #   avg_pool again
-avg_pool_backward = Primitive("avg_pool_backward", _avg_pool_backward_forward,
+avg_pool_backward = Primitive("avg_pool_backward", conv_kernels.avg_pool_backward,
                               lambda h, out, g, size, **pool: avg_pool(h, **pool))
 for _op in (max_pool, max_pool_backward, avg_pool, avg_pool_backward):
     _op.reads_inputs, _op.reads_output = (), False         # where the maxima were (argmax) and the shapes only
