@@ -7,8 +7,10 @@
     x.grad            # tensor([2., 4., 6.])
 
 Where things live: `tensor.py` (the Tensor and its methods), `ops.py` (every derivative rule),
-`engine.py` (recording and the backward pass), `functions.py` (module-level ops), `creation.py`
-(making tensors), `functional.py` (grad, jacobian, hessian), `gradcheck.py`, `grad_mode.py`, `anomaly.py`.
+`engine.py` (recording and the backward pass), `functions.py` (module-level ops), `convolution.py`
+(conv and pooling), `creation.py` (making tensors), `checks.py` and `indexing.py` (argument checks and
+index reading, shared by methods and functions), `functional.py` (grad, jacobian, hessian),
+`gradcheck.py`, `grad_mode.py`, `anomaly.py`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as _np
 
 from .allocator import keep_freed_memory
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly
+from .convolution import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d
 from .creation import (
     arange,
     bool_,
@@ -52,9 +55,7 @@ from .engine import Node, Primitive
 from .errors import DTypeError, ShapeError
 from .functional import grad, hessian, hvp, jacobian, vjp
 from .functions import (
-    SortResult,
     abs,
-    adaptive_avg_pool2d,
     add,
     all,
     allclose,
@@ -65,7 +66,6 @@ from .functions import (
     argmin,
     argsort,
     as_tensor,
-    avg_pool2d,
     binary_cross_entropy,
     bmm,
     broadcast_to,
@@ -76,8 +76,6 @@ from .functions import (
     clip,
     concat,
     concatenate,
-    conv1d,
-    conv2d,
     cos,
     cumsum,
     div,
@@ -109,7 +107,6 @@ from .functions import (
     masked_fill,
     matmul,
     max,
-    max_pool2d,
     maximum,
     mean,
     min,
@@ -161,7 +158,7 @@ from .functions import (
 from .grad_mode import current_scope, enable_grad, is_grad_enabled, no_grad, scope, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .promotion import promote_types
-from .tensor import Tensor
+from .tensor import SortResult, Tensor
 
 # PyTorch's other dtype names (here, not in creation.py, where `int` and `bool` must stay the builtins)
 bool = bool_  # noqa: A001

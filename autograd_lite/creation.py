@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from .checks import array_of, check_device, check_number, check_requires_grad
 from .errors import check_allocation, is_int
-from .tensor import Tensor, _array_of, _check_device, _check_number, _check_requires_grad, wrap
+from .tensor import Tensor, wrap
 
 float16 = np.float16
 float32 = np.float32
@@ -60,8 +61,8 @@ def _size(size: tuple, op: str, dtype: Any) -> tuple[int, ...]:
 
 
 def _make(arr: np.ndarray, requires_grad: bool, where: str, device: Any = None) -> Tensor:
-    _check_device(device, where)   # "cpu" (or None) is accepted, so PyTorch code passing device= runs
-    _check_requires_grad(arr.dtype, requires_grad, where)
+    check_device(device, where)   # "cpu" (or None) is accepted, so PyTorch code passing device= runs
+    check_requires_grad(arr.dtype, requires_grad, where)
     t = wrap(arr)
     t._requires_grad = bool(requires_grad)
     return t
@@ -83,7 +84,7 @@ def tensor(data: Any, *, dtype: Any = None, device: Any = None, requires_grad: b
     after `data` is keyword-only, as in PyTorch: `tensor(x, float64)` would otherwise read the dtype
     as requires_grad.
     """
-    t = _make(_array_of(data, dtype, True, "tensor"), requires_grad, "tensor", device)
+    t = _make(array_of(data, dtype, True, "tensor"), requires_grad, "tensor", device)
     t.name = name
     return t
 
@@ -116,7 +117,7 @@ def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 def full(size: Sequence[int], fill_value: Any, *, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """Filled with `fill_value`; the dtype follows the value (float -> float32, int -> int64)."""
-    _check_number("full", fill_value)
+    check_number("full", fill_value)
     if dtype is None:
         dtype = np.bool_ if isinstance(fill_value, bool) else (
             np.int64 if isinstance(fill_value, int) else np.float32)
@@ -134,7 +135,7 @@ def ones_like(input: Tensor, *, dtype: Any = None, device: Any = None, requires_
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: Any = None, device: Any = None,
               requires_grad: bool = False) -> Tensor:
-    _check_number("full_like", fill_value)
+    check_number("full_like", fill_value)
     return _make(np.full(input.shape, fill_value, dtype=dtype or input.dtype), requires_grad, "full_like", device)
 
 
@@ -197,7 +198,7 @@ def randint(low: int, high: Any = None, size: Sequence[int] | None = None, *,
             generator: np.random.Generator | None = None, dtype: Any = None, device: Any = None) -> Tensor:
     """Integers drawn uniformly from [low, high): randint(low, high, size) or, as in PyTorch,
     randint(high, size)."""
-    _check_device(device)
+    check_device(device)
     if isinstance(high, (tuple, list)) and size is None:
         low, high, size = 0, low, high
     if size is None:
@@ -211,7 +212,7 @@ def randint(low: int, high: Any = None, size: Sequence[int] | None = None, *,
 
 def randperm(n: int, *, generator: np.random.Generator | None = None, device: Any = None) -> Tensor:
     """A random permutation of 0..n-1."""
-    _check_device(device)
+    check_device(device)
     if not is_int(n) or n < 0:
         raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
     return wrap(_gen(generator).permutation(n).astype(np.int64))

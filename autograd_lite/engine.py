@@ -14,7 +14,10 @@ skip: in-place ops and versions (inplace.py), dtype promotion (promotion.py), sp
 (sparse_grad.py), anomaly mode (anomaly.py), combined rules (fused_backward.py), tensor hooks (tensor.py),
 the drawing observer (viz.py). The package's one import cycle is the one a Tensor and its engine need:
 Tensor methods record primitives (tensor.py -> ops.py, inplace.py -> engine.py), and the engine makes
-Tensors (engine.py -> tensor.py).
+Tensors (engine.py -> tensor.py). The helpers these four use (checks.py, indexing.py, errors.py,
+promotion.py, grad_mode.py, anomaly.py, sparse_grad.py, fused_backward.py, ...) import none of them; the
+rest of the package (functions.py, convolution.py, creation.py, functional.py, viz.py, ...) imports them,
+never the other way round.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import numpy as np
 
 from . import anomaly, fused_backward, promotion
 from .errors import SECOND_BACKWARD, op_error
-from .grad_mode import _state
+from .grad_mode import state as grad_state
 from .sparse_grad import SparseGrad
 from .tensor import Tensor, wrap
 
@@ -101,7 +104,7 @@ class Primitive:
         t = wrap(out)
         if out.base is not None:                           # a view of an input: it shares that input's versions
             inplace.share_memory(t, out, args)
-        if record and _state.enabled:
+        if record and grad_state.enabled:
             t._requires_grad = True
             t.grad_fn = node = Node(self, args, arrays, attrs)
             if shared or t._version_counter is not None:   # remember the versions of what the rules read
@@ -132,7 +135,7 @@ class Node:
         self.op, self.inputs, self.arrays, self.attrs = op, inputs, arrays, attrs
         self.saved_versions = 0                      # of what the rules read, when recorded (inplace.py)
         self.recorded_at = inplace.INPLACE_OPS.count  # how many in-place ops had run (inplace.py)
-        self.scope = _state.scope                    # the modules it was recorded inside (for pictures)
+        self.scope = grad_state.scope                # the modules it was recorded inside (for pictures)
         self.trace: Any = None                       # where it was created, in anomaly mode
         self.saved: Any = None                       # what a `saves_for` forward kept for `combined_vjp`
 

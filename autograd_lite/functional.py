@@ -13,8 +13,10 @@ from typing import Any
 import numpy as np
 
 from . import engine
+from .creation import zeros_like
+from .functions import stack
 from .grad_mode import enable_grad
-from .tensor import Tensor, _seed_gradient, wrap
+from .tensor import Tensor, seed_gradient, wrap
 
 
 def _as_tuple(x: Any) -> tuple:
@@ -44,7 +46,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
         if not o.requires_grad:
             raise RuntimeError(f"grad: output {i} does not require grad and does not have a grad_fn")
         roots.append(o)
-        seeds.append(_seed_gradient(o, g, create_graph, "grad"))
+        seeds.append(seed_gradient(o, g, create_graph, "grad"))
     retain = create_graph if retain_graph is None else retain_graph
     with enable_grad() if create_graph else contextlib.nullcontext():
         found = engine.run_backward(roots, seeds, retain, create_graph, inputs=ins)
@@ -82,12 +84,10 @@ def jacobian(func: Callable[..., Tensor], inputs: Tensor | Sequence[Tensor],
                       create_graph=create_graph, allow_unused=True)
             for j, g in enumerate(gs):
                 if create_graph:
-                    from .creation import zeros_like
                     rows[j].append(g if g is not None else zeros_like(xs[j]))
                 elif g is not None:
                     jac[j][np.unravel_index(k, out.shape) if out.ndim else ()] = g.data
     if create_graph:
-        from .functions import stack
         result = tuple(stack(r).reshape(out.shape + x.shape) if r else wrap(jac[j])
                        for j, (r, x) in enumerate(zip(rows, xs)))
     else:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .checks import is_tensor
+
 
 def gradients(node: Any, g: Any, out: Any, args: Sequence[Any], xs: Sequence[Any], needed: set | None) -> list:
     """All inputs' gradients from one call of the op's `combined_vjp(mask, g, out, *inputs, **attrs)`
@@ -20,7 +22,7 @@ def gradients(node: Any, g: Any, out: Any, args: Sequence[Any], xs: Sequence[Any
     convolution's im2col columns, as PyTorch's `finput`): the node kept it, when one of those inputs
     requires grad, until its backward has run. The per-input rules stay the definition, and are what
     `create_graph=True` records."""
-    mask = [getattr(x, "_requires_grad", False) and (needed is None or x in needed) for x in xs]   # (Tensors only)
+    mask = [is_tensor(x) and x._requires_grad and (needed is None or x in needed) for x in xs]
     if node.op.saves_for:
         return node.op.combined_vjp(mask, g, out, *args, saved=node.saved, **node.attrs)
     return node.op.combined_vjp(mask, g, out, *args, **node.attrs)

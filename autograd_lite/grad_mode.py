@@ -23,12 +23,12 @@ class _GradState(threading.local):
     scope: tuple = ()
 
 
-_state = _GradState()
+state = _GradState()        # this thread's mode and scopes: read by the engine on every op
 
 
 def is_grad_enabled() -> bool:
     """Return True if operations are currently recorded for autograd (in this thread)."""
-    return _state.enabled
+    return state.enabled
 
 
 class _GradModeContext:
@@ -50,23 +50,23 @@ class _GradModeContext:
         self._prev: list[bool] = []
 
     def __enter__(self) -> None:
-        self._prev.append(_state.enabled)
-        _state.enabled = self._mode
+        self._prev.append(state.enabled)
+        state.enabled = self._mode
 
     def __exit__(self, *exc: object) -> None:
-        _state.enabled = self._prev.pop()
+        state.enabled = self._prev.pop()
 
     def __call__(self, fn: F) -> F:
         mode = self._mode
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            prev = _state.enabled
-            _state.enabled = mode
+            prev = state.enabled
+            state.enabled = mode
             try:
                 return fn(*args, **kwargs)
             finally:
-                _state.enabled = prev
+                state.enabled = prev
 
         return wrapper  # type: ignore[return-value]
 
@@ -93,8 +93,8 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801 - PyTorch's name
         super().__init__()
         self._mode = bool(mode)
         # PyTorch's set_grad_enabled(False) acts even when not used in a `with`.
-        self._prev.append(_state.enabled)
-        _state.enabled = self._mode
+        self._prev.append(state.enabled)
+        state.enabled = self._mode
 
     def __enter__(self) -> None:  # the mode was already set in __init__
         pass
@@ -103,7 +103,7 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801 - PyTorch's name
         # Used as a decorator, the call in __init__ must not change this thread's mode for good:
         # restore it (as PyTorch does) and set the mode only while `fn` runs.
         if self._prev:
-            _state.enabled = self._prev.pop()
+            state.enabled = self._prev.pop()
         return super().__call__(fn)
 
 
@@ -119,13 +119,13 @@ class scope:  # noqa: N801 - a context manager, named like the others here
         self._prev: list[tuple] = []
 
     def __enter__(self) -> None:
-        self._prev.append(_state.scope)
-        _state.scope = _state.scope + (self.owner,)
+        self._prev.append(state.scope)
+        state.scope = state.scope + (self.owner,)
 
     def __exit__(self, *exc: object) -> None:
-        _state.scope = self._prev.pop()
+        state.scope = self._prev.pop()
 
 
 def current_scope() -> tuple:
     """The scopes the next recorded op would belong to, outermost first."""
-    return _state.scope
+    return state.scope

@@ -27,7 +27,7 @@ import numpy as np
 
 from . import anomaly, engine, ops
 from .errors import SECOND_BACKWARD
-from .grad_mode import _state
+from .grad_mode import state as grad_state
 from .tensor import Tensor, wrap
 
 
@@ -76,7 +76,7 @@ def share_memory(t: Tensor, out: np.ndarray, args: Sequence[Any]) -> None:
             t._version_counter = a._shared_version_counter()
             root = a if a._view_of is None else a._view_of[0]
             t._view_of = (root, len(root._earlier_versions) if root._earlier_versions else 0)
-            if a._requires_grad and not _state.enabled:
+            if a._requires_grad and not grad_state.enabled:
                 t._requires_grad = True      # PyTorch: a view made under no_grad is a leaf that requires grad
                 NO_GRAD_VIEWS[id(t)] = t     # (but no gradient ever reaches it)
             return
@@ -220,7 +220,7 @@ def refresh_view(a: Tensor, op: str) -> None:
     the old one's. As PyTorch regenerates such a view's grad_fn, it becomes that slice of the new base;
     ops recorded with it before keep the old place (its earlier version, as for an in-place op)."""
     root, rebases = a._view_of
-    if root._earlier_versions is None or len(root._earlier_versions) == rebases or not _state.enabled:
+    if root._earlier_versions is None or len(root._earlier_versions) == rebases or not grad_state.enabled:
         return                                       # up to date, or nothing will be recorded with it
     if root.dtype != a.dtype:
         raise RuntimeError(f"{op}: this tensor is a view, as {a.dtype}, of a tensor of dtype {root.dtype} that has "

@@ -3,6 +3,9 @@
 Operators and methods are declared here in the class body, mirroring PyTorch's names and signatures
 (with NumPy's spellings such as `axis`/`keepdims` accepted too). Each differentiable method calls a
 primitive from `ops.py` (where the derivatives live) or composes several; nothing is patched in later.
+The class body is grouped by topic (arithmetic, elementwise math, reductions, sorting, shape, indexing,
+dtype, in place). Argument checks shared with the module-level functions are in checks.py, the reading
+of indices in indexing.py; the functions (functions.py) call these methods, never the other way round.
 """
 
 from __future__ import annotations
@@ -19,17 +22,33 @@ from typing import Any
 import numpy as np
 
 from . import forwards as _forwards
-from .errors import DTypeError, ShapeError, is_int, op_error
+from . import promotion as _promotion
+from .checks import (
+    array_of,
+    broadcast_shape,
+    check_device,
+    check_number,
+    check_requires_grad,
+    check_same_dtype,
+    dims_arg,
+    is_device,
+    keepdim_arg,
+    no_repeats,
+    norm_dim,
+    norm_dims,
+    shape_args,
+)
+from .errors import DTypeError, ShapeError, check_allocation, is_int, op_error
+from .grad_mode import state as _grad_state
+from .indexing import bool_array, bool_mask, check_index_range, index_of, normalize_index
 
 _new = object.__new__
 
-# PyTorch returns (values, indices) from max/min along a dim; so do we.
+# PyTorch returns (values, indices) from max/min along a dim, and from sort and topk; so do we.
 MinMax = namedtuple("MinMax", ["values", "indices"])
+SortResult = namedtuple("SortResult", ["values", "indices"])     # torch.return_types.sort / topk
 
 _FLOAT_KINDS = "f"
-_INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.int32), np.dtype(np.uint8), np.dtype(np.bool_))   # PyTorch's
-_INT64 = _INDEX_DTYPES[0]
-_NUMERIC_KINDS = "biufc"      # bool, signed and unsigned integers, floats, complex: no strings or objects
 _HOOK_KEYS = itertools.count()
 
 
@@ -49,234 +68,13 @@ def wrap(data: np.ndarray) -> Tensor:
     return t
 
 
-def _default_dtype(data: Any) -> np.dtype | None:
-    """PyTorch's defaults: Python floats become float32, ints int64, bools bool; arrays keep theirs."""
-    if isinstance(data, (np.ndarray, np.generic)):
-        return None
-    arr = np.asarray(data)
-    if arr.dtype == np.float64:
-        return np.dtype(np.float32)
-    if arr.dtype.kind == "i":
-        return np.dtype(np.int64)
-    if arr.dtype.kind == "c":
-        return np.dtype(np.complex64)
-    return None
-
-
-def _what(data: Any) -> str:
-    """How an error names data it cannot use: the value itself if short, else its type."""
-    shown = repr(data)
-    return f"{type(data).__name__} {shown}" if len(shown) <= 40 else f"a {type(data).__name__}"
-
-
-def _array_of(data: Any, dtype: Any, copy: bool, op: str) -> np.ndarray:
-    """The array a new tensor holds: `data` (numbers, nested sequences, an array or a Tensor) in `dtype`
-    or PyTorch's default for it; shared with an array or Tensor of that dtype when `copy` is False."""
-    if isinstance(data, Tensor):
-        data = data.data
-    try:
-        if dtype is None:
-            dtype = _default_dtype(data)
-        arr = np.array(data, dtype=dtype, copy=copy if copy else None)
-    except OverflowError:                        # tensor(-1, dtype=uint8): a number wraps around, as PyTorch's
-        if type(data) is not int:
-            raise DTypeError(f"{op}: a value in {_what(data)} cannot be converted to {np.dtype(dtype)} without "
-                             f"overflow") from None
-        arr = np.array(data).astype(dtype)
-    except (ValueError, TypeError) as exc:       # ragged lists, or strings asked to be numbers
-        raise DTypeError(f"{op}: cannot make a tensor from {_what(data)} ({exc})") from None
-    if arr.dtype.kind not in _NUMERIC_KINDS:
-        raise DTypeError(f"{op}: cannot make a tensor from {_what(data)}; expected numbers, bools, "
-                         f"(nested) sequences of them, a NumPy array or a Tensor")
-    return arr
-
-
-def _check_number(op: str, value: Any) -> None:
-    """A fill value: a number (a NumPy scalar, a 0-d tensor), not a string, a list or a tensor of values."""
-    if isinstance(value, (int, float, complex, np.number, np.bool_)) or (isinstance(value, Tensor) and not value.ndim):
-        return
-    raise TypeError(f"{op}: expected a number as the value, got {type(value).__name__} {value!r}"[:200])
-
-
-def _check_requires_grad(dtype: np.dtype, requires_grad: bool, where: str) -> None:
-    if requires_grad and dtype.kind not in _FLOAT_KINDS:
-        raise DTypeError(f"{where}: only floating point tensors can require gradients, got dtype {dtype}; "
-                        f"convert with .float() or dtype=float32 first")
-
-
-def _dims(dim: Any, axis: Any = None) -> Any:
-    """Accept PyTorch's `dim` or NumPy's `axis`; tuples and lists of dims alike."""
-    if axis is not None:
-        if dim is not None:
-            raise TypeError("pass either dim or axis, not both")
-        dim = axis
-    if isinstance(dim, list):
-        dim = tuple(dim)
-    if isinstance(dim, tuple) and len(dim) == 0:
-        return None            # PyTorch's amax(dim=()) means all dims
-    return dim
-
-
-def _keepdim(keepdim: bool, keepdims: bool | None) -> bool:
-    return bool(keepdims) if keepdims is not None else bool(keepdim)
-
-
-def _shape_args(shape: tuple, op: str = "reshape") -> tuple[int, ...]:
-    """reshape(2, 3) and reshape((2, 3)) both work, as in PyTorch; sizes are ints, or -1 for "the rest"."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    for s in shape:
-        if not is_int(s):
-            raise TypeError(f"{op}: a size must be an int, got {type(s).__name__} {s!r} in {shape!r}")
-        if s < -1:
-            raise ShapeError(f"{op}: invalid size {s} in {shape!r}: sizes are >= 0, or -1 for the size inferred")
-    return tuple(int(s) for s in shape)
-
-
-def _norm_dim(dim: int, ndim: int, op: str) -> int:
-    # Like PyTorch, a 0-d tensor accepts dim 0 and -1 (as if it had one dim of size 1).
-    n = builtins.max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dims "
-                         f"(expected {-n} <= dim < {n})")
-    return dim % n
-
-
-def _index_array(value: Any) -> Any:
-    """Turn one part of an index into something NumPy accepts, rejecting float indices clearly."""
-    if isinstance(value, Tensor):
-        # A copy: the graph keeps the index, which must not change if the tensor is later changed in place.
-        value = value.data.copy()
-    elif isinstance(value, list):
-        value = np.asarray(value)
-        if value.dtype == np.float64 and value.size == 0:
-            value = value.astype(np.int64)
-    if isinstance(value, np.ndarray):
-        dt = value.dtype
-        if dt is not _INT64 and dt not in _INDEX_DTYPES:         # (int64, the usual index, compared once)
-            raise IndexError(f"getitem: tensors used as indices must be int64, int32, uint8 or bool, got dtype "
-                             f"{value.dtype}")
-        if dt.kind == "u":
-            # PyTorch reads a uint8 index as a mask (NumPy would read it as integer positions).
-            warnings.warn("indexing with dtype uint8 is deprecated (as in PyTorch); it is read as a mask: "
-                          "use a bool tensor instead", UserWarning, stacklevel=4)
-            value = value.astype(bool)
-    elif type(value) is slice and value.step is not None and value.step <= 0:
-        raise ValueError(f"getitem: slice step must be positive, got {value.step} (PyTorch has no negative steps: "
-                         f"use .flip(dim))")
-    return value
-
-
-def _check_same_dtype(op: str, *operands: Any) -> None:
-    """Matrix products and convolutions do not promote dtypes (PyTorch raises too): otherwise float64
-    data fed to a float32 model would silently run all of it in float64, at half the speed."""
-    a, *rest = [o.dtype for o in operands if isinstance(o, (Tensor, np.ndarray))]
-    if any(d != a for d in rest):
-        got = " and ".join(str(o.dtype) for o in operands if isinstance(o, (Tensor, np.ndarray)))
-        raise DTypeError(f"{op}: expected operands of one dtype, got {got}; convert one with .float(), "
-                         f".double() or .to(dtype) (matrix products do not promote, as in PyTorch)")
-
-
-def _normalize_index(index: Any, shape: tuple[int, ...]) -> Any:
-    if _reads_as_tuple(index):
-        index = tuple(index)
-    if not isinstance(index, tuple):
-        return _index_array(index)
-    parts = []
-    ellipses = arrays = ints = 0
-    advanced = []                         # where the ints and index arrays stand
-    for k, i in enumerate(index):         # one pass: slices, ints and None (the usual parts) as they are
-        kind = type(i)
-        if kind is int:
-            ints += 1
-            advanced.append(k)
-        elif kind is slice:
-            if i.step is not None and i.step <= 0:
-                _index_array(i)           # (refused there, with the message)
-        elif i is Ellipsis:
-            ellipses += 1
-        elif i is not None:
-            i = _index_array(i)
-            if _is_array(i):
-                arrays += 1
-                advanced.append(k)
-            elif _is_index_int(i):
-                ints += 1
-                advanced.append(k)
-        parts.append(i)
-    index = tuple(parts)
-    if not arrays and ellipses < 2:
-        return index                      # slices, ints, None and one `...`: NumPy reads them as PyTorch does
-    if ellipses:
-        index = _without_ellipsis(index, len(shape))
-        advanced = [k for k, i in enumerate(index) if _is_index_int(i) or _is_array(i)]
-    if ints and arrays and advanced[-1] - advanced[0] + 1 != len(advanced):
-        return _selects_first(index, shape)     # ints and index arrays apart: PyTorch and NumPy differ
-    return index
-
-
-def _no_repeats(op: str, dims: Sequence[int], given: Any) -> None:
-    """PyTorch refuses a dim named twice (sum((0, 0)), squeeze, permute(0, 0))."""
-    if len(set(dims)) != len(dims):
-        raise ShapeError(f"{op}: dim {next(d for d in dims if list(dims).count(d) > 1)} appears multiple times "
-                         f"in the list of dims {given!r}")
-
-
-def _reads_as_tuple(index: Any) -> bool:
-    """PyTorch's (and old NumPy's) rule: a short list holding sequences, slices, None or ... is an index per
-    dim, as a tuple would be: x[[[0, 1], [1, 0]]] is x[[0, 1], [1, 0]], two elements."""
-    return type(index) is list and len(index) < 32 and builtins.any(
-        isinstance(i, (list, tuple, slice, np.ndarray, Tensor)) or i is None or i is Ellipsis for i in index)
-
-
-def _without_ellipsis(index: tuple, ndim: int) -> tuple:
-    """The index with its `...` written out as full slices, as PyTorch reads it: `...` between index arrays
-    that stands for no dims does not separate them (NumPy's would move their dims to the front), and a
-    second `...` stands for nothing (NumPy refuses it)."""
-    used = builtins.sum(0 if i is None or i is Ellipsis or isinstance(i, (bool, np.bool_)) else   # (True: a new dim)
-                        i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1 for i in index)
-    at = next(k for k, i in enumerate(index) if i is Ellipsis)
-    rest = tuple(i for i in index[at + 1:] if i is not Ellipsis)
-    return index[:at] + (slice(None),) * builtins.max(ndim - used, 0) + rest
-
-
-def _is_index_int(i: Any) -> bool:
-    """An int in an index (a 0-d integer array, from a 0-d tensor, too): a selection of one element."""
-    return (isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_))) or (
-        isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iu")
-
-
-def _is_array(i: Any) -> bool:
-    return isinstance(i, np.ndarray) and (i.ndim > 0 or i.dtype.kind == "b")
-
-
-def _selects_first(index: tuple, shape: tuple[int, ...]) -> tuple:
-    """The NumPy index that reads what PyTorch reads for an index mixing ints with index arrays.
-
-    PyTorch applies the ints first, as plain selections that remove their dims, and only then the index
-    arrays (`x[0, :, [1, 2]]` of a (2, 3, 4) tensor is (3, 2)). NumPy broadcasts an int with the arrays
-    as one more index array, and moves the indexed dims to the front when a slice separates them
-    ((2, 3) there). So the index is applied in PyTorch's two steps to each dim's coordinate grid (a
-    broadcast view: no copy of the tensor), which gives the coordinates, in the tensor, of every element
-    read: an index of arrays only, that NumPy reads the same way for getting, setting and gradients."""
-    first: list[Any] = []
-    then: list[Any] = []
-    for i in index:
-        if _is_index_int(i):
-            first.append(int(i))
-        elif i is None:
-            then.append(None)
-        elif i is Ellipsis:
-            first.append(Ellipsis)
-            then.append(Ellipsis)
-        else:
-            first.extend([slice(None)] * (i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1))
-            then.append(i)
-    coords = []
-    for d, n in enumerate(shape):
-        grid = np.broadcast_to(np.arange(n).reshape((n,) + (1,) * (len(shape) - d - 1)), shape)
-        coords.append(grid[tuple(first)][tuple(then)])
-    return tuple(coords)
+def tensor_arg(x: Any, op: str = "tensor") -> Tensor:
+    """The tensor an op works on. PyTorch's functions take Tensors, not lists or arrays: `exp([1, 2])` is a
+    TypeError there, so it is here (make one with al.tensor or al.from_numpy)."""
+    if isinstance(x, Tensor):
+        return x
+    raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}; make one with al.tensor(...) "
+                    f"(or al.from_numpy for an array)")
 
 
 class RemovableHandle:
@@ -325,8 +123,8 @@ class Tensor:
                             f"al.tensor(data) for a tensor holding data")
         if dtype is None and type(self) is Tensor and not isinstance(data, Tensor):
             dtype = np.float32        # torch.Tensor(data), the legacy constructor, makes the default dtype
-        arr = _array_of(data, dtype, copy, "Tensor")
-        _check_requires_grad(arr.dtype, requires_grad, "Tensor")
+        arr = array_of(data, dtype, copy, "Tensor")
+        check_requires_grad(arr.dtype, requires_grad, "Tensor")
         self.data = arr
         self._grad = None
         self._requires_grad = bool(requires_grad)
@@ -349,7 +147,7 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         if value is not self._requires_grad:
-            _check_requires_grad(self.data.dtype, value, "requires_grad")
+            check_requires_grad(self.data.dtype, value, "requires_grad")
             if not value and self.grad_fn is not None:
                 raise RuntimeError("requires_grad: you can only change requires_grad flags of leaf variables; "
                                    "use .detach() to get a tensor that does not require grad")
@@ -479,7 +277,7 @@ class Tensor:
         """
         if not self.requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn")
-        seed = _seed_gradient(self, gradient, create_graph, "backward")
+        seed = seed_gradient(self, gradient, create_graph, "backward")
         retain = create_graph if retain_graph is None else retain_graph
         if inputs is None:
             _engine.run_backward([self], [seed], retain, create_graph)
@@ -603,11 +401,11 @@ class Tensor:
 
     def __matmul__(self, other: Any) -> Tensor:
         if type(other) is not Tensor or other.data.dtype != self.data.dtype:   # the common case skips it
-            _check_same_dtype("matmul", self, other)
+            check_same_dtype("matmul", self, other)
         return _ops.matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> Tensor:
-        _check_same_dtype("matmul", other, self)
+        check_same_dtype("matmul", other, self)
         return _ops.matmul(other, self)
 
     def __neg__(self) -> Tensor:
@@ -693,8 +491,25 @@ class Tensor:
 
     def matmul(self, other: Any) -> Tensor:
         if type(other) is not Tensor or other.data.dtype != self.data.dtype:
-            _check_same_dtype("matmul", self, other)
+            check_same_dtype("matmul", self, other)
         return _ops.matmul(self, other)
+
+    def mm(self, mat2: Any) -> Tensor:
+        """The product of two matrices (2-D only, as PyTorch's mm; `matmul` broadcasts)."""
+        b = tensor_arg(mat2, "mm")
+        if self.ndim != 2 or b.ndim != 2:
+            raise ShapeError(f"mm: expected two matrices (2-D tensors), got shapes {self.shape} and {b.shape}")
+        return self.matmul(b)
+
+    def bmm(self, mat2: Any) -> Tensor:
+        """Batched matrix product of (B, n, m) and (B, m, p): matmul, with PyTorch's check of the dims."""
+        b = tensor_arg(mat2, "bmm")
+        if self.ndim != 3 or b.ndim != 3 or self.shape[0] != b.shape[0]:
+            raise ShapeError(f"bmm: expected two 3-D tensors with the same batch size, got {self.shape} and {b.shape}")
+        check_same_dtype("bmm", self, b)
+        if self.dtype == np.bool_:
+            raise DTypeError("bmm: not supported for bool tensors (as in PyTorch); convert them with .float()")
+        return self.matmul(b)
 
     def exp(self) -> Tensor:
         return _ops.exp(self)
@@ -729,6 +544,31 @@ class Tensor:
     def relu(self) -> Tensor:
         return _ops.relu(self)
 
+    def log1p(self) -> Tensor:
+        return _ops.log1p(self)
+
+    def expm1(self) -> Tensor:
+        return _ops.expm1(self)
+
+    def reciprocal(self) -> Tensor:
+        return _ops.reciprocal(self)
+
+    def rsqrt(self) -> Tensor:
+        return _ops.rsqrt(self)
+
+    def floor(self) -> Tensor:
+        return _ops.floor(self)
+
+    def ceil(self) -> Tensor:
+        return _ops.ceil(self)
+
+    def trunc(self) -> Tensor:
+        return _ops.trunc(self)
+
+    def round(self, *, decimals: int = 0) -> Tensor:
+        """Round half to even (as PyTorch and NumPy), to `decimals` places."""
+        return _ops.round(self, decimals=int(decimals))
+
     def square(self) -> Tensor:
         x = self.long() if self.dtype == np.bool_ else self        # PyTorch's square is pow(x, 2): bools count
         return _ops.mul(x, x)
@@ -748,18 +588,32 @@ class Tensor:
     clip = clamp
 
     def where(self, condition: Any, other: Any) -> Tensor:
-        """`condition ? self : other`, elementwise (PyTorch's Tensor.where)."""
-        return _functions().where(condition, self, other)
+        """`condition ? self : other`, elementwise (PyTorch's Tensor.where); the gradient goes to the chosen
+        side. `other` is a tensor or a number."""
+        cond = bool_array("where", "condition", condition)      # (a copy: kept by the graph)
+        if not isinstance(other, Tensor):
+            check_number("where", other)                 # a tensor or a number, as PyTorch's (not a list)
+        return _ops.where(cond, self, other)
+
+    # Tests of values give bool tensors, outside the graph.
+    def isnan(self) -> Tensor:
+        return wrap(np.isnan(self.data))
+
+    def isinf(self) -> Tensor:
+        return wrap(np.isinf(self.data))
+
+    def isfinite(self) -> Tensor:
+        return wrap(np.isfinite(self.data))
 
     # ---------------------------------------------------------------- reductions
     def _reduce_dims(self, dim: Any, axis: Any, op: str) -> Any:
         """Validated dims of a reduction: None (all), an int or a tuple of non-negative ints."""
-        dim = _dims(dim, axis)
+        dim = dims_arg(dim, axis)
         if dim is None:
             return None
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        dims = tuple(_norm_dim(int(d), self.ndim, op) for d in dims)
-        _no_repeats(op, dims, dim)
+        dims = tuple(norm_dim(int(d), self.ndim, op) for d in dims)
+        no_repeats(op, dims, dim)
         if self.ndim == 0:
             return None               # reducing a 0-d tensor over "its" dim 0 leaves it as it is
         return dims[0] if isinstance(dim, int) else dims
@@ -767,22 +621,22 @@ class Tensor:
     def sum(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None,
             keepdims: bool | None = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
-        return _ops.sum(x, dim=self._reduce_dims(dim, axis, "sum"), keepdim=_keepdim(keepdim, keepdims))
+        return _ops.sum(x, dim=self._reduce_dims(dim, axis, "sum"), keepdim=keepdim_arg(keepdim, keepdims))
 
     def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
              keepdims: bool | None = None) -> Tensor:
         if self.dtype.kind not in "fc":
             raise DTypeError(f"mean: expected a floating point tensor, got dtype {self.dtype}; "
                             f"use .float() first")
-        return _ops.mean(self, dim=self._reduce_dims(dim, axis, "mean"), keepdim=_keepdim(keepdim, keepdims))
+        return _ops.mean(self, dim=self._reduce_dims(dim, axis, "mean"), keepdim=keepdim_arg(keepdim, keepdims))
 
     def amax(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
              keepdims: bool | None = None) -> Tensor:
-        return _ops.amax(self, dim=self._reduce_dims(dim, axis, "amax"), keepdim=_keepdim(keepdim, keepdims))
+        return _ops.amax(self, dim=self._reduce_dims(dim, axis, "amax"), keepdim=keepdim_arg(keepdim, keepdims))
 
     def amin(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
              keepdims: bool | None = None) -> Tensor:
-        return _ops.amin(self, dim=self._reduce_dims(dim, axis, "amin"), keepdim=_keepdim(keepdim, keepdims))
+        return _ops.amin(self, dim=self._reduce_dims(dim, axis, "amin"), keepdim=keepdim_arg(keepdim, keepdims))
 
     def max(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
             keepdims: bool | None = None) -> Any:
@@ -801,13 +655,13 @@ class Tensor:
 
     def _select_extreme(self, op: str, arg: Callable, whole: Any, dim: Any, axis: Any, keepdim: bool,
                         keepdims: bool | None) -> Any:
-        dim = _dims(dim, axis)
-        keep = _keepdim(keepdim, keepdims)
+        dim = dims_arg(dim, axis)
+        keep = keepdim_arg(keepdim, keepdims)
         if dim is None:
             return whole(self)
         if not isinstance(dim, int):
             raise TypeError(f"{op}: dim must be a single int; use a{op} for several dims")
-        dim = _norm_dim(dim, self.ndim, op)
+        dim = norm_dim(dim, self.ndim, op)
         if self.ndim == 0:
             return MinMax(_ops.clone(self), wrap(np.zeros((), dtype=np.int64)))
         idx = np.expand_dims(arg(self.data, axis=dim), dim)
@@ -827,14 +681,14 @@ class Tensor:
         if self.dtype == np.bool_:
             raise DTypeError(f"{op}: does not support bool input (as PyTorch's); convert it with .long()")
         if dim is not None:
-            _norm_dim(dim, self.ndim, op)
+            norm_dim(dim, self.ndim, op)
         if self.data.size == 0 and (dim is None or self.ndim == 0 or self.shape[dim] == 0):
             raise ShapeError(f"{op}: expected a reduction dim with elements, got an empty tensor of shape "
                              f"{self.shape}" + ("" if dim is None else f" and dim={dim}"))
         if dim is None:
             out = np.asarray(arg(self.data), dtype=np.int64)
             return wrap(out.reshape((1,) * self.ndim) if keepdim else out)
-        d = _norm_dim(dim, self.ndim, op)
+        d = norm_dim(dim, self.ndim, op)
         if self.ndim == 0:
             return wrap(np.zeros((), dtype=np.int64))
         return wrap(arg(self.data, axis=d, keepdims=keepdim).astype(np.int64))
@@ -853,7 +707,7 @@ class Tensor:
         if isinstance(dim, bool):                    # var(False): PyTorch's var(unbiased) overload
             dim, unbiased = None, dim
         dim = self._reduce_dims(dim, axis, op)
-        keep = _keepdim(keepdim, keepdims)
+        keep = keepdim_arg(keepdim, keepdims)
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
         n = math.prod(self.shape[a] for a in _forwards.reduced_axes(self.ndim, dim))
@@ -872,10 +726,10 @@ class Tensor:
         return _ops.logsumexp(x, dim=self._reduce_dims(dim, None, "logsumexp"), keepdim=keepdim)
 
     def softmax(self, dim: int) -> Tensor:
-        return _ops.softmax(self._floating("softmax"), dim=_norm_dim(dim, self.ndim, "softmax"))
+        return _ops.softmax(self._floating("softmax"), dim=norm_dim(dim, self.ndim, "softmax"))
 
     def log_softmax(self, dim: int) -> Tensor:
-        return _ops.log_softmax(self._floating("log_softmax"), dim=_norm_dim(dim, self.ndim, "log_softmax"))
+        return _ops.log_softmax(self._floating("log_softmax"), dim=norm_dim(dim, self.ndim, "log_softmax"))
 
     def _floating(self, op: str) -> Tensor:
         if self.dtype.kind not in "fc":
@@ -883,9 +737,77 @@ class Tensor:
                              f"integer {op} either); convert with .float() or pass dtype=")
         return self
 
+    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+        """The p-norm over `dim` (all elements by default): 2 / 'fro' (the default), 1, inf, -inf, or any
+        other p > 0 as (sum |x|^p)^(1/p). The 2-norm's gradient is 0 where the norm is 0, as in PyTorch."""
+        if self.dtype.kind != "f":
+            raise DTypeError(f"norm: expected a floating point tensor, got dtype {self.dtype}")
+        axes = None if dim is None else norm_dims(dim, self.ndim, "norm")
+        if self.ndim == 0:
+            axes = None                       # dim 0 or -1 of a 0-d tensor: the tensor itself
+        if p in ("fro", 2, 2.0, None):
+            return _ops.norm2(self, dim=axes, keepdim=keepdim)
+        if p == 1:
+            return self.abs().sum(axes, keepdim)
+        if p == math.inf:
+            return self.abs().amax(axes, keepdim)
+        if p == -math.inf:
+            return self.abs().amin(axes, keepdim)
+        if p == 0:                            # how many entries are not 0 (a gradient of 0, through sign)
+            return self.abs().sign().sum(axes, keepdim)
+        if isinstance(p, (int, float)):       # any other p, negative ones too, as PyTorch's vector_norm
+            return _ops.normp(self, p=float(p), dim=axes, keepdim=keepdim)
+        raise ValueError(f"norm: p must be 'fro', inf, -inf or a number, got {p!r}")
+
+    def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """Whether any entry (along `dim`) is nonzero: a bool tensor, outside the graph."""
+        dims = None if dim is None else norm_dims(dim, self.ndim, "any")
+        out = np.any(self.data, axis=dims if self.ndim else None, keepdims=keepdim)   # (0-d: dim 0 or -1 is all)
+        return wrap(np.asarray(out, dtype=np.uint8 if self.dtype == np.uint8 else bool))   # uint8 in, uint8 out
+
+    def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """Whether every entry (along `dim`) is nonzero: a bool tensor, outside the graph."""
+        dims = None if dim is None else norm_dims(dim, self.ndim, "all")
+        out = np.all(self.data, axis=dims if self.ndim else None, keepdims=keepdim)   # (0-d: dim 0 or -1 is all)
+        return wrap(np.asarray(out, dtype=np.uint8 if self.dtype == np.uint8 else bool))   # uint8 in, uint8 out
+
+    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
+        """Cumulative sum along `dim` (bools and integers in int64, as PyTorch's; `dtype` converts first)."""
+        x = self if dtype is None else self.to(dtype)
+        d = norm_dim(dim, x.ndim, "cumsum")
+        if not x.ndim:
+            return _ops.cumsum(x.reshape(1), dim=0).reshape(())
+        return _ops.cumsum(x, dim=d)
+
+    # ---------------------------------------------------------------- sorting
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> SortResult:
+        """(values, indices) sorted along `dim`; the values' gradient goes back to where each came from.
+        The sort is always stable (`stable` is accepted for PyTorch's signature)."""
+        d = norm_dim(dim, self.ndim, "sort")
+        if self.ndim == 0:
+            return SortResult(_ops.clone(self), wrap(np.zeros((), dtype=np.int64)))
+        idx = _order(self.data, d, descending).astype(np.int64)
+        return SortResult(_ops.gather(self, index=idx, dim=d), wrap(idx))
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
+        return self.sort(dim, descending, stable).indices
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> SortResult:  # noqa: A002
+        """The k largest (or smallest) entries along `dim` and their indices, largest first."""
+        if self.dtype == np.bool_:
+            raise DTypeError("topk: does not support bool input (as PyTorch's); convert it with .long()")
+        d = norm_dim(dim, self.ndim, "topk")
+        n = self.shape[d] if self.ndim else 1
+        if not 0 <= k <= n:
+            raise ShapeError(f"topk: k={k} is out of range for dim {dim} of size {n}")
+        if self.ndim == 0:
+            return self.sort()
+        idx = np.take(_order(self.data, d, largest), np.arange(k), axis=d).astype(np.int64)
+        return SortResult(_ops.gather(self, index=idx, dim=d), wrap(idx))
+
     # ---------------------------------------------------------------- shape
     def reshape(self, *shape: Any) -> Tensor:
-        shape = _shape_args(shape)
+        shape = shape_args(shape)
         if shape == self.shape:
             return self
         try:
@@ -927,7 +849,7 @@ class Tensor:
     def stride(self, dim: int | None = None) -> Any:
         """Steps in elements (not bytes, unlike NumPy) from one element to the next along each dim."""
         steps = tuple(s // self.data.itemsize for s in self.data.strides)
-        return steps if dim is None else steps[_norm_dim(dim, self.ndim, "stride")]
+        return steps if dim is None else steps[norm_dim(dim, self.ndim, "stride")]
 
     def view_as(self, other: Tensor) -> Tensor:
         return self.view(other.shape)
@@ -936,8 +858,8 @@ class Tensor:
         return self.reshape(other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        s = _norm_dim(start_dim, self.ndim, "flatten")
-        e = _norm_dim(end_dim, self.ndim, "flatten")
+        s = norm_dim(start_dim, self.ndim, "flatten")
+        e = norm_dim(end_dim, self.ndim, "flatten")
         if self.ndim == 0:
             return self.reshape(1)
         if s > e:
@@ -948,7 +870,7 @@ class Tensor:
     def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
         if self.ndim == 0:
             raise ShapeError("unflatten: expected a tensor with at least one dim, got a 0-d tensor")
-        d = _norm_dim(dim, self.ndim, "unflatten")
+        d = norm_dim(dim, self.ndim, "unflatten")
         sizes = tuple(int(n) for n in sizes)
         n = self.shape[d] if self.ndim else 1
         known = math.prod(k for k in sizes if k != -1)
@@ -966,8 +888,8 @@ class Tensor:
         if len(dims) != self.ndim:
             raise ShapeError(f"permute: dims {dims} are not a permutation of the {self.ndim} dims "
                              f"of a tensor of shape {self.shape}")
-        dims = tuple(_norm_dim(d, self.ndim, "permute") for d in dims)
-        _no_repeats("permute", dims, dims)
+        dims = tuple(norm_dim(d, self.ndim, "permute") for d in dims)
+        no_repeats("permute", dims, dims)
         if dims == tuple(range(self.ndim)):
             return self
         return _ops.permute(self, dims=dims)
@@ -975,8 +897,8 @@ class Tensor:
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         """Swap two dims (PyTorch's signature; for NumPy's, use `permute`)."""
         dims = list(range(self.ndim))
-        a = _norm_dim(dim0, self.ndim, "transpose")
-        b = _norm_dim(dim1, self.ndim, "transpose")
+        a = norm_dim(dim0, self.ndim, "transpose")
+        b = norm_dim(dim1, self.ndim, "transpose")
         if self.ndim == 0:
             return self
         dims[a], dims[b] = dims[b], dims[a]
@@ -984,8 +906,8 @@ class Tensor:
 
     def movedim(self, source: int, destination: int) -> Tensor:
         """Move dim `source` to position `destination`, keeping the others in order."""
-        src = _norm_dim(source, self.ndim, "movedim")
-        dst = _norm_dim(destination, self.ndim, "movedim")
+        src = norm_dim(source, self.ndim, "movedim")
+        dst = norm_dim(destination, self.ndim, "movedim")
         if self.ndim == 0:
             return self
         dims = [d for d in range(self.ndim) if d != src]
@@ -1005,19 +927,19 @@ class Tensor:
         if dim is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
-        normed = [_norm_dim(d, self.ndim, "squeeze") for d in dims]
-        _no_repeats("squeeze", normed, dim)
+        normed = [norm_dim(d, self.ndim, "squeeze") for d in dims]
+        no_repeats("squeeze", normed, dim)
         dims = set(normed)
         # Like PyTorch, a named dim whose size is not 1 is left alone.
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1)))
 
     def unsqueeze(self, dim: int) -> Tensor:
-        d = _norm_dim(dim, self.ndim + 1, "unsqueeze")
+        d = norm_dim(dim, self.ndim + 1, "unsqueeze")
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
     def expand(self, *sizes: Any) -> Tensor:
         """Broadcast to `sizes` without copying; -1 keeps a dim's size."""
-        sizes = _shape_args(sizes, "expand")
+        sizes = shape_args(sizes, "expand")
         lead = len(sizes) - self.ndim
         if lead < 0:
             raise ShapeError(f"expand: the number of sizes ({len(sizes)}) must be at least the number "
@@ -1054,155 +976,270 @@ class Tensor:
         """A copy that is still connected to the graph (gradient passes straight through)."""
         return _ops.clone(self)
 
+    def _at_least_1d(self, op: str) -> None:
+        """Ops that cut a tensor along a dim need one (PyTorch's refuse a 0-d tensor, even for dim 0)."""
+        if self.ndim == 0:
+            raise IndexError(f"{op}: expected a tensor with at least one dim, got a 0-d tensor")
+
     def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
-        return _functions().split(self, split_size_or_sections, dim)
+        """Split into pieces of `split_size` (the last may be smaller) or of the listed sizes."""
+        self._at_least_1d("split")
+        d = norm_dim(dim, self.ndim, "split")
+        n = self.shape[d]
+        if isinstance(split_size_or_sections, int):
+            size = split_size_or_sections
+            if size < 0 or (size == 0 and n):
+                raise ShapeError(f"split: split_size must be positive (0 only for a dim of size 0), got {size} for "
+                                 f"dim {dim} of size {n}")
+            sizes = [builtins.min(size, n - s) for s in range(0, n, size)] if size else [0]
+            sizes = sizes or [0]
+        else:
+            sizes = [int(s) for s in split_size_or_sections]
+            if builtins.any(s < 0 for s in sizes):
+                raise ShapeError(f"split: section sizes must be >= 0, got {sizes}")
+            if builtins.sum(sizes) != n:
+                raise ShapeError(f"split: sections {sizes} sum to {builtins.sum(sizes)} but dim {dim} has size {n}")
+        pieces = []
+        start = 0
+        for s in sizes:
+            pieces.append(self[(slice(None),) * d + (slice(start, start + s),)])
+            start += s
+        return tuple(pieces)
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-        return _functions().chunk(self, chunks, dim)
-
-    def gather(self, dim: int, index: Any) -> Tensor:
-        return _functions().gather(self, dim, index)
-
-    # ---------------------------------------------------------------- more of PyTorch's methods
-    # (their logic and argument checks are in functions.py, next to the module-level forms)
-    def log1p(self) -> Tensor:
-        return _ops.log1p(self)
-
-    def expm1(self) -> Tensor:
-        return _ops.expm1(self)
-
-    def reciprocal(self) -> Tensor:
-        return _ops.reciprocal(self)
-
-    def rsqrt(self) -> Tensor:
-        return _ops.rsqrt(self)
-
-    def floor(self) -> Tensor:
-        return _ops.floor(self)
-
-    def ceil(self) -> Tensor:
-        return _ops.ceil(self)
-
-    def trunc(self) -> Tensor:
-        return _ops.trunc(self)
-
-    def round(self, *, decimals: int = 0) -> Tensor:
-        return _functions().round(self, decimals=decimals)
-
-    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
-        return _functions().cumsum(self, dim, dtype=dtype)
-
-    def flip(self, *dims: Any) -> Tensor:
-        return _functions().flip(self, dims[0] if len(dims) == 1 else dims)
-
-    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
-        return _functions().roll(self, shifts, dims)
-
-    def repeat(self, *sizes: Any) -> Tensor:
-        return _functions().repeat(self, *sizes)
-
-    def tril(self, diagonal: int = 0) -> Tensor:
-        return _functions().tril(self, diagonal)
-
-    def triu(self, diagonal: int = 0) -> Tensor:
-        return _functions().triu(self, diagonal)
-
-    def masked_fill(self, mask: Any, value: Any) -> Tensor:
-        return _functions().masked_fill(self, mask, value)
-
-    def index_select(self, dim: int, index: Any) -> Tensor:
-        return _functions().index_select(self, dim, index)
-
-    def norm(self, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _functions().norm(self, p, dim, keepdim)
-
-    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
-        return _functions().sort(self, dim, descending, stable)
-
-    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
-        return _functions().argsort(self, dim, descending, stable)
-
-    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> Any:  # noqa: A002
-        return _functions().topk(self, k, dim, largest, sorted)
-
-    def isnan(self) -> Tensor:
-        return _functions().isnan(self)
-
-    def isinf(self) -> Tensor:
-        return _functions().isinf(self)
-
-    def isfinite(self) -> Tensor:
-        return _functions().isfinite(self)
-
-    def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _functions().any(self, dim, keepdim)
-
-    def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _functions().all(self, dim, keepdim)
+        """Split into `chunks` pieces of equal size (the last may be smaller), as PyTorch does."""
+        if chunks <= 0:
+            raise ShapeError(f"chunk: chunks must be positive, got {chunks}")
+        self._at_least_1d("chunk")
+        n = self.shape[norm_dim(dim, self.ndim, "chunk")]
+        if n == 0:                            # PyTorch: `chunks` empty pieces
+            return tuple(self[(slice(None),) * norm_dim(dim, self.ndim, "chunk") + (slice(0, 0),)]
+                         for _ in range(chunks))
+        return self.split(-(-n // chunks), dim)
 
     def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
-        return _functions().unbind(self, dim)
+        """The slices along `dim`, as a tuple of tensors with that dim removed."""
+        self._at_least_1d("unbind")
+        d = norm_dim(dim, self.ndim, "unbind")
+        return tuple(self[(slice(None),) * d + (i,)] for i in range(self.shape[d]))
 
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
-        return _functions().narrow(self, dim, start, length)
+        """`length` entries along `dim` from `start` (negative start counts from the end): a view."""
+        self._at_least_1d("narrow")
+        d = norm_dim(dim, self.ndim, "narrow")
+        n = self.shape[d]
+        s = start + n if start < 0 else start
+        if not (0 <= s <= n and 0 <= length and s + length <= n):
+            raise ShapeError(f"narrow: start {start} and length {length} do not fit in dim {dim} of size {n}")
+        return self[(slice(None),) * d + (slice(s, s + length),)]
 
-    def bmm(self, mat2: Any) -> Tensor:
-        return _functions().bmm(self, mat2)
+    def flip(self, *dims: Any) -> Tensor:
+        """Reverse the order of elements along `dims`: ints, or one tuple of them."""
+        given = dims[0] if len(dims) == 1 else dims
+        dims_t = norm_dims(given, self.ndim, "flip")
+        no_repeats("flip", dims_t, given)
+        return _ops.flip(self, dims=dims_t) if self.ndim else _ops.clone(self)
 
-    def mm(self, mat2: Any) -> Tensor:
-        return _functions().mm(self, mat2)
+    def roll(self, shifts: Any, dims: Any = None) -> Tensor:
+        """Shift elements along `dims` by `shifts`, wrapping around; without dims, over the flattened tensor."""
+        if dims is None:
+            if isinstance(shifts, (tuple, list)) and len(shifts) == 1:
+                shifts = shifts[0]
+            if not isinstance(shifts, (int, np.integer)):
+                raise ShapeError(f"roll: without dims, shifts must be one int, got {shifts!r}")
+            return _ops.roll(self, shifts=int(shifts), dims=None)
+        self._at_least_1d("roll")
+        dims_t = norm_dims(dims, self.ndim, "roll")
+        shifts_t = (int(shifts),) if isinstance(shifts, (int, np.integer)) else tuple(int(s) for s in shifts)
+        if len(shifts_t) != len(dims_t):
+            raise ShapeError(f"roll: got {len(shifts_t)} shifts for {len(dims_t)} dims ({shifts!r}, {dims!r})")
+        return _ops.roll(self, shifts=shifts_t, dims=dims_t)
 
-    def nonzero(self, *, as_tuple: bool = False) -> Any:
-        return _functions().nonzero(self, as_tuple=as_tuple)
+    def repeat(self, *sizes: Any) -> Tensor:
+        """Tile the tensor sizes[i] times along each dim (PyTorch's `repeat`, NumPy's `tile`)."""
+        reps = tuple(int(s) for s in (sizes[0] if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes))
+        if len(reps) < self.ndim:
+            raise ShapeError(f"repeat: got {len(reps)} sizes for a tensor with {self.ndim} dims; expected at least "
+                             f"{self.ndim}")
+        if builtins.any(r < 0 for r in reps):
+            raise ShapeError(f"repeat: sizes must be >= 0, got {reps}")
+        shape = (1,) * (len(reps) - self.ndim) + self.shape
+        check_allocation("repeat", tuple(r * n for r, n in zip(reps, shape)), self.dtype)
+        return _ops.repeat(self, sizes=reps)
 
-    def type_as(self, other: Tensor) -> Tensor:
-        return self.to(other.dtype)
+    def tril(self, diagonal: int = 0) -> Tensor:
+        """The lower triangle of the last two dims (the rest set to 0); `diagonal` > 0 keeps more."""
+        if self.ndim < 2:
+            raise ShapeError(f"tril: expected a tensor with at least 2 dims, got shape {self.shape}")
+        return _ops.tril(self, diagonal=int(diagonal))
 
+    def triu(self, diagonal: int = 0) -> Tensor:
+        """The upper triangle of the last two dims (the rest set to 0); `diagonal` > 0 keeps less."""
+        if self.ndim < 2:
+            raise ShapeError(f"triu: expected a tensor with at least 2 dims, got shape {self.shape}")
+        return _ops.triu(self, diagonal=int(diagonal))
+
+    # ---------------------------------------------------------------- new tensors like this one
     def new_tensor(self, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
         """A new tensor of `data`, by default of this tensor's dtype (a copy, never in the graph)."""
-        _check_device(device, "new_tensor")
-        arr = _array_of(data, self.dtype if dtype is None else dtype, True, "new_tensor")
-        _check_requires_grad(arr.dtype, requires_grad, "new_tensor")
+        check_device(device, "new_tensor")
+        arr = array_of(data, self.dtype if dtype is None else dtype, True, "new_tensor")
+        check_requires_grad(arr.dtype, requires_grad, "new_tensor")
         t = wrap(arr)
         t._requires_grad = bool(requires_grad)
         return t
 
     def new_full(self, size: Any, fill_value: Any, *, dtype: Any = None, device: Any = None,
                  requires_grad: bool = False) -> Tensor:
-        _check_device(device, "new_full")
+        check_device(device, "new_full")
         dt = self.dtype if dtype is None else np.dtype(dtype)
-        return self.new_tensor(np.full(_shape_args((size,)), fill_value, dtype=dt), dtype=dt,
+        return self.new_tensor(np.full(shape_args((size,)), fill_value, dtype=dt), dtype=dt,
                                requires_grad=requires_grad)
 
     def new_zeros(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-        return self.new_full(_shape_args(size), 0, dtype=dtype, device=device, requires_grad=requires_grad)
+        return self.new_full(shape_args(size), 0, dtype=dtype, device=device, requires_grad=requires_grad)
 
     def new_ones(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-        return self.new_full(_shape_args(size), 1, dtype=dtype, device=device, requires_grad=requires_grad)
+        return self.new_full(shape_args(size), 1, dtype=dtype, device=device, requires_grad=requires_grad)
 
     def new_empty(self, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-        return self.new_full(_shape_args(size), 0, dtype=dtype, device=device, requires_grad=requires_grad)
+        return self.new_full(shape_args(size), 0, dtype=dtype, device=device, requires_grad=requires_grad)
 
     # ---------------------------------------------------------------- indexing
     def __getitem__(self, index: Any) -> Tensor:
-        return _ops.getitem(self, index=_normalize_index(index, self.shape))
+        return _ops.getitem(self, index=normalize_index(index, self.shape))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._put("setitem", _normalize_index(index, self.shape), value)
+        self._put("setitem", normalize_index(index, self.shape), value)
 
     def _put(self, op: str, index: Any, value: Any) -> None:
         """self[index] = value: in the graph, recorded as index_put, whose gradient sends g[index] to
         the value and the rest of g to what the tensor held before (out[t] = h in a loop works)."""
         val = value.data if isinstance(value, Tensor) else value
         if isinstance(val, (list, tuple)):               # x[0] = [1.0, 2.0], as PyTorch takes it
-            val = value = _array_of(val, self.dtype, True, op)
+            val = value = array_of(val, self.dtype, True, op)
         elif not isinstance(val, np.ndarray):
-            _check_number(op, val)
+            check_number(op, val)
         if self._inplace_array(op, value) is not None:
             self.data[index] = val
         else:
             self._record_inplace(op, _ops.index_put, (value,), {"index": index},
                          lambda: self.data.__setitem__(index, val))
+
+    def gather(self, dim: int, index: Any) -> Tensor:
+        """out[i][j] = self[i][index[i][j]] for dim=1 (PyTorch's gather); repeats add their gradients."""
+        idx = index_of("gather", index, (np.int64, np.int32))
+        if idx.ndim != self.ndim:
+            raise ShapeError(f"gather: index has {idx.ndim} dims but input has {self.ndim} (shape {self.shape})")
+        d = norm_dim(dim, self.ndim, "gather")
+        for k in range(self.ndim):
+            if k != d and idx.shape[k] > self.shape[k]:
+                raise ShapeError(f"gather: index shape {idx.shape} is larger than input shape {self.shape} in "
+                                 f"dim {k}; expected index.size(d) <= input.size(d) for every d != dim")
+        check_index_range("gather", idx, self.shape[d] if self.ndim else 1, d)
+        if self.ndim == 0:                    # a 0-d tensor and a 0-d index 0: the value itself
+            return _ops.clone(self)
+        return _ops.gather(self, index=idx, dim=d)
+
+    def index_select(self, dim: int, index: Any) -> Tensor:
+        """The entries at `index` (a 1-D integer tensor) along `dim`; repeated indices add their gradients."""
+        idx = index_of("index_select", index, (np.int64, np.int32))
+        if idx.ndim > 1:
+            raise ShapeError(f"index_select: index must be a 1-D tensor (or 0-d), got shape {idx.shape}")
+        d = norm_dim(dim, self.ndim, "index_select")
+        flat = idx.reshape(-1)
+        check_index_range("index_select", flat, self.shape[d] if self.ndim else 1, d)
+        if self.ndim == 0:
+            return self.reshape(1)[flat].reshape(())             # (PyTorch: a 0-d input gives a 0-d result)
+        return self[(slice(None),) * d + (flat,)]
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """`value` where the (broadcast) bool `mask` is True, else this tensor: where(mask, value, self).
+        The result keeps this tensor's dtype; a Tensor value (0-d) gets its gradient."""
+        x = self
+        m_shape = np.shape(mask.data if isinstance(mask, Tensor) else mask)
+        both = broadcast_shape(x.shape, m_shape)
+        if both is not None and both != x.shape:
+            x = x.expand(*both)                                  # out of place, the tensor broadcasts too
+        m = bool_mask("masked_fill", mask, x.shape)
+        if isinstance(value, Tensor):
+            if value.ndim:
+                raise ShapeError(f"masked_fill: value must be a number or a 0-d tensor, got shape {value.shape}")
+            fill = value.to(x.dtype)
+        else:
+            check_number("masked_fill", value)
+            fill = np.asarray(value, dtype=x.dtype)
+        return _ops.where(m, fill, x)
+
+    def nonzero(self, *, as_tuple: bool = False) -> Any:
+        """The indices of the nonzero entries: an (n, ndim) int64 tensor, or with `as_tuple` one index
+        tensor per dim (ready for indexing), as PyTorch's."""
+        idx = np.nonzero(np.atleast_1d(self.data))
+        if as_tuple:                          # (a 0-d tensor: one index tensor, as for a vector of one)
+            return tuple(wrap(i.astype(np.int64)) for i in idx)
+        if self.ndim == 0:                    # (n, 0): n = 1 if it is nonzero
+            return wrap(np.zeros((len(idx[0]), 0), dtype=np.int64))
+        return wrap(np.stack(idx, axis=1).astype(np.int64))
+
+    def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None, reduce: str | None = None) -> Tensor:
+        """A copy with src[i][j] (or `value`) written at [i][index[i][j]] for dim=1 (PyTorch's scatter); src
+        gets the gradient of the places it was written to, this tensor that of the others. reduce='add' adds
+        instead of writing (as scatter_add), 'multiply' multiplies (not differentiable)."""
+        if reduce is not None:
+            return self._scatter_reduce(dim, index, value if src is None else src, reduce)
+        if self.ndim == 0:                # as a vector of one, and back (PyTorch takes 0-d tensors here)
+            return self.reshape(1).scatter(dim, tensor_arg(index, "scatter").reshape(1), _scalar_as_1d(src),
+                                           value=value).reshape(())
+        d, idx, src = self._scatter_args("scatter", dim, index, value if src is None else src)
+        return _ops.index_put(self, src, index=_forwards.gather_index(idx, d))
+
+    def scatter_add(self, dim: int, index: Any, src: Any) -> Tensor:
+        """A copy with src[i][j] added at [i][index[i][j]] for dim=1; repeated indices add up (PyTorch's)."""
+        if self.ndim == 0:
+            return self.reshape(1).scatter_add(dim, tensor_arg(index, "scatter_add").reshape(1),
+                                               _scalar_as_1d(src)).reshape(())
+        d, idx, src = self._scatter_args("scatter_add", dim, index, tensor_arg(src, "scatter_add"))
+        return self + _ops.gather_backward(src, index=idx, dim=d, shape=self.shape)
+
+    def _scatter_args(self, op: str, dim: int, index: Any, src: Any) -> tuple[int, np.ndarray, Any]:
+        """Check scatter's arguments as PyTorch does; return the dim, the index array, and src cut to the
+        index's shape (src[i][j] is written where index[i][j] points)."""
+        idx = index_of(op, index, (np.int64, np.int32))
+        if idx.ndim != self.ndim:
+            raise ShapeError(f"{op}: index has {idx.ndim} dims but the tensor has {self.ndim} (shape {self.shape})")
+        d = norm_dim(dim, self.ndim, op)
+        src_shape = src.shape if isinstance(src, Tensor) else None
+        for k in range(self.ndim):
+            if (k != d and idx.shape[k] > self.shape[k]) or (src_shape is not None and idx.shape[k] > src_shape[k]):
+                raise ShapeError(f"{op}: index of shape {idx.shape} is larger than the tensor {self.shape} (other "
+                                 f"than in dim {d}) or than src {src_shape}")
+        check_index_range(op, idx, self.shape[d] if self.ndim else 1, d)
+        if isinstance(src, Tensor):
+            if src.dtype != self.dtype:
+                raise DTypeError(f"{op}: expected src of the tensor's dtype {self.dtype}, got {src.dtype} (PyTorch "
+                                 f"does not convert it either); convert it with .to({self.dtype})")
+            src = src[tuple(slice(0, n) for n in idx.shape)] if src.shape != idx.shape else src
+        return d, idx.copy(), src
+
+    def _scatter_reduce(self, dim: int, index: Any, src: Any, reduce: str) -> Tensor:
+        """PyTorch's older scatter(..., reduce=): deprecated there (with this warning) in favour of scatter_reduce."""
+        if reduce not in ("add", "multiply"):
+            raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
+        if isinstance(src, Tensor):
+            warnings.warn("The reduce argument of scatter with Tensor src is deprecated (as in PyTorch); use "
+                          "scatter_add", UserWarning, stacklevel=3)
+        if not isinstance(src, Tensor):
+            check_number("scatter", src)
+            src = wrap(np.full(np.shape(index.data if isinstance(index, Tensor) else index), src, dtype=self.dtype))
+        if reduce == "add":
+            return self.scatter_add(dim, index, src)
+        if self.requires_grad or src.requires_grad:
+            raise RuntimeError("scatter: reduce='multiply' is not differentiable (as in PyTorch); use it under "
+                               "no_grad()")
+        d, idx, s = self._scatter_args("scatter", dim, index, src)
+        out = self.data.copy()
+        np.multiply.at(out, _forwards.gather_index(idx, d), s.data)
+        return wrap(out)
 
     # ---------------------------------------------------------------- dtype
     def to(self, *args: Any, dtype: Any = None, device: Any = None) -> Tensor:
@@ -1210,13 +1247,13 @@ class Tensor:
         `to(other)` (other's dtype), as PyTorch. Everything lives on the CPU, so `to("cpu")` /
         `device="cpu"` return the tensor as it is (PyTorch code runs unchanged)."""
         for a in args:
-            if _is_device(a):
+            if is_device(a):
                 device = a
             elif isinstance(a, Tensor):
                 dtype = a.dtype
             elif a is not None:
                 dtype = a
-        _check_device(device)
+        check_device(device)
         if dtype is None:
             return self
         if isinstance(dtype, str) or not (isinstance(dtype, np.dtype) or (
@@ -1270,6 +1307,9 @@ class Tensor:
 
     def is_floating_point(self) -> builtins.bool:
         return self.data.dtype.kind == "f"
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
 
     # ---------------------------------------------------------------- in place (outside the graph)
     def _inplace_array(self, op: str, other: Any = None) -> np.ndarray | None:
@@ -1384,24 +1424,18 @@ class Tensor:
             return self
         return self._record_inplace("relu_", _ops.relu, (), {}, lambda: np.maximum(self.data, 0, out=self.data))
 
-    def scatter(self, dim: int, index: Any, src: Any = None, *, value: Any = None, reduce: str | None = None) -> Tensor:
-        return _functions().scatter(self, dim, index, src, value=value, reduce=reduce)
-
-    def scatter_add(self, dim: int, index: Any, src: Any) -> Tensor:
-        return _functions().scatter_add(self, dim, index, src)
-
     def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
         """In place: `zeros(3, 4).scatter_(1, labels[:, None], 1.0)` makes one-hot rows."""
-        d, idx, val = _functions()._scatter_args("scatter_", self, dim, index, value if src is None else src)
+        d, idx, val = self._scatter_args("scatter_", dim, index, value if src is None else src)
         self._put("scatter_", _forwards.gather_index(idx, d), val)
         return self
 
     def scatter_add_(self, dim: int, index: Any, src: Any) -> Tensor:
-        d, idx, val = _functions()._scatter_args("scatter_add_", self, dim, index, _functions()._t(src))
+        d, idx, val = self._scatter_args("scatter_add_", dim, index, tensor_arg(src))
         return self.add_(_ops.gather_backward(val, index=idx, dim=d, shape=self.shape))
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
-        self._put("masked_fill_", _functions()._bool_mask("masked_fill_", mask, self.shape), value)
+        self._put("masked_fill_", bool_mask("masked_fill_", mask, self.shape), value)
         return self
 
 
@@ -1410,17 +1444,20 @@ _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "
                "bool": "BoolTensor"}
 
 
-def _is_device(value: Any) -> bool:
-    return isinstance(value, str) and (value == "cpu" or value.startswith(("cpu:", "cuda", "mps")))
+def _order(a: np.ndarray, dim: int, descending: bool) -> np.ndarray:
+    """Indices that sort `a` along `dim`, stably (ties keep their order). As PyTorch: NaN counts as the
+    largest value (last ascending, first descending)."""
+    if not descending:
+        return np.argsort(a, axis=dim, kind="stable")
+    if a.dtype.kind == "f":
+        order = np.argsort(-a, axis=dim, kind="stable")                     # NaN last...
+        nan_first = np.argsort(~np.isnan(np.take_along_axis(a, order, axis=dim)), axis=dim, kind="stable")
+        return np.take_along_axis(order, nan_first, axis=dim)              # ...then first
+    return np.argsort(~a, axis=dim, kind="stable")                          # ~x: decreasing, no overflow
 
 
-def _check_device(device: Any, op: str = "to") -> None:
-    """Accept the CPU (PyTorch code passes device="cpu" or torch.device("cpu")); refuse any other."""
-    if device is None:
-        return
-    name = str(device)
-    if not (name == "cpu" or name.startswith("cpu:")):
-        raise RuntimeError(f"{op}: autograd_lite runs on the CPU only (NumPy); device {name!r} is not available")
+def _scalar_as_1d(src: Any) -> Any:
+    return src.reshape(1) if isinstance(src, Tensor) and src.ndim == 0 else src
 
 
 def _ints_or_floats(fn: Callable) -> Callable:
@@ -1450,7 +1487,7 @@ def _no_grad_op(name: str, fn: Callable, *args: Any) -> Tensor:
         raise op_error(name, args, {}, exc) from exc
 
 
-def _seed_gradient(t: Tensor, gradient: Any, create_graph: bool, where: str) -> Any:
+def seed_gradient(t: Tensor, gradient: Any, create_graph: bool, where: str) -> Any:
     """The gradient that starts a backward pass: ones for a scalar, else what the user gave."""
     if gradient is None:
         if t.data.size != 1:
@@ -1469,14 +1506,7 @@ def _seed_gradient(t: Tensor, gradient: Any, create_graph: bool, where: str) -> 
     return wrap(g) if create_graph else g
 
 
-def _functions() -> Any:
-    return _functions_module
-
-
-# Bound at the bottom: these modules import Tensor from here.
+# Bound at the bottom: these modules import Tensor from here (the Tensor/engine pair, the package's one cycle).
 from . import engine as _engine  # noqa: E402
-from . import functions as _functions_module  # noqa: E402
 from . import inplace as _inplace  # noqa: E402
 from . import ops as _ops  # noqa: E402
-from . import promotion as _promotion  # noqa: E402
-from .grad_mode import _state as _grad_state  # noqa: E402

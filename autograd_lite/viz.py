@@ -22,7 +22,7 @@ import numpy as np
 
 from . import conv_kernels, engine, inplace
 from .sparse_grad import SparseGrad
-from .tensor import Tensor, _seed_gradient
+from .tensor import Tensor, seed_gradient
 
 INSTALL_DOT = ("Rendering the graph needs Graphviz's `dot` program, which was not found on PATH. Install the "
                "OS package `graphviz`: Debian/Ubuntu `sudo apt-get install graphviz`, macOS `brew install "
@@ -545,7 +545,7 @@ def backward_steps(root: Tensor, params: Mapping[str, Tensor] | None = None,
             if gx is not None:
                 record(id(x), gx.dense() if isinstance(gx, SparseGrad) else np.array(gx, copy=True))
 
-    seed = _seed_gradient(root, None, False, "backward_steps")
+    seed = seed_gradient(root, None, False, "backward_steps")
     found = engine.run_backward([root], [seed], True, False, inputs=leaves or None, observer=on_step)
     # The last picture shows each leaf's result as backward returns it (after the leaf's own hooks).
     final = {id(leaf): np.asarray(g) for leaf, g in zip(leaves, found or []) if g is not None}
