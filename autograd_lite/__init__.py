@@ -6,11 +6,11 @@
     y.backward()
     x.grad            # tensor([2., 4., 6.])
 
-Where things live: `tensor.py` (the Tensor and its methods), `ops.py` (every derivative rule),
-`engine.py` (recording and the backward pass), `functions.py` (module-level ops), `convolution.py`
-(conv and pooling), `creation.py` (making tensors), `checks.py` and `indexing.py` (argument checks and
-index reading, shared by methods and functions), `functional.py` (grad, jacobian, hessian),
-`gradcheck.py`, `grad_mode.py`, `anomaly.py`.
+Where things live: `engine.py` (the core: recording and the backward pass), `tensor.py` (the Tensor and
+its methods), `ops.py` (every derivative rule) and `forwards.py`; beside the core, `inplace.py`,
+`promotion.py`, `sparse_grad.py`, `fused_backward.py`, `anomaly.py`; on top, `functions.py`, `convolution.py`,
+`creation.py`, `functional.py` (grad, jacobian, hessian), `gradcheck.py`, `viz.py`. docs/READING.md is the
+reading path from `x * w` to `x.grad`.
 """
 
 from __future__ import annotations

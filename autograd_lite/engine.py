@@ -1,8 +1,7 @@
 """The core of autograd: recording primitives on the graph, and the backward pass that walks it.
 
-Forward: calling a `Primitive` on Tensors runs its NumPy forward and, when grad mode is on and an input
-requires grad, hangs a `Node` (the op, its inputs, their arrays, its attributes) on the result as
-`grad_fn`. That is the whole graph: tensors point to the node that made them, nodes to their inputs.
+Forward: a `Primitive` called on Tensors runs its NumPy forward and, when grad mode is on and an input
+requires grad, hangs a `Node` on the result as `grad_fn`: the graph is tensors pointing to their nodes.
 
 Backward: `run_backward` sorts the graph topologically, then visits tensors from the output back to the
 leaves, calling each op's vector-Jacobian products (the rules in `ops.py`) and adding up what reaches each
@@ -14,10 +13,7 @@ skip: in-place ops and versions (inplace.py), dtype promotion (promotion.py), sp
 (sparse_grad.py), anomaly mode (anomaly.py), combined rules (fused_backward.py), tensor hooks (tensor.py),
 the drawing observer (viz.py). The package's one import cycle is the one a Tensor and its engine need:
 Tensor methods record primitives (tensor.py -> ops.py, inplace.py -> engine.py), and the engine makes
-Tensors (engine.py -> tensor.py). The helpers these four use (checks.py, indexing.py, errors.py,
-promotion.py, grad_mode.py, anomaly.py, sparse_grad.py, fused_backward.py, ...) import none of them; the
-rest of the package (functions.py, convolution.py, creation.py, functional.py, viz.py, ...) imports them,
-never the other way round.
+Tensors (engine.py -> tensor.py); tests/test_layout.py keeps it the only one.
 """
 
 from __future__ import annotations
@@ -43,21 +39,18 @@ class Primitive:
     given `g`, the gradient of the output (None for an input never differentiated). Called with arrays
     only, a primitive just runs its forward (rules call each other so); with a Tensor, it records.
 
-    Options: `variadic` (cat: one rule `rule(i, g, out, *inputs)`), `exact_dtype` (the result's dtype is
-    the op's, never promoted), `reads_inputs`/`reads_output` (what the rules read: inplace.py),
-    `combined_vjp` and `saves_for` (all gradients at once, reusing what the forward kept: fused_backward.py).
-    """
+    Options: `variadic` (cat: one rule `rule(i, g, out, *inputs)`), `exact_dtype` (the op's dtype, never
+    promoted), `reads_inputs`/`reads_output` (inplace.py), `combined_vjp`/`saves_for` (fused_backward.py)."""
 
-    __slots__ = ("name", "forward", "vjps", "variadic", "exact_dtype", "combined_vjp", "saves_for",
-                 "reads_inputs", "reads_output", "refuses_bools")
+    __slots__ = ("name", "forward", "vjps", "exact_dtype", "combined_vjp", "saves_for", "reads_inputs",
+                 "reads_output", "refuses_bools")
 
     def __init__(self, name: str, forward: Callable[..., Any], *vjps: Callable[..., Any] | None,
                  variadic: bool = False, exact_dtype: bool = False, combined_vjp: Callable[..., list] | None = None,
                  saves_for: tuple[int, ...] = (), reads_inputs: tuple | None = None, reads_output: bool = True,
                  refuses_bools: bool = False) -> None:
-        self.name, self.forward = name, forward
+        self.name, self.forward, self.exact_dtype = name, forward, exact_dtype
         self.vjps = _RulePerInput(vjps) if variadic else vjps     # (variadic: one rule, told which input)
-        self.variadic, self.exact_dtype = variadic, exact_dtype
         self.combined_vjp, self.saves_for = combined_vjp, saves_for
         self.reads_inputs, self.reads_output = reads_inputs, reads_output
         self.refuses_bools = refuses_bools   # no such arithmetic on bools in PyTorch (sub, relu): promotion.py
@@ -75,8 +68,7 @@ class Primitive:
                     shared = True
                     if a._view_of is not None:             # a view whose base changed in place since: up to date
                         inplace.refresh_view(a, self.name)
-                if a._requires_grad:
-                    record = True
+                record = record or a._requires_grad
                 arrays.append(a.data)
                 if a.data.dtype is not dtype:
                     mixed = mixed or dtype is not None
@@ -160,9 +152,9 @@ def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
     return g
 
 
-def toposort(roots: Sequence[Tensor]) -> list[Tensor]:
-    """Tensors reachable from `roots` that require grad, each after every tensor it depends on (appended
-    when its marker pops, after all its inputs): a stack, not recursion, for graphs of 10^5 ops."""
+def toposort(roots: Sequence[Tensor], follow: Callable[[Tensor], bool] | None = None) -> list[Tensor]:
+    """Tensors reachable from `roots` that require grad (or that `follow` accepts), each after every tensor
+    it depends on (appended when its marker pops, after its inputs): a stack, not recursion, for 10^5 ops."""
     order: list[Tensor] = []
     seen: set[Tensor] = set()
     stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
@@ -176,11 +168,11 @@ def toposort(roots: Sequence[Tensor]) -> list[Tensor]:
             if t.grad_fn is not None:
                 if t.grad_fn.inputs is None:
                     raise RuntimeError(SECOND_BACKWARD)
-                for x in t.grad_fn.inputs:
-                    if isinstance(x, Tensor) and x._requires_grad:
+                for x in reversed(t.grad_fn.inputs):             # (first inputs first: pictures number them so)
+                    if isinstance(x, Tensor):
                         if x._earlier_versions is not None:      # changed in place since: the version used
                             x = inplace.version_used(x, t.grad_fn.recorded_at)
-                        if x not in seen:
+                        if (x._requires_grad if follow is None else follow(x)) and x not in seen:
                             stack.append((x, False))
     return order
 
@@ -211,10 +203,9 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
         node = t.grad_fn
         if node is None and t._view_of is not None and inplace.is_no_grad_view(t):
             continue                     # made under no_grad: PyTorch sends it no gradient
-        if wanted is not None:
-            if t in wanted:
-                wanted[t] = g
-        elif node is None or t._retains_grad:
+        if wanted is not None and t in wanted:
+            wanted[t] = g                                      # al.grad(..., inputs): returned, not stored
+        elif wanted is None and (node is None or t._retains_grad):
             t._accumulate_grad(g, create_graph, claimed)       # a leaf: its gradient is complete (.grad)
         if node is None:
             continue

@@ -86,26 +86,11 @@ def _walk(roots: tuple[Tensor, ...], max_nodes: int) -> tuple[list[Tensor], int]
     return list(seen.values()), cut
 
 
-def _topological(tensors: list[Tensor]) -> list[Tensor]:
-    """The same tensors, each after its inputs (iterative DFS)."""
+def _drawing_order(tensors: list[Tensor]) -> list[Tensor]:
+    """The same tensors, each after its inputs: the engine's sort, following the tensors drawn (those
+    that need no gradient too) instead of those that require grad."""
     member = {id(t) for t in tensors}
-    order: list[Tensor] = []
-    done: set[int] = set()
-    for start in tensors:
-        stack = [(start, False)]
-        while stack:
-            t, expanded = stack.pop()
-            if expanded:
-                order.append(t)
-                continue
-            if id(t) in done:
-                continue
-            done.add(id(t))
-            stack.append((t, True))
-            if t.grad_fn is not None and t.grad_fn.inputs is not None:
-                stack.extend((x, False) for x in reversed(inplace.inputs_as_used(t.grad_fn))
-                             if isinstance(x, Tensor) and id(x) in member and id(x) not in done)
-    return order
+    return engine.toposort(tensors, follow=lambda x: id(x) in member)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -263,7 +248,7 @@ def draw_graph(*roots: Tensor, params: Mapping[str, Tensor] | None = None, show_
         raise ValueError(f"draw_graph: view must be 'forward', 'backward' or 'both', got {view!r}")
     model = group_modules if group_modules not in (True, False, None) else None
     tensors, cut = _walk(roots, max_nodes)
-    order = _topological(tensors)
+    order = _drawing_order(tensors)
     names = _param_names(params, model)
     for t in order:
         if t.name and id(t) not in names:
@@ -570,7 +555,7 @@ def summary(*roots: Tensor, params: Mapping[str, Tensor] | None = None, max_node
         %2 = matmul(%0, %1)          (4, 2) float32
     """
     tensors, cut = _walk(roots, max_nodes)
-    order = _topological(tensors)
+    order = _drawing_order(tensors)
     names = _param_names(params, None)
     index = {id(t): i for i, t in enumerate(order)}
     rows = []

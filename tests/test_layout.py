@@ -1,0 +1,254 @@
+"""The engine's structure, kept readable: line budgets, the import graph, public names, no duplicate helpers.
+
+These tests fail when the structure decays: when the core grows past what a student reads in an hour,
+when a module starts importing what it should not (an import knot), when a module reaches into another's
+private names, when a helper is written twice, or when docs/READING.md no longer tells the truth about
+the reading path (every hop must exist as named, with the number of lines it says).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "autograd_lite"
+READING = ROOT / "docs" / "READING.md"
+
+# Line budgets (whole files, comments and docstrings included).
+BUDGETS = {
+    "engine.py": 250,        # the core: Primitive, Node, recording, toposort, sum_to, the backward loop
+    "inplace.py": 320,
+    "promotion.py": 230,
+    "sparse_grad.py": 80,
+    "fused_backward.py": 40,
+    "anomaly.py": 150,
+    "ops.py": 900,           # the table
+    "tensor.py": 1900,
+}
+MAX_MODULE_LINES = 1900      # no module of the package beyond this
+BACKWARD_LOOP_LINES = 50     # the `while` loop of engine.run_backward
+READ_PATH_LINES = 450        # the lines on docs/READING.md's read path
+
+# The one import cycle: Tensor methods record primitives and in-place ops; the engine makes Tensors.
+CORE_CYCLE = {"tensor", "engine", "ops", "inplace"}
+
+
+def _modules() -> dict[str, ast.Module]:
+    return {p.stem: ast.parse(p.read_text(), str(p)) for p in sorted(PACKAGE.glob("*.py"))}
+
+
+def _imports(tree: ast.Module, everywhere: bool = True) -> list[tuple[str, list[str], int]]:
+    """(module imported from the package, names imported from it, line) for each relative import;
+    `everywhere=False`: module-level imports only."""
+    nodes = ast.walk(tree) if everywhere else tree.body
+    found = []
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:                       # from .tensor import Tensor
+                found.append((node.module, [a.name for a in node.names], node.lineno))
+            else:                                 # from . import ops, engine
+                found.extend((a.name, [], node.lineno) for a in node.names)
+    return found
+
+
+def _graph(everywhere: bool = True) -> dict[str, set[str]]:
+    mods = _modules()
+    return {m: {imp for imp, _, _ in _imports(tree, everywhere) if imp in mods and imp != m}
+            for m, tree in mods.items()}
+
+
+def _strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:
+    """Tarjan's algorithm: the graph's strongly connected components of more than one module."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[set[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = set()
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.add(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(component)
+
+    for v in graph:
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_line_budgets_of_the_core_files() -> None:
+    over = []
+    for path in sorted(PACKAGE.glob("*.py")):
+        n = len(path.read_text().splitlines())
+        budget = BUDGETS.get(path.name, MAX_MODULE_LINES)
+        if n > budget:
+            over.append(f"{path.name}: {n} lines, budget {budget}")
+    assert not over, "over budget (move the rarer machinery out, or say why the budget must grow): " + "; ".join(over)
+
+
+def _function(tree: ast.Module, qualname: str) -> ast.AST | None:
+    """The def (or class, or module-level assignment) named `qualname` ('Class.method', 'name')."""
+    scope: list[ast.stmt] = tree.body
+    found = None
+    for part in qualname.split("."):
+        found = None
+        for node in scope:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == part:
+                found = node
+            elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == part for t in node.targets):
+                found = node
+        if found is None:
+            return None
+        scope = getattr(found, "body", [])
+    return found
+
+
+def test_the_backward_loop_is_short() -> None:
+    run_backward = _function(_modules()["engine"], "run_backward")
+    loops = [n for n in ast.walk(run_backward) if isinstance(n, ast.While)]
+    assert len(loops) == 1
+    n = loops[0].end_lineno - loops[0].lineno + 1
+    assert n <= BACKWARD_LOOP_LINES, f"engine.run_backward's loop is {n} lines, budget {BACKWARD_LOOP_LINES}"
+
+
+def test_the_only_import_cycle_is_the_tensor_and_its_engine() -> None:
+    # Imports inside functions count too: a lazy import is still a knot for a reader.
+    cycles = _strongly_connected(_graph(everywhere=True))
+    assert all(c <= CORE_CYCLE for c in cycles) and len(cycles) <= 1, f"import cycles: {cycles}"
+
+
+def test_modules_outside_the_core_are_imported_by_none_of_it() -> None:
+    # The core (tensor, engine, ops, inplace) may import only leaf modules: those that import nothing of it.
+    graph = _graph()
+    leaves = {m for m, deps in graph.items() if m not in CORE_CYCLE and not (deps & CORE_CYCLE)}
+    bad = [f"{m} imports {d}" for m in sorted(CORE_CYCLE) for d in sorted(graph.get(m, ())) if d not in
+           CORE_CYCLE | leaves]
+    assert not bad, f"the core reaches out of itself: {bad}"
+
+
+def test_no_private_names_are_reached_across_modules() -> None:
+    mods = _modules()
+    bad = []
+    for m, tree in mods.items():
+        for imp, names, line in _imports(tree):
+            bad += [f"{m}.py:{line}: from .{imp} import {n}" for n in names if n.startswith("_")]
+        aliases = {a.asname or a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                   and node.level == 1 and not node.module for a in node.names}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
+                    and node.attr.startswith("_") and not node.attr.startswith("__")):
+                bad.append(f"{m}.py:{node.lineno}: {node.value.id}.{node.attr}")
+    assert not bad, "private names used across modules (give them public names): " + "; ".join(bad)
+
+
+def test_nn_uses_only_the_public_api() -> None:
+    bad = []
+    for path in sorted((ROOT / "nn").rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("autograd_lite."):
+                bad.append(f"{path.name}:{node.lineno}: from {node.module}")
+            if isinstance(node, ast.Import) and any(a.name.startswith("autograd_lite.") for a in node.names):
+                bad.append(f"{path.name}:{node.lineno}: import of a submodule")
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "al"
+                    and node.attr.startswith("_")):
+                bad.append(f"{path.name}:{node.lineno}: al.{node.attr}")
+    assert not bad, bad
+
+
+def _body_key(fn: ast.FunctionDef) -> str:
+    """A function's body with its docstring dropped and every name, argument and constant folded: two
+    helpers with the same key compute the same thing under other names."""
+    body = fn.body[1:] if (fn.body and isinstance(fn.body[0], ast.Expr)
+                           and isinstance(fn.body[0].value, ast.Constant)) else fn.body
+    text = ast.dump(ast.Module(body=body, type_ignores=[]), annotate_fields=False)
+    return re.sub(r"Name\('[^']*'|arg\('[^']*'|Constant\([^)]*\)|attr='[^']*'", "_", text)
+
+
+def test_no_helper_is_written_twice() -> None:
+    seen: dict[str, str] = {}
+    twice = []
+    for m, tree in _modules().items():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and len(node.body) >= 4:
+                key = _body_key(node)
+                where = f"{m}.py:{node.name}"
+                if key in seen:
+                    twice.append(f"{seen[key]} and {where}")
+                else:
+                    seen[key] = where
+    assert not twice, "the same helper twice: " + "; ".join(twice)
+
+
+def test_one_topological_sort() -> None:
+    sorts = [f"{m}.py:{node.name}" for m, tree in _modules().items() for node in ast.walk(tree)
+             if isinstance(node, ast.FunctionDef) and re.search("topolog|toposort", node.name)]
+    assert sorts == ["engine.py:toposort"], sorts
+
+
+# ----------------------------------------------------------------------------------------------
+# docs/READING.md: the reading path, true to the code
+# ----------------------------------------------------------------------------------------------
+
+HOP = re.compile(r"^\|\s*(\d+)\s*\|\s*`([\w/]+\.py):([\w.]+)`\s*\|\s*(read|skip)\s*\|\s*(\d+)\s*\|", re.M)
+TOTAL = re.compile(r"(\d+) lines on the read path")
+
+
+def _hops() -> list[tuple[int, str, str, str, int]]:
+    return [(int(n), f, q, kind, int(lines)) for n, f, q, kind, lines in HOP.findall(READING.read_text())]
+
+
+def test_reading_guide_hops_exist_with_the_lines_they_say() -> None:
+    hops = _hops()
+    assert len(hops) >= 10, "docs/READING.md lists the hops as a table: | n | `file.py:name` | read/skip | lines |"
+    wrong = []
+    for n, file, qualname, _, lines in hops:
+        path = ROOT / file
+        if not path.exists():
+            wrong.append(f"hop {n}: no file {file}")
+            continue
+        node = _function(ast.parse(path.read_text()), qualname)
+        if node is None:
+            wrong.append(f"hop {n}: no {qualname} in {file}")
+            continue
+        actual = node.end_lineno - node.lineno + 1 + len(getattr(node, "decorator_list", []))
+        if actual != lines:
+            wrong.append(f"hop {n}: {file}:{qualname} is {actual} lines, the guide says {lines}")
+    assert not wrong, "; ".join(wrong)
+
+
+def test_reading_guide_read_path_fits_in_an_hour() -> None:
+    read = sum(lines for _, _, _, kind, lines in _hops() if kind == "read")
+    said = TOTAL.search(READING.read_text())
+    assert said is not None and int(said.group(1)) == read, f"the guide's total should say {read} lines"
+    assert read <= READ_PATH_LINES, f"the read path is {read} lines, budget {READ_PATH_LINES}"
+
+
+def test_readme_links_the_reading_guide() -> None:
+    assert "docs/READING.md" in (ROOT / "README.md").read_text()
+
+
+@pytest.mark.parametrize("module", sorted(p.name for p in PACKAGE.glob("*.py") if p.name != "__init__.py"))
+def test_each_module_says_what_it_owns_in_its_first_line(module: str) -> None:
+    doc = ast.get_docstring(ast.parse((PACKAGE / module).read_text()))
+    assert doc and len(doc.splitlines()[0]) > 20, f"{module}: the first line of its docstring says what it owns"
