@@ -7,7 +7,7 @@ the composite the primitive stands for:
 
 * the forward values;
 * the first gradients with respect to every differentiable input, both on the fast array path (where
-  joint rules such as the convolution's and the LSTM cell's run) and on the recorded path of
+  combined rules (`combined_vjp`) such as the convolution's and the LSTM cell's run) and on the recorded path of
   `create_graph=True` (where each input's own rule runs);
 * the second derivatives: the gradient of a random contraction of those first gradients.
 
@@ -125,7 +125,7 @@ def _compare(fused, composite, inputs, rng, op, rtol=RTOL, atol=ATOL):
     def loss(outs):
         return sum((r * o + 0.5 * q * o * o).sum() for o, r, q in zip(outs, rs, qs))
 
-    fast_f = al.grad(loss(outs_f), inputs, retain_graph=True)        # joint rules on arrays
+    fast_f = al.grad(loss(outs_f), inputs, retain_graph=True)        # combined rules on arrays
     fast_c = al.grad(loss(outs_c), inputs, retain_graph=True)
     first_f = al.grad(loss(outs_f), inputs, create_graph=True)       # each input's rule, recorded
     first_c = al.grad(loss(outs_c), inputs, create_graph=True)
