@@ -8,12 +8,11 @@ leaves, calling each op's vector-Jacobian products (the rules in `ops.py`) and a
 tensor. The rules run on NumPy arrays, or with `create_graph=True` on Tensors: then the backward pass is
 itself recorded, and can be differentiated again.
 
-Rarer machinery lives beside this file, entered through one cheap check each that a first reading can
-skip: in-place ops and versions (inplace.py), dtype promotion (promotion.py), sparse gradients
-(sparse_grad.py), anomaly mode (anomaly.py), combined rules (fused_backward.py), tensor hooks (tensor.py),
-the drawing observer (viz.py). The package's one import cycle is the one a Tensor and its engine need:
-Tensor methods record primitives (tensor.py -> ops.py, inplace.py -> engine.py), and the engine makes
-Tensors (engine.py -> tensor.py); tests/test_layout.py keeps it the only one.
+Rarer machinery lives beside it, each entered through one cheap check that a first reading skips: in-place
+ops (inplace.py), dtype promotion (promotion.py), sparse gradients (sparse_grad.py), anomaly mode, combined
+rules (fused_backward.py), hooks (tensor.py), the drawing observer (viz.py). The one import cycle is a
+Tensor's with its engine: its methods record primitives (tensor.py -> ops.py, inplace.py -> engine.py),
+and the engine makes Tensors (engine.py -> tensor.py); tests/test_layout.py keeps it the only one.
 """
 
 from __future__ import annotations
@@ -60,12 +59,12 @@ class Primitive:
 
     def __call__(self, *args: Any, **attrs: Any) -> Any:
         arrays = []
-        record = shared = mixed = False    # an input requires grad; shares memory or changed in place; dtypes differ
-        dtype = None                       # the first tensor's dtype (None: no tensor)
+        record = mixed = False             # an input requires grad; the tensors' dtypes differ
+        dtype, versions = None, 0          # the first tensor's dtype (None: no tensor); their in-place versions
         for a in args:
             if isinstance(a, Tensor):
-                if a._version_counter is not None:
-                    shared = True
+                if a._version_counter is not None:        # shares memory, or was changed in place: inplace.py
+                    versions += a._version_counter.count
                     if a._view_of is not None:             # a view whose base changed in place since: up to date
                         inplace.refresh_view(a, self.name)
                 record = record or a._requires_grad
@@ -99,7 +98,7 @@ class Primitive:
         if record and grad_state.enabled:
             t._requires_grad = True
             t.grad_fn = node = Node(self, args, arrays, attrs)
-            if shared or t._version_counter is not None:   # remember the versions of what the rules read
+            if versions:                                   # remember the versions of what the rules read
                 node.saved_versions = inplace.versions_read(self, args, t)
             if self.saves_for and any(isinstance(args[i], Tensor) and args[i]._requires_grad for i in self.saves_for):
                 node.saved = saved
@@ -165,13 +164,14 @@ def toposort(roots: Sequence[Tensor], follow: Callable[[Tensor], bool] | None = 
         elif t not in seen:
             seen.add(t)
             stack.append((t, True))
-            if t.grad_fn is not None:
-                if t.grad_fn.inputs is None:
+            node = t.grad_fn
+            if node is not None:
+                if node.inputs is None:
                     raise RuntimeError(SECOND_BACKWARD)
-                for x in reversed(t.grad_fn.inputs):             # (first inputs first: pictures number them so)
+                for x in node.inputs if follow is None else node.inputs[::-1]:   # (pictures: first inputs first)
                     if isinstance(x, Tensor):
                         if x._earlier_versions is not None:      # changed in place since: the version used
-                            x = inplace.version_used(x, t.grad_fn.recorded_at)
+                            x = inplace.version_used(x, node.recorded_at)
                         if (x._requires_grad if follow is None else follow(x)) and x not in seen:
                             stack.append((x, False))
     return order
@@ -184,7 +184,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
     leaves' `.grad`; or, given `inputs` (``al.grad``), return the gradients of `inputs` instead (None
     where none arrived). `observer(t, g, grads)` is told of each step (viz.backward_steps draws them)."""
     inplace.refresh_views(roots, "backward")      # (a root that is a stale view of a tensor changed in place)
-    order = toposort(roots)
+    order, anomaly_checks = toposort(roots), anomaly.active
     grads: dict[Tensor, Any] = {}
     for r, g in zip(roots, root_grads):
         grads[r] = grads[r] + g if r in grads else g
@@ -225,7 +225,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
                 gi = sum_to(gi, x.data.shape)                  # undo broadcasting
             if gi.dtype is not x.data.dtype and gi.dtype != x.data.dtype:   # (`is` first: != costs 50 ns)
                 gi = gi.astype(x.data.dtype)
-            if anomaly.active:
+            if anomaly_checks:
                 anomaly.check_backward(node, i, gi)
             prev = grads.get(x)
             grads[x] = gi if prev is None else prev + gi      # gradients from several uses add up

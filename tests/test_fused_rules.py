@@ -529,43 +529,29 @@ def _out_shape(x, w, conv, **settings):
     return conv(x.detach(), w.detach(), **settings).shape
 
 
-@covers("conv_transpose")
+@covers("conv_transpose", "conv_weight_grad")
+@pytest.mark.parametrize("wrt", ["x", "w"])
 @pytest.mark.parametrize(CONV_ARGS, CONV_PARAMS)
-def test_conv_transpose(leaf, rng, x_shape, out_channels, kernel, stride, padding, dilation, groups, bias):
-    # conv_transpose(g, w) is the gradient of <conv(x, w), g> with respect to x, a function of g and w
-    # (x gives its size only): compared with that gradient of the composite convolution. (The cases are
-    # conv's; `bias` does not enter this gradient and is not used.)
+def test_conv_transpose_and_weight_grad(leaf, rng, wrt, x_shape, out_channels, kernel, stride, padding, dilation,
+                                        groups, bias):
+    # conv_transpose(g, w) is the gradient of <conv(x, w), g> with respect to x, a function of g and w (x gives
+    # its size only); conv_weight_grad(x, g) the gradient with respect to w, a function of x and g (w gives its
+    # shape only). Each is compared with that gradient of the composite convolution. (The cases are conv's;
+    # `bias` does not enter these gradients and is not used.)
     settings = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    x, w = leaf(x_shape), leaf((out_channels, x_shape[1] // groups, *kernel))
+    x0, w0 = leaf(x_shape), leaf((out_channels, x_shape[1] // groups, *kernel))
     conv = _conv_fn(len(kernel))
-    g = leaf(_out_shape(x, w, conv, **settings))
+    g0 = leaf(_out_shape(x0, w0, conv, **settings))
 
-    def fused(g, w):
-        return al.grad(conv(x, w, **settings), x, grad_outputs=g, create_graph=True)[0]
+    def gradient(convolution, x, w, g):
+        return al.grad(convolution(x, w, **settings), x if wrt == "x" else w, grad_outputs=g, create_graph=True)[0]
 
-    def composite(g, w):
-        return al.grad(_conv_composite(x, w, **settings), x, grad_outputs=g, create_graph=True)[0]
-
-    _compare(fused, composite, [g, w], rng, "conv_transpose")
-
-
-@covers("conv_weight_grad")
-@pytest.mark.parametrize(CONV_ARGS, CONV_PARAMS)
-def test_conv_weight_grad(leaf, rng, x_shape, out_channels, kernel, stride, padding, dilation, groups, bias):
-    # conv_weight_grad(x, g) is the gradient of <conv(x, w), g> with respect to w, a function of x and g
-    # (w gives its shape only).
-    settings = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-    x, w = leaf(x_shape), leaf((out_channels, x_shape[1] // groups, *kernel))
-    conv = _conv_fn(len(kernel))
-    g = leaf(_out_shape(x, w, conv, **settings))
-
-    def fused(x, g):
-        return al.grad(conv(x, w, **settings), w, grad_outputs=g, create_graph=True)[0]
-
-    def composite(x, g):
-        return al.grad(_conv_composite(x, w, **settings), w, grad_outputs=g, create_graph=True)[0]
-
-    _compare(fused, composite, [x, g], rng, "conv_weight_grad")
+    if wrt == "x":
+        _compare(lambda g, w: gradient(conv, x0, w, g), lambda g, w: gradient(_conv_composite, x0, w, g),
+                 [g0, w0], rng, "conv_transpose")
+    else:
+        _compare(lambda x, g: gradient(conv, x, w0, g), lambda x, g: gradient(_conv_composite, x, w0, g),
+                 [x0, g0], rng, "conv_weight_grad")
 
 
 # ---------------------------------------------------------------------------------------------
