@@ -9,6 +9,8 @@ that an op's argument is a Tensor, `tensor_arg`, is in tensor.py, next to the cl
 from __future__ import annotations
 
 import builtins
+import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -165,3 +167,16 @@ def broadcast_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] |
         return np.broadcast_shapes(a, b)
     except ValueError:
         return None
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def user_stacklevel() -> int:
+    """The `stacklevel` for `warnings.warn` that points at the user's line: the first frame, going out from
+    the function that warns, outside this package (a method and the function that calls it need different
+    levels)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    return level

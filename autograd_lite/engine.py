@@ -8,11 +8,11 @@ leaves, calling each op's vector-Jacobian products (the rules in `ops.py`) and a
 tensor. The rules run on NumPy arrays, or with `create_graph=True` on Tensors: then the backward pass is
 itself recorded, and can be differentiated again.
 
-Rarer machinery lives beside it, each entered through one cheap check that a first reading skips: in-place
-ops (inplace.py), dtype promotion (promotion.py), sparse gradients (sparse_grad.py), anomaly mode, combined
-rules (fused_backward.py), hooks (tensor.py), the drawing observer (viz.py). The one import cycle is a
-Tensor's with its engine: its methods record primitives (tensor.py -> ops.py, inplace.py -> engine.py),
-and the engine makes Tensors (engine.py -> tensor.py); tests/test_layout.py keeps it the only one.
+Rarer machinery lives beside it, entered through cheap checks that say what they are for, which a first
+reading skips: in-place ops (inplace.py), dtype promotion (promotion.py), sparse gradients (sparse_grad.py),
+anomaly mode, combined rules (fused_backward.py), hooks (tensor.py), the drawing observer (viz.py). The one
+import cycle is a Tensor's with its engine: tensor.py calls ops.py and inplace.py, which call engine.py,
+which makes Tensors (tests/test_layout.py keeps it the only one).
 """
 
 from __future__ import annotations
@@ -46,36 +46,38 @@ class Primitive:
 
     def __init__(self, name: str, forward: Callable[..., Any], *vjps: Callable[..., Any] | None,
                  variadic: bool = False, exact_dtype: bool = False, combined_vjp: Callable[..., list] | None = None,
-                 saves_for: tuple[int, ...] = (), reads_inputs: tuple | None = None, reads_output: bool = True,
-                 refuses_bools: bool = False) -> None:
+                 saves_for: tuple[int, ...] = ()) -> None:
         self.name, self.forward, self.exact_dtype = name, forward, exact_dtype
         self.vjps = _RulePerInput(vjps) if variadic else vjps     # (variadic: one rule, told which input)
         self.combined_vjp, self.saves_for = combined_vjp, saves_for
-        self.reads_inputs, self.reads_output = reads_inputs, reads_output
-        self.refuses_bools = refuses_bools   # no such arithmetic on bools in PyTorch (sub, relu): promotion.py
+        self.reads_inputs, self.reads_output = None, True   # what the rules read: all (ops.py says less)
+        self.refuses_bools = False           # no such arithmetic on bools in PyTorch (sub, relu): promotion.py
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
 
     def __call__(self, *args: Any, **attrs: Any) -> Any:
-        arrays = []
-        record = mixed = False             # an input requires grad; the tensors' dtypes differ
-        dtype, versions = None, 0          # the first tensor's dtype (None: no tensor); their in-place versions
+        arrays, record, mixed = [], False, False   # the inputs' arrays; an input requires grad; dtypes differ
+        dtype, versions = None, 0          # the first tensor's dtype (None: no tensor); the in-place versions
         for a in args:
             if isinstance(a, Tensor):
                 if a._version_counter is not None:        # shares memory, or was changed in place: inplace.py
                     versions += a._version_counter.count
                     if a._view_of is not None:             # a view whose base changed in place since: up to date
                         inplace.refresh_view(a, self.name)
-                record = record or a._requires_grad
-                arrays.append(a.data)
-                if a.data.dtype is not dtype:
-                    mixed = mixed or dtype is not None
-                    dtype = a.data.dtype
+                if a._requires_grad:
+                    record = True
+                d = a.data
+                arrays.append(d)
+                if d.dtype is not dtype:
+                    if dtype is None:
+                        dtype = d.dtype
+                    else:
+                        mixed = True
             else:
                 if type(a) not in _PLAIN:                 # None, a bool, a NumPy scalar, a list...: promotion.py
+                    mixed = mixed or type(a) is bool       # (a Python bool: the slow path checks the op takes it)
                     a = promotion.plain_operand(self.name, a)
-                    mixed = mixed or type(a) is bool
                 arrays.append(a)
         if dtype is None:                                  # arrays only: a rule calling another
             return self.forward(*args, **attrs)[0] if self.saves_for else self.forward(*args, **attrs)
@@ -86,14 +88,13 @@ class Primitive:
             out = self.forward(*arrays, **attrs)
         except (ValueError, TypeError, IndexError) as exc:
             raise op_error(self.name, args, attrs, exc) from exc
-        if self.saves_for:
-            out, saved = out
+        out, saved = out if self.saves_for else (out, None)   # (what a forward kept for its combined rule)
         out = out if type(out) is np.ndarray else np.asarray(out)
         if (out.dtype is not dtype or mixed) and not self.exact_dtype:    # PyTorch's dtype, where NumPy's differs
             out = promotion.promote_result(self.name, out, arrays, mixed, self.refuses_bools,
                                            lambda: self(*promotion.as_float32(args), **attrs).data)
         t = wrap(out)
-        if out.base is not None:                           # a view of an input: it shares that input's versions
+        if out.base is not None:                           # a view (of an input's memory: it shares its versions)
             inplace.share_memory(t, out, args)
         if record and grad_state.enabled:
             t._requires_grad = True
@@ -115,9 +116,8 @@ class _RulePerInput(tuple):
 
 
 class Node:
-    """The record of one primitive application, what `Tensor.grad_fn` points to: the op, its `inputs` as
-    given (Tensors and constants) and their NumPy `arrays`, which the rules read. Backward drops both
-    unless `retain_graph=True`: that frees the intermediate tensors while the user still holds the loss."""
+    """What `Tensor.grad_fn` points to: the op, its `inputs` as given and their NumPy `arrays`, which the rules
+    read. Backward drops both unless `retain_graph=True`, freeing the intermediate tensors as it goes."""
 
     __slots__ = ("op", "inputs", "arrays", "attrs", "saved_versions", "recorded_at", "scope", "trace", "saved",
                  "__weakref__")
@@ -157,29 +157,29 @@ def toposort(roots: Sequence[Tensor], follow: Callable[[Tensor], bool] | None = 
     order: list[Tensor] = []
     seen: set[Tensor] = set()
     stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
+    push, pop = stack.append, stack.pop                  # (bound once: they run for every edge)
     while stack:
-        t, expanded = stack.pop()
+        t, expanded = pop()
         if expanded:
             order.append(t)
         elif t not in seen:
             seen.add(t)
-            stack.append((t, True))
+            push((t, True))
             node = t.grad_fn
             if node is not None:
                 if node.inputs is None:
                     raise RuntimeError(SECOND_BACKWARD)
                 for x in node.inputs if follow is None else node.inputs[::-1]:   # (pictures: first inputs first)
-                    if isinstance(x, Tensor):
+                    if isinstance(x, Tensor) and (x._requires_grad or follow is not None):
                         if x._earlier_versions is not None:      # changed in place since: the version used
                             x = inplace.version_used(x, node.recorded_at)
-                        if (x._requires_grad if follow is None else follow(x)) and x not in seen:
-                            stack.append((x, False))
+                        if x not in seen and (follow is None or follow(x)):
+                            push((x, False))
     return order
 
 
 def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool, create_graph: bool,
-                 inputs: Sequence[Tensor] | None = None,
-                 observer: Callable[[Tensor, Any, dict], None] | None = None) -> list[Any] | None:
+                 inputs: Sequence[Tensor] | None = None, observer: Callable | None = None) -> list[Any] | None:
     """Propagate gradients from `roots` (seeded with `root_grads`) to the leaves, adding them into the
     leaves' `.grad`; or, given `inputs` (``al.grad``), return the gradients of `inputs` instead (None
     where none arrived). `observer(t, g, grads)` is told of each step (viz.backward_steps draws them)."""
@@ -196,13 +196,13 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
         g = grads.pop(t, None)
         if g is None:
             continue                     # no gradient reached t
+        node = t.grad_fn
+        if node is None and t._view_of is not None and inplace.is_no_grad_view(t):
+            continue                     # made under no_grad: PyTorch sends it no gradient
         if type(g) is SparseGrad:
             g = g.dense()
         if t._hooks:
             g = t._run_hooks(g, create_graph)
-        node = t.grad_fn
-        if node is None and t._view_of is not None and inplace.is_no_grad_view(t):
-            continue                     # made under no_grad: PyTorch sends it no gradient
         if wanted is not None and t in wanted:
             wanted[t] = g                                      # al.grad(..., inputs): returned, not stored
         elif wanted is None and (node is None or t._retains_grad):

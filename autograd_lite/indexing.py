@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .checks import is_tensor
+from .checks import is_tensor, user_stacklevel
 from .errors import DTypeError, ShapeError
 
 _INDEX_DTYPES = (np.dtype(np.int64), np.dtype(np.int32), np.dtype(np.uint8), np.dtype(np.bool_))   # PyTorch's
@@ -25,6 +25,8 @@ _INT64 = _INDEX_DTYPES[0]
 # ------------------------------------------------------------------ x[index]
 def normalize_index(index: Any, shape: tuple[int, ...]) -> Any:
     """The NumPy index that reads, from a tensor of `shape`, what PyTorch's `x[index]` reads."""
+    if type(index) is int:                # x[t], the most common index of all (a sequence read step by step)
+        return index
     if _reads_as_tuple(index):
         index = tuple(index)
     if not isinstance(index, tuple):
@@ -79,7 +81,7 @@ def _index_array(value: Any) -> Any:
         if dt.kind == "u":
             # PyTorch reads a uint8 index as a mask (NumPy would read it as integer positions).
             warnings.warn("indexing with dtype uint8 is deprecated (as in PyTorch); it is read as a mask: "
-                          "use a bool tensor instead", UserWarning, stacklevel=4)
+                          "use a bool tensor instead", UserWarning, stacklevel=user_stacklevel())
             value = value.astype(bool)
     elif type(value) is slice and value.step is not None and value.step <= 0:
         raise ValueError(f"getitem: slice step must be positive, got {value.step} (PyTorch has no negative steps: "

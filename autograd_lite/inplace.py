@@ -1,9 +1,10 @@
 """In-place ops and views in the graph: version counters, earlier versions, views brought up to date.
 
-Skip on a first reading. The core (engine.py) enters this file through three cheap checks: an input
-with a version counter (it shares memory with a view, or was changed in place) when an op is recorded;
-a node recorded before the last in-place op (`node.recorded_at != INPLACE_OPS.count`) in backward; and
-a tensor with earlier versions in the topological sort.
+Skip on a first reading. The core (engine.py) enters this file only where a tensor shares memory or has
+been changed in place: when recording, for an input with a version counter (a view to bring up to date,
+versions to remember) and for a result that is a view (`share_memory`); in backward, for a node recorded
+before the last in-place op (`node.recorded_at != INPLACE_OPS.count`), a tensor with earlier versions
+(in the topological sort), a view made under no_grad, and a root that is a view.
 
 Versions. Every in-place change of a tensor's memory adds 1 to its `VersionCounter`, which its views
 share (as in PyTorch). A node remembers the sum of the versions of what its rules read; a different sum
@@ -207,7 +208,7 @@ def record_inplace_on_view(v: Tensor, op: engine.Primitive, others: Sequence[Any
     replaced_at = INPLACE_OPS.count
     prev_v = _old_value(v, _reads_first(op, others))     # for this op, and the ops recorded before on v
     new = op(prev_v, *(prev_v if o is v else o for o in others), **attrs)
-    index = _view_index(v, root)
+    index = _view_index(v, root, op.name)
     result = new.data.astype(v.dtype, copy=False)
     record_inplace(root, ops.index_put, (new,), {"index": index}, lambda: v.data.__setitem__(..., result))
     _reattach(v, root, index, replaced_at, weakref.ref(prev_v))    # v, from now on: that slice of the new base
@@ -219,8 +220,8 @@ def refresh_view(a: Tensor, op: str) -> None:
     taken: its values are the new ones already (it shares the memory), but its place in the graph is
     the old one's. As PyTorch regenerates such a view's grad_fn, it becomes that slice of the new base;
     ops recorded with it before keep the old place (its earlier version, as for an in-place op)."""
-    root, rebases = a._view_of
-    if root._earlier_versions is None or len(root._earlier_versions) == rebases or not grad_state.enabled:
+    root, versions_then = a._view_of
+    if root._earlier_versions is None or len(root._earlier_versions) == versions_then or not grad_state.enabled:
         return                                       # up to date, or nothing will be recorded with it
     if root.dtype != a.dtype:
         raise RuntimeError(f"{op}: this tensor is a view, as {a.dtype}, of a tensor of dtype {root.dtype} that has "
@@ -229,7 +230,7 @@ def refresh_view(a: Tensor, op: str) -> None:
     replaced_at = INPLACE_OPS.count
     prev = _old_value(a, False)
     INPLACE_OPS.count += 1                           # ops recorded from now on use the refreshed view
-    _reattach(a, root, _view_index(a, root), replaced_at, lambda: prev)
+    _reattach(a, root, _view_index(a, root, op), replaced_at, lambda: prev)
 
 
 def refresh_views(tensors: Sequence[Any], op: str) -> None:
@@ -238,11 +239,11 @@ def refresh_views(tensors: Sequence[Any], op: str) -> None:
             refresh_view(t, op)
 
 
-def _view_index(v: Tensor, root: Tensor) -> tuple:
+def _view_index(v: Tensor, root: Tensor, op: str) -> tuple:
     """Where the elements of `v`, a view of `root` of the same dtype, sit in it: from their byte offsets, an
-    index of arrays (one per dim of root) such that root[index] reads v. (A root in row-major order
-    converts offsets to positions by division; any other layout, such as a convolution's batch-last output,
-    by looking each offset up among the root's own.)"""
+    index of arrays (one per dim of root) such that root[index] reads v. A root stored row-major in some
+    order of its dims (its own, or a convolution's batch-last output) converts offsets to positions by
+    division; any other layout by looking each offset up among the root's own."""
     def offsets(a: np.ndarray) -> np.ndarray:
         """The byte offset of each element of `a` from the start of root's data."""
         at = np.asarray(a.__array_interface__["data"][0] - root.data.__array_interface__["data"][0], dtype=np.intp)
@@ -250,11 +251,16 @@ def _view_index(v: Tensor, root: Tensor) -> tuple:
             at = np.add.outer(at, np.arange(n, dtype=np.intp) * stride)
         return at.reshape(a.shape)
 
-    wanted = offsets(v.data)
-    if root.data.flags.c_contiguous:
-        return np.unravel_index(wanted // root.data.itemsize, root.shape)
-    own = offsets(root.data).ravel()
+    wanted, r = offsets(v.data), root.data
+    dims = np.argsort([-stride for stride in r.strides], kind="stable")     # outermost in memory first
+    if r.transpose(dims).flags.c_contiguous:
+        found = np.unravel_index(wanted // r.itemsize, r.transpose(dims).shape)
+        return tuple(found[list(dims).index(d)] for d in range(r.ndim))
+    own = offsets(r).ravel()
     order = np.argsort(own, kind="stable")
+    if own.size > 1 and not np.diff(own[order]).all():
+        raise RuntimeError(f"{op}: unsupported operation: more than one element of the written-to tensor refers "
+                           f"to a single memory location (as in PyTorch); clone() the tensor first")
     return np.unravel_index(order[np.searchsorted(own[order], wanted)], root.shape)
 
 

@@ -162,8 +162,11 @@ triu = Primitive("triu", lambda x, diagonal: np.triu(x, diagonal),
                  lambda g, out, x, diagonal: triu(g, diagonal=diagonal))
 
 # --- indexing: reading some elements, and its adjoint, adding into zeros at those elements ---
+# getitem: g where x was read, 0 elsewhere. On arrays the engine gets just that, a SparseGrad (so that many reads
+# of one tensor are gathered into one array); on Tensors (create_graph) the recorded adjoint, getitem_backward.
 getitem = Primitive("getitem", forwards.getitem,
-                    lambda g, out, x, index: _getitem_rule(g, out, x, index))   # g where x was read, 0 elsewhere
+                    lambda g, out, x, index: SparseGrad(x.shape, g.dtype, index, g) if type(g) is np.ndarray
+                    else getitem_backward(g, index=index, shape=x.shape))
 # getitem's gradient as a primitive of its own: zeros of x's shape with g added at the index. It is linear in
 # g, so its gradient (h: its output's gradient) is h read back at that index.
 getitem_backward = Primitive("getitem_backward", forwards.getitem_backward,
@@ -292,15 +295,6 @@ def _repeat_rule(g: Any, out: Any, x: Any, sizes: tuple[int, ...]) -> Any:
     shape = (1,) * (len(sizes) - x.ndim) + tuple(x.shape)
     split = [v for r, n in zip(sizes, shape) for v in (r, n)]
     return g.reshape(tuple(split)).sum(axis=tuple(range(0, 2 * len(sizes), 2))).reshape(x.shape)
-
-
-def _getitem_rule(g: Any, out: Any, x: Any, index: Any) -> Any:
-    # The gradient is g at the elements read and zero elsewhere. On arrays, hand the engine just that
-    # (a SparseGrad) so many reads of one tensor are gathered into one array; on Tensors (create_graph)
-    # it is the recorded primitive getitem_backward, whose own rule reads the elements again.
-    if type(g) is np.ndarray:
-        return SparseGrad(x.shape, g.dtype, index, g)
-    return getitem_backward(g, index=index, shape=x.shape)
 
 
 # =============================================================================================

@@ -74,11 +74,11 @@ def _number_dtype(v: Any) -> np.dtype | None:
     return None
 
 
-def result_type(vals: Sequence[Any]) -> np.dtype | None:
+def result_type(arrays: Sequence[Any]) -> np.dtype | None:
     """The dtype PyTorch gives an elementwise op on these operands (arrays and numbers); None if none
     of them is an array or a number."""
     dims = zero = numbers = None
-    for v in vals:
+    for v in arrays:
         if type(v) is np.ndarray:
             if v.ndim:
                 dims = promote_types(dims, v.dtype)
@@ -114,10 +114,10 @@ def can_cast(result: np.dtype, to: np.dtype) -> bool:
     return not (tk == 0 and rk > 0)
 
 
-def result_of(out: np.ndarray, vals: Sequence[Any]) -> np.dtype:
-    """The dtype `out`, computed by NumPy from `vals`, should have: PyTorch's promotion of the operands,
+def result_of(out: np.ndarray, arrays: Sequence[Any]) -> np.dtype:
+    """The dtype `out`, computed by NumPy from `arrays`, should have: PyTorch's promotion of the operands,
     and float32 (the default dtype) where the op makes floats from integers or bools (`exp`, `/`)."""
-    want = result_type(vals)
+    want = result_type(arrays)
     if want is None:
         return out.dtype
     kind = out.dtype.kind
@@ -174,9 +174,9 @@ def numbers_wrapped(op: str, arrays: Sequence[Any], dtype: np.dtype | None) -> l
     the operands with that number wrapped around, as PyTorch's arithmetic does (its clamp and where
     refuse such a number, as here)."""
     if op in WRAPPING_OPS and (dtype is None or dtype.kind not in "iu"):
-        raise OverflowError(f"{op}: a number does not fit in the tensor's dtype {dtype}")
+        raise OverflowError(f"{op}: a number does not fit in the tensor's dtype {dtype}") from None
     if op not in WRAPPING_OPS:
-        raise DTypeError(f"{op}: a number cannot be converted to the tensor's dtype {dtype} without overflow")
+        raise DTypeError(f"{op}: a number cannot be converted to the tensor's dtype {dtype} without overflow") from None
     return wrap_numbers(arrays, dtype)
 
 

@@ -38,14 +38,16 @@ class SparseGrad:
         return z
 
     def astype(self, dtype: np.dtype) -> SparseGrad:
-        """The same parts, to be written into zeros of `dtype` (the input's dtype)."""
+        """The same parts, to be written into zeros of `dtype` (the input's dtype): this object, changed (the
+        engine's own, as in __add__), not a copy as NumPy's astype."""
         self.dtype = dtype
         return self
 
     def __add__(self, other: Any) -> Any:
-        """Adding up gradients (the engine owns both: adding in place is safe)."""
+        """Adding up gradients. In place: the engine owns both (every rule returns a new SparseGrad, and the
+        engine adds into the one it keeps for a tensor until that tensor's turn)."""
         if type(other) is SparseGrad:
-            self.parts.extend(other.parts)        # still sparse: one more part
+            self.parts += other.parts             # still sparse: more parts
             return self
         dense = self.dense()                      # a fresh array of ours
         dense += other

@@ -37,6 +37,7 @@ from .checks import (
     norm_dim,
     norm_dims,
     shape_args,
+    user_stacklevel,
 )
 from .errors import DTypeError, ShapeError, check_allocation, is_int, op_error
 from .grad_mode import state as _grad_state
@@ -490,9 +491,7 @@ class Tensor:
         return _ops.pow(self, exponent)
 
     def matmul(self, other: Any) -> Tensor:
-        if type(other) is not Tensor or other.data.dtype != self.data.dtype:
-            check_same_dtype("matmul", self, other)
-        return _ops.matmul(self, other)
+        return self @ other
 
     def mm(self, mat2: Any) -> Tensor:
         """The product of two matrices (2-D only, as PyTorch's mm; `matmul` broadcasts)."""
@@ -1227,7 +1226,7 @@ class Tensor:
             raise ValueError(f"scatter: reduce must be 'add' or 'multiply', got {reduce!r}")
         if isinstance(src, Tensor):
             warnings.warn("The reduce argument of scatter with Tensor src is deprecated (as in PyTorch); use "
-                          "scatter_add", UserWarning, stacklevel=3)
+                          "scatter_add", UserWarning, stacklevel=user_stacklevel())
         if not isinstance(src, Tensor):
             check_number("scatter", src)
             src = wrap(np.full(np.shape(index.data if isinstance(index, Tensor) else index), src, dtype=self.dtype))
@@ -1471,17 +1470,17 @@ def _ints_or_floats(fn: Callable) -> Callable:
 
 def _no_grad_op(name: str, fn: Callable, *args: Any) -> Tensor:
     """An op without a derivative (comparisons, logic): runs NumPy, records nothing."""
-    vals = [a.data if isinstance(a, Tensor) else a for a in args]
+    arrays = [a.data if isinstance(a, Tensor) else a for a in args]
     try:
         # PyTorch wraps a number an integer tensor cannot hold (uint8 tensor < -1 compares with 255); NumPy
         # compares exactly, or refuses (floor_divide).
-        ints = [v for v in vals if isinstance(v, np.ndarray) and v.dtype.kind in "iu"]
-        if ints and builtins.any(type(v) is int and not _promotion.fits(v, ints[0].dtype) for v in vals):
-            vals = _promotion.wrap_numbers(vals, ints[0].dtype)
-        out = np.asarray(fn(*vals))
+        ints = [v for v in arrays if isinstance(v, np.ndarray) and v.dtype.kind in "iu"]
+        if ints and builtins.any(type(v) is int and not _promotion.fits(v, ints[0].dtype) for v in arrays):
+            arrays = _promotion.wrap_numbers(arrays, ints[0].dtype)
+        out = np.asarray(fn(*arrays))
         # PyTorch's promotion, as in engine.Primitive
-        dtypes = {v.dtype for v in vals if isinstance(v, np.ndarray)}
-        return wrap(_promotion.promote_result(name, out, vals, len(dtypes) > 1, False, lambda: np.asarray(
+        dtypes = {v.dtype for v in arrays if isinstance(v, np.ndarray)}
+        return wrap(_promotion.promote_result(name, out, arrays, len(dtypes) > 1, False, lambda: np.asarray(
             fn(*[a.data if isinstance(a, Tensor) else a for a in _promotion.as_float32(args)]))))
     except (ValueError, TypeError) as exc:
         raise op_error(name, args, {}, exc) from exc

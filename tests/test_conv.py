@@ -589,7 +589,7 @@ def test_conv_output_is_a_batch_last_view_and_the_chain_through_it_is_correct(rn
 
 @pytest.mark.parametrize("case", [c for c in CONV2D if len(c[0]) == 4][:12], ids=_conv_id)
 def test_conv_joint_backward_equals_the_recorded_rules(rng, case) -> None:
-    # backward() runs conv's joint rule on arrays; grad(create_graph=True) records the per-input rules
+    # backward() runs conv's combined rule on arrays; grad(create_graph=True) records the per-input rules
     x_shape, w_shape, kw, bias = case
     inputs = [_leaf(rng, x_shape), _leaf(rng, w_shape)] + ([_leaf(rng, w_shape[:1])] if bias else [])
     out = al.conv2d(*inputs, **kw)

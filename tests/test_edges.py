@@ -7,6 +7,7 @@ that found it. Where PyTorch is installed (the test-only oracle) results are com
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import numpy as np
@@ -832,3 +833,28 @@ def test_comparisons_wrap_numbers_an_integer_tensor_cannot_hold_as_pytorchs():
     u, t = al.tensor(np.array([0, 200], np.uint8)), torch.tensor([0, 200], dtype=torch.uint8)
     for f in (lambda a: a < -1, lambda a: a == 256, lambda a: a > 300, lambda a: a + 300, lambda a: a - 1):
         assert f(u).tolist() == f(t).tolist()
+
+
+def test_a_numpy_bool_is_a_number_to_subtract_as_in_pytorch():
+    # np.bool_ counts as a Python number (True is 1) where the tensor is not bool: only bool - bool is refused.
+    np.testing.assert_array_equal((al.tensor([1.0, 2.0]) - np.bool_(True)).data, [0.0, 1.0])
+    np.testing.assert_array_equal((np.bool_(True) - al.tensor([1, 2])).data, [0, -1])
+    torch = _torch()
+    assert (torch.tensor([1.0, 2.0]) - np.bool_(True)).tolist() == [0.0, 1.0]
+
+
+def test_a_number_an_integer_tensor_cannot_hold_is_one_clear_error():
+    with pytest.raises(al.DTypeError, match="clamp: a number cannot be converted to the tensor's dtype uint8") as info:
+        al.tensor([1], dtype=al.uint8).clamp(-1)
+    assert info.value.__suppress_context__          # not shown after NumPy's OverflowError
+
+
+def test_deprecation_warnings_point_at_the_users_line():
+    x, idx, src = al.zeros(3, 4), al.tensor([[0, 1, 2, 0]]), al.ones(1, 4)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        line = sys._getframe().f_lineno + 1
+        x.scatter(0, idx, src, reduce="add")
+        al.scatter(x, 0, idx, src, reduce="add")
+        x[al.tensor([1, 0, 1], dtype=al.uint8)]
+    assert [(w.filename, w.lineno) for w in caught] == [(__file__, line + k) for k in range(3)]

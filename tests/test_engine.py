@@ -423,8 +423,8 @@ def test_sequence_read_step_by_step_gets_every_step_gradient() -> None:
 def test_joint_rule_and_saved_values() -> None:
     from autograd_lite.engine import Primitive
 
-    # x * y with a joint rule that reuses what the forward saved (here, a copy of x), and per-input
-    # rules that stay the definition (what create_graph records). The joint rule only gets a mask.
+    # x * y with a combined rule (combined_vjp) that reuses what the forward saved (here, a copy of x), and
+    # per-input rules that stay the definition (what create_graph records). The combined rule only gets a mask.
     seen = []
 
     def forward(x, y):
@@ -445,7 +445,7 @@ def test_joint_rule_and_saved_values() -> None:
     assert seen == [([True, True], True)] and out.grad_fn.saved is None
     np.testing.assert_array_equal(x.grad.data, [3.0, 5.0])
     np.testing.assert_array_equal(y.grad.data, [1.0, 2.0])
-    # y needs no gradient: nothing is kept, and the joint rule gets saved=None
+    # y needs no gradient: nothing is kept, and the combined rule gets saved=None
     out = mul(x, al.tensor([3.0, 5.0]))
     assert out.grad_fn.saved is None
     (gx,) = al.grad(out.sum(), [x])

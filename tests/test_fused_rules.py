@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -59,6 +61,15 @@ def covers(*names):
         TESTED.update(names)
         return fn
     return mark
+
+
+def test_fused_is_exactly_part_2_of_the_table():
+    # The primitives ops.py declares in its Part 2 (the fused ones) are the ones this file must test: a new
+    # fused primitive without a comparison here fails this test.
+    source = Path(ops.__file__).read_text()
+    part2 = source[source.index("# PART 2."):]
+    declared = set(re.findall(r"^(\w+) = Primitive\(", part2, re.M))
+    assert declared == FUSED, (declared - FUSED, FUSED - declared)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -313,3 +313,44 @@ def test_in_place_ops_on_views_of_a_convolutions_output(nd):
     np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-12, atol=1e-12)
     for ours, theirs in ((x, xt), (w, wt), (s, st)):
         np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_a_hook_on_a_view_made_under_no_grad_is_not_called_as_in_pytorch():
+    x = leaf(3)
+    y = x * 1
+    with al.no_grad():
+        v = y[:2]
+    calls = []
+    v.register_hook(lambda g: calls.append(g))
+    (v * 2).sum().backward()
+    assert calls == [] and v.grad is None and x.grad is None
+
+
+def test_in_place_on_a_view_of_memory_that_overlaps_itself_is_refused_as_in_pytorch():
+    from numpy.lib.stride_tricks import as_strided
+    rows = al.from_numpy(as_strided(np.arange(1.0, 5.0), shape=(3, 2), strides=(8, 8)))   # rows share elements
+    with pytest.raises(RuntimeError, match="mul: unsupported operation: more than one element of the written-to "
+                                           "tensor refers to a single memory location"):
+        rows[1].mul_(leaf(1)[0])
+    np.testing.assert_array_equal(rows.data, [[1, 2], [2, 3], [3, 4]])       # unchanged
+    expanded = (leaf(2) * 1).expand(3, 2).detach()
+    with pytest.raises(RuntimeError, match="refers to a single memory location"):
+        expanded[0].mul_(leaf(2))
+
+
+@pytest.mark.parametrize("layout", ["c", "f", "reversed", "conv"])
+def test_views_are_found_in_their_base_whatever_its_layout(layout):
+    # The positions of a view's elements in its base, for each way a base can lie in memory: by division
+    # for bases stored row-major in some order of their dims, by lookup for the others (negative strides).
+    a = np.arange(24.0).reshape(2, 3, 4)
+    base = {"c": a.copy(), "f": np.asfortranarray(a), "reversed": a[::-1, :, ::-1],
+            "conv": np.ascontiguousarray(a.transpose(1, 2, 0)).transpose(2, 0, 1)}[layout]
+    original = base.copy()
+    d = al.from_numpy(base)                       # (shares base's memory, as PyTorch's from_numpy)
+    w = al.tensor(2.0, requires_grad=True, dtype=al.float64)
+    d[:, 1:, ::2].mul_(w)
+    expected = original.copy()
+    expected[:, 1:, ::2] *= 2
+    np.testing.assert_array_equal(d.data, expected)
+    (d * al.from_numpy(np.ones((2, 3, 4)))).sum().backward()
+    np.testing.assert_allclose(w.grad.data, original[:, 1:, ::2].sum())

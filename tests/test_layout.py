@@ -22,19 +22,22 @@ READING = ROOT / "docs" / "READING.md"
 BUDGETS = {
     "engine.py": 250,        # the core: Primitive, Node, recording, toposort, sum_to, the backward loop
     "inplace.py": 320,
-    "promotion.py": 230,
-    "sparse_grad.py": 80,
+    "promotion.py": 220,
+    "sparse_grad.py": 70,
     "fused_backward.py": 40,
     "anomaly.py": 150,
-    "ops.py": 900,           # the table
-    "tensor.py": 1900,
+    "ops.py": 650,           # the table
 }
-MAX_MODULE_LINES = 1900      # no module of the package beyond this
+MAX_MODULE_LINES = 1600      # any other module (tensor.py, the Tensor's class body, is the largest)
 BACKWARD_LOOP_LINES = 50     # the `while` loop of engine.run_backward
 READ_PATH_LINES = 450        # the lines on docs/READING.md's read path
 
 # The one import cycle: Tensor methods record primitives and in-place ops; the engine makes Tensors.
 CORE_CYCLE = {"tensor", "engine", "ops", "inplace"}
+# What the core may import besides itself: helpers that import nothing of it. (A module added here must
+# import none of CORE_CYCLE; one that does belongs on top of the core, which never imports it.)
+CORE_HELPERS = {"errors", "promotion", "grad_mode", "checks", "indexing", "forwards", "special", "conv_kernels",
+                "sparse_grad", "anomaly", "fused_backward"}
 
 
 def _modules() -> dict[str, ast.Module]:
@@ -134,19 +137,20 @@ def test_the_backward_loop_is_short() -> None:
 def test_the_only_import_cycle_is_the_tensor_and_its_engine() -> None:
     # Imports inside functions count too: a lazy import is still a knot for a reader.
     cycles = _strongly_connected(_graph(everywhere=True))
-    assert all(c <= CORE_CYCLE for c in cycles) and len(cycles) <= 1, f"import cycles: {cycles}"
+    assert cycles == [CORE_CYCLE], f"import cycles: {cycles}, expected exactly {CORE_CYCLE}"
 
 
-def test_modules_outside_the_core_are_imported_by_none_of_it() -> None:
-    # The core (tensor, engine, ops, inplace) may import only leaf modules: those that import nothing of it.
+def test_the_core_imports_only_its_helpers_and_they_import_nothing_of_it() -> None:
     graph = _graph()
-    leaves = {m for m, deps in graph.items() if m not in CORE_CYCLE and not (deps & CORE_CYCLE)}
-    bad = [f"{m} imports {d}" for m in sorted(CORE_CYCLE) for d in sorted(graph.get(m, ())) if d not in
-           CORE_CYCLE | leaves]
-    assert not bad, f"the core reaches out of itself: {bad}"
+    allowed = CORE_CYCLE | CORE_HELPERS
+    bad = [f"{m} imports {d}" for m in sorted(CORE_CYCLE) for d in sorted(graph[m]) if d not in allowed]
+    bad += [f"helper {m} imports {d}" for m in sorted(CORE_HELPERS) for d in sorted(graph[m]) if d in CORE_CYCLE]
+    assert not bad, bad
 
 
 def test_no_private_names_are_reached_across_modules() -> None:
+    # Module-level names: `from .x import _y` and `x._y`. (Attributes of Tensor and Node objects, such as
+    # `t._requires_grad`, are the Tensor/engine pair's own and are not counted.)
     mods = _modules()
     bad = []
     for m, tree in mods.items():
@@ -252,3 +256,63 @@ def test_readme_links_the_reading_guide() -> None:
 def test_each_module_says_what_it_owns_in_its_first_line(module: str) -> None:
     doc = ast.get_docstring(ast.parse((PACKAGE / module).read_text()))
     assert doc and len(doc.splitlines()[0]) > 20, f"{module}: the first line of its docstring says what it owns"
+
+
+def _qualname_at(tree: ast.Module, line: int) -> str | None:
+    """The dotted name of the innermost def or class containing `line`, or of the module-level assignment
+    containing it (a table entry's lambda: `ops.py:mul`)."""
+    path: list[str] = []
+    scope: list[ast.stmt] = tree.body
+    while True:
+        inner = next((n for n in scope if isinstance(n, (ast.FunctionDef, ast.ClassDef))
+                      and n.lineno <= line <= n.end_lineno), None)
+        if inner is None:
+            break
+        path.append(inner.name)
+        scope = inner.body
+    if path:
+        return ".".join(path)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and node.lineno <= line <= node.end_lineno:
+            return next(t.id for t in node.targets if isinstance(t, ast.Name))
+    return None
+
+
+def test_reading_guide_lists_what_the_example_enters() -> None:
+    # Run the guide's example, tracing every function of the package it enters from `loss = ...` on: each
+    # must be a hop of the guide (or inside one), and each hop marked "read" must be entered.
+    import sys
+
+    code = re.search(r"```python\n(.*?)```", READING.read_text(), re.S).group(1)
+    lines = code.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.startswith("loss ="))
+    setup, traced = "\n".join(lines[:start]), "\n".join(ln for ln in lines[start:] if not ln.startswith("print"))
+    entered: set[tuple[str, int]] = set()
+
+    def tracer(frame, event, arg):
+        if event == "call" and frame.f_code.co_filename.startswith(str(PACKAGE)):
+            entered.add((frame.f_code.co_filename, frame.f_code.co_firstlineno))
+
+    namespace: dict = {}
+    exec(setup, namespace)
+    sys.settrace(tracer)
+    try:
+        exec(traced, namespace)
+    finally:
+        sys.settrace(None)
+    trees: dict[str, ast.Module] = {}
+    names = set()
+    for filename, line in entered:
+        tree = trees.setdefault(filename, ast.parse(Path(filename).read_text()))
+        names.add(f"{Path(filename).relative_to(ROOT)}:{_qualname_at(tree, line)}")
+    hops = {f"{file}:{q}": kind for _, file, q, kind, _ in _hops()}
+
+    def listed(name: str) -> bool:
+        file, q = name.split(":")
+        return any(f"{file}:{q.rsplit('.', k)[0]}" in hops for k in range(q.count(".") + 1))
+
+    missing = sorted(n for n in names if not listed(n))
+    assert not missing, f"entered by the example but not in docs/READING.md: {missing}"
+    never = sorted(h for h, kind in hops.items() if kind == "read"
+                   and not any(n == h or n.startswith(h + ".") for n in names))
+    assert not never, f"marked 'read' in docs/READING.md but not entered by the example: {never}"
