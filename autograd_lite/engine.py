@@ -1,18 +1,17 @@
 """The core of autograd: recording primitives on the graph, and the backward pass that walks it.
 
-Forward: a `Primitive` called on Tensors runs its NumPy forward and, when grad mode is on and an input
-requires grad, hangs a `Node` on the result as `grad_fn`: the graph is tensors pointing to their nodes.
+Forward: a `Primitive` called on Tensors runs its NumPy forward and, when grad mode is on and an input requires grad,
+hangs a `Node` on the result as `grad_fn`: the graph is tensors pointing to their nodes.
 
-Backward: `run_backward` sorts the graph topologically, then visits tensors from the output back to the
-leaves, calling each op's vector-Jacobian products (the rules in `ops.py`) and adding up what reaches each
-tensor. The rules run on NumPy arrays, or with `create_graph=True` on Tensors: then the backward pass is
-itself recorded, and can be differentiated again.
+Backward: `run_backward` sorts the graph topologically, then visits tensors from the output back to the leaves,
+calling each op's vector-Jacobian products (the rules in `ops.py`) and adding up what reaches each tensor. The rules
+run on NumPy arrays, or with `create_graph=True` on Tensors: then the backward pass is itself recorded.
 
-Rarer machinery lives beside it, entered through cheap checks that say what they are for, which a first
-reading skips: in-place ops (inplace.py), dtype promotion (promotion.py), sparse gradients (sparse_grad.py),
-anomaly mode, combined rules (fused_backward.py), hooks (tensor.py), the drawing observer (viz.py). The one
-import cycle is a Tensor's with its engine: tensor.py calls ops.py and inplace.py, which call engine.py,
-which makes Tensors (tests/test_layout.py keeps it the only one).
+Rarer machinery lives beside it, entered through cheap checks that say what they are for, which a first reading
+skips: in-place ops (inplace.py), dtype promotion (promotion.py), sparse gradients (sparse_grad.py), anomaly mode,
+combined rules (fused_backward.py), hooks (tensor.py), the drawing observer (viz.py). The one import cycle is a
+Tensor's with its engine: tensor.py calls ops.py and inplace.py, which call engine.py, which makes Tensors
+(tests/test_layout.py keeps it the only one).
 """
 
 from __future__ import annotations
@@ -125,7 +124,7 @@ class Node:
     def __init__(self, op: Primitive, inputs: tuple, arrays: list, attrs: dict) -> None:
         self.op, self.inputs, self.arrays, self.attrs = op, inputs, arrays, attrs
         self.saved_versions = 0                      # of what the rules read, when recorded (inplace.py)
-        self.recorded_at = inplace.INPLACE_OPS.count  # how many in-place ops had run (inplace.py)
+        self.recorded_at = INPLACE_OPS.count          # how many in-place ops had run (inplace.py)
         self.scope = grad_state.scope                # the modules it was recorded inside (for pictures)
         self.trace: Any = None                       # where it was created, in anomaly mode
         self.saved: Any = None                       # what a `saves_for` forward kept for `combined_vjp`
@@ -210,7 +209,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
         if node is None:
             continue
         # The chain rule: each input's gradient is its rule applied to g (on Tensors with create_graph).
-        xs = node.inputs if node.recorded_at == inplace.INPLACE_OPS.count else inplace.inputs_as_used(node, t)
+        xs = node.inputs if node.recorded_at == INPLACE_OPS.count else inplace.inputs_as_used(node, t)
         args, out = (xs, t) if create_graph else (node.arrays, t.data)
         rules, attrs = node.op.vjps, node.attrs
         fused = node.op.combined_vjp is not None and not create_graph     # all inputs at once: fused_backward.py
@@ -221,10 +220,11 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
             gi = combined[i] if combined is not None else rules[i](g, out, *args, **attrs)
             if type(gi) is not np.ndarray and not create_graph and type(gi) is not SparseGrad:
                 gi = np.asarray(gi)                            # (a NumPy scalar, from a 0-d result)
-            if gi.shape != x.data.shape:
-                gi = sum_to(gi, x.data.shape)                  # undo broadcasting
-            if gi.dtype is not x.data.dtype and gi.dtype != x.data.dtype:   # (`is` first: != costs 50 ns)
-                gi = gi.astype(x.data.dtype)
+            xd = x.data
+            if gi.shape != xd.shape:
+                gi = sum_to(gi, xd.shape)                      # undo broadcasting
+            if gi.dtype is not xd.dtype and gi.dtype != xd.dtype:   # (`is` first: != costs 50 ns)
+                gi = gi.astype(xd.dtype)
             if anomaly_checks:
                 anomaly.check_backward(node, i, gi)
             prev = grads.get(x)
@@ -246,5 +246,5 @@ def leading_to(inputs: Sequence[Tensor], order: Sequence[Tensor]) -> set[Tensor]
     return reaches
 
 
-# Last, as it builds on Primitive and Node (and imports ops.py, which does too).
-from . import inplace  # noqa: E402
+from . import inplace  # noqa: E402  (last: inplace.py, and ops.py which it imports, build on Primitive and Node)
+from .inplace import INPLACE_OPS  # noqa: E402
