@@ -655,21 +655,22 @@ def test_max_pool(leaf, rng, shape, kernel, stride, padding, dilation, ceil_mode
     _compare(fused, composite, [x], rng, "max_pool")
 
 
+def _compare_gradients_of(fused_op, composite_op, x, leaf, rng, op):
+    """The gradient of <f(x), g> with respect to x, as a function of g (a pooling's backward primitive):
+    the fused op's against the composite's."""
+    def gradient_of(f):
+        return lambda g: al.grad(f(x), x, grad_outputs=g, create_graph=True)[0]
+
+    _compare(gradient_of(fused_op), gradient_of(composite_op), [leaf(fused_op(x).shape)], rng, op)
+
+
 @covers("max_pool_backward")
 @pytest.mark.parametrize(MAX_POOL_ARGS, MAX_POOL_PARAMS)
 def test_max_pool_backward(leaf, rng, shape, kernel, stride, padding, dilation, ceil_mode):
     # max_pool_backward(g) is the gradient of <max_pool(x), g> with respect to x, as a function of g.
     (x,) = leaf.distinct(shape)
     fused_pool, composite_pool = _max_pool_fns(kernel, stride, padding, dilation, ceil_mode, len(shape) == 3)
-    g = leaf(fused_pool(x).shape)
-
-    def fused(g):
-        return al.grad(fused_pool(x), x, grad_outputs=g, create_graph=True)[0]
-
-    def composite(g):
-        return al.grad(composite_pool(x), x, grad_outputs=g, create_graph=True)[0]
-
-    _compare(fused, composite, [g], rng, "max_pool_backward")
+    _compare_gradients_of(fused_pool, composite_pool, x, leaf, rng, "max_pool_backward")
 
 
 AVG_POOL_CASES = [
@@ -717,15 +718,7 @@ def test_avg_pool_backward(leaf, rng, shape, kernel, stride, padding, ceil_mode,
     x = leaf(shape)
     fused_pool, composite_pool = _avg_pool_fns(kernel, stride, padding, ceil_mode, count_include_pad,
                                                divisor_override, len(shape) == 3)
-    g = leaf(fused_pool(x).shape)
-
-    def fused(g):
-        return al.grad(fused_pool(x), x, grad_outputs=g, create_graph=True)[0]
-
-    def composite(g):
-        return al.grad(composite_pool(x), x, grad_outputs=g, create_graph=True)[0]
-
-    _compare(fused, composite, [g], rng, "avg_pool_backward")
+    _compare_gradients_of(fused_pool, composite_pool, x, leaf, rng, "avg_pool_backward")
 
 
 # ---------------------------------------------------------------------------------------------
