@@ -51,6 +51,7 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .devices import accelerator, backends, cuda, device, get_default_device, set_default_device
 from .engine import Node, Primitive
 from .errors import DTypeError, ShapeError
 from .functional import grad, hessian, hvp, jacobian, vjp

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from . import devices
 from .errors import DTypeError, ShapeError, is_int
 
 _NUMERIC_KINDS = "biufc"      # bool, signed and unsigned integers, floats, complex: no strings or objects
@@ -85,16 +86,14 @@ def check_requires_grad(dtype: np.dtype, requires_grad: bool, where: str) -> Non
 
 
 def is_device(value: Any) -> bool:
-    return isinstance(value, str) and (value == "cpu" or value.startswith(("cpu:", "cuda", "mps")))
+    """A device, or the name of one (an argument of `to` that is not a dtype)."""
+    return isinstance(value, devices.device) or (
+        isinstance(value, str) and value.split(":")[0] in ("cpu", "cuda", "mps", "xpu", "meta"))
 
 
 def check_device(device: Any, op: str = "to") -> None:
     """Accept the CPU (PyTorch code passes device="cpu" or torch.device("cpu")); refuse any other."""
-    if device is None:
-        return
-    name = str(device)
-    if not (name == "cpu" or name.startswith("cpu:")):
-        raise RuntimeError(f"{op}: autograd_lite runs on the CPU only (NumPy); device {name!r} is not available")
+    devices.check_device(op, device)
 
 
 def check_same_dtype(op: str, *operands: Any) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from . import devices
 from . import forwards as _forwards
 from . import promotion as _promotion
 from .checks import (
@@ -204,6 +205,18 @@ class Tensor:
 
     def numel(self) -> int:
         return self.data.size
+
+    nelement = numel                      # PyTorch's older name, the same method
+
+    def __format__(self, spec: str) -> str:
+        """`f"{loss:.4f}"`: a 0-d tensor formats as its number, as PyTorch's; a format spec on a tensor with
+        dimensions is refused, as there (even of one element)."""
+        if self.data.ndim == 0:
+            return format(self.item(), spec)
+        if not spec:
+            return str(self)
+        raise TypeError(f"unsupported format string passed to Tensor.__format__: {spec!r} (a tensor of shape "
+                        f"{self.shape}; format a 0-d tensor, such as t[i] or t.sum(), or t.item())")
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -515,6 +528,12 @@ class Tensor:
 
     def log(self) -> Tensor:
         return _ops.log(self)
+
+    def log10(self) -> Tensor:
+        return self.log() / math.log(10)     # d/dx log10(x) = 1 / (x ln 10): from log's rule and div's
+
+    def log2(self) -> Tensor:
+        return self.log() / math.log(2)
 
     def sqrt(self) -> Tensor:
         return _ops.sqrt(self)
@@ -1284,6 +1303,21 @@ class Tensor:
         return self.to(dtype)
 
     def cpu(self) -> Tensor:
+        return self
+
+    @property
+    def device(self) -> devices.device:
+        """Where the tensor lives: always the CPU here (`device(type='cpu')`), as PyTorch code expects to ask."""
+        return devices.CPU
+
+    @property
+    def is_cuda(self) -> builtins.bool:
+        return False
+
+    def cuda(self, device: Any = None, non_blocking: builtins.bool = False) -> Tensor:
+        """There is no GPU here: a clear error, as PyTorch's without CUDA."""
+        devices.check_device("cuda", "cuda" if device is None else devices.device("cuda", device)
+                             if isinstance(device, int) else device)
         return self
 
     def float(self) -> Tensor:

@@ -304,6 +304,11 @@ class Module:
     def cpu(self) -> Module:
         return self
 
+    def cuda(self, device: Any = None) -> Module:
+        """There is no GPU here: a clear error (PyTorch code asks `torch.cuda.is_available()` first)."""
+        raise RuntimeError(f"{type(self).__name__}.cuda: autograd_lite runs on the CPU only; use .to('cpu') (or "
+                           f"nothing: everything is on the CPU already)")
+
     def float(self) -> Module:
         return self.to(np.float32)
 
