@@ -21,6 +21,7 @@ from .allocator import keep_freed_memory
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .convolution import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d
 from .creation import (
+    Generator,
     arange,
     bool_,
     default_generator,
@@ -40,6 +41,8 @@ from .creation import (
     linspace,
     long,
     manual_seed,
+    multinomial,
+    normal,
     ones,
     ones_like,
     rand,
@@ -156,7 +159,15 @@ from .functions import (
     var,
     where,
 )
-from .grad_mode import current_scope, enable_grad, is_grad_enabled, no_grad, scope, set_grad_enabled
+from .grad_mode import (
+    current_scope,
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    scope,
+    set_grad_enabled,
+)
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .promotion import promote_types
 from .tensor import SortResult, Tensor

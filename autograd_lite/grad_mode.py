@@ -80,6 +80,23 @@ class no_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
     _mode = False
 
 
+class inference_mode(_GradModeContext):  # noqa: N801 - PyTorch's name
+    """PyTorch's `inference_mode()`: here the same as `no_grad()` (nothing is recorded; PyTorch also skips its
+    version counting, which this library does only for tensors that share memory). `inference_mode(False)`
+    changes nothing. A context manager or a decorator, with or without parentheses."""
+
+    def __init__(self, mode: bool = True) -> None:
+        super().__init__()
+        self._on = bool(mode)
+
+    @property
+    def _mode(self) -> bool:  # type: ignore[override]
+        return False if self._on else state.enabled
+
+    def __call__(self, fn: F) -> F:
+        return super().__call__(fn) if self._on else fn
+
+
 class enable_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
     """Enable recording inside a `no_grad` block (context manager or decorator)."""
 

@@ -169,6 +169,9 @@ class RNNBase(Module):
                     setattr(self, "bias_hh" + sfx, Parameter(al.empty(gates * hidden_size, dtype=dt)))
         self.reset_parameters()
 
+    def flatten_parameters(self) -> None:
+        """PyTorch's cuDNN housekeeping (its weights in one block of GPU memory): nothing to do on the CPU."""
+
     def reset_parameters(self) -> None:
         k = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0
         for p in self.parameters():

@@ -69,6 +69,7 @@ _NOT_OPS = {
     "no_grad",
     "enable_grad",
     "set_grad_enabled",
+    "inference_mode",  # a grad mode, as no_grad (tests/test_random_and_modes.py)
     "gradcheck",
     "gradgradcheck",
     "detect_anomaly()",

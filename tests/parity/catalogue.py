@@ -1495,7 +1495,8 @@ def _creation(ctx: Ctx) -> Emit | None:
     return ctx.emit(ctx.pick(forms))
 
 
-@op("random_creation", "creation", 0.3, covers=("randn", "rand", "randint", "randperm", "empty", "manual_seed"))
+@op("random_creation", "creation", 0.3,
+    covers=("randn", "rand", "randint", "randperm", "empty", "manual_seed", "normal", "multinomial"))
 def _random_creation(ctx: Ctx) -> Emit | None:
     s = ctx.shape(ctx.randint(0, 3))
     forms = [
@@ -1510,6 +1511,10 @@ def _random_creation(ctx: Ctx) -> Emit | None:
         f"M.rand({s}, requires_grad=True)",
         f"M.zeros_like(M.randn({s}))",
         "M.rand(2)",
+        f"M.normal(0.0, 2.0, {s})",
+        f"M.normal(M.zeros({s}, dtype=M.float64), 2.0)",
+        "M.multinomial(M.ones(4), 2)",
+        "M.multinomial(M.rand(2, 3) + 0.1, 5, replacement=True)",
     ]
     return ctx.emit(ctx.pick(forms), opaque=True)
 
