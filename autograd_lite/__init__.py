@@ -172,6 +172,10 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .promotion import promote_types
 from .tensor import SortResult, Tensor
 
+# isort: split
+# (After the Tensor: autograd.py imports the engine, which needs the Tensor class first.)
+from . import autograd
+
 # PyTorch's other dtype names (here, not in creation.py, where `int` and `bool` must stay the builtins)
 bool = bool_  # noqa: A001
 int = int32  # noqa: A001 - torch.int is int32

@@ -130,7 +130,7 @@ class Node:
         self.saved: Any = None                       # what a `saves_for` forward kept for `combined_vjp`
 
     def name(self) -> str:                           # PyTorch's name for it: MulBackward
-        return "".join(part.capitalize() for part in self.op.name.split("_")) + "Backward"
+        return "".join(part[:1].upper() + part[1:] for part in self.op.name.split("_")) + "Backward"
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
