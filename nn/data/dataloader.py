@@ -87,15 +87,45 @@ class RandomSampler(Sampler):
             # Like PyTorch: one draw from the default generator per epoch, whatever the dataset size,
             # so the random numbers the training loop draws afterwards do not depend on it.
             gen = np.random.default_rng(int(al.default_generator().integers(2**63)))
+        return self._indices(n, k, gen)
+
+    def _indices(self, n: int, k: int, gen: np.random.Generator) -> Iterator[int]:
+        """The epoch's indices, drawn as the loop asks for them, a block at a time (as PyTorch's): with
+        replacement and num_samples=10**10 no list of them is ever built."""
         if n == 0:
-            return iter(())
-        # The whole order is drawn now, when the epoch starts, not lazily while the loop runs.
-        if self.replacement:
-            return iter(al.randint(0, n, (k,), generator=gen).tolist())
-        order: list[int] = []
-        while len(order) < k:
-            order.extend(al.randperm(n, generator=gen).tolist())
-        return iter(order[:k])
+            return
+        while k > 0:
+            if self.replacement:
+                block = al.randint(0, n, (min(k, 4096),), generator=gen).tolist()
+            else:                        # successive permutations of all the indices
+                block = al.randperm(n, generator=gen).tolist()[:k]
+            yield from block
+            k -= len(block)
+
+    def __len__(self) -> int:
+        return self.num_samples
+
+
+class WeightedRandomSampler(Sampler):
+    """`num_samples` indices drawn with probabilities proportional to `weights` (with or without replacement),
+    as PyTorch's: for unbalanced classes, weight each sample by one over its class's count."""
+
+    def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
+                 generator: np.random.Generator | None = None) -> None:
+        _check_generator(generator, "WeightedRandomSampler")
+        _positive_int(num_samples, "num_samples", "WeightedRandomSampler")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"WeightedRandomSampler: replacement should be a boolean value, got {replacement!r}")
+        w = np.asarray(weights.data if isinstance(weights, al.Tensor) else weights, dtype=np.float64)
+        if w.ndim != 1:
+            raise ValueError(f"WeightedRandomSampler: weights should be a 1d sequence but given weights have "
+                             f"shape {w.shape}")
+        self.weights = al.tensor(w)
+        self.num_samples, self.replacement, self.generator = int(num_samples), replacement, generator
+
+    def __iter__(self) -> Iterator[int]:
+        drawn = al.multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator)
+        return iter(drawn.tolist())
 
     def __len__(self) -> int:
         return self.num_samples

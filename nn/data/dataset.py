@@ -1,4 +1,4 @@
-"""Datasets: the map-style `Dataset` interface, `TensorDataset`, `Subset` and `random_split`.
+"""Datasets: the map-style `Dataset` interface, `TensorDataset`, `Subset`, `ConcatDataset` and `random_split`.
 
 Mirrors `torch.utils.data`: a dataset is anything with `__getitem__(i)` and `__len__()`; the
 DataLoader (in dataloader.py) decides which indices to ask for and how to join the samples.
@@ -6,6 +6,7 @@ DataLoader (in dataloader.py) decides which indices to ask for and how to join t
 
 from __future__ import annotations
 
+import bisect
 import math
 import numbers
 import warnings
@@ -64,6 +65,30 @@ class Subset(Dataset):
 
     def __len__(self) -> int:
         return len(self.indices)
+
+
+class ConcatDataset(Dataset):
+    """Several datasets one after the other, as PyTorch's: sample i of the first, then of the second, ...;
+    `cumulative_sizes[k]` is the number of samples in the first k + 1 datasets."""
+
+    def __init__(self, datasets: Sequence[Dataset]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        self.cumulative_sizes = list(np.cumsum([len(d) for d in self.datasets]).tolist())
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int) -> Any:
+        if index < 0:
+            if -index > len(self):
+                raise ValueError("ConcatDataset: absolute value of index should not exceed dataset length")
+            index += len(self)
+        k = bisect.bisect_right(self.cumulative_sizes, index)       # the dataset holding sample `index`
+        if k == len(self.datasets):
+            raise IndexError(f"ConcatDataset: index {index} is out of range for {len(self)} samples")
+        return self.datasets[k][index - (self.cumulative_sizes[k - 1] if k else 0)]
 
 
 def random_split(dataset: Dataset, lengths: Sequence[int | float],
