@@ -46,6 +46,10 @@ class Adadelta(Optimizer):
         super().__init__(params, {"lr": lr, "rho": rho, "eps": eps, "weight_decay": weight_decay,
                                   "maximize": maximize})
 
+    def _begin_state(self, p: al.Tensor, state: dict, group: dict[str, Any]) -> None:
+        state["square_avg"] = al.zeros_like(p)
+        state["acc_delta"] = al.zeros_like(p)
+
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns the closure's loss if given."""
         loss = self._evaluate(closure)
@@ -53,16 +57,7 @@ class Adadelta(Optimizer):
             for group in self.param_groups:
                 lr, rho, eps = float(group["lr"]), float(group["rho"]), float(group["eps"])
                 weight_decay = float(group["weight_decay"])
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    state = self.state[p]
-                    if len(state) == 0:
-                        state["step"] = al.tensor(0.0, dtype=al.float32)
-                        state["square_avg"] = al.zeros_like(p)
-                        state["acc_delta"] = al.zeros_like(p)
-                    state["step"].add_(1)
-                    g = -p.grad.data if group["maximize"] else p.grad.data
+                for p, state, g in self._with_grads(group):
                     if weight_decay != 0:
                         g = g + weight_decay * p.data
                     square_avg, acc_delta = state["square_avg"].data, state["acc_delta"].data

@@ -59,6 +59,12 @@ class Adam(Optimizer):
                     "decoupled_weight_decay": decoupled_weight_decay}
         super().__init__(params, defaults)
 
+    def _begin_state(self, p: al.Tensor, state: dict, group: dict[str, Any]) -> None:
+        state["exp_avg"] = al.zeros_like(p)
+        state["exp_avg_sq"] = al.zeros_like(p)
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = al.zeros_like(p)
+
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns the closure's loss if given."""
         loss = self._evaluate(closure)
@@ -66,19 +72,8 @@ class Adam(Optimizer):
             for group in self.param_groups:
                 lr, eps, weight_decay = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
                 beta1, beta2 = (float(b) for b in group["betas"])
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    state = self.state[p]
-                    if len(state) == 0:
-                        state["step"] = al.tensor(0.0, dtype=al.float32)
-                        state["exp_avg"] = al.zeros_like(p)
-                        state["exp_avg_sq"] = al.zeros_like(p)
-                        if group["amsgrad"]:
-                            state["max_exp_avg_sq"] = al.zeros_like(p)
-                    state["step"].add_(1)
+                for p, state, g in self._with_grads(group):
                     step = state["step"].item()
-                    g = -p.grad.data if group["maximize"] else p.grad.data
 
                     if weight_decay != 0:
                         if group["decoupled_weight_decay"]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
 from typing import Any
 
@@ -162,6 +162,23 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update the parameters once from their gradients; returns what `closure` returned, if given."""
         raise NotImplementedError
+
+    def _with_grads(self, group: dict[str, Any]) -> Iterator[tuple[al.Tensor, dict, Any]]:
+        """(p, its state, its gradient's array) for each parameter of `group` that has a gradient, the gradient
+        negated when maximizing. The state is begun on first use by `_begin_state`, with PyTorch's float32
+        `step` tensor, and the step is counted."""
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = self.state[p]
+            if len(state) == 0:
+                state["step"] = al.tensor(0.0, dtype=al.float32)
+                self._begin_state(p, state, group)
+            state["step"].add_(1)
+            yield p, state, (-p.grad.data if group.get("maximize") else p.grad.data)
+
+    def _begin_state(self, p: al.Tensor, state: dict, group: dict[str, Any]) -> None:
+        """An optimizer's own state for parameter `p`, before its first step (running averages: zeros)."""
 
     @staticmethod
     def _evaluate(closure: Callable[[], Any] | None) -> Any:

@@ -53,6 +53,13 @@ class RMSprop(Optimizer):
                     "weight_decay": weight_decay, "maximize": maximize}
         super().__init__(params, defaults)
 
+    def _begin_state(self, p: al.Tensor, state: dict, group: dict[str, Any]) -> None:
+        state["square_avg"] = al.zeros_like(p)
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = al.zeros_like(p)
+        if group["centered"]:
+            state["grad_avg"] = al.zeros_like(p)
+
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns the closure's loss if given."""
         loss = self._evaluate(closure)
@@ -60,19 +67,7 @@ class RMSprop(Optimizer):
             for group in self.param_groups:
                 lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
                 weight_decay, momentum = float(group["weight_decay"]), float(group["momentum"])
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    state = self.state[p]
-                    if len(state) == 0:
-                        state["step"] = al.tensor(0.0, dtype=al.float32)
-                        state["square_avg"] = al.zeros_like(p)
-                        if momentum > 0:
-                            state["momentum_buffer"] = al.zeros_like(p)
-                        if group["centered"]:
-                            state["grad_avg"] = al.zeros_like(p)
-                    state["step"].add_(1)
-                    g = -p.grad.data if group["maximize"] else p.grad.data
+                for p, state, g in self._with_grads(group):
                     if weight_decay != 0:
                         g = g + weight_decay * p.data
 
