@@ -24,6 +24,7 @@ import numpy as np
 
 from . import anomaly, fused_backward, promotion
 from .errors import SECOND_BACKWARD, op_error
+from .grad_fn import GradFn
 from .grad_mode import state as grad_state
 from .sparse_grad import SparseGrad
 from .tensor import Tensor, wrap
@@ -114,9 +115,10 @@ class _RulePerInput(tuple):
         return functools.partial(tuple.__getitem__(self, 0), i)
 
 
-class Node:
+class Node(GradFn):
     """What `Tensor.grad_fn` points to: the op, its `inputs` as given and their NumPy `arrays`, which the rules
-    read. Backward drops both unless `retain_graph=True`, freeing the intermediate tensors as it goes."""
+    read. Backward drops both unless `retain_graph=True`, freeing the intermediate tensors as it goes. (Its
+    name and `next_functions`, for PyTorch code that walks the graph: grad_fn.py.)"""
 
     __slots__ = ("op", "inputs", "arrays", "attrs", "saved_versions", "recorded_at", "scope", "trace", "saved",
                  "__weakref__")
@@ -129,11 +131,8 @@ class Node:
         self.trace: Any = None                       # where it was created, in anomaly mode
         self.saved: Any = None                       # what a `saves_for` forward kept for `combined_vjp`
 
-    def name(self) -> str:                           # PyTorch's name for it: MulBackward
-        return "".join(part[:1].upper() + part[1:] for part in self.op.name.split("_")) + "Backward"
-
-    def __repr__(self) -> str:
-        return f"<{self.name()}>"
+    def used_inputs(self) -> tuple:                  # the inputs as this op used them (in-place ops: inplace.py)
+        return inplace.inputs_as_used(self)
 
 
 def sum_to(g: Any, shape: tuple[int, ...]) -> Any:

@@ -135,3 +135,25 @@ def test_autograd_grad_and_backward_are_pytorchs():
     np.testing.assert_array_equal(g.data, [2.0, 4.0])
     al.autograd.backward([(x * 3).sum(), (x * x).sum()])
     np.testing.assert_array_equal(x.grad.data, [5.0, 7.0])
+
+
+def test_next_functions_walks_the_graph_as_pytorchs():
+    # The autograd tutorial's walk: loss.grad_fn, then its next_functions, down to the leaves' AccumulateGrad.
+    torch = _torch()
+
+    def walk(fn):
+        """The graph below `fn` as nested (name, inputs); PyTorch's names without its overload number and namespace."""
+        if fn is None:
+            return None
+        return (fn.name().rstrip("0").split("::")[-1], tuple(walk(f) for f, _ in fn.next_functions))
+
+    def program(m, x, w, b):
+        return ((x * w + b).tanh() * 2).sum()
+
+    x, w = al.ones(3, requires_grad=True), al.ones(3, requires_grad=True)
+    xt, wt = torch.ones(3, requires_grad=True), torch.ones(3, requires_grad=True)
+    ours, theirs = program(al, x, w, al.tensor(2.0)), program(torch, xt, wt, torch.tensor(2.0))
+    assert walk(ours.grad_fn) == walk(theirs.grad_fn)
+    leaf_end = ours.grad_fn.next_functions[0][0].next_functions[0][0].next_functions[0][0].next_functions[0][0]
+    assert leaf_end.next_functions[0][0].variable is x and leaf_end.next_functions[1][0].variable is w
+    assert all(k == 0 for _, k in ours.grad_fn.next_functions)
