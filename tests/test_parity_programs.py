@@ -70,6 +70,7 @@ _NOT_OPS = {
     "enable_grad",
     "set_grad_enabled",
     "inference_mode",  # a grad mode, as no_grad (tests/test_random_and_modes.py)
+    "AccumulateGrad",  # what grad_fn.next_functions gives for a leaf (tests/test_autograd_function.py)
     "gradcheck",
     "gradgradcheck",
     "detect_anomaly()",
