@@ -94,3 +94,24 @@ def test_random_sampler_with_replacement_draws_as_the_loop_asks():
     # without replacement: successive permutations, each index once per pass over the data
     passes = list(data.RandomSampler(dataset, num_samples=25, generator=al.Generator().manual_seed(2)))
     assert sorted(passes[:10]) == sorted(passes[10:20]) == list(range(10)) and len(passes) == 25
+
+
+def test_multiplicative_lr_follows_pytorchs_rates():
+    torch = _torch()
+    factors = [lambda e: 0.9, lambda e: 1.0 / (e + 1)]
+
+    def rates(module, optim_module):
+        params = [module.zeros(2, requires_grad=True) if module is torch else nn.Parameter(al.zeros(2))
+                  for _ in range(2)]
+        opt = optim_module.SGD([{"params": [params[0]], "lr": 0.1}, {"params": [params[1]], "lr": 0.5}])
+        sched = optim_module.lr_scheduler.MultiplicativeLR(opt, factors)
+        seen = []
+        for _ in range(8):
+            seen.append([g["lr"] for g in opt.param_groups])
+            opt.step()
+            sched.step()
+        return seen
+
+    assert rates(al, nn.optim) == rates(torch, torch.optim)          # bit for bit
+    with pytest.raises(ValueError, match="Expected 1 lr_lambdas, but got 2"):
+        nn.optim.lr_scheduler.MultiplicativeLR(nn.optim.SGD([nn.Parameter(al.zeros(1))], lr=0.1), factors)

@@ -26,7 +26,7 @@ from typing import Any, SupportsFloat
 
 from .optimizer import Optimizer
 
-__all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
+__all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
            "LinearLR", "ConstantLR", "PolynomialLR", "OneCycleLR", "CosineAnnealingWarmRestarts", "SequentialLR",
            "ChainedScheduler", "ReduceLROnPlateau"]
 
@@ -188,6 +188,18 @@ class LambdaLR(LRScheduler):
     def get_lr(self) -> list[float]:
         self._warn_if_called_outside_step()
         return [base_lr * lmbda(self.last_epoch) for lmbda, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+
+
+class MultiplicativeLR(LambdaLR):
+    """Multiply each group's lr by lr_lambda(epoch) at every step: lr_t = lr_(t-1) * lr_lambda(t), as PyTorch's
+    (a product of the factors, where LambdaLR's lr is initial_lr times one factor)."""
+
+    def get_lr(self) -> list[float]:
+        self._warn_if_called_outside_step()
+        if self.last_epoch > 0:
+            return [group["lr"] * lmbda(self.last_epoch)
+                    for lmbda, group in zip(self.lr_lambdas, self.optimizer.param_groups)]
+        return [group["lr"] for group in self.optimizer.param_groups]
 
 
 class StepLR(LRScheduler):
