@@ -119,6 +119,14 @@ def _print(title: str, groups: dict[str, Group], scripts: bool) -> None:
             print("\n" + g.scripts[0] + "\n")
 
 
+def _print_documented(how: str, documented: collections.Counter) -> None:
+    """The README's documented differences the run met (not failures), most frequent first."""
+    if documented:
+        print(f"\n=== documented differences seen (README), {how}, not failures:")
+        for k, n in documented.most_common():
+            print(f"{n:5d}  {k}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=None, help="as PARITY_SCALE (default: its value, or 1)")
@@ -135,20 +143,14 @@ def main(argv: list[str] | None = None) -> int:
         groups, failed, documented = run_programs(ids)
         print(f"programs: {failed} of {len(ids)} fail ({time.time() - t0:.1f} s)")
         _print("programs, grouped by the call that fails alone", groups, args.scripts)
-        if documented:
-            print("\n=== documented differences seen (README), verified, not failures:")
-            for k, n in documented.most_common():
-                print(f"{n:5d}  {k}")
+        _print_documented("verified", documented)
     if args.misuse or both:
         t0 = time.time()
         cases = misuse.all_cases(programs.scale())
         groups, failed, documented = run_misuse(cases)
         print(f"\nmisuse: {failed} of {len(cases)} cases fail ({time.time() - t0:.1f} s)")
         _print("misuse cases, grouped by family, verdict and message", groups, args.scripts)
-        if documented:
-            print("\n=== documented differences seen (README), skipped or verified, not failures:")
-            for k, n in documented.most_common():
-                print(f"{n:5d}  {k}")
+        _print_documented("skipped or verified", documented)
     return 0
 
 
