@@ -21,10 +21,9 @@ from .allocator import keep_freed_memory
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .convolution import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d
 from .creation import (
-    Generator,
     arange,
+    bernoulli,
     bool_,
-    default_generator,
     double,
     empty,
     eye,
@@ -40,7 +39,6 @@ from .creation import (
     int64,
     linspace,
     long,
-    manual_seed,
     multinomial,
     normal,
     ones,
@@ -170,6 +168,7 @@ from .grad_mode import (
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .promotion import promote_types
+from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .tensor import SortResult, Tensor
 
 # isort: split

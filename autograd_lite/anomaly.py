@@ -124,7 +124,7 @@ def check_forward(node: Any, out: np.ndarray) -> None:
 
 
 def check_backward(node: Any, i: int, grad: Any) -> None:
-    arr = grad.data if hasattr(grad, "grad_fn") else grad.values()[0] if type(grad) is SparseGrad else grad
+    arr = grad.array if hasattr(grad, "grad_fn") else grad.values()[0] if type(grad) is SparseGrad else grad
     kind = _bad(np.asarray(arr))
     if kind:
         raise AnomalyError(f"Function '{node.name()}' returned {kind} in the gradient of its input {i} "

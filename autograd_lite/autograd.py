@@ -89,7 +89,7 @@ class Function:
                             f"(several outputs are not available here yet)")
         if not tensors or not state.enabled or not any(ctx.needs_input_grad):
             return out
-        ctx._result, ctx._positions, ctx._arity = out.data, tuple(tensors), len(args)
+        ctx._result, ctx._positions, ctx._arity = out.array, tuple(tensors), len(args)
         recorded = _primitive(cls)(*(args[i] for i in tensors), ctx=ctx)
         ctx._result = None                               # (only the recording needed it)
         return recorded
@@ -127,7 +127,7 @@ def _rule(i: int, g: Any, out: Any, *inputs: Any, ctx: FunctionCtx) -> Any:
     if not isinstance(gi, Tensor):
         raise TypeError(f"backward: expected a Tensor or None as the gradient of input {ctx._positions[i]}, got "
                         f"{type(gi).__name__}")
-    return gi if isinstance(g, Tensor) else gi.data
+    return gi if isinstance(g, Tensor) else gi.array
 
 
 def ctx_backward(ctx: FunctionCtx, g: Tensor) -> tuple:

@@ -33,7 +33,7 @@ def array_of(data: Any, dtype: Any, copy: bool, op: str) -> np.ndarray:
     """The array a new tensor holds: `data` (numbers, nested sequences, an array or a Tensor) in `dtype`
     or PyTorch's default for it; shared with an array or Tensor of that dtype when `copy` is False."""
     if hasattr(data, "grad_fn"):         # a Tensor (is_tensor, written out: every new tensor passes here)
-        data = data.data
+        data = data.array
     try:
         if dtype is None:
             dtype = _default_dtype(data)

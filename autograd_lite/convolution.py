@@ -152,7 +152,7 @@ def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
     x, unbatched = _spatial_input(input, 2, "max_pool2d")
     kernel, stride_t, pad, dilation_t, size = _pool_settings("max_pool2d", x, kernel_size, stride, padding,
                                                              dilation, ceil_mode)
-    argmax = conv_kernels.max_pool_argmax(x.data, kernel, stride_t, pad, dilation_t, size)
+    argmax = conv_kernels.max_pool_argmax(x.array, kernel, stride_t, pad, dilation_t, size)
     index = argmax.indices() if return_indices else None
     out = ops.max_pool(x, argmax=argmax)
     indices = wrap(np.ascontiguousarray(index[0] if unbatched else index)) if return_indices else None

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from .checks import array_of, check_device, check_number, check_requires_grad
-from .errors import DTypeError, ShapeError, check_allocation, is_int
+from .errors import check_allocation, is_int
+from .random import generator_or_default
 from .tensor import Tensor, wrap
 
 float16 = np.float16
@@ -27,60 +28,6 @@ float = np.float32  # noqa: A001 - PyTorch's alias: torch.float is float32
 double = np.float64
 half = np.float16
 long = np.int64
-
-_default_generator = np.random.default_rng()
-
-
-def manual_seed(seed: int) -> np.random.Generator:
-    """Seed the default random generator (used by randn, rand, randint, and nn's initializers).
-
-    The generator is reseeded in place, as in PyTorch, so code that kept a reference to
-    `default_generator()` sees the new seed too."""
-    _default_generator.bit_generator.state = np.random.default_rng(seed).bit_generator.state
-    return _default_generator
-
-
-class Generator(np.random.Generator):
-    """PyTorch's `torch.Generator`: a random number generator of its own, to pass as `generator=` (to randn,
-    rand, randint, randperm, normal, multinomial, and nn's data loading). A NumPy generator (PCG64), so any
-    NumPy `Generator` is accepted wherever this one is; its numbers are NumPy's, not PyTorch's."""
-
-    def __init__(self, device: Any = "cpu") -> None:
-        check_device(device, "Generator")
-        self._seed = int(np.random.SeedSequence().entropy) % 2**63
-        super().__init__(np.random.PCG64(self._seed))
-
-    def manual_seed(self, seed: int) -> Generator:
-        """Reseed in place and return the generator itself, as PyTorch's (`Generator().manual_seed(42)`)."""
-        if not is_int(seed):
-            raise TypeError(f"Generator.manual_seed: expected an int seed, got {type(seed).__name__}")
-        self._seed = int(seed)
-        self.bit_generator.state = np.random.PCG64(self._seed).state
-        return self
-
-    def initial_seed(self) -> int:
-        return self._seed
-
-    def get_state(self) -> dict:
-        return self.bit_generator.state
-
-    def set_state(self, state: dict) -> Generator:
-        self.bit_generator.state = state
-        return self
-
-
-def default_generator() -> np.random.Generator:
-    """The generator used when no `generator=` is given."""
-    return _default_generator
-
-
-def _gen(generator: np.random.Generator | None) -> np.random.Generator:
-    if generator is None:
-        return _default_generator
-    if not isinstance(generator, np.random.Generator):
-        raise TypeError(f"generator must be a numpy.random.Generator, got {type(generator).__name__}")
-    return generator
-
 
 def _size(size: tuple, op: str, dtype: Any) -> tuple[int, ...]:
     """zeros(2, 3) and zeros((2, 3)) both work, as in PyTorch."""
@@ -211,7 +158,8 @@ def randn(*size: Any, generator: np.random.Generator | None = None, dtype: Any =
           requires_grad: bool = False) -> Tensor:
     """Samples from the standard normal distribution."""
     dt = _float_dtype(dtype, "randn")
-    arr = _gen(generator).standard_normal(_size(size, "randn", np.float64), dtype=np.float64).astype(dt, copy=False)
+    rng = generator_or_default(generator, "randn")
+    arr = rng.standard_normal(_size(size, "randn", np.float64), dtype=np.float64).astype(dt, copy=False)
     return _make(arr, requires_grad, "randn", device)
 
 
@@ -233,54 +181,35 @@ def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: np.random.
             raise TypeError("normal: size is given by mean and std when either is a tensor; pass no size")
         shape = np.broadcast_shapes(*(v.shape for v in tensors))
         dt = tensors[0].dtype if dtype is None else _float_dtype(dtype, "normal")
-    std_values = std.data if isinstance(std, Tensor) else std
+    std_values = std.array if isinstance(std, Tensor) else std
     if np.any(np.asarray(std_values) < 0):
         raise RuntimeError("normal: expected all elements of std >= 0.0")
-    mean_values = mean.data if isinstance(mean, Tensor) else mean
-    arr = _gen(generator).normal(mean_values, std_values, shape).astype(dt, copy=False)
+    mean_values = mean.array if isinstance(mean, Tensor) else mean
+    arr = generator_or_default(generator).normal(mean_values, std_values, shape).astype(dt, copy=False)
     return _make(np.asarray(arr), requires_grad, "normal", device)
 
 
 def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
                 generator: np.random.Generator | None = None) -> Tensor:
-    """Indices drawn from the categorical distributions given by the rows of `input` (non-negative weights,
-    not necessarily summing to 1), with or without replacement: int64, of shape (num_samples,) for a vector
-    and (rows, num_samples) for a matrix, as PyTorch's `multinomial`."""
+    """Indices drawn from the categorical distributions given by the rows of `input`: `Tensor.multinomial`."""
     if not isinstance(input, Tensor):
         raise TypeError(f"multinomial: expected a Tensor of weights, got {type(input).__name__}")
-    if input.ndim not in (1, 2):
-        raise ShapeError(f"multinomial: prob_dist must be 1 or 2 dim, got {input.ndim} dims (shape {input.shape})")
-    if input.dtype.kind != "f":
-        raise DTypeError(f"multinomial: only floating point weights are supported, got {input.dtype}")
-    if not is_int(num_samples) or num_samples <= 0:
-        raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples (got {num_samples!r})")
-    weights = np.atleast_2d(input.data).astype(np.float64)
-    if not np.isfinite(weights).all() or (weights < 0).any():
-        raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
-    if not replacement and num_samples > weights.shape[1]:
-        raise RuntimeError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement "
-                           f"({num_samples} > {weights.shape[1]})")
-    rng = _gen(generator)
-    rows = []
-    for w in weights:
-        total = w.sum()
-        if total <= 0:
-            raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
-        nonzero = int(np.count_nonzero(w))
-        if replacement or num_samples <= nonzero:
-            rows.append(rng.choice(w.size, size=int(num_samples), replace=bool(replacement), p=w / total))
-        else:                         # every category of some weight, then (as PyTorch's) some of weight 0
-            drawn = rng.choice(w.size, size=nonzero, replace=False, p=w / total)
-            rows.append(np.concatenate([drawn, np.flatnonzero(w == 0)[:num_samples - nonzero]]))
-    out = np.asarray(rows, dtype=np.int64)
-    return wrap(out[0] if input.ndim == 1 else out)
+    return input.multinomial(num_samples, replacement, generator=generator)
+
+
+def bernoulli(input: Tensor, p: Any = None, *, generator: np.random.Generator | None = None) -> Tensor:
+    """0 or 1 drawn for each element, 1 with the probability the element gives (or `p`): `Tensor.bernoulli`."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"bernoulli: expected a Tensor of probabilities, got {type(input).__name__}")
+    return input.bernoulli(p, generator=generator)
 
 
 def rand(*size: Any, generator: np.random.Generator | None = None, dtype: Any = None, device: Any = None,
          requires_grad: bool = False) -> Tensor:
     """Samples from the uniform distribution on [0, 1)."""
     dt = _float_dtype(dtype, "rand")
-    arr = _gen(generator).random(_size(size, "rand", np.float64), dtype=np.float64).astype(dt, copy=False)
+    rng = generator_or_default(generator, "rand")
+    arr = rng.random(_size(size, "rand", np.float64), dtype=np.float64).astype(dt, copy=False)
     return _make(arr, requires_grad, "rand", device)
 
 
@@ -296,7 +225,8 @@ def randint(low: int, high: Any = None, size: Sequence[int] | None = None, *,
                         "randint(low, high, size), e.g. randint(0, 10, (3,))")
     if high is None:
         low, high = 0, low
-    arr = _gen(generator).integers(low, high, size=check_allocation("randint", size, np.int64), dtype=np.int64)
+    rng = generator_or_default(generator, "randint")
+    arr = rng.integers(low, high, size=check_allocation("randint", size, np.int64), dtype=np.int64)
     return wrap(arr.astype(dtype or np.int64, copy=False))
 
 
@@ -305,4 +235,4 @@ def randperm(n: int, *, generator: np.random.Generator | None = None, device: An
     check_device(device)
     if not is_int(n) or n < 0:
         raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
-    return wrap(_gen(generator).permutation(n).astype(np.int64))
+    return wrap(generator_or_default(generator).permutation(n).astype(np.int64))

@@ -67,7 +67,7 @@ class Primitive:
                         inplace.refresh_view(a, self.name)
                 if a._requires_grad:
                     record = True
-                d = a.data
+                d = a.array
                 arrays.append(d)
                 if d.dtype is not dtype:
                     if dtype is None:
@@ -92,7 +92,7 @@ class Primitive:
         out = out if type(out) is np.ndarray else np.asarray(out)
         if (out.dtype is not dtype or mixed) and not self.exact_dtype:    # PyTorch's dtype, where NumPy's differs
             out = promotion.promote_result(self.name, out, arrays, mixed, self.refuses_bools,
-                                           lambda: self(*promotion.as_float32(args), **attrs).data)
+                                           lambda: self(*promotion.as_float32(args), **attrs).array)
         t = wrap(out)
         if out.base is not None:                           # a view (of an input's memory: it shares its versions)
             inplace.share_memory(t, out, args)
@@ -209,7 +209,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
             continue
         # The chain rule: each input's gradient is its rule applied to g (on Tensors with create_graph).
         xs = node.inputs if node.recorded_at == INPLACE_OPS.count else inplace.inputs_as_used(node, t)
-        args, out = (xs, t) if create_graph else (node.arrays, t.data)
+        args, out = (xs, t) if create_graph else (node.arrays, t.array)
         rules, attrs = node.op.vjps, node.attrs
         fused = node.op.combined_vjp is not None and not create_graph     # all inputs at once: fused_backward.py
         combined = fused_backward.gradients(node, g, out, args, xs, needed) if fused else None
@@ -219,7 +219,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
             gi = combined[i] if combined is not None else rules[i](g, out, *args, **attrs)
             if type(gi) is not np.ndarray and not create_graph and type(gi) is not SparseGrad:
                 gi = np.asarray(gi)                            # (a NumPy scalar, from a 0-d result)
-            xd = x.data
+            xd = x.array
             if gi.shape != xd.shape:
                 gi = sum_to(gi, xd.shape)                      # undo broadcasting
             if gi.dtype is not xd.dtype and gi.dtype != xd.dtype:   # (`is` first: != costs 50 ns)

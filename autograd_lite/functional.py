@@ -86,7 +86,7 @@ def jacobian(func: Callable[..., Tensor], inputs: Tensor | Sequence[Tensor],
                 if create_graph:
                     rows[j].append(g if g is not None else zeros_like(xs[j]))
                 elif g is not None:
-                    jac[j][np.unravel_index(k, out.shape) if out.ndim else ()] = g.data
+                    jac[j][np.unravel_index(k, out.shape) if out.ndim else ()] = g.array
     if create_graph:
         result = tuple(stack(r).reshape(out.shape + x.shape) if r else wrap(jac[j])
                        for j, (r, x) in enumerate(zip(rows, xs)))
@@ -116,7 +116,7 @@ def vjp(func: Callable[..., Tensor], inputs: Tensor, v: Any) -> tuple[Tensor, Te
     with enable_grad():
         out = func(x)
     (g,) = grad(out, x, grad_outputs=v, allow_unused=True)
-    return out.detach(), g if g is not None else wrap(np.zeros_like(x.data))
+    return out.detach(), g if g is not None else wrap(np.zeros_like(x.array))
 
 
 def hvp(func: Callable[..., Tensor], inputs: Tensor, v: Any) -> tuple[Tensor, Tensor]:
@@ -127,4 +127,4 @@ def hvp(func: Callable[..., Tensor], inputs: Tensor, v: Any) -> tuple[Tensor, Te
         (g,) = grad(out, x, create_graph=True)
         vv = v if isinstance(v, Tensor) else wrap(np.asarray(v, dtype=x.dtype))
         (hv,) = grad((g * vv).sum(), x, allow_unused=True)
-    return out.detach(), hv if hv is not None else wrap(np.zeros_like(x.data))
+    return out.detach(), hv if hv is not None else wrap(np.zeros_like(x.array))

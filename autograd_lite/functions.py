@@ -601,7 +601,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int =
     divides by the total weight of the counted targets. One primitive, so its backward is one scatter.
     """
     x = tensor_arg(input, "nll_loss")
-    tgt = target.data if isinstance(target, Tensor) else np.asarray(target)
+    tgt = target.array if isinstance(target, Tensor) else np.asarray(target)
     if reduction not in ("mean", "sum", "none"):
         raise ShapeError(f"nll_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     if tgt.dtype.kind not in "iu":
@@ -621,7 +621,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int =
         if isinstance(weight, Tensor) and weight.dtype != x.dtype:
             raise DTypeError(f"nll_loss: expected weight of dtype {x.dtype} (the input's), got {weight.dtype} "
                              f"(PyTorch does not promote here either)")
-        w = weight.data if isinstance(weight, Tensor) else np.asarray(weight, dtype=x.dtype)
+        w = weight.array if isinstance(weight, Tensor) else np.asarray(weight, dtype=x.dtype)
         if w.shape != (n_classes,):
             raise ShapeError(f"nll_loss: weight must have shape ({n_classes},), got {w.shape}")
     shape = tgt.shape
@@ -663,7 +663,7 @@ def binary_cross_entropy(input: Tensor, target: Any) -> Tensor:
         raise ShapeError(f"binary_cross_entropy: target shape {t.shape} differs from input shape {p.shape}")
     if t.dtype != p.dtype:
         raise DTypeError(f"binary_cross_entropy: expected a target of dtype {p.dtype} (the input's), got {t.dtype}")
-    for name, a in (("input", p.data), ("target", t.data)):
+    for name, a in (("input", p.array), ("target", t.array)):
         if a.size and not (0 <= a.min() and a.max() <= 1):      # (NaN is refused too: its comparisons fail)
             raise ShapeError(f"binary_cross_entropy: all elements of {name} should be between 0 and 1"
                              + (" (use binary_cross_entropy_with_logits for raw scores)" if name == "input" else ""))

@@ -49,18 +49,18 @@ def _check_inputs(inputs: Sequence[Any], where: str) -> list[int]:
 def _numerical(fn: Callable[..., Any], inputs: Sequence[Any], i: int, eps: float) -> list[np.ndarray]:
     """d(outputs)/d(inputs[i]) by central differences: one array per output, shape out + in."""
     x = inputs[i]
-    if not (x.data.flags.c_contiguous and x.data.flags.writeable):
-        x.data = np.array(x.data, order="C")     # so the flat view below perturbs x itself
+    if not (x.array.flags.c_contiguous and x.array.flags.writeable):
+        x.array = np.array(x.array, order="C")     # so the flat view below perturbs x itself
     with no_grad():
         outs = _outputs(fn, inputs)
         jac = [np.zeros(o.shape + x.shape) for o in outs]
-        flat = x.data.reshape(-1)           # a view: perturbing it perturbs x
+        flat = x.array.reshape(-1)           # a view: perturbing it perturbs x
         for k in range(flat.size):
             orig = flat[k]
             flat[k] = orig + eps
-            plus = [o.data.copy() for o in _outputs(fn, inputs)]
+            plus = [o.array.copy() for o in _outputs(fn, inputs)]
             flat[k] = orig - eps
-            minus = [o.data.copy() for o in _outputs(fn, inputs)]
+            minus = [o.array.copy() for o in _outputs(fn, inputs)]
             flat[k] = orig
             idx = np.unravel_index(k, x.shape) if x.ndim else ()
             for j, (p, m) in enumerate(zip(plus, minus)):
@@ -83,7 +83,7 @@ def _analytical(fn: Callable[..., Any], inputs: Sequence[Any], diff: list[int]) 
             idx = np.unravel_index(k, o.shape) if o.ndim else ()
             for n, g in enumerate(gs):
                 if g is not None:
-                    jac[j][n][tuple(idx)] = g.data
+                    jac[j][n][tuple(idx)] = g.array
     return jac
 
 

@@ -68,7 +68,7 @@ def _index_array(value: Any) -> Any:
     """Turn one part of an index into something NumPy accepts, rejecting float indices clearly."""
     if hasattr(value, "grad_fn"):         # a Tensor (is_tensor, written out: every x[i] passes here)
         # A copy: the graph keeps the index, which must not change if the tensor is later changed in place.
-        value = value.data.copy()
+        value = value.array.copy()
     elif isinstance(value, list):
         value = np.asarray(value)
         if value.dtype == np.float64 and value.size == 0:
@@ -151,7 +151,7 @@ def array_arg(op: str, name: str, value: Any) -> np.ndarray:
     """An index, mask or condition: a Tensor or a NumPy array (a list or a number is refused, as PyTorch
     refuses it; an array is our convenience)."""
     if is_tensor(value):
-        return value.data
+        return value.array
     if isinstance(value, (np.ndarray, np.generic)):
         return np.asarray(value)
     raise TypeError(f"{op}: expected a Tensor as {name}, got {type(value).__name__}")

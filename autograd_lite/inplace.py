@@ -73,7 +73,7 @@ def share_memory(t: Tensor, out: np.ndarray, args: Sequence[Any]) -> None:
     and remembers that tensor (the first one, for a view of a view) and how many in-place changes in the
     graph it had: one afterwards makes this view stale (`refresh_view`)."""
     for a in args:
-        if isinstance(a, Tensor) and (out.base is a.data or out.base is a.data.base):
+        if isinstance(a, Tensor) and (out.base is a.array or out.base is a.array.base):
             t._version_counter = a._shared_version_counter()
             root = a if a._view_of is None else a._view_of[0]
             t._view_of = (root, len(root._earlier_versions) if root._earlier_versions else 0)
@@ -163,7 +163,7 @@ def record_inplace(t: Tensor, op: engine.Primitive, others: Sequence[Any], attrs
     """An in-place op on `t` inside the graph, as PyTorch's: `t` now holds op(t, *others) and becomes
     that op's output; what it held before lives on as a new tensor, `prev`, the op's input.
 
-    `write()` changes t.data in place (so views and NumPy arrays sharing its memory see the change, and
+    `write()` changes t.array in place (so views and NumPy arrays sharing its memory see the change, and
     no copy is made). The node records `op`, whose ordinary rules give the gradients. If those rules read
     t's old value (`op.reads_inputs`: mul_, div_, clamp_), prev gets a copy of it. Ops recorded before
     with `t` as an input find `prev` through `version_used`, by the in-place count; a view of `t` taken
@@ -172,16 +172,16 @@ def record_inplace(t: Tensor, op: engine.Primitive, others: Sequence[Any], attrs
     replaced_at = INPLACE_OPS.count
     snapshot = _reads_first(op, others)
     prev = _old_value(t, snapshot)
-    args, arrays = [prev], [prev.data]
+    args, arrays = [prev], [prev.array]
     for o in others:
         if isinstance(o, Tensor) and o._view_of is not None:
             refresh_view(o, op.name)
         if o is t:                                   # x.add_(x): the other operand is the old x
             args.append(prev)
-            arrays.append(prev.data if snapshot else t.data.copy())
+            arrays.append(prev.array if snapshot else t.array.copy())
         elif isinstance(o, Tensor):                  # a view of t would change under write(): keep a copy
             args.append(o)
-            arrays.append(o.data.copy() if np.may_share_memory(o.data, t.data) else o.data)
+            arrays.append(o.array.copy() if np.may_share_memory(o.array, t.array) else o.array)
         else:
             args.append(o)
             arrays.append(o)
@@ -192,7 +192,7 @@ def record_inplace(t: Tensor, op: engine.Primitive, others: Sequence[Any], attrs
     node.recorded_at = replaced_at
     node.saved_versions = versions_read(op, node.inputs, t)
     if anomaly.active:
-        anomaly.record(node, t.data)
+        anomaly.record(node, t.array)
     t.grad_fn = node
     t._requires_grad = True
     t._earlier_versions = [*(t._earlier_versions or ()), (replaced_at, weakref.ref(prev))]
@@ -209,8 +209,8 @@ def record_inplace_on_view(v: Tensor, op: engine.Primitive, others: Sequence[Any
     prev_v = _old_value(v, _reads_first(op, others))     # for this op, and the ops recorded before on v
     new = op(prev_v, *(prev_v if o is v else o for o in others), **attrs)
     index = _view_index(v, root, op.name)
-    result = new.data.astype(v.dtype, copy=False)
-    record_inplace(root, ops.index_put, (new,), {"index": index}, lambda: v.data.__setitem__(..., result))
+    result = new.array.astype(v.dtype, copy=False)
+    record_inplace(root, ops.index_put, (new,), {"index": index}, lambda: v.array.__setitem__(..., result))
     _reattach(v, root, index, replaced_at, weakref.ref(prev_v))    # v, from now on: that slice of the new base
     return v
 
@@ -246,12 +246,12 @@ def _view_index(v: Tensor, root: Tensor, op: str) -> tuple:
     division; any other layout by looking each offset up among the root's own."""
     def offsets(a: np.ndarray) -> np.ndarray:
         """The byte offset of each element of `a` from the start of root's data."""
-        at = np.asarray(a.__array_interface__["data"][0] - root.data.__array_interface__["data"][0], dtype=np.intp)
+        at = np.asarray(a.__array_interface__["data"][0] - root.array.__array_interface__["data"][0], dtype=np.intp)
         for n, stride in zip(a.shape, a.strides):
             at = np.add.outer(at, np.arange(n, dtype=np.intp) * stride)
         return at.reshape(a.shape)
 
-    wanted, r = offsets(v.data), root.data
+    wanted, r = offsets(v.array), root.array
     dims = np.argsort([-stride for stride in r.strides], kind="stable")     # outermost in memory first
     if r.transpose(dims).flags.c_contiguous:
         found = np.unravel_index(wanted // r.itemsize, r.transpose(dims).shape)
@@ -286,7 +286,7 @@ def _old_value(t: Tensor, snapshot: bool) -> Tensor:
     in-place op: a copy (`snapshot`, when the op's rules read it; frozen at t's version now) or t's
     memory itself (its changes are this one's too). Hooks registered on t so far move with it (as in
     PyTorch: they are for the value they were registered on)."""
-    prev = wrap(t.data.copy() if snapshot else t.data)
+    prev = wrap(t.array.copy() if snapshot else t.array)
     prev._requires_grad, prev.grad_fn, prev.name = t._requires_grad, t.grad_fn, t.name
     if snapshot:
         prev._version_counter = VersionCounter()

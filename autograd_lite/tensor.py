@@ -24,6 +24,7 @@ import numpy as np
 from . import devices
 from . import forwards as _forwards
 from . import promotion as _promotion
+from . import random as _random
 from .checks import (
     array_of,
     broadcast_shape,
@@ -57,7 +58,7 @@ _HOOK_KEYS = itertools.count()
 def wrap(data: np.ndarray) -> Tensor:
     """Make a Tensor around `data` without copying or checking: the engine's fast constructor."""
     t = _new(Tensor)
-    t.data = data
+    t.array = data
     t._grad = None
     t._requires_grad = False
     t.grad_fn = None
@@ -98,14 +99,14 @@ class Tensor:
     constructor, makes float32 from any data (and refuses sizes: `Tensor(2, 3)`).
     """
 
-    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "_hooks", "_retains_grad", "_version_counter", "name",
+    __slots__ = ("array", "_grad", "_requires_grad", "grad_fn", "_hooks", "_retains_grad", "_version_counter", "name",
                  "_earlier_versions", "_view_of", "__weakref__")
     # NumPy must not treat a Tensor as an array in `ndarray + Tensor`: returning NotImplemented there
     # lets Python call Tensor.__radd__, which records the op.
     __array_ufunc__ = None
     __hash__ = object.__hash__    # __eq__ is elementwise, so hashing must be by identity
 
-    data: np.ndarray
+    array: np.ndarray
     grad_fn: Any
     name: str | None
 
@@ -127,7 +128,7 @@ class Tensor:
             dtype = np.float32        # torch.Tensor(data), the legacy constructor, makes the default dtype
         arr = array_of(data, dtype, copy, "Tensor")
         check_requires_grad(arr.dtype, requires_grad, "Tensor")
-        self.data = arr
+        self.array = arr
         self._grad = None
         self._requires_grad = bool(requires_grad)
         self.grad_fn = None
@@ -149,7 +150,7 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         if value is not self._requires_grad:
-            check_requires_grad(self.data.dtype, value, "requires_grad")
+            check_requires_grad(self.array.dtype, value, "requires_grad")
             if not value and self.grad_fn is not None:
                 raise RuntimeError("requires_grad: you can only change requires_grad flags of leaf variables; "
                                    "use .detach() to get a tensor that does not require grad")
@@ -171,15 +172,15 @@ class Tensor:
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self.array.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -198,20 +199,20 @@ class Tensor:
 
     def size(self, dim: int | None = None) -> Any:
         """The shape, or the length of one dim."""
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self.array.shape if dim is None else self.array.shape[dim]
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     def numel(self) -> int:
-        return self.data.size
+        return self.array.size
 
     nelement = numel                      # PyTorch's older name, the same method
 
     def __format__(self, spec: str) -> str:
         """`f"{loss:.4f}"`: a 0-d tensor formats as its number, as PyTorch's; a format spec on a tensor with
         dimensions is refused, as there (even of one element)."""
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             return format(self.item(), spec)
         if not spec:
             return str(self)
@@ -219,9 +220,9 @@ class Tensor:
                         f"{self.shape}; format a 0-d tensor, such as t[i] or t.sum(), or t.item())")
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied). Like PyTorch, refuses on a tensor that requires
@@ -229,22 +230,37 @@ class Tensor:
         if self.requires_grad:
             raise RuntimeError("Can't call numpy() on a Tensor that requires grad. "
                                "Use tensor.detach().numpy() instead.")
-        return self.data
+        return self.array
+
+    @property
+    def data(self) -> Tensor:
+        """PyTorch's `.data`: a tensor sharing this one's memory, outside the graph and unseen by its version
+        checks, so `p.data -= lr * p.grad` or `w.data.normal_(0, 0.01)` change `p` itself without autograd
+        knowing. (`.detach()` is the safe form: backward notices when what it shares was changed.)
+        The NumPy array itself is `.array` (or `.numpy()`)."""
+        return wrap(self.array)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data: assigned data must be a Tensor, got {type(value).__name__} (to put a NumPy "
+                            f"array in, assign `.array` or write `t.data = al.from_numpy(array)`)")
+        self.array = value.array
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        if dtype is not None and dtype != self.data.dtype:
-            return self.data.astype(dtype)
-        return self.data.copy() if copy else self.data
+        if dtype is not None and dtype != self.array.dtype:
+            return self.array.astype(dtype)
+        return self.array.copy() if copy else self.array
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ShapeError(f"item: only one-element tensors can be converted to Python scalars, "
                              f"got shape {self.shape}")
-        return self.data.item()
+        return self.array.item()
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self.array.tolist()
 
     def __float__(self) -> float:
         return float(self.item())
@@ -253,25 +269,25 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self.array.dtype.kind not in "iu" or self.array.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
-            raise RuntimeError(f"Boolean value of a Tensor with {self.data.size} elements is ambiguous")
-        return bool(self.data)
+        if self.array.size != 1:
+            raise RuntimeError(f"Boolean value of a Tensor with {self.array.size} elements is ambiguous")
+        return bool(self.array)
 
     def __iter__(self) -> Iterator[Tensor]:
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self.array.shape[0]))
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(self.array, separator=", ", prefix="tensor(", precision=4)
         extras = []
-        if self.data.dtype not in (np.float32, np.int64, np.bool_):
-            extras.append(f"dtype={self.data.dtype}")
+        if self.array.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype={self.array.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn={self.grad_fn!r}")
         elif self.requires_grad:
@@ -315,13 +331,13 @@ class Tensor:
             claimed.add(id(g))
             self._grad = wrap(g if fresh else g.copy())
         elif self._grad._requires_grad:
-            self._grad = wrap(self._grad.data + g)      # an earlier create_graph grad: do not modify its graph
+            self._grad = wrap(self._grad.array + g)      # an earlier create_graph grad: do not modify its graph
         else:                                     # in place, like PyTorch: a reference to `p.grad` sees the sum
-            np.add(self._grad.data, g, out=self._grad.data, casting="unsafe")
+            np.add(self._grad.array, g, out=self._grad.array, casting="unsafe")
 
     def detach(self) -> Tensor:
         """A tensor sharing this one's data but cut from the graph (never requires grad)."""
-        t = wrap(self.data)
+        t = wrap(self.array)
         t._version_counter = self._shared_version_counter()  # same memory, same in-place version counter
         return t
 
@@ -377,7 +393,7 @@ class Tensor:
                 if result.shape != self.shape:
                     raise ValueError(f"a tensor hook returned a gradient of shape {result.shape} for a "
                                      f"tensor of shape {self.shape}")
-                g = result if create_graph else result.data
+                g = result if create_graph else result.array
         return g
 
     # ---------------------------------------------------------------- arithmetic operators
@@ -414,7 +430,7 @@ class Tensor:
         return _ops.pow(base, self)
 
     def __matmul__(self, other: Any) -> Tensor:
-        if type(other) is not Tensor or other.data.dtype != self.data.dtype:   # the common case skips it
+        if type(other) is not Tensor or other.array.dtype != self.array.dtype:   # the common case skips it
             check_same_dtype("matmul", self, other)
         return _ops.matmul(self, other)
 
@@ -615,13 +631,13 @@ class Tensor:
 
     # Tests of values give bool tensors, outside the graph.
     def isnan(self) -> Tensor:
-        return wrap(np.isnan(self.data))
+        return wrap(np.isnan(self.array))
 
     def isinf(self) -> Tensor:
-        return wrap(np.isinf(self.data))
+        return wrap(np.isinf(self.array))
 
     def isfinite(self) -> Tensor:
-        return wrap(np.isfinite(self.data))
+        return wrap(np.isfinite(self.array))
 
     # ---------------------------------------------------------------- reductions
     def _reduce_dims(self, dim: Any, axis: Any, op: str) -> Any:
@@ -682,7 +698,7 @@ class Tensor:
         dim = norm_dim(dim, self.ndim, op)
         if self.ndim == 0:
             return MinMax(_ops.clone(self), wrap(np.zeros((), dtype=np.int64)))
-        idx = np.expand_dims(arg(self.data, axis=dim), dim)
+        idx = np.expand_dims(arg(self.array, axis=dim), dim)
         values = _ops.gather(self, index=idx, dim=dim)
         if not keep:
             values = values.squeeze(dim)
@@ -700,16 +716,16 @@ class Tensor:
             raise DTypeError(f"{op}: does not support bool input (as PyTorch's); convert it with .long()")
         if dim is not None:
             norm_dim(dim, self.ndim, op)
-        if self.data.size == 0 and (dim is None or self.ndim == 0 or self.shape[dim] == 0):
+        if self.array.size == 0 and (dim is None or self.ndim == 0 or self.shape[dim] == 0):
             raise ShapeError(f"{op}: expected a reduction dim with elements, got an empty tensor of shape "
                              f"{self.shape}" + ("" if dim is None else f" and dim={dim}"))
         if dim is None:
-            out = np.asarray(arg(self.data), dtype=np.int64)
+            out = np.asarray(arg(self.array), dtype=np.int64)
             return wrap(out.reshape((1,) * self.ndim) if keepdim else out)
         d = norm_dim(dim, self.ndim, op)
         if self.ndim == 0:
             return wrap(np.zeros((), dtype=np.int64))
-        return wrap(arg(self.data, axis=d, keepdims=keepdim).astype(np.int64))
+        return wrap(arg(self.array, axis=d, keepdims=keepdim).astype(np.int64))
 
     def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: float | None = None, axis: Any = None, keepdims: bool | None = None) -> Tensor:
@@ -780,13 +796,13 @@ class Tensor:
     def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         """Whether any entry (along `dim`) is nonzero: a bool tensor, outside the graph."""
         dims = None if dim is None else norm_dims(dim, self.ndim, "any")
-        out = np.any(self.data, axis=dims if self.ndim else None, keepdims=keepdim)   # (0-d: dim 0 or -1 is all)
+        out = np.any(self.array, axis=dims if self.ndim else None, keepdims=keepdim)   # (0-d: dim 0 or -1 is all)
         return wrap(np.asarray(out, dtype=np.uint8 if self.dtype == np.uint8 else bool))   # uint8 in, uint8 out
 
     def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         """Whether every entry (along `dim`) is nonzero: a bool tensor, outside the graph."""
         dims = None if dim is None else norm_dims(dim, self.ndim, "all")
-        out = np.all(self.data, axis=dims if self.ndim else None, keepdims=keepdim)   # (0-d: dim 0 or -1 is all)
+        out = np.all(self.array, axis=dims if self.ndim else None, keepdims=keepdim)   # (0-d: dim 0 or -1 is all)
         return wrap(np.asarray(out, dtype=np.uint8 if self.dtype == np.uint8 else bool))   # uint8 in, uint8 out
 
     def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
@@ -804,7 +820,7 @@ class Tensor:
         d = norm_dim(dim, self.ndim, "sort")
         if self.ndim == 0:
             return SortResult(_ops.clone(self), wrap(np.zeros((), dtype=np.int64)))
-        idx = _order(self.data, d, descending).astype(np.int64)
+        idx = _order(self.array, d, descending).astype(np.int64)
         return SortResult(_ops.gather(self, index=idx, dim=d), wrap(idx))
 
     def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Tensor:
@@ -820,7 +836,7 @@ class Tensor:
             raise ShapeError(f"topk: k={k} is out of range for dim {dim} of size {n}")
         if self.ndim == 0:
             return self.sort()
-        idx = np.take(_order(self.data, d, largest), np.arange(k), axis=d).astype(np.int64)
+        idx = np.take(_order(self.array, d, largest), np.arange(k), axis=d).astype(np.int64)
         return SortResult(_ops.gather(self, index=idx, dim=d), wrap(idx))
 
     # ---------------------------------------------------------------- shape
@@ -841,8 +857,8 @@ class Tensor:
         if len(shape) == 1 and (isinstance(shape[0], (type, np.dtype)) or isinstance(shape[0], str)):
             return self._view_as_dtype(np.dtype(shape[0]))
         out = self.reshape(*shape)
-        if out is not self and out.data.size and not np.may_share_memory(out.data, self.data) and not (
-                self.ndim >= 3 and self.data.transpose(*range(1, self.ndim), 0).flags.c_contiguous):
+        if out is not self and out.array.size and not np.may_share_memory(out.array, self.array) and not (
+                self.ndim >= 3 and self.array.transpose(*range(1, self.ndim), 0).flags.c_contiguous):
             # (The exception: batch-last memory, the layout of convolution and pooling outputs here, which
             # are contiguous in PyTorch, where `x.view(x.size(0), -1)` after them is everyday code. It copies.)
             raise ShapeError(f"view: a tensor of shape {self.shape} with strides {self.stride()} cannot be "
@@ -857,7 +873,7 @@ class Tensor:
             raise RuntimeError(f"view: viewing a tensor that requires grad as another dtype ({self.dtype} as "
                                f"{dtype}) is not differentiable; call .detach() first")
         try:
-            t = wrap(self.data.view(dtype))
+            t = wrap(self.array.view(dtype))
         except ValueError as exc:
             raise ShapeError(f"view: cannot view a tensor of shape {self.shape} and dtype {self.dtype} as {dtype} "
                              f"({exc})") from None
@@ -866,7 +882,7 @@ class Tensor:
 
     def stride(self, dim: int | None = None) -> Any:
         """Steps in elements (not bytes, unlike NumPy) from one element to the next along each dim."""
-        steps = tuple(s // self.data.itemsize for s in self.data.strides)
+        steps = tuple(s // self.array.itemsize for s in self.array.strides)
         return steps if dim is None else steps[norm_dim(dim, self.ndim, "stride")]
 
     def view_as(self, other: Tensor) -> Tensor:
@@ -984,11 +1000,11 @@ class Tensor:
     def is_contiguous(self) -> bool:
         """Whether the elements lie in row-major order without gaps (a convolution's output does not:
         it is a view of batch-last memory)."""
-        return bool(self.data.flags.c_contiguous)
+        return bool(self.array.flags.c_contiguous)
 
     def contiguous(self) -> Tensor:
         """Self if already contiguous, else a row-major copy (connected to the graph), as PyTorch."""
-        return self if self.data.flags.c_contiguous else _ops.contiguous(self)
+        return self if self.array.flags.c_contiguous else _ops.contiguous(self)
 
     def clone(self) -> Tensor:
         """A copy that is still connected to the graph (gradient passes straight through)."""
@@ -1133,16 +1149,16 @@ class Tensor:
     def _put(self, op: str, index: Any, value: Any) -> None:
         """self[index] = value: in the graph, recorded as index_put, whose gradient sends g[index] to
         the value and the rest of g to what the tensor held before (out[t] = h in a loop works)."""
-        val = value.data if isinstance(value, Tensor) else value
+        val = value.array if isinstance(value, Tensor) else value
         if isinstance(val, (list, tuple)):               # x[0] = [1.0, 2.0], as PyTorch takes it
             val = value = array_of(val, self.dtype, True, op)
         elif not isinstance(val, np.ndarray):
             check_number(op, val)
         if self._inplace_array(op, value) is not None:
-            self.data[index] = val
+            self.array[index] = val
         else:
             self._record_inplace(op, _ops.index_put, (value,), {"index": index},
-                         lambda: self.data.__setitem__(index, val))
+                         lambda: self.array.__setitem__(index, val))
 
     def gather(self, dim: int, index: Any) -> Tensor:
         """out[i][j] = self[i][index[i][j]] for dim=1 (PyTorch's gather); repeats add their gradients."""
@@ -1175,7 +1191,7 @@ class Tensor:
         """`value` where the (broadcast) bool `mask` is True, else this tensor: where(mask, value, self).
         The result keeps this tensor's dtype; a Tensor value (0-d) gets its gradient."""
         x = self
-        m_shape = np.shape(mask.data if isinstance(mask, Tensor) else mask)
+        m_shape = np.shape(mask.array if isinstance(mask, Tensor) else mask)
         both = broadcast_shape(x.shape, m_shape)
         if both is not None and both != x.shape:
             x = x.expand(*both)                                  # out of place, the tensor broadcasts too
@@ -1192,7 +1208,7 @@ class Tensor:
     def nonzero(self, *, as_tuple: bool = False) -> Any:
         """The indices of the nonzero entries: an (n, ndim) int64 tensor, or with `as_tuple` one index
         tensor per dim (ready for indexing), as PyTorch's."""
-        idx = np.nonzero(np.atleast_1d(self.data))
+        idx = np.nonzero(np.atleast_1d(self.array))
         if as_tuple:                          # (a 0-d tensor: one index tensor, as for a vector of one)
             return tuple(wrap(i.astype(np.int64)) for i in idx)
         if self.ndim == 0:                    # (n, 0): n = 1 if it is nonzero
@@ -1248,15 +1264,15 @@ class Tensor:
                           "scatter_add", UserWarning, stacklevel=user_stacklevel())
         if not isinstance(src, Tensor):
             check_number("scatter", src)
-            src = wrap(np.full(np.shape(index.data if isinstance(index, Tensor) else index), src, dtype=self.dtype))
+            src = wrap(np.full(np.shape(index.array if isinstance(index, Tensor) else index), src, dtype=self.dtype))
         if reduce == "add":
             return self.scatter_add(dim, index, src)
         if self.requires_grad or src.requires_grad:
             raise RuntimeError("scatter: reduce='multiply' is not differentiable (as in PyTorch); use it under "
                                "no_grad()")
         d, idx, s = self._scatter_args("scatter", dim, index, src)
-        out = self.data.copy()
-        np.multiply.at(out, _forwards.gather_index(idx, d), s.data)
+        out = self.array.copy()
+        np.multiply.at(out, _forwards.gather_index(idx, d), s.array)
         return wrap(out)
 
     # ---------------------------------------------------------------- dtype
@@ -1283,10 +1299,10 @@ class Tensor:
     def astype(self, dtype: Any) -> Tensor:
         """NumPy's spelling of `to(dtype)`: any dtype NumPy understands, names ('float64') included."""
         dtype = np.dtype(dtype)
-        if dtype == self.data.dtype:
+        if dtype == self.array.dtype:
             return self
         if self.requires_grad and dtype.kind not in _FLOAT_KINDS:
-            return wrap(self.data.astype(dtype))       # integer results leave the graph
+            return wrap(self.array.astype(dtype))       # integer results leave the graph
         return _ops.cast(self, dtype=dtype)
 
     def type(self, dtype: Any = None) -> Any:
@@ -1339,7 +1355,7 @@ class Tensor:
         return self.to(np.bool_)
 
     def is_floating_point(self) -> builtins.bool:
-        return self.data.dtype.kind == "f"
+        return self.array.dtype.kind == "f"
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
@@ -1371,7 +1387,7 @@ class Tensor:
             return None
         self._shared_version_counter().count += 1
         _inplace.INPLACE_OPS.count += 1
-        return self.data
+        return self.array
 
     def _record_inplace(self, op: str, prim: Any, others: tuple, attrs: dict, write: Callable[[], Any]) -> Tensor:
         if self._view_of is not None:
@@ -1396,6 +1412,39 @@ class Tensor:
         self._put("copy_", ..., src)
         return self
 
+    # Random fills and draws (the numbers come from random.py). A fill overwrites the values as copy_ does,
+    # so the same graph and leaf rules apply; samples are never differentiable.
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: np.random.Generator | None = None) -> Tensor:
+        self._put("normal_", ..., wrap(_random.normal_values(self.shape, mean, std, generator)))
+        return self
+
+    def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator: np.random.Generator | None = None) -> Tensor:
+        self._put("uniform_", ..., wrap(_random.uniform_values(self.shape, from_, to, generator)))
+        return self
+
+    def exponential_(self, lambd: float = 1.0, *, generator: np.random.Generator | None = None) -> Tensor:
+        self._put("exponential_", ..., wrap(_random.exponential_values(self.shape, lambd, generator)))
+        return self
+
+    def bernoulli_(self, p: Any = 0.5, *, generator: np.random.Generator | None = None) -> Tensor:
+        probs = p.array if isinstance(p, Tensor) else p
+        self._put("bernoulli_", ..., wrap(_random.bernoulli_values(self.shape, probs, generator, "bernoulli_")))
+        return self
+
+    def bernoulli(self, p: Any = None, *, generator: np.random.Generator | None = None) -> Tensor:
+        """0 or 1 for each element, 1 with the probability the element gives (or `p`, when given)."""
+        probs = self.array if p is None else p.array if isinstance(p, Tensor) else p
+        return wrap(_random.bernoulli_values(self.shape, probs, generator, "bernoulli").astype(self.dtype))
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *,
+                    generator: np.random.Generator | None = None) -> Tensor:
+        """Indices drawn from the categorical distributions given by the rows of this tensor (non-negative
+        weights, not necessarily summing to 1), with or without replacement: int64, of shape (num_samples,)
+        for a vector and (rows, num_samples) for a matrix, as PyTorch's `multinomial`."""
+        if self.dtype.kind != "f":
+            raise DTypeError(f"multinomial: only floating point weights are supported, got {self.dtype}")
+        return wrap(_random.multinomial_indices(self.array, num_samples, replacement, generator))
+
     def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
         return self._arith_("add_", _ops.add, np.add, other if alpha == 1 else other * alpha)
 
@@ -1409,10 +1458,10 @@ class Tensor:
         return self._arith_("div_", _ops.div, np.true_divide, other)
 
     def _arith_(self, op: str, prim: Any, ufunc: Any, other: Any) -> Tensor:
-        o = other.data if isinstance(other, Tensor) else other
+        o = other.array if isinstance(other, Tensor) else other
         casting = "same_kind"
-        if self.data.dtype.kind != "f":
-            result = _promotion.result_type([self.data, o])      # PyTorch's: uint8 + 1 is uint8
+        if self.array.dtype.kind != "f":
+            result = _promotion.result_type([self.array, o])      # PyTorch's: uint8 + 1 is uint8
             if ufunc is np.true_divide and result is not None and result.kind in "biu":
                 result = np.dtype(np.float32)                    # int / int is a float
             if result is None or not _promotion.can_cast(result, self.dtype):
@@ -1424,7 +1473,8 @@ class Tensor:
         if d is not None:
             ufunc(d, o, out=d, casting=casting)
             return self
-        return self._record_inplace(op, prim, (other,), {}, lambda: ufunc(self.data, o, out=self.data, casting=casting))
+        return self._record_inplace(op, prim, (other,), {},
+                                    lambda: ufunc(self.array, o, out=self.array, casting=casting))
 
     # `p -= lr * p.grad` under no_grad updates p itself, as in PyTorch (not a rebinding of the name).
     def __iadd__(self, other: Any) -> Tensor:
@@ -1440,13 +1490,13 @@ class Tensor:
         return self.div_(other)
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
-        lo, hi = (b.data if isinstance(b, Tensor) else b for b in (min, max))
+        lo, hi = (b.array if isinstance(b, Tensor) else b for b in (min, max))
         d = self._inplace_array("clamp_", min if isinstance(min, Tensor) else max)
         if d is not None:
             np.clip(d, lo, hi, out=d)
             return self
         return self._record_inplace("clamp_", _ops.clamp, (min, max), {},
-                                    lambda: np.clip(self.data, lo, hi, out=self.data))
+                                    lambda: np.clip(self.array, lo, hi, out=self.array))
 
     def relu_(self) -> Tensor:
         if self.dtype == np.bool_:
@@ -1455,7 +1505,7 @@ class Tensor:
         if d is not None:
             np.maximum(d, 0, out=d)
             return self
-        return self._record_inplace("relu_", _ops.relu, (), {}, lambda: np.maximum(self.data, 0, out=self.data))
+        return self._record_inplace("relu_", _ops.relu, (), {}, lambda: np.maximum(self.array, 0, out=self.array))
 
     def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
         """In place: `zeros(3, 4).scatter_(1, labels[:, None], 1.0)` makes one-hot rows."""
@@ -1504,7 +1554,7 @@ def _ints_or_floats(fn: Callable) -> Callable:
 
 def _no_grad_op(name: str, fn: Callable, *args: Any) -> Tensor:
     """An op without a derivative (comparisons, logic): runs NumPy, records nothing."""
-    arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+    arrays = [a.array if isinstance(a, Tensor) else a for a in args]
     try:
         # PyTorch wraps a number an integer tensor cannot hold (uint8 tensor < -1 compares with 255); NumPy
         # compares exactly, or refuses (floor_divide).
@@ -1515,7 +1565,7 @@ def _no_grad_op(name: str, fn: Callable, *args: Any) -> Tensor:
         # PyTorch's promotion, as in engine.Primitive
         dtypes = {v.dtype for v in arrays if isinstance(v, np.ndarray)}
         return wrap(_promotion.promote_result(name, out, arrays, len(dtypes) > 1, False, lambda: np.asarray(
-            fn(*[a.data if isinstance(a, Tensor) else a for a in _promotion.as_float32(args)]))))
+            fn(*[a.array if isinstance(a, Tensor) else a for a in _promotion.as_float32(args)]))))
     except (ValueError, TypeError) as exc:
         raise op_error(name, args, {}, exc) from exc
 
@@ -1523,15 +1573,15 @@ def _no_grad_op(name: str, fn: Callable, *args: Any) -> Tensor:
 def seed_gradient(t: Tensor, gradient: Any, create_graph: bool, where: str) -> Any:
     """The gradient that starts a backward pass: ones for a scalar, else what the user gave."""
     if gradient is None:
-        if t.data.size != 1:
+        if t.array.size != 1:
             raise RuntimeError(f"{where}: grad can be implicitly created only for scalar outputs, but the "
                                f"output has shape {t.shape}; pass gradient= (same shape) to backward")
-        g = np.ones_like(t.data)
+        g = np.ones_like(t.array)
     else:
         if not isinstance(gradient, (Tensor, np.ndarray)):
             raise TypeError(f"{where}: gradients can be Tensors (or NumPy arrays) or None, got "
                             f"{type(gradient).__name__}")
-        g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient, dtype=t.dtype)
+        g = gradient.array if isinstance(gradient, Tensor) else np.asarray(gradient, dtype=t.dtype)
         if g.shape != t.shape:
             raise RuntimeError(f"{where}: gradient has shape {g.shape} but the output has shape {t.shape}")
         if create_graph and isinstance(gradient, Tensor):

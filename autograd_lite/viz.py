@@ -181,7 +181,7 @@ def _tensor_label(t: Tensor, name: str | None, show_data: bool, grad: Any, show_
     if t.grad_fn is None and t.requires_grad:
         lines.append("requires grad")
     if show_data:
-        lines.append(_values(t.data))
+        lines.append(_values(t.array))
     if show_grad and grad is not None:
         lines.append("grad " + _values(grad))
     return "\n".join(lines)
@@ -283,7 +283,7 @@ def draw_graph(*roots: Tensor, params: Mapping[str, Tensor] | None = None, show_
 def _grad_of(t: Tensor, grads: Mapping[int, Any] | None) -> Any:
     if grads is not None:
         return grads.get(id(t))
-    return None if t.grad is None else t.grad.data
+    return None if t.grad is None else t.grad.array
 
 
 def _draw_forward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[int, str], root_ids: set[int],

@@ -276,7 +276,7 @@ def bench_op_chain(cfg: Config) -> Samples:
             y = y.tanh()
             y = y * 0.9
         y.sum().backward()
-        ga, gb = a.grad.data, b.grad.data
+        ga, gb = a.grad.array, b.grad.array
         a.grad = b.grad = None     # clear, so every step does the same work (no accumulation)
         return ga, gb
 
@@ -398,7 +398,7 @@ def bench_mlp_step(cfg: Config, batch: int) -> Samples:
         engine_loss()
         with al.no_grad():
             for p in ep:
-                p.data -= MLP_LR * p.grad.data
+                p.array -= MLP_LR * p.grad.array
                 p.grad = None
 
     # -- NumPy by hand
@@ -413,7 +413,7 @@ def bench_mlp_step(cfg: Config, batch: int) -> Samples:
     loss_e = engine_loss()
     loss_n, grads_n = numpy_mlp_grads(x0, y0, npp)
     assert np.allclose(loss_e.item(), loss_n, rtol=RTOL, atol=ATOL), (loss_e.item(), loss_n)
-    compare_grads(f"MLP b{batch}", {ENGINE: [p.grad.data for p in ep], NUMPY: grads_n})
+    compare_grads(f"MLP b{batch}", {ENGINE: [p.grad.array for p in ep], NUMPY: grads_n})
     for p in ep:
         p.grad = None
 
@@ -421,7 +421,7 @@ def bench_mlp_step(cfg: Config, batch: int) -> Samples:
     # Every block starts again from the initial weights: thousands of SGD steps on one fixed batch would
     # otherwise memorise it and push the logits (and exp() of them) into a different numeric regime.
     resets: dict[str, Callable[[], None]] = {
-        ENGINE: partial(restore, [p.data for p in ep], init),
+        ENGINE: partial(restore, [p.array for p in ep], init),
         NUMPY: partial(restore, npp, init),
     }
 
@@ -485,7 +485,7 @@ def bench_nn_adam_step(cfg: Config, batch: int) -> Samples:
     import nn
     model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
     params = list(model.parameters())
-    restore([p.data for p in params], layout)
+    restore([p.array for p in params], layout)
     opt = nn.optim.Adam(params, lr=ADAM_LR, betas=ADAM_BETAS, eps=ADAM_EPS)
     loss_fn = nn.CrossEntropyLoss()
     x, y = al.from_numpy(x0), al.from_numpy(y0)
@@ -506,13 +506,13 @@ def bench_nn_adam_step(cfg: Config, batch: int) -> Samples:
     # Same math? Gradients once at the initial weights (transposed back to compare).
     loss_fn(model(x), y).backward()
     _, grads_n = numpy_mlp_grads(x0, y0, npp)
-    engine_grads = [p.grad.data.T if p.ndim == 2 else p.grad.data for p in params]
+    engine_grads = [p.grad.array.T if p.ndim == 2 else p.grad.array for p in params]
     compare_grads(f"nn/Adam b{batch}", {ENGINE: engine_grads, NUMPY: grads_n})
     opt.zero_grad()
 
     steps: dict[str, StepFn] = {ENGINE: engine_step, NUMPY: numpy_step}
     resets: dict[str, Callable[[], None]] = {
-        ENGINE: partial(restore, [p.data for p in params], layout),
+        ENGINE: partial(restore, [p.array for p in params], layout),
         NUMPY: partial(restore, npp, init),
     }
 
@@ -649,7 +649,7 @@ def bench_conv2d(cfg: Config, x_shape: tuple[int, ...], w_shape: tuple[int, ...]
 
     def engine_grads() -> tuple[np.ndarray, ...]:
         al.conv2d(x, w, b).backward(g)
-        grads = x.grad.data, w.grad.data, b.grad.data
+        grads = x.grad.array, w.grad.array, b.grad.array
         x.grad = w.grad = b.grad = None
         return grads
 
@@ -723,7 +723,7 @@ def bench_lenet_step(cfg: Config) -> Samples:
         nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
         nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
     params = list(model.parameters())
-    init = [p.data.copy() for p in params]              # PyTorch's init, the same start for everyone
+    init = [p.array.copy() for p in params]              # PyTorch's init, the same start for everyone
     opt = nn.optim.SGD(params, lr=LENET_LR)
     loss_fn = nn.CrossEntropyLoss()
     x, y = al.from_numpy(x0), al.from_numpy(y0)
@@ -743,11 +743,11 @@ def bench_lenet_step(cfg: Config) -> Samples:
 
     # Same math? Gradients once, at the initial weights.
     loss_fn(model(x), y).backward()
-    grads = {ENGINE: [p.grad.data for p in params], NUMPY: numpy_lenet_grads(x0, y0, npp)[1]}
+    grads = {ENGINE: [p.grad.array for p in params], NUMPY: numpy_lenet_grads(x0, y0, npp)[1]}
     opt.zero_grad()
     steps: dict[str, StepFn] = {ENGINE: engine_step, NUMPY: numpy_step}
     resets: dict[str, Callable[[], None]] = {
-        ENGINE: partial(restore, [p.data for p in params], init),
+        ENGINE: partial(restore, [p.array for p in params], init),
         NUMPY: partial(restore, npp, init),
     }
 
@@ -849,7 +849,7 @@ def bench_lstm_step(cfg: Config) -> Samples:
     al.manual_seed(cfg.seed)
     lstm, head = nn.LSTM(LSTM_INPUT, LSTM_HIDDEN), nn.Linear(LSTM_HIDDEN, LSTM_CLASSES)
     params = [*lstm.parameters(), *head.parameters()]
-    init = [p.data.copy() for p in params]
+    init = [p.array.copy() for p in params]
     opt = nn.optim.SGD(params, lr=LSTM_LR)
     loss_fn = nn.CrossEntropyLoss()
     x, y = al.from_numpy(x0), al.from_numpy(y0)
@@ -872,11 +872,11 @@ def bench_lstm_step(cfg: Config) -> Samples:
             p -= LSTM_LR * g
 
     engine_loss().backward()
-    grads = {ENGINE: [p.grad.data for p in params], NUMPY: numpy_lstm_grads(x0, y0, npp)[1]}
+    grads = {ENGINE: [p.grad.array for p in params], NUMPY: numpy_lstm_grads(x0, y0, npp)[1]}
     opt.zero_grad()
     steps: dict[str, StepFn] = {ENGINE: engine_step, NUMPY: numpy_step}
     resets: dict[str, Callable[[], None]] = {
-        ENGINE: partial(restore, [p.data for p in params], init),
+        ENGINE: partial(restore, [p.array for p in params], init),
         NUMPY: partial(restore, npp, init),
     }
 

@@ -178,7 +178,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
             return input.mul_(0.0) if inplace else input * 0.0
     _check_dtypes("dropout", input)       # 1/(1-p) in an integer dtype would be 0 or a division by 0
     keep = al.rand(*input.shape, dtype=np.float64) >= p
-    mask = al.tensor(keep.data.astype(input.dtype) / input.dtype.type(1.0 - p))
+    mask = al.tensor(keep.array.astype(input.dtype) / input.dtype.type(1.0 - p))
     return input.mul_(mask) if inplace else input * mask
 
 
@@ -297,7 +297,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
     if sparse:
         raise NotImplementedError(f"{where}: sparse=True (a sparse gradient for the weight) is not supported: "
                                   f"autograd_lite's gradients are dense; use sparse=False")
-    idx = input.data
+    idx = input.array
     n = weight.shape[0]
     _check_range(where, "index", idx, 0, n - 1, of=f" for {n} embeddings", error=IndexError)
     if padding_idx is not None:
@@ -323,7 +323,7 @@ def _renorm_rows(weight: Tensor, rows: np.ndarray, max_norm: float, norm_type: f
     place and without a gradient, by max_norm / (norm + 1e-7)."""
     if rows.size == 0:
         return
-    values = weight.data[rows]
+    values = weight.array[rows]
     norms = np.linalg.norm(values.astype(np.float64), ord=norm_type, axis=1)
     big = norms > max_norm
     if big.any():
@@ -365,7 +365,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         weight = weight.reshape((1, -1) + (1,) * (input.ndim - 2))
     else:
         weight = weight.reshape(())     # one slope: broadcasting its (1,) would make a 0-d input (1,)
-    return al.where((input > 0).data, input, weight * input)
+    return al.where((input > 0).array, input, weight * input)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
@@ -446,7 +446,7 @@ def _clamp_norm(x: Tensor, dim: int, eps: float) -> Tensor:
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """(..., num_classes) int64 indicators of the class indices in `tensor` (num_classes=-1: max + 1)."""
     _tensor("one_hot", "tensor", tensor)
-    idx = tensor.data
+    idx = tensor.array
     if idx.dtype != np.int64:
         raise al.DTypeError(f"one_hot: expected class indices of dtype int64, got dtype {idx.dtype}; convert them "
                             f"with .long() (as PyTorch's, only int64 tensors)")
@@ -658,7 +658,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     t = t.to(input.dtype)             # PyTorch's huber_loss keeps the input's dtype (mse_loss and l1_loss promote)
     d = input - t
     a = d.abs()
-    loss = al.where((a < delta).data, 0.5 * d * d, delta * (a - 0.5 * delta))
+    loss = al.where((a < delta).array, 0.5 * d * d, delta * (a - 0.5 * delta))
     return _reduce_weighted(where, loss, input, weight, reduction, mean_by_weight=False)
 
 
@@ -675,7 +675,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: bool | None = No
     a = d.abs()
     if beta == 0:
         return _reduce(a, reduction)
-    loss = al.where((a < beta).data, 0.5 * d * d / beta, a - 0.5 * beta)
+    loss = al.where((a < beta).array, 0.5 * d * d / beta, a - 0.5 * beta)
     return _reduce(loss, reduction)
 
 
@@ -692,7 +692,7 @@ def _class_indices(where: str, target: Tensor, n_classes: int, ignore_index: int
     """Integer class indices in [0, C), or equal to `ignore_index` (which may lie outside that range), of
     the dtypes PyTorch's kernel takes (int64 or uint8 for nll_loss and cross_entropy, int64 only for
     multi_margin_loss)."""
-    t = target.data
+    t = target.array
     if t.dtype not in dtypes:
         names = " (or uint8)" if np.uint8 in dtypes else ""
         raise al.DTypeError(f"{where}: expected class indices of dtype int64{names} as target, got dtype "
@@ -713,7 +713,7 @@ def _counted_weight(target: np.ndarray, weight: np.ndarray | None, ignore_index:
 def _nll(logp: Tensor, target: np.ndarray, weight: Tensor | None, ignore_index: int, reduction: str) -> Tensor:
     """al.nll_loss on checked arguments (its 'mean' over no counted target, an empty batch or every target
     ignored, is PyTorch's NaN with a zero gradient)."""
-    w = None if weight is None else weight.data    # a constant: PyTorch's nll_loss has no gradient for it
+    w = None if weight is None else weight.array    # a constant: PyTorch's nll_loss has no gradient for it
     return al.nll_loss(logp, target, weight=w, ignore_index=ignore_index, reduction=reduction)
 
 
@@ -784,11 +784,11 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     if input.ndim == 1:
         logp, t = logp.unsqueeze(0), t.reshape(1)
     wshape = (1, n_classes) + (1,) * (logp.ndim - 2)
-    weighted = logp if w is None else logp * w.data.reshape(wshape)
+    weighted = logp if w is None else logp * w.array.reshape(wshape)
     keep = t != ignore_index
     smooth = al.where(keep, -(weighted.sum(1)), 0.0)        # PyTorch's masked_fill: 0, also where logp is -inf
     if reduction == "mean":
-        denom = _counted_weight(t, None if w is None else w.data, ignore_index)
+        denom = _counted_weight(t, None if w is None else w.array, ignore_index)
         smooth = smooth.sum() / denom if denom else _mean_of_nothing(smooth.sum())
     elif reduction == "sum":
         smooth = smooth.sum()
@@ -838,8 +838,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     reduction = _reduction(where, reduction, size_average, reduce)
     t = _binary_target(where, input, target)
     _check_dtypes(where, input, target=t)
-    _check_range(where, "input", input.data, 0, 1)          # (named as PyTorch's messages name them; cheap: min, max)
-    _check_range(where, "target", t.data, 0, 1)
+    _check_range(where, "input", input.array, 0, 1)          # (named as PyTorch's messages name them; cheap: min, max)
+    _check_range(where, "target", t.array, 0, 1)
     loss = al.binary_cross_entropy(input, t)
     if weight is not None:
         loss = loss * _elementwise_weight(where, "weight", input, weight, input.dtype)
@@ -895,7 +895,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if p == 2:
         hinge = hinge * hinge
     if w is not None:
-        hinge = hinge * w.data[y][:, None]          # a constant: PyTorch's weight gets no gradient
+        hinge = hinge * w.array[y][:, None]          # a constant: PyTorch's weight gets no gradient
     others = np.ones((n, c), dtype=input.dtype)
     others[np.arange(n), y] = 0                                     # the i == y term is left out
     loss = (hinge * others).sum(1) / c

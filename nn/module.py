@@ -296,9 +296,9 @@ class Module:
         dtype = np.dtype(dtype)
         for t in list(self.parameters()) + list(self.buffers()):
             if t.dtype.kind == "f" and t.dtype != dtype:
-                t.data = t.data.astype(dtype)
+                t.array = t.array.astype(dtype)
                 if t.grad is not None:
-                    t.grad = al.from_numpy(t.grad.data.astype(dtype))
+                    t.grad = al.from_numpy(t.grad.array.astype(dtype))
         return self
 
     def cpu(self) -> Module:
@@ -367,7 +367,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            arr = value.data if isinstance(value, al.Tensor) else np.asarray(value)
+            arr = value.array if isinstance(value, al.Tensor) else np.asarray(value)
             if arr.shape != target.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape {arr.shape} from "
                               f"checkpoint, the shape in current model is {target.shape}.")

@@ -97,7 +97,7 @@ def _encode(value: Any, path: tuple[str | int, ...], tensors: dict[str, np.ndarr
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, (al.Tensor, np.ndarray, np.generic)):
-        array = value.data if isinstance(value, al.Tensor) else np.asarray(value)
+        array = value.array if isinstance(value, al.Tensor) else np.asarray(value)
         if array.dtype.name not in _SUPPORTED_DTYPES:
             raise TypeError(f"save: {_where(path)} has dtype {array.dtype}, which safetensors cannot store "
                             f"(supported: {', '.join(sorted(_SUPPORTED_DTYPES))})")

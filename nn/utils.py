@@ -48,7 +48,7 @@ def get_total_norm(tensors: TensorOrTensors, norm_type: float = 2.0, error_if_no
     norm_type = float(norm_type)
     if len(tensors) == 0:
         return al.tensor(0.0)
-    norms = [_vector_norm(t.data, norm_type) for t in tensors]
+    norms = [_vector_norm(t.array, norm_type) for t in tensors]
     total = _vector_norm(np.stack(norms), norm_type)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so "
@@ -63,7 +63,7 @@ def clip_grads_with_norm_(parameters: TensorOrTensors, max_norm: float, total_no
     grads = [p.grad for p in parameters if p.grad is not None]
     if len(grads) == 0:
         return
-    total = total_norm.data if isinstance(total_norm, al.Tensor) else np.asarray(total_norm)
+    total = total_norm.array if isinstance(total_norm, al.Tensor) else np.asarray(total_norm)
     # The 1e-6 keeps a zero norm from dividing by zero; the coefficient is in the norm's dtype.
     clip_coef = float(max_norm) / (total + 1e-6)
     clip_coef_clamped = np.minimum(clip_coef, np.asarray(1.0, dtype=clip_coef.dtype))
@@ -115,7 +115,7 @@ def parameters_to_vector(parameters: Iterable[al.Tensor]) -> al.Tensor:
 def vector_to_parameters(vec: al.Tensor, parameters: Iterable[al.Tensor]) -> None:
     """Give each parameter its slice of `vec` as its data, in order (the inverse of parameters_to_vector).
 
-    As in PyTorch, this replaces each parameter's `.data` by a view of `vec`: they share memory afterwards,
+    As in PyTorch, this replaces each parameter's `.array` by a view of `vec`: they share memory afterwards,
     and autograd does not see the change.
     """
     if not isinstance(vec, al.Tensor):
@@ -125,5 +125,5 @@ def vector_to_parameters(vec: al.Tensor, parameters: Iterable[al.Tensor]) -> Non
         n = param.numel()
         if pointer + n > vec.numel():
             raise ValueError(f"vector_to_parameters: vec has {vec.numel()} elements, too few for the parameters")
-        param.data = vec.data[pointer:pointer + n].reshape(param.shape)
+        param.array = vec.array[pointer:pointer + n].reshape(param.shape)
         pointer += n

@@ -51,7 +51,7 @@ with al.detect_anomaly():
     except al.AnomalyError as exc:
         print("=== direct"); print(exc)
     model = nn.Linear(2, 1)
-    model.weight.data[...] = np.nan
+    model.weight.array[...] = np.nan
     try:
         train(model, al.ones(3, 2))
     except al.AnomalyError as exc:
@@ -115,7 +115,7 @@ def test_a_script_in_a_folder_named_autograd_lite_is_the_users(tmp_path: Path, l
 
 def test_nan_inside_an_nn_layer_shows_the_line_that_called_the_layer() -> None:
     model = nn.Linear(2, 1)
-    model.weight.data[...] = np.nan
+    model.weight.array[...] = np.nan
     with al.detect_anomaly(), pytest.raises(al.AnomalyError) as info:
         model(al.ones(3, 2))  # <- layer call
     shown = frames(str(info.value))
@@ -140,7 +140,7 @@ def test_nan_inside_an_nn_loss_shows_the_users_line() -> None:
 def test_inf_in_the_backward_of_an_nn_op_shows_the_users_line() -> None:
     # x w = 1e30 * 1e-30 is finite, but d(1e20 * x w)/dw = 1e20 * 1e30 overflows float32 in LinearBackward.
     model = nn.Linear(1, 1, bias=False)
-    model.weight.data[...] = 1e-30
+    model.weight.array[...] = 1e-30
     with al.detect_anomaly():
         out = model(al.tensor([[1e30]]))  # <- made here
         with pytest.raises(al.AnomalyError) as info, warnings.catch_warnings():

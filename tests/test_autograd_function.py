@@ -41,10 +41,10 @@ def test_a_function_gives_pytorchs_values_and_gradients():
     x = np.linspace(-1.0, 1.0, 7)
     ours, theirs = al.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     y, yt = legendre_p3(al).apply(ours), legendre_p3(torch).apply(theirs)
-    np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-15)
+    np.testing.assert_allclose(y.array, yt.detach().numpy(), rtol=1e-15)
     (y * y).sum().backward()
     (yt * yt).sum().backward()
-    np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-14)
+    np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), rtol=1e-14)
     assert y.grad_fn.name() == "LegendrePolynomial3Backward" and type(yt.grad_fn).__name__.startswith(
         "LegendrePolynomial3Backward")
 
@@ -75,8 +75,8 @@ def test_backward_runs_once_per_pass_whatever_the_number_of_inputs():
     a, b = al.tensor([1.0, 2.0], requires_grad=True), al.tensor([3.0, 4.0], requires_grad=True)
     Mul.apply(a, b, 2.0).sum().backward()
     assert Mul.calls == 1
-    np.testing.assert_array_equal(a.grad.data, [6.0, 8.0])
-    np.testing.assert_array_equal(b.grad.data, [2.0, 4.0])
+    np.testing.assert_array_equal(a.grad.array, [6.0, 8.0])
+    np.testing.assert_array_equal(b.grad.array, [2.0, 4.0])
 
 
 def test_a_function_fits_the_tutorials_polynomial():
@@ -132,9 +132,9 @@ def test_autograd_grad_and_backward_are_pytorchs():
     x = al.tensor([1.0, 2.0], requires_grad=True)
     assert al.autograd.grad is al.grad
     (g,) = al.autograd.grad((x * x).sum(), x)
-    np.testing.assert_array_equal(g.data, [2.0, 4.0])
+    np.testing.assert_array_equal(g.array, [2.0, 4.0])
     al.autograd.backward([(x * 3).sum(), (x * x).sum()])
-    np.testing.assert_array_equal(x.grad.data, [5.0, 7.0])
+    np.testing.assert_array_equal(x.grad.array, [5.0, 7.0])
 
 
 def test_next_functions_walks_the_graph_as_pytorchs():

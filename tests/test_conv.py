@@ -240,13 +240,13 @@ def test_conv_at_sizes_that_take_the_fast_paths(rng, x_shape, stride, padding) -
     # in blocks of 896: all invisible at gradcheck sizes.
     x, w, b = _leaf(rng, x_shape), _leaf(rng, (3, x_shape[1], 3, 3)), _leaf(rng, (3,))
     out = al.conv2d(x, w, b, stride=stride, padding=padding)
-    np.testing.assert_allclose(out.data, conv_ref(x.data, w.data, b.data, stride, padding), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.array, conv_ref(x.array, w.array, b.array, stride, padding), rtol=1e-10, atol=1e-12)
     g = rng.standard_normal(out.shape)
     out.backward(al.tensor(g))
-    dx, dw = conv_grads_ref(x.data, w.data, g, stride, padding)
-    np.testing.assert_allclose(x.grad.data, dx, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(w.grad.data, dw, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(b.grad.data, g.sum(axis=(0, 2, 3)), rtol=1e-10)
+    dx, dw = conv_grads_ref(x.array, w.array, g, stride, padding)
+    np.testing.assert_allclose(x.grad.array, dx, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(w.grad.array, dw, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(b.grad.array, g.sum(axis=(0, 2, 3)), rtol=1e-10)
 
 
 def test_empty_batch(rng) -> None:
@@ -254,7 +254,7 @@ def test_empty_batch(rng) -> None:
     out = al.conv2d(x, w, padding=1, groups=2)
     assert out.shape == (0, 4, 5, 5)
     out.sum().backward()
-    assert x.grad.shape == x.shape and w.grad.shape == w.shape and not w.grad.data.any()
+    assert x.grad.shape == x.shape and w.grad.shape == w.shape and not w.grad.array.any()
     assert al.max_pool2d(x, 2).shape == al.avg_pool2d(x, 2).shape == (0, 4, 2, 2)
 
 
@@ -263,7 +263,7 @@ def test_conv_keeps_float32_and_accepts_keywords(rng) -> None:
     w = al.tensor(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), requires_grad=True)
     out = F.conv2d(input=x, weight=w, stride=2, padding=1)
     assert out.dtype == np.float32 and out.shape == (2, 4, 3, 3)
-    np.testing.assert_allclose(out.data, conv_ref(x.data.astype(np.float64), w.data.astype(np.float64),
+    np.testing.assert_allclose(out.array, conv_ref(x.array.astype(np.float64), w.array.astype(np.float64),
                                                   stride=2, padding=1), rtol=1e-5, atol=1e-5)
     out.sum().backward()
     assert w.grad.dtype == np.float32 and w.grad.shape == w.shape
@@ -273,7 +273,7 @@ def test_conv_bias_gradient_is_the_sum_over_batch_and_pixels(rng) -> None:
     x, w, b = _leaf(rng, (3, 2, 5, 4)), _leaf(rng, (4, 2, 2, 2)), _leaf(rng, (4,))
     g = rng.standard_normal((3, 4, 4, 3))
     al.conv2d(x, w, b).backward(al.tensor(g))
-    np.testing.assert_allclose(b.grad.data, g.sum(axis=(0, 2, 3)), rtol=1e-12)
+    np.testing.assert_allclose(b.grad.array, g.sum(axis=(0, 2, 3)), rtol=1e-12)
 
 
 def test_conv_hessian_vector_product_matches_finite_differences(rng) -> None:
@@ -289,9 +289,9 @@ def test_conv_hessian_vector_product_matches_finite_differences(rng) -> None:
     (hv,) = al.grad(grad_x_dot_v(w), w)
     d = rng.standard_normal(w.shape)
     eps = 1e-6
-    plus = grad_x_dot_v(al.tensor(w.data + eps * d)).item()
-    minus = grad_x_dot_v(al.tensor(w.data - eps * d)).item()
-    np.testing.assert_allclose((hv.data * d).sum(), (plus - minus) / (2 * eps), rtol=1e-6)
+    plus = grad_x_dot_v(al.tensor(w.array + eps * d)).item()
+    minus = grad_x_dot_v(al.tensor(w.array - eps * d)).item()
+    np.testing.assert_allclose((hv.array * d).sum(), (plus - minus) / (2 * eps), rtol=1e-6)
 
 
 # (input shape, keyword arguments); inputs have distinct values, so every window has one maximum
@@ -312,19 +312,19 @@ def test_max_pool2d(leaf, shape, kw) -> None:
     check(lambda t: al.max_pool2d(t, **kw), [x], lambda a: max_pool_ref(a, **kw)[0])
     out, indices = al.max_pool2d(x, return_indices=True, **kw)
     assert indices.dtype == np.int64
-    np.testing.assert_array_equal(indices.data, max_pool_ref(x.data, **kw)[1])
+    np.testing.assert_array_equal(indices.array, max_pool_ref(x.array, **kw)[1])
 
 
 def test_max_pool_gradient_goes_to_the_first_maximum_and_adds_up_over_windows() -> None:
     x = al.ones(1, 1, 2, 4, dtype=np.float64, requires_grad=True)     # every window is a tie
     out, indices = al.max_pool2d(x, 2, return_indices=True)
-    np.testing.assert_array_equal(indices.data, [[[[0, 2]]]])
+    np.testing.assert_array_equal(indices.array, [[[[0, 2]]]])
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[[[1, 0, 1, 0], [0, 0, 0, 0]]]])
+    np.testing.assert_array_equal(x.grad.array, [[[[1, 0, 1, 0], [0, 0, 0, 0]]]])
     # overlapping windows (stride 1) that share one maximum: it receives every window's gradient
     y = al.tensor(np.array([[[[0.0, 1, 0], [1, 9, 1], [0, 1, 0]]]]), requires_grad=True)
     al.max_pool2d(y, 2, stride=1).sum().backward()
-    np.testing.assert_array_equal(y.grad.data, [[[[0, 0, 0], [0, 4, 0], [0, 0, 0]]]])
+    np.testing.assert_array_equal(y.grad.array, [[[[0, 0, 0], [0, 4, 0], [0, 0, 0]]]])
 
 
 def test_max_pool_nan_is_the_maximum_and_padding_is_never_chosen() -> None:
@@ -334,8 +334,8 @@ def test_max_pool_nan_is_the_maximum_and_padding_is_never_chosen() -> None:
     # a window that holds only -inf and padding picks its first element inside the input
     z = al.tensor(np.full((1, 1, 2, 2), -np.inf))
     out, indices = al.max_pool2d(z, 2, stride=2, padding=1, return_indices=True)
-    np.testing.assert_array_equal(indices.data, [[[[0, 1], [2, 3]]]])
-    assert np.all(out.data == -np.inf)
+    np.testing.assert_array_equal(indices.array, [[[[0, 1], [2, 3]]]])
+    assert np.all(out.array == -np.inf)
 
 
 AVG_POOL = [
@@ -446,38 +446,38 @@ def test_conv2d_parameters_state_dict_and_init_like_pytorch() -> None:
     fan_in = 2 * 3 * 2                 # in_channels / groups * kH * kW
     bound = 1 / math.sqrt(fan_in)      # kaiming_uniform_(a=sqrt(5)) and PyTorch's bias bound agree
     for p in (layer.weight, layer.bias):
-        assert np.all(np.abs(p.data) <= bound) and np.abs(p.data).max() > bound / 2
+        assert np.all(np.abs(p.array) <= bound) and np.abs(p.array).max() > bound / 2
     assert list(nn.Conv2d(3, 5, 3, bias=False).state_dict()) == ["weight"]
     assert nn.Conv1d(4, 6, 5, groups=2).weight.shape == (6, 2, 5)
     assert nn.Conv2d(2, 3, 3, dtype=np.float64).weight.dtype == np.float64
     al.manual_seed(0)
     again = nn.Conv2d(4, 6, (3, 2), groups=2)
-    np.testing.assert_array_equal(again.weight.data, layer.weight.data)
+    np.testing.assert_array_equal(again.weight.array, layer.weight.array)
 
 
 def test_conv_layers_forward_like_the_functions(rng) -> None:
     layer = nn.Conv2d(2, 3, 3, stride=2, padding=1, dilation=1, dtype=np.float64)
     x = al.tensor(rng.standard_normal((2, 2, 7, 6)))
-    np.testing.assert_allclose(layer(x).data, conv_ref(x.data, layer.weight.data, layer.bias.data, 2, 1),
+    np.testing.assert_allclose(layer(x).array, conv_ref(x.array, layer.weight.array, layer.bias.array, 2, 1),
                                rtol=1e-12)
     one_d = nn.Conv1d(2, 4, 3, padding="same", groups=2, bias=False, dtype=np.float64)
     y = al.tensor(rng.standard_normal((2, 5)))             # unbatched
-    np.testing.assert_allclose(one_d(y).data, conv_ref(y.data, one_d.weight.data, padding="same", groups=2),
+    np.testing.assert_allclose(one_d(y).array, conv_ref(y.array, one_d.weight.array, padding="same", groups=2),
                                rtol=1e-12)
     loaded = nn.Conv2d(2, 3, 3, stride=2, padding=1, dtype=np.float64)
     loaded.load_state_dict(layer.state_dict())
-    np.testing.assert_array_equal(loaded(x).data, layer(x).data)
+    np.testing.assert_array_equal(loaded(x).array, layer(x).array)
 
 
 def test_pool_layers(leaf) -> None:
     (x,) = leaf.distinct((2, 3, 6, 6))
     out, idx = nn.MaxPool2d(3, 2, 1, return_indices=True)(x)
-    ref, ref_idx = max_pool_ref(x.data, 3, 2, 1)
-    np.testing.assert_array_equal(out.data, ref)
-    np.testing.assert_array_equal(idx.data, ref_idx)
-    np.testing.assert_allclose(nn.AvgPool2d(2, padding=1, count_include_pad=False)(x).data,
-                               avg_pool_ref(x.data, 2, padding=1, count_include_pad=False), rtol=1e-12)
-    np.testing.assert_allclose(nn.AdaptiveAvgPool2d((4, 5))(x).data, adaptive_ref(x.data, (4, 5)), rtol=1e-12)
+    ref, ref_idx = max_pool_ref(x.array, 3, 2, 1)
+    np.testing.assert_array_equal(out.array, ref)
+    np.testing.assert_array_equal(idx.array, ref_idx)
+    np.testing.assert_allclose(nn.AvgPool2d(2, padding=1, count_include_pad=False)(x).array,
+                               avg_pool_ref(x.array, 2, padding=1, count_include_pad=False), rtol=1e-12)
+    np.testing.assert_allclose(nn.AdaptiveAvgPool2d((4, 5))(x).array, adaptive_ref(x.array, (4, 5)), rtol=1e-12)
 
 
 @pytest.mark.parametrize("module,expected", [
@@ -516,7 +516,7 @@ def test_small_cnn_learns(rng) -> None:
                           nn.Conv2d(4, 6, 3, padding="same", groups=2), nn.AvgPool2d(2),
                           nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 2))
     x = al.tensor(rng.standard_normal((16, 1, 8, 8)).astype(np.float32))
-    y = (x.data[:, 0, :4].mean(axis=(1, 2)) > x.data[:, 0, 4:].mean(axis=(1, 2))).astype(np.int64)
+    y = (x.array[:, 0, :4].mean(axis=(1, 2)) > x.array[:, 0, 4:].mean(axis=(1, 2))).astype(np.int64)
     optimizer = nn.optim.Adam(model.parameters(), lr=0.05)
     losses = []
     for _ in range(30):
@@ -559,20 +559,20 @@ LAYOUT_CASES = (
 def test_batch_last_memory_gives_the_same_bits(rng, shape, op) -> None:
     a = rng.standard_normal((2, *shape[1:]))        # a batch of 2: with 1, both layouts are the same memory
     x1, x2 = al.tensor(a, requires_grad=True), al.tensor(_batch_last(a), requires_grad=True)
-    assert x1.data.flags.c_contiguous and not x2.data.flags.c_contiguous
+    assert x1.array.flags.c_contiguous and not x2.array.flags.c_contiguous
     out1, out2 = op(x1), op(x2)
-    np.testing.assert_array_equal(out1.data, out2.data)
+    np.testing.assert_array_equal(out1.array, out2.array)
     g = rng.standard_normal(out1.shape)
     out1.backward(al.tensor(g))
     out2.backward(al.tensor(_batch_last(g)))
-    np.testing.assert_array_equal(x1.grad.data, x2.grad.data)
+    np.testing.assert_array_equal(x1.grad.array, x2.grad.array)
 
 
 def test_conv_output_is_a_batch_last_view_and_the_chain_through_it_is_correct(rng) -> None:
     x, w1, w2 = _leaf(rng, (3, 2, 7, 7)), _leaf(rng, (4, 2, 2, 2)), _leaf(rng, (2, 4, 2, 2))
     h = al.conv2d(x, w1)
-    assert np.moveaxis(h.data, 0, -1).flags.c_contiguous           # (C, H, W, N) memory
-    assert np.moveaxis(h.relu().data, 0, -1).flags.c_contiguous     # elementwise ops keep it
+    assert np.moveaxis(h.array, 0, -1).flags.c_contiguous           # (C, H, W, N) memory
+    assert np.moveaxis(h.relu().array, 0, -1).flags.c_contiguous     # elementwise ops keep it
 
     def net(x, w1, w2):
         h = al.max_pool2d(al.conv2d(x, w1).tanh(), 2, stride=1)
@@ -581,10 +581,10 @@ def test_conv_output_is_a_batch_last_view_and_the_chain_through_it_is_correct(rn
     assert al.gradcheck(net, [x, w1, w2])
     assert al.gradgradcheck(net, [x, w1, w2])
     # and the values: the same net on contiguous copies of every intermediate
-    h = np.ascontiguousarray(al.max_pool2d(al.tensor(np.ascontiguousarray(al.conv2d(x, w1).data)).tanh(), 2,
-                                           stride=1).data)
-    ref = al.avg_pool2d(al.tensor(np.ascontiguousarray(al.conv2d(al.tensor(h), w2, padding=1).data)), 2)
-    np.testing.assert_array_equal(net(x, w1, w2).data, ref.data)
+    h = np.ascontiguousarray(al.max_pool2d(al.tensor(np.ascontiguousarray(al.conv2d(x, w1).array)).tanh(), 2,
+                                           stride=1).array)
+    ref = al.avg_pool2d(al.tensor(np.ascontiguousarray(al.conv2d(al.tensor(h), w2, padding=1).array)), 2)
+    np.testing.assert_array_equal(net(x, w1, w2).array, ref.array)
 
 
 @pytest.mark.parametrize("case", [c for c in CONV2D if len(c[0]) == 4][:12], ids=_conv_id)
@@ -597,7 +597,7 @@ def test_conv_joint_backward_equals_the_recorded_rules(rng, case) -> None:
     recorded = al.grad(out, inputs, g, retain_graph=True, create_graph=True)
     out.backward(g)
     for t, r in zip(inputs, recorded):
-        np.testing.assert_allclose(t.grad.data, r.data, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(t.grad.array, r.array, rtol=1e-12, atol=1e-12)
 
 
 def test_conv_keeps_its_columns_until_backward_and_computes_only_the_gradients_asked_for(rng, monkeypatch) -> None:
@@ -613,14 +613,14 @@ def test_conv_keeps_its_columns_until_backward_and_computes_only_the_gradients_a
     g = rng.standard_normal(out.shape)
     out.backward(al.tensor(g), retain_graph=True)
     assert out.grad_fn.saved is not None                               # kept: the graph is retained
-    first = w.grad.data.copy()
+    first = w.grad.array.copy()
     out.backward(al.tensor(g))
-    np.testing.assert_allclose(w.grad.data, 2 * first, rtol=1e-12)
+    np.testing.assert_allclose(w.grad.array, 2 * first, rtol=1e-12)
     assert out.grad_fn.saved is None                                   # released with the graph
     with al.no_grad():
         assert al.conv2d(x, w, b).grad_fn is None
     # a frozen weight: its gradient, the only user of the columns, is not wanted, so they are not kept
-    frozen = al.conv2d(_leaf(rng, (2, 3, 6, 6)), al.tensor(w.data), b)
+    frozen = al.conv2d(_leaf(rng, (2, 3, 6, 6)), al.tensor(w.array), b)
     assert frozen.grad_fn is not None and frozen.grad_fn.saved is None
 
 
@@ -630,7 +630,7 @@ def test_max_pool_gradient_with_inf_goes_only_to_the_maximum() -> None:
     al.max_pool2d(x, 2).backward(al.tensor(np.array([[[[np.inf, 1.0], [2.0, -np.inf]]]])))
     expected = np.zeros((4, 4))
     expected[1, 1], expected[1, 3], expected[3, 1], expected[3, 3] = np.inf, 1.0, 2.0, -np.inf
-    np.testing.assert_array_equal(x.grad.data[0, 0], expected)
+    np.testing.assert_array_equal(x.grad.array[0, 0], expected)
 
 
 @pytest.mark.parametrize("shape,kw", [c for c in MAX_POOL if len(c[0]) == 4], ids=[str(k) for s, k in MAX_POOL
@@ -638,10 +638,10 @@ def test_max_pool_gradient_with_inf_goes_only_to_the_maximum() -> None:
 def test_max_pool_indices_do_not_depend_on_the_layout(leaf, shape, kw) -> None:
     (x,) = leaf.distinct((2, *shape[1:]))
     _, i1 = al.max_pool2d(x, return_indices=True, **kw)
-    _, i2 = al.max_pool2d(al.tensor(_batch_last(x.data)), return_indices=True, **kw)
-    np.testing.assert_array_equal(i1.data, i2.data)
-    np.testing.assert_array_equal(i1.data, max_pool_ref(x.data, **kw)[1])
-    assert i2.data.flags.c_contiguous
+    _, i2 = al.max_pool2d(al.tensor(_batch_last(x.array)), return_indices=True, **kw)
+    np.testing.assert_array_equal(i1.array, i2.array)
+    np.testing.assert_array_equal(i1.array, max_pool_ref(x.array, **kw)[1])
+    assert i2.array.flags.c_contiguous
 
 
 @pytest.mark.parametrize("first_layout", ["batch_last", "contiguous"])
@@ -662,7 +662,7 @@ def test_max_pool_double_backward_reads_the_gradient_in_the_inputs_layout(rng, f
             gy = gy.contiguous() if first_layout == "batch_last" else al.conv2d(gy, al.tensor(np.eye(3)[:, :, None,
                                                                                                       None]))
         (gy * al.tensor(c0)).sum().backward()
-        return x.grad.data
+        return x.grad.array
 
     np.testing.assert_allclose(grads(True), grads(False), rtol=1e-12, atol=1e-12)
     # and against the definition: d/dx sum(c * dL/dy), with dL/dy = 2 y at each window's maximum

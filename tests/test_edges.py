@@ -837,8 +837,8 @@ def test_comparisons_wrap_numbers_an_integer_tensor_cannot_hold_as_pytorchs():
 
 def test_a_numpy_bool_is_a_number_to_subtract_as_in_pytorch():
     # np.bool_ counts as a Python number (True is 1) where the tensor is not bool: only bool - bool is refused.
-    np.testing.assert_array_equal((al.tensor([1.0, 2.0]) - np.bool_(True)).data, [0.0, 1.0])
-    np.testing.assert_array_equal((np.bool_(True) - al.tensor([1, 2])).data, [0, -1])
+    np.testing.assert_array_equal((al.tensor([1.0, 2.0]) - np.bool_(True)).array, [0.0, 1.0])
+    np.testing.assert_array_equal((np.bool_(True) - al.tensor([1, 2])).array, [0, -1])
     torch = _torch()
     assert (torch.tensor([1.0, 2.0]) - np.bool_(True)).tolist() == [0.0, 1.0]
 

@@ -39,8 +39,8 @@ def test_reused_intermediate_feeds_many_consumers() -> None:
     h = x.tanh()
     out = (h * h).sum() + h.sum() + (h * 2).sum()
     out.backward()
-    expected = (2 * np.tanh(x.data) + 1 + 2) * (1 - np.tanh(x.data) ** 2)
-    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-12)
+    expected = (2 * np.tanh(x.array) + 1 + 2) * (1 - np.tanh(x.array) ** 2)
+    np.testing.assert_allclose(x.grad.array, expected, rtol=1e-12)
 
 
 def test_gradients_accumulate_across_backward_calls() -> None:
@@ -48,7 +48,7 @@ def test_gradients_accumulate_across_backward_calls() -> None:
     (x * 2).sum().backward()
     first = x.grad
     (x * 3).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, np.full(3, 5.0))
+    np.testing.assert_array_equal(x.grad.array, np.full(3, 5.0))
     assert x.grad is first, "accumulation must update the same .grad tensor in place, like PyTorch"
 
 
@@ -57,9 +57,9 @@ def test_leaf_grads_never_alias() -> None:
     # in-place update of one gradient change the other.
     a, b = f64(3, seed=1), f64(3, seed=2)
     (a + b).sum().backward()
-    assert not np.shares_memory(a.grad.data, b.grad.data)
-    a.grad.data *= 0
-    np.testing.assert_array_equal(b.grad.data, np.ones(3))
+    assert not np.shares_memory(a.grad.array, b.grad.array)
+    a.grad.array *= 0
+    np.testing.assert_array_equal(b.grad.array, np.ones(3))
 
 
 def test_leaf_grad_does_not_alias_user_gradient() -> None:
@@ -68,7 +68,7 @@ def test_leaf_grad_does_not_alias_user_gradient() -> None:
     x.reshape(3).backward(seed)
     y = (x * 1.0)
     y.backward(seed)
-    assert not np.shares_memory(x.grad.data, seed)
+    assert not np.shares_memory(x.grad.array, seed)
 
 
 def test_broadcast_gradients_are_summed_to_input_shape() -> None:
@@ -77,9 +77,9 @@ def test_broadcast_gradients_are_summed_to_input_shape() -> None:
     s = al.tensor(2.0, requires_grad=True, dtype=np.float64)
     ((x + b) * s).sum().backward()
     assert b.grad.shape == (3,)
-    np.testing.assert_allclose(b.grad.data, np.full(3, 8.0))
+    np.testing.assert_allclose(b.grad.array, np.full(3, 8.0))
     assert s.grad.shape == ()
-    np.testing.assert_allclose(s.grad.data, (x.data + b.data).sum())
+    np.testing.assert_allclose(s.grad.array, (x.array + b.array).sum())
 
 
 def test_non_leaf_grad_only_with_retain_grad() -> None:
@@ -88,7 +88,7 @@ def test_non_leaf_grad_only_with_retain_grad() -> None:
     k = x * 3
     h.retain_grad()
     (h * k).sum().backward()
-    np.testing.assert_allclose(h.grad.data, k.data)
+    np.testing.assert_allclose(h.grad.array, k.array)
     assert k.grad is None
     assert h.retains_grad and not k.retains_grad
 
@@ -106,7 +106,7 @@ def test_retain_graph_allows_second_backward() -> None:
     y = (x.exp() * 2).sum()
     y.backward(retain_graph=True)
     y.backward()
-    np.testing.assert_allclose(x.grad.data, 4 * np.exp(x.data))
+    np.testing.assert_allclose(x.grad.array, 4 * np.exp(x.array))
 
 
 def test_intermediate_is_released_after_backward() -> None:
@@ -136,7 +136,7 @@ def test_backward_on_non_scalar_needs_gradient() -> None:
     with pytest.raises(RuntimeError, match="scalar outputs.*shape \\(3,\\)"):
         (x * 2).backward()
     (x * 2).backward(np.array([1.0, 2.0, 3.0]))
-    np.testing.assert_allclose(x.grad.data, [2.0, 4.0, 6.0])
+    np.testing.assert_allclose(x.grad.array, [2.0, 4.0, 6.0])
 
 
 def test_backward_gradient_shape_is_checked() -> None:
@@ -169,28 +169,28 @@ def test_wide_graph_sums_many_branches() -> None:
     for k in range(1, 2001):
         total = total + x * float(k)
     total.sum().backward()
-    np.testing.assert_allclose(x.grad.data, np.full(2, 2000 * 2001 / 2))
+    np.testing.assert_allclose(x.grad.array, np.full(2, 2000 * 2001 / 2))
 
 
 def test_tensor_hook_sees_and_replaces_gradient() -> None:
     x = f64(3)
     seen = []
     h = x * 2
-    h.register_hook(lambda g: seen.append(g.data.copy()))
+    h.register_hook(lambda g: seen.append(g.array.copy()))
     h.register_hook(lambda g: g * 10)
     h.sum().backward()
     np.testing.assert_array_equal(seen[0], np.ones(3))
-    np.testing.assert_array_equal(x.grad.data, np.full(3, 20.0))
+    np.testing.assert_array_equal(x.grad.array, np.full(3, 20.0))
 
 
 def test_leaf_hook_runs_before_accumulation_and_can_be_removed() -> None:
     x = f64(3)
     handle = x.register_hook(lambda g: g * 0)
     (x * 2).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, np.zeros(3))
+    np.testing.assert_array_equal(x.grad.array, np.zeros(3))
     handle.remove()
     (x * 2).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, np.full(3, 2.0))
+    np.testing.assert_array_equal(x.grad.array, np.full(3, 2.0))
 
 
 def test_hook_returning_wrong_shape_is_an_error() -> None:
@@ -256,7 +256,7 @@ def test_detach_cuts_the_graph() -> None:
     assert not y.requires_grad and y.grad_fn is None
     z = (x * y).sum()
     z.backward()
-    np.testing.assert_allclose(x.grad.data, y.data)
+    np.testing.assert_allclose(x.grad.array, y.array)
 
 
 def test_unused_branch_and_constant_inputs_get_no_gradient() -> None:
@@ -265,7 +265,7 @@ def test_unused_branch_and_constant_inputs_get_no_gradient() -> None:
     _unused = x.exp()
     (x * c).sum().backward()
     assert c.grad is None
-    np.testing.assert_allclose(x.grad.data, c.data)
+    np.testing.assert_allclose(x.grad.array, c.array)
 
 
 def test_multiple_roots_through_grad() -> None:
@@ -273,7 +273,7 @@ def test_multiple_roots_through_grad() -> None:
     a = (x * 2).sum()
     b = (x * x).sum()
     (ga,) = al.grad([a, b], x)
-    np.testing.assert_allclose(ga.data, 2 + 2 * x.data)
+    np.testing.assert_allclose(ga.array, 2 + 2 * x.array)
 
 
 def test_float32_gradients_stay_float32() -> None:
@@ -297,7 +297,7 @@ def test_memory_flat_over_many_training_steps() -> None:
         loss.backward()
         with al.no_grad():
             for p in (w1, w2):
-                p.data -= 0.1 * p.grad.data
+                p.array -= 0.1 * p.grad.array
                 p.grad = None
 
     for _ in range(200):                 # warm up caches and allocator
@@ -354,7 +354,7 @@ def test_in_place_change_before_use_is_fine() -> None:
         w.sub_(1.0)
     loss = (w * w).sum()
     loss.backward()
-    np.testing.assert_allclose(w.grad.data, [0.0, 2.0])
+    np.testing.assert_allclose(w.grad.array, [0.0, 2.0])
     with al.no_grad():
         w.sub_(w.grad)          # an optimizer step after backward, then a new forward: no error
     (w * w).sum().backward()
@@ -387,7 +387,7 @@ def test_grad_runs_only_the_rules_that_reach_the_inputs() -> None:
     x, w = f64(3), f64(3, seed=1)
     loss = (x * 2).sum() + spy(w).sum()
     (gx,) = al.grad(loss, x)
-    np.testing.assert_array_equal(gx.data, np.full(3, 2.0))
+    np.testing.assert_array_equal(gx.array, np.full(3, 2.0))
     assert calls == []                   # w's branch cannot reach x: its rule never ran
     (gw,) = al.grad(spy(w).sum() * (x * 0 + 1).sum(), w)
     assert calls == ["spy"]
@@ -405,8 +405,8 @@ def test_many_reads_of_one_tensor_add_up_exactly() -> None:
     want[1:3] += 1
     np.add.at(want, [0, 0, 3], 3)
     want[mask] += 1
-    want += 2 * x.data
-    np.testing.assert_allclose(x.grad.data, want, rtol=1e-13)
+    want += 2 * x.array
+    np.testing.assert_allclose(x.grad.array, want, rtol=1e-13)
     assert al.gradcheck(lambda t: (t[0:2] * 2).sum() + t[[0, 0, 3]].sum() + (t * t)[1:].sum(), (x,))
     assert al.gradgradcheck(lambda t: (t[0:2] * t[1:3]).sum() + t[[0, 0, 3]].sum(), (x,))
 
@@ -417,7 +417,7 @@ def test_sequence_read_step_by_step_gets_every_step_gradient() -> None:
     for t in range(50):
         total = total + (x[t] * float(t)).sum()
     total.backward()
-    np.testing.assert_allclose(x.grad.data, np.broadcast_to(np.arange(50.0)[:, None, None], (50, 2, 3)))
+    np.testing.assert_allclose(x.grad.array, np.broadcast_to(np.arange(50.0)[:, None, None], (50, 2, 3)))
 
 
 def test_joint_rule_and_saved_values() -> None:
@@ -439,12 +439,12 @@ def test_joint_rule_and_saved_values() -> None:
     x = al.tensor([1.0, 2.0], requires_grad=True)
     y = al.tensor([3.0, 5.0], requires_grad=True)
     out = mul(x, y)
-    np.testing.assert_array_equal(out.data, [3.0, 10.0])
+    np.testing.assert_array_equal(out.array, [3.0, 10.0])
     np.testing.assert_array_equal(out.grad_fn.saved, [1.0, 2.0])
     out.sum().backward()
     assert seen == [([True, True], True)] and out.grad_fn.saved is None
-    np.testing.assert_array_equal(x.grad.data, [3.0, 5.0])
-    np.testing.assert_array_equal(y.grad.data, [1.0, 2.0])
+    np.testing.assert_array_equal(x.grad.array, [3.0, 5.0])
+    np.testing.assert_array_equal(y.grad.array, [1.0, 2.0])
     # y needs no gradient: nothing is kept, and the combined rule gets saved=None
     out = mul(x, al.tensor([3.0, 5.0]))
     assert out.grad_fn.saved is None
@@ -452,7 +452,7 @@ def test_joint_rule_and_saved_values() -> None:
     assert seen[-1] == ([True, False], False)
     (gx2,) = al.grad(mul(x, y).sum(), [x], create_graph=True)
     assert len(seen) == 2 and gx2.requires_grad
-    np.testing.assert_array_equal(gx.data, gx2.data)
+    np.testing.assert_array_equal(gx.array, gx2.array)
     # called on arrays it returns the result alone
     np.testing.assert_array_equal(mul(np.array([2.0]), np.array([4.0])), [8.0])
 

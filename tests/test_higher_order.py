@@ -15,7 +15,7 @@ def leaf(*shape: int, seed: int = 0) -> al.Tensor:
 def test_grad_returns_without_touching_dot_grad() -> None:
     x = leaf(3)
     (g,) = al.grad((x ** 3).sum(), x)
-    np.testing.assert_allclose(g.data, 3 * x.data ** 2)
+    np.testing.assert_allclose(g.array, 3 * x.array ** 2)
     assert x.grad is None
 
 
@@ -23,7 +23,7 @@ def test_grad_of_non_leaf_input() -> None:
     x = leaf(3)
     h = x * 2
     (gh,) = al.grad((h * h).sum(), h)
-    np.testing.assert_allclose(gh.data, 2 * h.data)
+    np.testing.assert_allclose(gh.array, 2 * h.array)
 
 
 def test_grad_allow_unused() -> None:
@@ -31,7 +31,7 @@ def test_grad_allow_unused() -> None:
     with pytest.raises(RuntimeError, match="allow_unused=True"):
         al.grad((x * 2).sum(), [x, y], retain_graph=True)
     gx, gy = al.grad((x * 2).sum(), [x, y], allow_unused=True)
-    assert gy is None and np.allclose(gx.data, 2)
+    assert gy is None and np.allclose(gx.array, 2)
 
 
 def test_grad_requires_grad_outputs_for_non_scalar() -> None:
@@ -39,7 +39,7 @@ def test_grad_requires_grad_outputs_for_non_scalar() -> None:
     with pytest.raises(RuntimeError, match="scalar outputs"):
         al.grad(x * 2, x)
     (g,) = al.grad(x * 2, x, grad_outputs=np.array([1.0, 2.0, 3.0]))
-    np.testing.assert_allclose(g.data, [2.0, 4.0, 6.0])
+    np.testing.assert_allclose(g.array, [2.0, 4.0, 6.0])
 
 
 def test_second_derivative_of_cube() -> None:
@@ -66,11 +66,11 @@ def test_backward_create_graph_then_double_backprop() -> None:
     (gx,) = al.grad(loss, x, create_graph=True)
     penalty = (gx * gx).sum()
     penalty.backward()
-    t = np.tanh(x.data * w.data)
+    t = np.tanh(x.array * w.array)
     s = 1 - t ** 2                     # d tanh
     # gx = w s ; penalty = sum w^2 s^2 ; d/dw = 2 w s^2 + w^2 * 2 s * ds/dw, ds/dw = -2 t s x
-    expected = 2 * w.data * s ** 2 + w.data ** 2 * 2 * s * (-2 * t * s * x.data)
-    np.testing.assert_allclose(w.grad.data, expected, rtol=1e-10)
+    expected = 2 * w.array * s ** 2 + w.array ** 2 * 2 * s * (-2 * t * s * x.array)
+    np.testing.assert_allclose(w.grad.array, expected, rtol=1e-10)
 
 
 def test_backward_with_create_graph_leaves_differentiable_grad() -> None:
@@ -78,7 +78,7 @@ def test_backward_with_create_graph_leaves_differentiable_grad() -> None:
     (x ** 2).sum().backward(create_graph=True)
     assert x.grad.requires_grad
     (x.grad.sum()).backward()          # d/dx sum(2x) = 2, accumulated onto the existing grad
-    np.testing.assert_allclose(x.grad.data, 2 * x.data + 2)
+    np.testing.assert_allclose(x.grad.array, 2 * x.array + 2)
 
 
 def test_hessian_of_quadratic_form() -> None:
@@ -87,7 +87,7 @@ def test_hessian_of_quadratic_form() -> None:
     A = al.tensor(a)
     x = leaf(4)
     H = al.hessian(lambda v: v @ A @ v, x)
-    np.testing.assert_allclose(H.data, a + a.T, rtol=1e-12)
+    np.testing.assert_allclose(H.array, a + a.T, rtol=1e-12)
 
 
 def test_hessian_matches_finite_difference_of_gradient() -> None:
@@ -96,33 +96,33 @@ def test_hessian_matches_finite_difference_of_gradient() -> None:
     def f(v: al.Tensor) -> al.Tensor:
         return (v.exp() * v.sin()).sum() + (v[0] * v[1] * v[2])
 
-    H = al.hessian(f, x).data
+    H = al.hessian(f, x).array
     eps = 1e-6
     num = np.zeros((3, 3))
     for k in range(3):
-        xp, xm = x.data.copy(), x.data.copy()
+        xp, xm = x.array.copy(), x.array.copy()
         xp[k] += eps
         xm[k] -= eps
         tp, tm = al.tensor(xp, requires_grad=True), al.tensor(xm, requires_grad=True)
         (gp,) = al.grad(f(tp), tp)
         (gm,) = al.grad(f(tm), tm)
-        num[:, k] = (gp.data - gm.data) / (2 * eps)
+        num[:, k] = (gp.array - gm.array) / (2 * eps)
     np.testing.assert_allclose(H, num, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(H, H.T, rtol=1e-12)
 
 
 def test_jacobian_of_vector_function() -> None:
     x = leaf(3)
-    J = al.jacobian(lambda v: v.softmax(0), x).data
-    s = np.exp(x.data) / np.exp(x.data).sum()
+    J = al.jacobian(lambda v: v.softmax(0), x).array
+    s = np.exp(x.array) / np.exp(x.array).sum()
     np.testing.assert_allclose(J, np.diag(s) - np.outer(s, s), rtol=1e-12)
 
 
 def test_jacobian_of_several_inputs() -> None:
     a, b = leaf(2), leaf(2, seed=1)
     ja, jb = al.jacobian(lambda u, v: u * v, (a, b))
-    np.testing.assert_allclose(ja.data, np.diag(b.data))
-    np.testing.assert_allclose(jb.data, np.diag(a.data))
+    np.testing.assert_allclose(ja.array, np.diag(b.array))
+    np.testing.assert_allclose(jb.array, np.diag(a.array))
 
 
 def test_hvp_equals_hessian_times_vector() -> None:
@@ -133,8 +133,8 @@ def test_hvp_equals_hessian_times_vector() -> None:
         return (t.tanh() ** 2).sum() + (t.logsumexp(0))
 
     _, hv = al.hvp(f, x, v)
-    H = al.hessian(f, x).data
-    np.testing.assert_allclose(hv.data, H @ v, rtol=1e-10)
+    H = al.hessian(f, x).array
+    np.testing.assert_allclose(hv.array, H @ v, rtol=1e-10)
 
 
 def test_newton_step_on_quadratic_converges_in_one_step() -> None:
@@ -149,12 +149,12 @@ def test_newton_step_on_quadratic_converges_in_one_step() -> None:
     x = al.zeros(3, dtype=np.float64, requires_grad=True)
     (g,) = al.grad(f(x), x)
     H = al.hessian(f, x)
-    x_new = x.data - np.linalg.solve(H.data, g.data)
-    np.testing.assert_allclose(x_new, np.linalg.solve(A.data, b.data), rtol=1e-10)
+    x_new = x.array - np.linalg.solve(H.array, g.array)
+    np.testing.assert_allclose(x_new, np.linalg.solve(A.array, b.array), rtol=1e-10)
 
 
 def test_hooks_run_on_create_graph_path() -> None:
     x = leaf(2)
     x.register_hook(lambda g: g * 2)
     (x ** 2).sum().backward(create_graph=True)
-    np.testing.assert_allclose(x.grad.data, 4 * x.data)
+    np.testing.assert_allclose(x.grad.array, 4 * x.array)

@@ -126,7 +126,7 @@ def test_an_op_that_does_not_read_its_input_allows_changing_it():
     with al.no_grad():
         a.mul_(2)
     b.sum().backward()
-    np.testing.assert_allclose(w.grad.data, np.exp(w.data))
+    np.testing.assert_allclose(w.grad.array, np.exp(w.array))
 
 
 def test_a_multiplication_by_a_constant_does_not_need_its_input():
@@ -173,7 +173,7 @@ def test_a_view_taken_before_an_in_place_change_is_brought_up_to_date():
 
 def test_an_element_is_a_view_as_in_pytorch():
     t = al.zeros(3)
-    t[1].add_(2.0)                        # NumPy's t.data[1] would be a copy
+    t[1].add_(2.0)                        # NumPy's t.array[1] would be a copy
     t[2].fill_(5.0)
     assert t.tolist() == [0.0, 2.0, 5.0]
 
@@ -205,15 +205,15 @@ def test_a_view_of_a_plain_buffer_brings_it_into_the_graph():
 def test_views_and_numpy_aliases_see_the_change():
     x = leaf(3)
     y = x * 2
-    arr = y.data
+    arr = y.array
     y.add_(1)
-    assert arr is y.data
-    np.testing.assert_allclose(arr, x.data * 2 + 1)
+    assert arr is y.array
+    np.testing.assert_allclose(arr, x.array * 2 + 1)
     y2 = x * 1
     with al.no_grad():
         alias = y2[1:]                    # outside the graph: a plain view
     y2.mul_(3)
-    np.testing.assert_allclose(alias.data, x.data[1:] * 3)
+    np.testing.assert_allclose(alias.array, x.array[1:] * 3)
 
 
 def test_double_backward_through_an_in_place_op():
@@ -231,7 +231,7 @@ def test_relu_module_in_place_matches_out_of_place():
     x = leaf(2, 3) - 1.0
     a = nn.ReLU(inplace=True)(x * 1)
     b = nn.ReLU()(x * 1)
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.array, b.array)
     y = x * 1
     assert nn.functional.relu(y, inplace=True) is y
 
@@ -257,11 +257,11 @@ def test_old_versions_are_released_with_the_graph():
     w = leaf(1000, seed=5)
     for _ in range(5):
         y.mul_(w)                          # each keeps a copy of the old y: w's gradient needs it
-    assert all(ref() is not None and ref().data is not y.data for _, ref in y._earlier_versions)
+    assert all(ref() is not None and ref().array is not y.array for _, ref in y._earlier_versions)
     y.sum().backward()
     gc.collect()
     assert all(ref() is None for _, ref in y._earlier_versions)
-    np.testing.assert_allclose(x.grad.data, w.data ** 5)
+    np.testing.assert_allclose(x.grad.array, w.array ** 5)
     z = x * 2
     w = z * 3
     z.add_(1)
@@ -275,9 +275,9 @@ def test_views_of_a_tensor_in_any_memory_order_change_in_place_as_in_pytorch():
     x = leaf(3)
     base = al.from_numpy(np.ones((2, 3)).T)
     base[0].add_(x[:2] * 1)
-    np.testing.assert_array_equal(base.data, [[1 + x.data[0], 1 + x.data[1]], [1, 1], [1, 1]])
+    np.testing.assert_array_equal(base.array, [[1 + x.array[0], 1 + x.array[1]], [1, 1], [1, 1]])
     base.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [1, 1, 0])
+    np.testing.assert_array_equal(x.grad.array, [1, 1, 0])
 
 
 @pytest.mark.parametrize("nd", [1, 2])
@@ -292,7 +292,7 @@ def test_in_place_ops_on_views_of_a_convolutions_output(nd):
 
     def f(x, w, s):
         y = conv(x, w)
-        assert not y.data.flags.c_contiguous
+        assert not y.array.flags.c_contiguous
         y[:, 0] += 1
         y[:, 1:3].mul_(s)
         y[1, :, 0] *= 2
@@ -301,7 +301,7 @@ def test_in_place_ops_on_views_of_a_convolutions_output(nd):
     assert al.gradcheck(f, (x, w, s))
     assert al.gradgradcheck(f, (x, w, s))
     torch = pytest.importorskip("torch", reason="PyTorch (the test-only oracle) is not installed")
-    xt, wt, st = (torch.tensor(t.data, requires_grad=True) for t in (x, w, s))
+    xt, wt, st = (torch.tensor(t.array, requires_grad=True) for t in (x, w, s))
     yt = (torch.nn.functional.conv1d if nd == 1 else torch.nn.functional.conv2d)(xt, wt)
     yt[:, 0] += 1
     yt[:, 1:3].mul_(st)
@@ -310,9 +310,9 @@ def test_in_place_ops_on_views_of_a_convolutions_output(nd):
     (yt * torch.tensor(r)).sum().backward()
     y = f(x, w, s)
     (y * al.tensor(r)).sum().backward()
-    np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(y.array, yt.detach().numpy(), rtol=1e-12, atol=1e-12)
     for ours, theirs in ((x, xt), (w, wt), (s, st)):
-        np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(ours.grad.array, theirs.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
 def test_a_hook_on_a_view_made_under_no_grad_is_not_called_as_in_pytorch():
@@ -332,7 +332,7 @@ def test_in_place_on_a_view_of_memory_that_overlaps_itself_is_refused_as_in_pyto
     with pytest.raises(RuntimeError, match="mul: unsupported operation: more than one element of the written-to "
                                            "tensor refers to a single memory location"):
         rows[1].mul_(leaf(1)[0])
-    np.testing.assert_array_equal(rows.data, [[1, 2], [2, 3], [3, 4]])       # unchanged
+    np.testing.assert_array_equal(rows.array, [[1, 2], [2, 3], [3, 4]])       # unchanged
     expanded = (leaf(2) * 1).expand(3, 2).detach()
     with pytest.raises(RuntimeError, match="refers to a single memory location"):
         expanded[0].mul_(leaf(2))
@@ -351,6 +351,6 @@ def test_views_are_found_in_their_base_whatever_its_layout(layout):
     d[:, 1:, ::2].mul_(w)
     expected = original.copy()
     expected[:, 1:, ::2] *= 2
-    np.testing.assert_array_equal(d.data, expected)
+    np.testing.assert_array_equal(d.array, expected)
     (d * al.from_numpy(np.ones((2, 3, 4)))).sum().backward()
-    np.testing.assert_allclose(w.grad.data, original[:, 1:, ::2].sum())
+    np.testing.assert_allclose(w.grad.array, original[:, 1:, ::2].sum())

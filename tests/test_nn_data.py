@@ -63,7 +63,7 @@ def test_batch_sizes_and_len(n, batch_size, drop_last, sizes):
     assert [xb.shape for xb, _ in batches] == [(s, 2) for s in sizes]
     assert [yb.shape for _, yb in batches] == [(s,) for s in sizes]
     if batches:  # sequential order: the batches are the data in order
-        np.testing.assert_array_equal(np.concatenate([xb.data for xb, _ in batches]), X.data[:sum(sizes)])
+        np.testing.assert_array_equal(np.concatenate([xb.array for xb, _ in batches]), X.array[:sum(sizes)])
         assert all(isinstance(b, tuple) and len(b) == 2 for b in batches)
 
 
@@ -71,7 +71,7 @@ def test_last_partial_batch_holds_the_remaining_samples():
     _, _, ds = make_data(7)
     *_, (xb, yb) = DataLoader(ds, batch_size=3)
     assert yb.tolist() == [6]
-    np.testing.assert_array_equal(xb.data, [[12.0, 13.0]])
+    np.testing.assert_array_equal(xb.array, [[12.0, 13.0]])
 
 
 def test_collate_path_batches_dict_samples():
@@ -155,7 +155,7 @@ def test_tensor_dataset_fast_path_matches_per_sample_collate():
         assert len(fb) == len(sb) == 3
         for f, s in zip(fb, sb):
             assert f.dtype == s.dtype and f.shape == s.shape
-            np.testing.assert_array_equal(f.data, s.data)
+            np.testing.assert_array_equal(f.array, s.array)
 
 
 def test_tensor_dataset_batches_do_not_index_per_sample(monkeypatch):
@@ -180,7 +180,7 @@ def test_tensor_dataset_subclass_that_overrides_getitem_is_respected():
 
     X, _, ds = make_data(4)
     (xb, _), = DataLoader(Doubled(*ds.tensors), 4)
-    np.testing.assert_array_equal(xb.data, X.data * 2)
+    np.testing.assert_array_equal(xb.array, X.array * 2)
 
 
 # ----------------------------------------------------------------------------------- default_collate
@@ -267,7 +267,7 @@ def test_workers_and_pinned_memory_are_accepted_with_a_warning():
     with pytest.warns(UserWarning, match="pin_memory=True has no effect"):
         pinned = DataLoader(ds, 4, pin_memory=True)
     for a, b in zip(loader, DataLoader(ds, 4)):
-        np.testing.assert_array_equal(a[0].data, b[0].data)
+        np.testing.assert_array_equal(a[0].array, b[0].array)
     assert len(list(pinned)) == 2
 
 

@@ -74,7 +74,7 @@ def test_regression_fits_piecewise_linear_function() -> None:
         opt.step()
     assert loss.item() < 1e-4, loss.item()
     with al.no_grad():
-        worst = np.abs(model(x).data - y_np).max()
+        worst = np.abs(model(x).array - y_np).max()
     assert worst < 0.05
 
 
@@ -110,7 +110,7 @@ def test_resume_from_checkpoint_is_bit_identical(tmp_path: Path, make_opt: str) 
     # 2N steps straight.
     model, opt, sched = fresh(0)
     _train(model, opt, sched, x, ys, 20)
-    straight = {k: v.data.copy() for k, v in model.state_dict().items()}
+    straight = {k: v.array.copy() for k, v in model.state_dict().items()}
     straight_lr = opt.param_groups[0]["lr"]
 
     # N steps, save everything, load into fresh objects (differently initialised), N more.
@@ -124,7 +124,7 @@ def test_resume_from_checkpoint_is_bit_identical(tmp_path: Path, make_opt: str) 
     opt2.load_state_dict(ckpt["optimizer"])
     sched2.load_state_dict(ckpt["scheduler"])
     _train(model2, opt2, sched2, x, ys, 10)
-    resumed = {k: v.data for k, v in model2.state_dict().items()}
+    resumed = {k: v.array for k, v in model2.state_dict().items()}
 
     assert straight.keys() == resumed.keys()
     for k in straight:

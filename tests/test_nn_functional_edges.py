@@ -56,14 +56,14 @@ def assert_same(ours, theirs, rtol: float = 1e-6, atol: float = 1e-7) -> None:
         return
     assert str(ours.dtype) == str(theirs.dtype).replace("torch.", ""), (ours.dtype, theirs.dtype)
     assert ours.shape == tuple(theirs.shape)
-    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(ours.array, theirs.detach().numpy(), rtol=rtol, atol=atol)
 
 
 def grads_match(ours: list, theirs: list, rtol: float = 1e-9, atol: float = 1e-12) -> None:
     for a, t in zip(ours, theirs):
         assert (a.grad is None) == (t.grad is None)
         if t.grad is not None:
-            np.testing.assert_allclose(a.grad.data, t.grad.numpy(), rtol=rtol, atol=atol)
+            np.testing.assert_allclose(a.grad.array, t.grad.numpy(), rtol=rtol, atol=atol)
 
 
 # ------------------------------------------------------------------ cosine_similarity
@@ -71,7 +71,7 @@ def test_cosine_similarity_broadcasts_before_normalising(torch) -> None:
     a = np.array([[1.0, 2, 3], [4, 5, 6]])
     b = np.array([[1.0], [2.0]])
     out = F.cosine_similarity(al.tensor(a), al.tensor(b), dim=1)
-    np.testing.assert_allclose(out.data, [0.9258201, 0.9869275], rtol=1e-6)    # was [1.60, 1.71]: above 1
+    np.testing.assert_allclose(out.array, [0.9258201, 0.9869275], rtol=1e-6)    # was [1.60, 1.71]: above 1
     assert_same(out, torch.nn.functional.cosine_similarity(torch.tensor(a), torch.tensor(b), dim=1), rtol=1e-12)
 
 
@@ -160,7 +160,7 @@ def test_multi_margin_loss_shapes_like_pytorch(torch, xshape, target, reduction)
     if reduction == "mean" and x.numel() == 0:
         assert ours.shape == () and math.isnan(ours.item())     # PyTorch returns uninitialised memory here
         return
-    theirs = torch.nn.functional.multi_margin_loss(tx, torch.tensor(t.data), reduction=reduction)
+    theirs = torch.nn.functional.multi_margin_loss(tx, torch.tensor(t.array), reduction=reduction)
     assert_same(ours, theirs, rtol=1e-12)                 # (4,) with target (1,), 'none': (1,), was ()
     ours.sum().backward()
     theirs.sum().backward()
@@ -231,7 +231,7 @@ def test_embedding_and_one_hot_ranges(torch) -> None:
             F.embedding(al.tensor([0]), w, padding_idx=padding_idx)
     out = F.embedding(al.tensor([2, 0]), f64w := al.tensor(arr(3, 2, seed=10), requires_grad=True), padding_idx=-1)
     out.sum().backward()
-    np.testing.assert_array_equal(f64w.grad.data, [[1, 1], [0, 0], [0, 0]])      # -1 is row 2: no gradient
+    np.testing.assert_array_equal(f64w.grad.array, [[1, 1], [0, 0], [0, 0]])      # -1 is row 2: no gradient
     with pytest.raises(IndexError, match="embedding: index -1 is out of range for 3 embeddings"):
         F.embedding(al.tensor([-1]), w)
     with pytest.raises(ValueError, match=r"embedding: expected a 2-D weight \(num_embeddings, embedding_dim\)"):
@@ -457,8 +457,8 @@ def test_batch_norm_on_an_empty_batch_leaves_the_running_stats(torch) -> None:
     bn, tbn = nn.BatchNorm1d(3), torch.nn.BatchNorm1d(3)
     out = bn(al.zeros(0, 3))
     assert out.shape == tuple(tbn(torch.zeros(0, 3)).shape) == (0, 3)
-    np.testing.assert_array_equal(bn.running_mean.data, 0)
-    np.testing.assert_array_equal(bn.running_var.data, 1)
+    np.testing.assert_array_equal(bn.running_mean.array, 0)
+    np.testing.assert_array_equal(bn.running_var.array, 1)
     with pytest.raises(ValueError, match="batch_norm: expected more than 1 value per channel"):
         bn(al.zeros(1, 3))
     assert F.layer_norm(al.zeros(0, 3), (3,)).shape == (0, 3)
@@ -642,9 +642,9 @@ def test_dropout_on_integers_with_p_1_and_in_place(torch) -> None:
     x = al.ones(1000)
     al.manual_seed(0)
     assert F.dropout(x, 0.5, inplace=True) is x            # in place, as PyTorch's: x itself is scaled
-    assert set(np.unique(x.data)) == {0.0, 2.0}
+    assert set(np.unique(x.array)) == {0.0, 2.0}
     y = al.tensor([1.0, math.inf])
-    assert F.dropout(y, 1.0, inplace=True) is y and y.data[0] == 0 and math.isnan(y.data[1])
+    assert F.dropout(y, 1.0, inplace=True) is y and y.array[0] == 0 and math.isnan(y.array[1])
     with pytest.raises(RuntimeError):                      # a leaf that requires grad cannot be scaled in place
         F.dropout(al.ones(3, requires_grad=True), 0.5, inplace=True)
     with pytest.raises(RuntimeError):
@@ -993,9 +993,9 @@ def test_embedding_max_norm_and_scale_grad_by_freq_like_pytorch(torch, max_norm,
           "scale_grad_by_freq": scale_grad_by_freq}
     ours, theirs = F.embedding(al.tensor(idx), w, **kw), torch.nn.functional.embedding(torch.tensor(idx), tw, **kw)
     assert_same(ours, theirs, rtol=1e-6)
-    np.testing.assert_allclose(w.data, tw.detach().numpy(), rtol=1e-6)      # rows renormalised in place
+    np.testing.assert_allclose(w.array, tw.detach().numpy(), rtol=1e-6)      # rows renormalised in place
     if max_norm is not None:
-        assert not np.allclose(w.data[[0, 2, 4]], w0[[0, 2, 4]]) and np.array_equal(w.data[[1, 3]], w0[[1, 3]])
+        assert not np.allclose(w.array[[0, 2, 4]], w0[[0, 2, 4]]) and np.array_equal(w.array[[1, 3]], w0[[1, 3]])
     (ours * al.tensor(arr(2, 3, 3, seed=30))).sum().backward()
     (theirs * torch.tensor(arr(2, 3, 3, seed=30))).sum().backward()
     grads_match([w], [tw], rtol=1e-6)
@@ -1008,7 +1008,7 @@ def test_embedding_sparse_and_pretrained(torch) -> None:
         F.embedding(al.tensor([0]), al.ones(2, 2), sparse=True)
     w = al.tensor(arr(4, 2, seed=31))
     emb = nn.Embedding.from_pretrained(w)
-    temb = torch.nn.Embedding.from_pretrained(torch.tensor(w.data))
+    temb = torch.nn.Embedding.from_pretrained(torch.tensor(w.array))
     assert emb.weight.requires_grad is False is temb.weight.requires_grad
     assert_same(emb(al.tensor([3, 1])), temb(torch.tensor([3, 1])))
     assert nn.Embedding.from_pretrained(w, freeze=False).weight.requires_grad

@@ -17,16 +17,16 @@ def leaf(shape, seed=0):
 
 def test_silu_and_its_module():
     x = leaf((3, 4))
-    np.testing.assert_allclose(F.silu(x).data, x.data / (1 + np.exp(-x.data)), rtol=1e-12)
-    np.testing.assert_array_equal(nn.SiLU()(x).data, F.silu(x).data)
+    np.testing.assert_allclose(F.silu(x).array, x.array / (1 + np.exp(-x.array)), rtol=1e-12)
+    np.testing.assert_array_equal(nn.SiLU()(x).array, F.silu(x).array)
     assert al.gradcheck(F.silu, (x,)) and al.gradgradcheck(F.silu, (x,))
 
 
 @pytest.mark.parametrize("p,dim", [(2.0, 1), (1.0, 0), (3.0, -1)])
 def test_normalize(p, dim):
     x = leaf((3, 4), seed=1)
-    norm = np.sum(np.abs(x.data) ** p, axis=dim, keepdims=True) ** (1 / p)
-    np.testing.assert_allclose(F.normalize(x, p, dim).data, x.data / norm, rtol=1e-12)
+    norm = np.sum(np.abs(x.array) ** p, axis=dim, keepdims=True) ** (1 / p)
+    np.testing.assert_allclose(F.normalize(x, p, dim).array, x.array / norm, rtol=1e-12)
     assert al.gradcheck(lambda t: F.normalize(t, p, dim), (x,))
 
 
@@ -34,13 +34,13 @@ def test_normalize_keeps_zero_vectors_at_zero():
     x = al.zeros(2, 3, dtype=al.float64, requires_grad=True)
     out = F.normalize(x)
     out.sum().backward()
-    assert np.all(out.data == 0) and np.all(np.isfinite(x.grad.data))
+    assert np.all(out.array == 0) and np.all(np.isfinite(x.grad.array))
 
 
 def test_cosine_similarity_broadcasts_and_is_gradchecked():
     a, b = leaf((1, 5), seed=2), leaf((4, 5), seed=3)
-    expected = (a.data * b.data).sum(1) / (np.linalg.norm(a.data, axis=1) * np.linalg.norm(b.data, axis=1))
-    np.testing.assert_allclose(F.cosine_similarity(a, b).data, expected, rtol=1e-12)
+    expected = (a.array * b.array).sum(1) / (np.linalg.norm(a.array, axis=1) * np.linalg.norm(b.array, axis=1))
+    np.testing.assert_allclose(F.cosine_similarity(a, b).array, expected, rtol=1e-12)
     assert al.gradcheck(F.cosine_similarity, (a, b))
 
 

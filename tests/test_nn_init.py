@@ -97,21 +97,21 @@ def test_fans_need_two_dims(shape):
 
 def test_constants():
     t = al.tensor(np.full((2, 3), 7.0, np.float32))
-    assert np.array_equal(init.zeros_(t).data, np.zeros((2, 3)))
-    assert np.array_equal(init.ones_(t).data, np.ones((2, 3)))
-    assert np.array_equal(init.constant_(t, 0.25).data, np.full((2, 3), 0.25))
+    assert np.array_equal(init.zeros_(t).array, np.zeros((2, 3)))
+    assert np.array_equal(init.ones_(t).array, np.ones((2, 3)))
+    assert np.array_equal(init.constant_(t, 0.25).array, np.full((2, 3), 0.25))
 
 
 @pytest.mark.parametrize("shape", [(3, 3), (2, 4), (4, 2)])
 def test_eye(shape):
     t = al.tensor(np.full(shape, 5.0, np.float32))
-    assert np.array_equal(init.eye_(t).data, np.eye(*shape))
+    assert np.array_equal(init.eye_(t).array, np.eye(*shape))
 
 
 def test_constants_on_integer_tensors():
     t = al.tensor(np.full((2, 3), 9, np.int64))
-    assert init.constant_(t, 4).data.tolist() == [[4, 4, 4], [4, 4, 4]]
-    assert init.eye_(t).data.tolist() == [[1, 0, 0], [0, 1, 0]]
+    assert init.constant_(t, 4).array.tolist() == [[4, 4, 4], [4, 4, 4]]
+    assert init.eye_(t).array.tolist() == [[1, 0, 0], [0, 1, 0]]
     assert t.dtype == np.int64
 
 
@@ -128,22 +128,22 @@ N_ROWS, N_COLS = 400, 1200   # a Linear weight with fan_in=1200, fan_out=400: 48
 
 def test_uniform():
     t = init.uniform_(empty(N_ROWS, N_COLS), a=-3.0, b=5.0, generator=np.random.default_rng(0))
-    assert_uniform(t.data, -3.0, 5.0)
+    assert_uniform(t.array, -3.0, 5.0)
 
 
 def test_uniform_defaults_to_unit_interval():
-    assert_uniform(init.uniform_(empty(N_ROWS, N_COLS), generator=np.random.default_rng(1)).data, 0.0, 1.0)
+    assert_uniform(init.uniform_(empty(N_ROWS, N_COLS), generator=np.random.default_rng(1)).array, 0.0, 1.0)
 
 
 def test_normal():
     t = init.normal_(empty(N_ROWS, N_COLS), mean=2.0, std=0.5, generator=np.random.default_rng(2))
-    assert_mean_std(t.data, 2.0, 0.5)
+    assert_mean_std(t.array, 2.0, 0.5)
     # A normal, not some other law with these moments: 95.45% of the mass within 2 std.
-    assert np.mean(np.abs(t.data - 2.0) < 1.0) == pytest.approx(2 * norm_cdf(2) - 1, abs=2e-3)
+    assert np.mean(np.abs(t.array - 2.0) < 1.0) == pytest.approx(2 * norm_cdf(2) - 1, abs=2e-3)
 
 
 def test_normal_defaults_to_standard():
-    assert_mean_std(init.normal_(empty(N_ROWS, N_COLS), generator=np.random.default_rng(3)).data, 0.0, 1.0)
+    assert_mean_std(init.normal_(empty(N_ROWS, N_COLS), generator=np.random.default_rng(3)).array, 0.0, 1.0)
 
 
 @pytest.mark.parametrize("mean, std, a, b", [
@@ -155,7 +155,7 @@ def test_normal_defaults_to_standard():
 def test_trunc_normal_matches_the_truncated_distribution(mean, std, a, b):
     t = init.trunc_normal_(empty(N_ROWS, N_COLS), mean=mean, std=std, a=a, b=b,
                            generator=np.random.default_rng(4))
-    values = t.data.astype(np.float64)
+    values = t.array.astype(np.float64)
     assert values.min() >= a and values.max() <= b
     alpha, beta = (a - mean) / std, (b - mean) / std
     mass = norm_cdf(beta) - norm_cdf(alpha)
@@ -183,14 +183,14 @@ def test_xavier_uniform(shape, gain):
     fan_in, fan_out = init.calculate_fan_in_and_fan_out(empty(*shape))
     bound = gain * math.sqrt(6 / (fan_in + fan_out))
     t = init.xavier_uniform_(empty(*shape), gain=gain, generator=np.random.default_rng(5))
-    assert_uniform(t.data, -bound, bound)
+    assert_uniform(t.array, -bound, bound)
 
 
 @pytest.mark.parametrize("shape", [(N_ROWS, N_COLS), (64, 32, 9, 9)])
 def test_xavier_normal(shape):
     fan_in, fan_out = init.calculate_fan_in_and_fan_out(empty(*shape))
     t = init.xavier_normal_(empty(*shape), gain=2.0, generator=np.random.default_rng(6))
-    assert_mean_std(t.data, 0.0, 2.0 * math.sqrt(2 / (fan_in + fan_out)))
+    assert_mean_std(t.array, 0.0, 2.0 * math.sqrt(2 / (fan_in + fan_out)))
 
 
 # (kwargs, gain, which fan) for a (400, 1200) Linear weight and a (64, 32, 9, 9) conv weight
@@ -210,7 +210,7 @@ def test_kaiming_uniform(shape, kwargs, gain, mode):
     fan_in, fan_out = init.calculate_fan_in_and_fan_out(empty(*shape))
     bound = gain * math.sqrt(3 / (fan_in if mode == "fan_in" else fan_out))
     t = init.kaiming_uniform_(empty(*shape), **kwargs, generator=np.random.default_rng(7))
-    assert_uniform(t.data, -bound, bound)
+    assert_uniform(t.array, -bound, bound)
 
 
 @pytest.mark.parametrize("shape", [(N_ROWS, N_COLS), (64, 32, 9, 9)])
@@ -218,13 +218,13 @@ def test_kaiming_uniform(shape, kwargs, gain, mode):
 def test_kaiming_normal(shape, kwargs, gain, mode):
     fan_in, fan_out = init.calculate_fan_in_and_fan_out(empty(*shape))
     t = init.kaiming_normal_(empty(*shape), **kwargs, generator=np.random.default_rng(8))
-    assert_mean_std(t.data, 0.0, gain / math.sqrt(fan_in if mode == "fan_in" else fan_out))
+    assert_mean_std(t.array, 0.0, gain / math.sqrt(fan_in if mode == "fan_in" else fan_out))
 
 
 def test_linear_default_init_bound():
     # What nn.Linear(in, out).reset_parameters does in PyTorch: every weight within 1/sqrt(in_features).
     w = init.kaiming_uniform_(empty(30, 50), a=math.sqrt(5), generator=np.random.default_rng(9))
-    assert np.abs(w.data).max() <= 1 / math.sqrt(50) and np.abs(w.data).max() > 0.9 / math.sqrt(50)
+    assert np.abs(w.array).max() <= 1 / math.sqrt(50) and np.abs(w.array).max() > 0.9 / math.sqrt(50)
 
 
 # ---------------------------------------------------------------- orthogonal
@@ -235,7 +235,7 @@ def test_linear_default_init_bound():
 def test_orthogonal(shape, gain):
     t = init.orthogonal_(empty(*shape, dtype=np.float64), gain=gain, generator=np.random.default_rng(10))
     assert t.shape == shape
-    w = t.data.reshape(shape[0], -1)
+    w = t.array.reshape(shape[0], -1)
     rows, cols = w.shape
     gram = w @ w.T if rows <= cols else w.T @ w
     np.testing.assert_allclose(gram, gain**2 * np.eye(min(rows, cols)), atol=1e-12)
@@ -244,14 +244,14 @@ def test_orthogonal(shape, gain):
 def test_orthogonal_float32():
     t = init.orthogonal_(empty(16, 48), generator=np.random.default_rng(11))
     assert t.dtype == np.float32
-    np.testing.assert_allclose(t.data @ t.data.T, np.eye(16), atol=1e-5)
+    np.testing.assert_allclose(t.array @ t.array.T, np.eye(16), atol=1e-5)
 
 
 def test_orthogonal_is_haar_distributed():
     # Without the sign correction by diag(R), LAPACK's QR makes Q[0, 0] negative in every draw;
     # for a uniformly (Haar) distributed Q it is positive half of the time.
     gen = np.random.default_rng(12)
-    first = [init.orthogonal_(empty(3, 3), generator=gen).data[0, 0] for _ in range(2000)]
+    first = [init.orthogonal_(empty(3, 3), generator=gen).array[0, 0] for _ in range(2000)]
     assert 0.45 < np.mean(np.array(first) > 0) < 0.55
 
 
@@ -286,11 +286,11 @@ all_inits = pytest.mark.parametrize("fill", [f for _, f in ALL_INITS], ids=[n fo
 @random_inits
 def test_manual_seed_repeats(fill):
     al.manual_seed(123)
-    first = fill(empty(8, 6)).data.copy()
+    first = fill(empty(8, 6)).array.copy()
     al.manual_seed(123)
-    again = fill(empty(8, 6)).data.copy()
+    again = fill(empty(8, 6)).array.copy()
     al.manual_seed(124)
-    other = fill(empty(8, 6)).data.copy()
+    other = fill(empty(8, 6)).array.copy()
     assert np.array_equal(first, again)
     assert not np.array_equal(first, other)
 
@@ -298,12 +298,12 @@ def test_manual_seed_repeats(fill):
 @random_inits
 def test_generator_repeats_and_leaves_the_default_alone(fill):
     al.manual_seed(5)
-    expected = al.randn(4).data
+    expected = al.randn(4).array
     al.manual_seed(5)
-    first = fill(empty(8, 6), generator=np.random.default_rng(99)).data.copy()
-    assert np.array_equal(al.randn(4).data, expected)     # the default generator was not consumed
-    again = fill(empty(8, 6), generator=np.random.default_rng(99)).data.copy()
-    other = fill(empty(8, 6), generator=np.random.default_rng(98)).data.copy()
+    first = fill(empty(8, 6), generator=np.random.default_rng(99)).array.copy()
+    assert np.array_equal(al.randn(4).array, expected)     # the default generator was not consumed
+    again = fill(empty(8, 6), generator=np.random.default_rng(99)).array.copy()
+    other = fill(empty(8, 6), generator=np.random.default_rng(98)).array.copy()
     assert np.array_equal(first, again)
     assert not np.array_equal(first, other)
 
@@ -311,16 +311,16 @@ def test_generator_repeats_and_leaves_the_default_alone(fill):
 @random_inits
 def test_consecutive_calls_differ(fill):
     gen = np.random.default_rng(0)
-    assert not np.array_equal(fill(empty(8, 6), generator=gen).data, fill(empty(8, 6), generator=gen).data)
+    assert not np.array_equal(fill(empty(8, 6), generator=gen).array, fill(empty(8, 6), generator=gen).array)
 
 
 @all_inits
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_fills_in_place_and_keeps_dtype(fill, dtype):
     t = al.tensor(np.full((8, 6), 7.0, dtype))
-    array = t.data
+    array = t.array
     assert fill(t, generator=np.random.default_rng(0)) is t
-    assert t.data is array
+    assert t.array is array
     assert t.dtype == dtype
     assert not np.any(array == 7.0)    # every element was written
 
@@ -328,9 +328,9 @@ def test_fills_in_place_and_keeps_dtype(fill, dtype):
 @all_inits
 def test_fills_a_parameter_that_requires_grad(fill):
     p = Parameter(np.full((8, 6), 7.0, np.float32))
-    array = p.data
+    array = p.array
     assert fill(p, generator=np.random.default_rng(0)) is p
-    assert p.data is array and not np.any(array == 7.0)
+    assert p.array is array and not np.any(array == 7.0)
     assert p.requires_grad and p.is_leaf and p.grad is None
     assert al.is_grad_enabled()        # no_grad was left again
 
@@ -393,7 +393,7 @@ def test_random_inits_refuse_integer_tensors(fill):
     t = al.tensor(np.zeros((8, 6), np.int64))
     with pytest.raises(TypeError, match="floating-point tensor"):
         fill(t)
-    assert not t.data.any()
+    assert not t.array.any()
 
 
 @random_inits

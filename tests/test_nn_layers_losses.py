@@ -34,7 +34,7 @@ def test_linear_layout_forward_and_grads() -> None:
     lin = nn.Linear(3, 4).double()
     assert lin.weight.shape == (4, 3) and lin.bias.shape == (4,)
     x = f64(5, 3)
-    np.testing.assert_allclose(lin(x).data, x.data @ lin.weight.data.T + lin.bias.data, rtol=1e-12)
+    np.testing.assert_allclose(lin(x).array, x.array @ lin.weight.array.T + lin.bias.array, rtol=1e-12)
     check(lambda x, w, b: F.linear(x, w, b), (x, lin.weight, lin.bias))
 
 
@@ -42,10 +42,10 @@ def test_linear_default_init_bounds_like_pytorch() -> None:
     al.manual_seed(0)
     lin = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)        # kaiming_uniform_(a=sqrt(5)) on fan_in = 400
-    assert np.abs(lin.weight.data).max() <= bound and np.abs(lin.weight.data).max() > 0.99 * bound
-    assert np.abs(lin.bias.data).max() <= bound
+    assert np.abs(lin.weight.array).max() <= bound and np.abs(lin.weight.array).max() > 0.99 * bound
+    assert np.abs(lin.bias.array).max() <= bound
     al.manual_seed(0)
-    np.testing.assert_array_equal(nn.Linear(400, 300).weight.data, lin.weight.data)   # seedable
+    np.testing.assert_array_equal(nn.Linear(400, 300).weight.array, lin.weight.array)   # seedable
 
 
 def test_linear_without_bias_and_shape_error() -> None:
@@ -60,11 +60,11 @@ def test_dropout_is_inverted_and_identity_in_eval() -> None:
     drop = nn.Dropout(0.25)
     x = al.ones(200, 200, requires_grad=True)
     y = drop(x)
-    kept = y.data != 0
+    kept = y.array != 0
     assert abs(kept.mean() - 0.75) < 0.01
-    np.testing.assert_allclose(y.data[kept], 1 / 0.75)             # scaled so the mean is unchanged
+    np.testing.assert_allclose(y.array[kept], 1 / 0.75)             # scaled so the mean is unchanged
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, kept / 0.75)          # gradient through the same mask
+    np.testing.assert_allclose(x.grad.array, kept / 0.75)          # gradient through the same mask
     drop.eval()
     assert drop(x) is x
     with pytest.raises(ValueError, match="between 0 and 1"):
@@ -88,20 +88,20 @@ def test_batchnorm_train_eval_and_running_stats(layer, shape) -> None:
         bn.bias.copy_(np.array([0.0, -1.0, 3.0]))
     x = f64(*shape, seed=3, scale=2.0)
     n = x.numel() // 3
-    expected, mean, var = _bn_ref(x.data, bn.weight.data, bn.bias.data, bn.eps)
-    np.testing.assert_allclose(bn(x).data, expected, rtol=1e-10, atol=1e-12)
+    expected, mean, var = _bn_ref(x.array, bn.weight.array, bn.bias.array, bn.eps)
+    np.testing.assert_allclose(bn(x).array, expected, rtol=1e-10, atol=1e-12)
     # Running statistics: momentum 0.1 from (0, 1), the variance unbiased.
-    np.testing.assert_allclose(bn.running_mean.data, 0.9 * 0 + 0.1 * mean, rtol=1e-12)
-    np.testing.assert_allclose(bn.running_var.data, 0.9 * 1 + 0.1 * var * n / (n - 1), rtol=1e-12)
+    np.testing.assert_allclose(bn.running_mean.array, 0.9 * 0 + 0.1 * mean, rtol=1e-12)
+    np.testing.assert_allclose(bn.running_var.array, 0.9 * 1 + 0.1 * var * n / (n - 1), rtol=1e-12)
     assert bn.num_batches_tracked.item() == 1
     # Eval uses the running statistics and does not update them.
     bn.eval()
-    rm, rv = bn.running_mean.data.copy(), bn.running_var.data.copy()
+    rm, rv = bn.running_mean.array.copy(), bn.running_var.array.copy()
     shape_c = (1, -1) + (1,) * (x.ndim - 2)
-    want = (x.data - rm.reshape(shape_c)) / np.sqrt(rv.reshape(shape_c) + bn.eps) \
-        * bn.weight.data.reshape(shape_c) + bn.bias.data.reshape(shape_c)
-    np.testing.assert_allclose(bn(x).data, want, rtol=1e-10)
-    np.testing.assert_array_equal(bn.running_mean.data, rm)
+    want = (x.array - rm.reshape(shape_c)) / np.sqrt(rv.reshape(shape_c) + bn.eps) \
+        * bn.weight.array.reshape(shape_c) + bn.bias.array.reshape(shape_c)
+    np.testing.assert_allclose(bn(x).array, want, rtol=1e-10)
+    np.testing.assert_array_equal(bn.running_mean.array, rm)
     assert bn.num_batches_tracked.item() == 1
 
 
@@ -117,7 +117,7 @@ def test_batchnorm_momentum_none_is_cumulative_average() -> None:
     batches = [f64(4, 2, seed=s) for s in range(3)]
     for xb in batches:
         bn(xb)
-    np.testing.assert_allclose(bn.running_mean.data, np.mean([xb.data.mean(0) for xb in batches], axis=0),
+    np.testing.assert_allclose(bn.running_mean.array, np.mean([xb.array.mean(0) for xb in batches], axis=0),
                                rtol=1e-12)
 
 
@@ -133,9 +133,9 @@ def test_batchnorm_errors() -> None:
 def test_layernorm() -> None:
     ln = nn.LayerNorm((3, 4)).double()
     x = f64(2, 3, 4, seed=5)
-    mean = x.data.mean(axis=(1, 2), keepdims=True)
-    var = x.data.var(axis=(1, 2), keepdims=True)
-    np.testing.assert_allclose(ln(x).data, (x.data - mean) / np.sqrt(var + 1e-5), rtol=1e-10)
+    mean = x.array.mean(axis=(1, 2), keepdims=True)
+    var = x.array.var(axis=(1, 2), keepdims=True)
+    np.testing.assert_allclose(ln(x).array, (x.array - mean) / np.sqrt(var + 1e-5), rtol=1e-10)
     check(lambda x, w, b: F.layer_norm(x, (4,), w, b), (x, f64(4, seed=6), f64(4, seed=7)))
     with pytest.raises(ValueError, match="normalized_shape"):
         ln(al.zeros(2, 4, 3))
@@ -143,14 +143,14 @@ def test_layernorm() -> None:
 
 def test_embedding_and_padding_idx() -> None:
     emb = nn.Embedding(5, 3, padding_idx=0).double()
-    np.testing.assert_array_equal(emb.weight.data[0], 0)
+    np.testing.assert_array_equal(emb.weight.array[0], 0)
     idx = np.array([[0, 2, 2], [4, 0, 1]])
     out = emb(al.tensor(idx))
-    np.testing.assert_array_equal(out.data, emb.weight.data[idx])
+    np.testing.assert_array_equal(out.array, emb.weight.array[idx])
     out.sum().backward()
     counts = np.bincount(idx.ravel(), minlength=5).astype(float)
     counts[0] = 0                                              # the padding row gets no gradient
-    np.testing.assert_array_equal(emb.weight.grad.data, np.repeat(counts[:, None], 3, axis=1))
+    np.testing.assert_array_equal(emb.weight.grad.array, np.repeat(counts[:, None], 3, axis=1))
     check(lambda w: F.embedding(al.tensor(idx), w), (f64(5, 3),))
     with pytest.raises(IndexError, match="out of range for 5"):
         emb(al.tensor([5]))
@@ -179,18 +179,18 @@ def test_flatten_identity_unflatten() -> None:
 ], ids=lambda v: type(v).__name__ if isinstance(v, nn.Module) else "")
 def test_activation_modules(module, ref) -> None:
     x = away(4, 3)
-    np.testing.assert_allclose(module(x).data, ref(x.data), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(module(x).array, ref(x.array), rtol=1e-10, atol=1e-12)
     check(module, (x,))
 
 
 def test_prelu_learns_its_slope() -> None:
     p = nn.PReLU(3).double()
-    assert np.all(p.weight.data == 0.25)
+    assert np.all(p.weight.array == 0.25)
     x = away(4, 3, 2)
-    np.testing.assert_allclose(p(x).data, np.where(x.data > 0, x.data, 0.25 * x.data))
+    np.testing.assert_allclose(p(x).array, np.where(x.array > 0, x.array, 0.25 * x.array))
     check(lambda x, w: F.prelu(x, w), (x, p.weight))
     p(x).sum().backward()
-    np.testing.assert_allclose(p.weight.grad.data, np.where(x.data > 0, 0, x.data).sum(axis=(0, 2)))
+    np.testing.assert_allclose(p.weight.grad.array, np.where(x.array > 0, 0, x.array).sum(axis=(0, 2)))
 
 
 # ------------------------------------------------------------------ losses
@@ -238,7 +238,7 @@ def test_cross_entropy_class_indices(reduction, weighted, smoothing, ignore) -> 
     w = rng.uniform(0.5, 2, 4) if weighted else None
     tt, wt = al.tensor(t), None if w is None else al.tensor(w)       # PyTorch's losses take Tensors only
     loss = nn.CrossEntropyLoss(weight=wt, reduction=reduction, label_smoothing=smoothing)
-    np.testing.assert_allclose(loss(x, tt).data, _ce_ref(x.data, t, w, -100, reduction, smoothing), rtol=1e-10)
+    np.testing.assert_allclose(loss(x, tt).array, _ce_ref(x.array, t, w, -100, reduction, smoothing), rtol=1e-10)
     check(lambda x: F.cross_entropy(x, tt, weight=wt, reduction=reduction, label_smoothing=smoothing), (x,))
 
 
@@ -246,18 +246,18 @@ def test_cross_entropy_spatial_and_unbatched() -> None:
     rng = np.random.default_rng(9)
     x = f64(2, 3, 4, seed=10)
     t = rng.integers(0, 3, (2, 4))
-    np.testing.assert_allclose(F.cross_entropy(x, al.tensor(t)).data, _ce_ref(x.data, t), rtol=1e-10)
+    np.testing.assert_allclose(F.cross_entropy(x, al.tensor(t)).array, _ce_ref(x.array, t), rtol=1e-10)
     check(lambda x: F.cross_entropy(x, al.tensor(t), label_smoothing=0.1), (x,))
     v = f64(5, seed=11)
-    np.testing.assert_allclose(F.cross_entropy(v, al.tensor(2)).data,
-                               -np.log(_softmax_np(v.data[None]))[0, 2], rtol=1e-10)
+    np.testing.assert_allclose(F.cross_entropy(v, al.tensor(2)).array,
+                               -np.log(_softmax_np(v.array[None]))[0, 2], rtol=1e-10)
 
 
 def test_cross_entropy_probability_targets() -> None:
     x = f64(4, 3, seed=12)
     p = _softmax_np(np.random.default_rng(13).standard_normal((4, 3)))
-    want = -(p * np.log(_softmax_np(x.data))).sum(1).mean()
-    np.testing.assert_allclose(F.cross_entropy(x, al.tensor(p)).data, want, rtol=1e-10)
+    want = -(p * np.log(_softmax_np(x.array))).sum(1).mean()
+    np.testing.assert_allclose(F.cross_entropy(x, al.tensor(p)).array, want, rtol=1e-10)
     check(lambda x: F.cross_entropy(x, al.tensor(p), label_smoothing=0.1), (x,))
 
 
@@ -266,7 +266,7 @@ def test_cross_entropy_is_stable_for_huge_logits() -> None:
     loss = F.cross_entropy(x, al.tensor([0]))
     assert np.isfinite(loss.item()) and loss.item() == pytest.approx(np.log1p(np.exp(-5.0)), rel=1e-5)
     loss.backward()
-    assert np.all(np.isfinite(x.grad.data))
+    assert np.all(np.isfinite(x.grad.array))
 
 
 def test_cross_entropy_target_errors() -> None:
@@ -288,9 +288,9 @@ def test_nll_loss_module(reduction) -> None:
     x = f64(5, 3, seed=14)
     t = np.array([0, 2, 1, 1, 0])
     logp = x.log_softmax(1)
-    want = -logp.data[np.arange(5), t]
+    want = -logp.array[np.arange(5), t]
     want = {"mean": want.mean(), "sum": want.sum(), "none": want}[reduction]
-    np.testing.assert_allclose(nn.NLLLoss(reduction=reduction)(logp, al.tensor(t)).data, want, rtol=1e-12)
+    np.testing.assert_allclose(nn.NLLLoss(reduction=reduction)(logp, al.tensor(t)).array, want, rtol=1e-12)
 
 
 REGRESSION = [
@@ -307,14 +307,14 @@ REGRESSION = [
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_regression_losses(name, fn, ref, reduction) -> None:
     x, y = f64(4, 3, seed=15), f64(4, 3, seed=16)
-    d = x.data - y.data
+    d = x.array - y.array
     # keep away from the kinks (|d| == 0 and |d| == 0.7)
     d = np.where(np.abs(np.abs(d) - 0.7) < 0.05, d + 0.2, d)
     d = np.where(np.abs(d) < 0.05, 0.3, d)
-    x = al.tensor(y.data + d, requires_grad=True)
+    x = al.tensor(y.array + d, requires_grad=True)
     want = ref(d)
     want = {"mean": want.mean(), "sum": want.sum(), "none": want}[reduction]
-    np.testing.assert_allclose(fn(x, y, reduction=reduction).data, want, rtol=1e-10)
+    np.testing.assert_allclose(fn(x, y, reduction=reduction).array, want, rtol=1e-10)
     check(lambda a, b: fn(a, b, reduction=reduction), (x, y), second=name == "mse")
 
 
@@ -336,21 +336,21 @@ def test_bce_losses_and_stability() -> None:
     rng = np.random.default_rng(17)
     logits = f64(6, seed=18, scale=2.0)
     y = al.tensor(rng.integers(0, 2, 6).astype(float))
-    p = 1 / (1 + np.exp(-logits.data))
-    want = -(y.data * np.log(p) + (1 - y.data) * np.log(1 - p)).mean()
-    np.testing.assert_allclose(F.binary_cross_entropy_with_logits(logits, y).data, want, rtol=1e-10)
+    p = 1 / (1 + np.exp(-logits.array))
+    want = -(y.array * np.log(p) + (1 - y.array) * np.log(1 - p)).mean()
+    np.testing.assert_allclose(F.binary_cross_entropy_with_logits(logits, y).array, want, rtol=1e-10)
     probs = al.tensor(p, requires_grad=True)
-    np.testing.assert_allclose(nn.BCELoss()(probs, y).data, want, rtol=1e-10)
+    np.testing.assert_allclose(nn.BCELoss()(probs, y).array, want, rtol=1e-10)
     check(lambda a: F.binary_cross_entropy_with_logits(a, y), (logits,))
     check(lambda a: F.binary_cross_entropy(a, y), (probs,))
     pw = al.tensor(np.array(3.0))
-    want_pw = -(3.0 * y.data * np.log(p) + (1 - y.data) * np.log(1 - p)).mean()
-    np.testing.assert_allclose(nn.BCEWithLogitsLoss(pos_weight=pw)(logits, y).data, want_pw, rtol=1e-10)
+    want_pw = -(3.0 * y.array * np.log(p) + (1 - y.array) * np.log(1 - p)).mean()
+    np.testing.assert_allclose(nn.BCEWithLogitsLoss(pos_weight=pw)(logits, y).array, want_pw, rtol=1e-10)
     big = al.tensor([800.0, -800.0], requires_grad=True)
     loss = F.binary_cross_entropy_with_logits(big, al.tensor([0.0, 1.0]))
     assert loss.item() == pytest.approx(800.0)
     loss.backward()
-    np.testing.assert_allclose(big.grad.data, [0.5, -0.5])
+    np.testing.assert_allclose(big.grad.array, [0.5, -0.5])
     with pytest.raises(ValueError, match="between 0 and 1"):
         F.binary_cross_entropy(al.tensor([1.5]), al.tensor([1.0]))
 
@@ -364,11 +364,11 @@ def test_multi_margin_loss(p, weighted) -> None:
     w = rng.uniform(0.5, 2, 4) if weighted else None
     want = []
     for i in range(5):
-        terms = [max(0.0, 1.0 - x.data[i, t[i]] + x.data[i, j]) ** p * (1 if w is None else w[t[i]])
+        terms = [max(0.0, 1.0 - x.array[i, t[i]] + x.array[i, j]) ** p * (1 if w is None else w[t[i]])
                  for j in range(4) if j != t[i]]
         want.append(sum(terms) / 4)
     tt, wt = al.tensor(t), None if w is None else al.tensor(w)       # PyTorch's losses take Tensors only
-    np.testing.assert_allclose(nn.MultiMarginLoss(p=p, weight=wt)(x, tt).data, np.mean(want), rtol=1e-10)
+    np.testing.assert_allclose(nn.MultiMarginLoss(p=p, weight=wt)(x, tt).array, np.mean(want), rtol=1e-10)
     check(lambda a: F.multi_margin_loss(a, tt, p=p, weight=wt), (x,), second=False)
 
 
@@ -377,7 +377,7 @@ def test_bce_with_logits_gradient_at_zero_logits() -> None:
     x = al.zeros(4, requires_grad=True, dtype=al.float64)
     y = np.array([1.0, 0.0, 1.0, 0.0])
     F.binary_cross_entropy_with_logits(x, al.tensor(y)).backward()
-    np.testing.assert_allclose(x.grad.data, (0.5 - y) / 4)
+    np.testing.assert_allclose(x.grad.array, (0.5 - y) / 4)
     check(lambda a: F.binary_cross_entropy_with_logits(a, al.tensor(y)), (f64(4, seed=21),))
 
 
@@ -386,9 +386,9 @@ def test_bce_gradient_is_finite_at_saturated_probabilities() -> None:
     z = al.tensor([20.0, -120.0, 0.3], requires_grad=True)
     loss = F.binary_cross_entropy(z.sigmoid(), al.tensor([1.0, 0.0, 1.0]))
     loss.backward()
-    assert np.all(np.isfinite(z.grad.data))
+    assert np.all(np.isfinite(z.grad.array))
     p = 1 / (1 + np.exp(-0.3))
-    np.testing.assert_allclose(z.grad.data[2], (p - 1) / 3, rtol=1e-5)
+    np.testing.assert_allclose(z.grad.array[2], (p - 1) / 3, rtol=1e-5)
     # a prediction of exactly 0 for a positive target costs 100 (the clamped log), not inf
     assert F.binary_cross_entropy(al.tensor([0.0]), al.tensor([1.0])).item() == pytest.approx(100.0)
     # the target's gradient (soft labels), checked numerically (a target of 1.0 would be nudged out of

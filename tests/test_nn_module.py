@@ -55,7 +55,7 @@ def test_state_dict_keys_match_pytorch_format() -> None:
     sd = net.state_dict()
     assert sd["block.fc.weight"].shape == (4, 3)           # (out_features, in_features)
     assert not sd["block.fc.weight"].requires_grad
-    assert sd["block.fc.weight"].data is net.block.fc.weight.data   # shares memory, like PyTorch
+    assert sd["block.fc.weight"].array is net.block.fc.weight.array   # shares memory, like PyTorch
 
 
 def test_shared_parameters_are_listed_once() -> None:
@@ -70,13 +70,13 @@ def test_load_state_dict_copies_in_place() -> None:
     b.load_state_dict(a.state_dict())
     assert b.block.fc.weight is w_before                 # same object: optimizers keep working
     for (_, pa), (_, pb) in zip(a.state_dict().items(), b.state_dict().items()):
-        np.testing.assert_array_equal(pa.data, pb.data)
+        np.testing.assert_array_equal(pa.array, pb.array)
 
 
 def test_load_state_dict_accepts_numpy_arrays() -> None:
     lin = nn.Linear(2, 3)
     lin.load_state_dict({"weight": np.ones((3, 2)), "bias": np.zeros(3)})
-    assert lin.weight.dtype == np.float32 and lin.weight.data.sum() == 6
+    assert lin.weight.dtype == np.float32 and lin.weight.array.sum() == 6
 
 
 def test_load_state_dict_errors_list_missing_unexpected_and_shapes() -> None:
@@ -108,7 +108,7 @@ def test_zero_grad_and_requires_grad_() -> None:
     assert all(p.grad is None for p in net.parameters())
     net(al.randn(5, 3)).sum().backward()
     net.zero_grad(set_to_none=False)
-    assert all(p.grad is not None and not p.grad.data.any() for p in net.parameters())
+    assert all(p.grad is not None and not p.grad.array.any() for p in net.parameters())
     net.requires_grad_(False)
     assert not any(p.requires_grad for p in net.parameters())
 
@@ -169,7 +169,7 @@ def test_forward_hooks() -> None:
     assert seen == [(3, 2)]
     lin.register_forward_pre_hook(lambda m, args: (args[0] * 0,))
     out = lin(al.randn(3, 2))             # the pre-hook zeroes the input: only the bias is left
-    np.testing.assert_array_equal(out.data, np.broadcast_to(lin.bias.data, (3, 2)))
+    np.testing.assert_array_equal(out.array, np.broadcast_to(lin.bias.array, (3, 2)))
 
 
 def test_double_converts_in_place() -> None:

@@ -123,12 +123,12 @@ def ref_adam(p, coef, steps, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
 
 def check_against_reference(opt_cls, ref, kwargs, rng, ref_kwargs=None):
     params, coefs = make_problem(rng)
-    start = [p.data.copy() for p in params]
+    start = [p.array.copy() for p in params]
     train(opt_cls(params, **kwargs), params, coefs)
     for p, p0, coef in zip(params, start, coefs):
         expected = ref(p0, coef, STEPS, **(ref_kwargs if ref_kwargs is not None else kwargs))
         assert not np.allclose(expected, p0)                    # the parameters did move
-        np.testing.assert_allclose(p.data, expected, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p.array, expected, rtol=1e-10, atol=1e-12)
 
 
 def product(**options):
@@ -176,21 +176,21 @@ def test_adamw_matches_formula(options, rng):
 
 def test_adam_with_decoupled_weight_decay_is_adamw(rng):
     params, coefs = make_problem(rng)
-    twins = [al.tensor(p.data.copy(), requires_grad=True) for p in params]
+    twins = [al.tensor(p.array.copy(), requires_grad=True) for p in params]
     train(optim.Adam(params, lr=0.05, weight_decay=0.1, decoupled_weight_decay=True), params, coefs)
     train(optim.AdamW(twins, lr=0.05, weight_decay=0.1), twins, coefs)
     for p, q in zip(params, twins):
-        assert np.array_equal(p.data, q.data)
+        assert np.array_equal(p.array, q.array)
 
 
 def test_adamw_default_weight_decay_is_decoupled(rng):
     params, coefs = make_problem(rng)
     opt = optim.AdamW(params)
     assert opt.defaults["weight_decay"] == 1e-2
-    start = [p.data.copy() for p in params]
+    start = [p.array.copy() for p in params]
     train(opt, params, coefs)
     for p, p0, coef in zip(params, start, coefs):
-        np.testing.assert_allclose(p.data, ref_adam(p0, coef, STEPS, lr=1e-3, weight_decay=1e-2, decoupled=True),
+        np.testing.assert_allclose(p.array, ref_adam(p0, coef, STEPS, lr=1e-3, weight_decay=1e-2, decoupled=True),
                                    rtol=1e-10, atol=1e-12)
 
 
@@ -208,14 +208,14 @@ OPT_IDS = [f"{cls.__name__}-{i}" for i, (cls, _) in enumerate(ALL_OPTIMIZERS)]
 @pytest.mark.parametrize(("opt_cls", "kwargs"), ALL_OPTIMIZERS, ids=OPT_IDS)
 def test_float32_stays_float32_and_tracks_float64(opt_cls, kwargs):
     params64, coefs64 = make_problem(np.random.default_rng(3))
-    params32 = [al.tensor(p.data.astype(np.float32), requires_grad=True) for p in params64]
+    params32 = [al.tensor(p.array.astype(np.float32), requires_grad=True) for p in params64]
     coefs32 = [(a.astype(np.float32), b.astype(np.float32)) for a, b in coefs64]
     opt32 = opt_cls(params32, **kwargs)
     train(opt32, params32, coefs32)
     train(opt_cls(params64, **kwargs), params64, coefs64)
     for p32, p64 in zip(params32, params64):
         assert p32.dtype == np.float32
-        np.testing.assert_allclose(p32.data, p64.data, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(p32.array, p64.array, rtol=1e-4, atol=1e-5)
         for key, value in opt32.state[p32].items():
             assert isinstance(value, al.Tensor) and value.dtype == np.float32, key
 
@@ -223,31 +223,31 @@ def test_float32_stays_float32_and_tracks_float64(opt_cls, kwargs):
 # ------------------------------------------------------------------ parameter groups
 def test_param_groups_take_their_own_options(rng):
     params, coefs = make_problem(rng)
-    start = [p.data.copy() for p in params]
+    start = [p.array.copy() for p in params]
     opt = optim.SGD([{"params": [params[0]]}, {"params": params[1], "lr": 0.01, "momentum": 0.5}], lr=0.1)
     assert [g["lr"] for g in opt.param_groups] == [0.1, 0.01]
     assert opt.param_groups[0]["momentum"] == 0 and opt.param_groups[1]["momentum"] == 0.5
     train(opt, params, coefs)
-    np.testing.assert_allclose(params[0].data, ref_sgd(start[0], coefs[0], STEPS, lr=0.1), rtol=1e-12)
-    np.testing.assert_allclose(params[1].data, ref_sgd(start[1], coefs[1], STEPS, lr=0.01, momentum=0.5),
+    np.testing.assert_allclose(params[0].array, ref_sgd(start[0], coefs[0], STEPS, lr=0.1), rtol=1e-12)
+    np.testing.assert_allclose(params[1].array, ref_sgd(start[1], coefs[1], STEPS, lr=0.01, momentum=0.5),
                                rtol=1e-12)
 
 
 def test_add_param_group_and_changing_lr(rng):
     params, coefs = make_problem(rng)
-    start = [p.data.copy() for p in params]
+    start = [p.array.copy() for p in params]
     opt = optim.Adam([params[0]], lr=0.05)
     opt.add_param_group({"params": [params[1]], "lr": 0.02, "betas": (0.5, 0.6)})
     assert opt.param_groups[1]["eps"] == 1e-8          # defaults fill the options the group leaves out
     train(opt, params, coefs)
-    np.testing.assert_allclose(params[0].data, ref_adam(start[0], coefs[0], STEPS, lr=0.05), rtol=1e-10)
-    np.testing.assert_allclose(params[1].data, ref_adam(start[1], coefs[1], STEPS, lr=0.02, betas=(0.5, 0.6)),
+    np.testing.assert_allclose(params[0].array, ref_adam(start[0], coefs[0], STEPS, lr=0.05), rtol=1e-10)
+    np.testing.assert_allclose(params[1].array, ref_adam(start[1], coefs[1], STEPS, lr=0.02, betas=(0.5, 0.6)),
                                rtol=1e-10)
     # the lr is read from the group at every step, so schedulers and users can change it
     opt.param_groups[0]["lr"] = 0.0
-    before = params[0].data.copy()
+    before = params[0].array.copy()
     train(opt, params, coefs, steps=1)
-    assert np.array_equal(params[0].data, before)
+    assert np.array_equal(params[0].array, before)
 
 
 def test_named_parameters_are_accepted_and_saved(rng):
@@ -293,8 +293,8 @@ def test_frozen_and_gradless_parameters_are_skipped():
     opt = optim.Adam([trained, frozen, unused], lr=0.1)
     (trained * trained).sum().backward()
     opt.step()
-    assert not np.array_equal(trained.data, [1.0, 2.0])
-    assert np.array_equal(frozen.data, [3.0, 4.0]) and np.array_equal(unused.data, [5.0, 6.0])
+    assert not np.array_equal(trained.array, [1.0, 2.0])
+    assert np.array_equal(frozen.array, [3.0, 4.0]) and np.array_equal(unused.array, [5.0, 6.0])
     assert frozen not in opt.state and unused not in opt.state
 
 
@@ -334,7 +334,7 @@ def test_step_of_the_base_class_is_abstract():
 # ------------------------------------------------------------------ closure, zero_grad, autograd's version counter
 def test_closure_runs_with_grad_enabled_and_its_loss_is_returned(rng):
     params, coefs = make_problem(rng)
-    start = [p.data.copy() for p in params]
+    start = [p.array.copy() for p in params]
     opt = optim.SGD(params, lr=0.05, momentum=0.9)
     calls = []
 
@@ -350,7 +350,7 @@ def test_closure_runs_with_grad_enabled_and_its_loss_is_returned(rng):
     assert calls == [True] * STEPS
     np.testing.assert_allclose(losses[0].item(), loss_of([al.tensor(s) for s in start], coefs).item())
     for p, p0, coef in zip(params, start, coefs):
-        np.testing.assert_allclose(p.data, ref_sgd(p0, coef, STEPS, lr=0.05, momentum=0.9), rtol=1e-12)
+        np.testing.assert_allclose(p.array, ref_sgd(p0, coef, STEPS, lr=0.05, momentum=0.9), rtol=1e-12)
     assert opt.step() is None
 
 
@@ -360,7 +360,7 @@ def test_zero_grad_to_none_or_to_zeros():
     (p * p).sum().backward()
     grad = p.grad
     opt.zero_grad(set_to_none=False)
-    assert p.grad is grad and np.array_equal(grad.data, [0.0, 0.0])
+    assert p.grad is grad and np.array_equal(grad.array, [0.0, 0.0])
     opt.zero_grad()
     assert p.grad is None
     opt.zero_grad()                         # no gradient at all is fine too
@@ -373,17 +373,17 @@ def test_zero_gradient_still_moves_with_momentum():
     opt.step()                              # buf = 2, p = 1 - 0.2
     opt.zero_grad(set_to_none=False)
     opt.step()                              # buf = 0.5 * 2 + 0 = 1, p = 0.8 - 0.1
-    np.testing.assert_allclose(p.data, [0.7], rtol=1e-6)
+    np.testing.assert_allclose(p.array, [0.7], rtol=1e-6)
 
 
 def test_step_is_an_in_place_update_that_autograd_can_see():
     p = al.tensor([1.0, 2.0], requires_grad=True)
-    alias = p.data
+    alias = p.array
     opt = optim.Adam([p], lr=0.1)
     y = (p * p).sum()                       # saves p for backward
     y.backward(retain_graph=True)
     opt.step()
-    assert p.data is alias                  # updated in place, not rebound
+    assert p.array is alias                  # updated in place, not rebound
     with pytest.raises(RuntimeError, match="in-place"):
         y.backward()
 
@@ -421,7 +421,7 @@ def test_state_dict_round_trip_continues_bit_identically(opt_cls, kwargs):
     train(opt, params, coefs, steps=3)
 
     saved = opt.state_dict()               # live references: loading must copy, or the two would share buffers
-    copies = [al.tensor(p.data.copy(), requires_grad=True) for p in params]
+    copies = [al.tensor(p.array.copy(), requires_grad=True) for p in params]
     fresh = opt_cls([{"params": [copies[0]]}, {"params": [copies[1]]}], **kwargs)
     fresh.load_state_dict(saved)
     assert fresh.param_groups[1]["lr"] == kwargs["lr"] / 2
@@ -430,9 +430,9 @@ def test_state_dict_round_trip_continues_bit_identically(opt_cls, kwargs):
     train(opt, params, coefs, steps=4)
     train(fresh, copies, coefs, steps=4)
     for p, q in zip(params, copies):
-        assert np.array_equal(p.data, q.data)
+        assert np.array_equal(p.array, q.array)
         for key, value in opt.state[p].items():
-            assert np.array_equal(value.data, fresh.state[q][key].data), key
+            assert np.array_equal(value.array, fresh.state[q][key].array), key
 
 
 def test_state_dict_format_is_pytorchs():
@@ -462,9 +462,9 @@ def test_load_state_dict_copies_and_casts_to_the_parameter_dtype():
     loaded, original = other.state[p64], opt.state[p32]
     assert loaded["exp_avg"].dtype == np.float64 and loaded["exp_avg_sq"].dtype == np.float64
     assert loaded["step"].dtype == np.float32                 # the counter is never cast
-    np.testing.assert_allclose(loaded["exp_avg"].data, original["exp_avg"].data)
-    original["exp_avg"].data[...] = 100.0                     # no buffer is shared with the source
-    assert np.all(loaded["exp_avg"].data < 1.0)
+    np.testing.assert_allclose(loaded["exp_avg"].array, original["exp_avg"].array)
+    original["exp_avg"].array[...] = 100.0                     # no buffer is shared with the source
+    assert np.all(loaded["exp_avg"].array < 1.0)
 
 
 def test_load_state_dict_accepts_numpy_arrays_and_plain_step_numbers():
@@ -508,7 +508,7 @@ def test_adagrad_creates_its_state_up_front():
     p = al.zeros(2, requires_grad=True)
     opt = optim.Adagrad([p], initial_accumulator_value=0.25)
     assert opt.state[p]["step"].item() == 0.0
-    assert np.array_equal(opt.state[p]["sum"].data, [0.25, 0.25])
+    assert np.array_equal(opt.state[p]["sum"].array, [0.25, 0.25])
 
 
 def test_deepcopy_of_an_optimizer_is_independent(rng):
@@ -520,7 +520,7 @@ def test_deepcopy_of_an_optimizer_is_independent(rng):
     train(opt, params, coefs, steps=2)
     train(twin, twin_params, coefs, steps=2)
     for p, q in zip(params, twin_params):
-        assert p is not q and np.array_equal(p.data, q.data)
+        assert p is not q and np.array_equal(p.array, q.array)
 
 
 # ------------------------------------------------------------------ nn.utils: clipping and flattening
@@ -543,9 +543,9 @@ def test_clip_grad_norm_against_numpy(norm_type, max_norm, rng):
     np.testing.assert_allclose(total.item(), norm, rtol=1e-12)
     scale = min(max_norm / (norm + 1e-6), 1.0)
     for p, a in zip(params, arrays):
-        np.testing.assert_allclose(p.grad.data, a * scale, rtol=1e-12)
+        np.testing.assert_allclose(p.grad.array, a * scale, rtol=1e-12)
     if max_norm < norm:
-        clipped = np.concatenate([p.grad.data.reshape(-1) for p in params])
+        clipped = np.concatenate([p.grad.array.reshape(-1) for p in params])
         np.testing.assert_allclose(np.linalg.norm(clipped, ord=norm_type), max_norm, rtol=1e-5)
 
 
@@ -553,7 +553,7 @@ def test_clip_grad_norm_keeps_float32_and_checks_finiteness():
     params = grads_of([np.array([3.0, 4.0], np.float32)])
     total = clip_grad_norm_(params[0], 1.0)                  # a single tensor is accepted
     assert total.dtype == np.float32 and params[0].grad.dtype == np.float32
-    np.testing.assert_allclose(params[0].grad.data, [0.6, 0.8], rtol=1e-5)
+    np.testing.assert_allclose(params[0].grad.array, [0.6, 0.8], rtol=1e-5)
     bad = grads_of([np.array([np.inf, 1.0])])
     with pytest.raises(RuntimeError, match="non-finite"):
         clip_grad_norm_(bad, 1.0, error_if_nonfinite=True)
@@ -565,18 +565,18 @@ def test_clip_grad_value_against_numpy(rng):
     params = grads_of(arrays)
     clip_grad_value_(iter(params), 0.75)
     for p, a in zip(params, arrays):
-        assert np.array_equal(p.grad.data, np.clip(a, -0.75, 0.75))
+        assert np.array_equal(p.grad.array, np.clip(a, -0.75, 0.75))
         assert np.any(np.abs(a) > 0.75)
 
 
 def test_parameters_to_vector_and_back(rng):
     params = [al.tensor(rng.standard_normal(s), requires_grad=True) for s in [(2, 3), (4,)]]
     vec = parameters_to_vector(params)
-    assert np.array_equal(vec.data, np.concatenate([params[0].data.reshape(-1), params[1].data]))
+    assert np.array_equal(vec.array, np.concatenate([params[0].array.reshape(-1), params[1].array]))
     (vec * al.arange(10.0)).sum().backward()                 # differentiable: a plain cat
-    assert np.array_equal(params[1].grad.data, np.arange(6.0, 10.0))
+    assert np.array_equal(params[1].grad.array, np.arange(6.0, 10.0))
     new = al.arange(10.0, dtype=al.float64)
     vector_to_parameters(new, params)
-    assert np.array_equal(params[0].data, np.arange(6.0).reshape(2, 3)) and params[1].shape == (4,)
+    assert np.array_equal(params[0].array, np.arange(6.0).reshape(2, 3)) and params[1].shape == (4,)
     with pytest.raises(TypeError):
         vector_to_parameters(np.zeros(10), params)

@@ -29,9 +29,9 @@ def test_adadelta_follows_pytorchs_steps(options):
         opt.step()
         opt_t.step()
     # float32 rounding: PyTorch's kernels may fuse a multiply-add that NumPy rounds twice
-    np.testing.assert_allclose(p.data, pt.detach().numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(p.array, pt.detach().numpy(), rtol=1e-6, atol=1e-6)
     for key in ("square_avg", "acc_delta"):
-        np.testing.assert_allclose(opt.state[p][key].data, opt_t.state[pt][key].numpy(), rtol=1e-5, atol=1e-9)
+        np.testing.assert_allclose(opt.state[p][key].array, opt_t.state[pt][key].numpy(), rtol=1e-5, atol=1e-9)
     assert opt.state_dict()["param_groups"][0].keys() >= {"lr", "rho", "eps", "weight_decay", "maximize"}
 
 

@@ -60,23 +60,23 @@ CELLS = [("RNN", nn.RNNCell), ("LSTM", nn.LSTMCell), ("GRU", nn.GRUCell)]
 @pytest.mark.parametrize("mode, cls", CELLS, ids=[c[0] for c in CELLS])
 def test_cells_match_the_equations_and_gradcheck(mode, cls) -> None:
     cell = cls(3, 4).double()
-    p = {k: v.data for k, v in cell.state_dict().items()}
+    p = {k: v.array for k, v in cell.state_dict().items()}
     rng = np.random.default_rng(0)
     x = al.tensor(rng.standard_normal((5, 3)), requires_grad=True)
     h = al.tensor(rng.standard_normal((5, 4)), requires_grad=True)
     c = al.tensor(rng.standard_normal((5, 4)), requires_grad=True)
     if mode == "LSTM":
         h1, c1 = cell(x, (h, c))
-        rh, rc = ref_cell(mode, x.data, h.data, c.data, p)
-        np.testing.assert_allclose(c1.data, rc, rtol=1e-12)
+        rh, rc = ref_cell(mode, x.array, h.array, c.array, p)
+        np.testing.assert_allclose(c1.array, rc, rtol=1e-12)
         fn = lambda x, h, c: cell(x, (h, c))  # noqa: E731
         inputs = (x, h, c)
     else:
         h1 = cell(x, h)
-        rh, _ = ref_cell(mode, x.data, h.data, None, p)
+        rh, _ = ref_cell(mode, x.array, h.array, None, p)
         fn = lambda x, h: cell(x, h)  # noqa: E731
         inputs = (x, h)
-    np.testing.assert_allclose(h1.data, rh, rtol=1e-12)
+    np.testing.assert_allclose(h1.array, rh, rtol=1e-12)
     assert al.gradcheck(fn, inputs)
 
 
@@ -92,15 +92,15 @@ def test_cells_match_the_equations_and_gradcheck(mode, cls) -> None:
 @pytest.mark.parametrize("layers, bidirectional", [(1, False), (2, False), (2, True)])
 def test_sequence_layers_match_the_unrolled_equations(mode, cls, layers, bidirectional) -> None:
     model = cls(3, 4, num_layers=layers, bidirectional=bidirectional).double()
-    p = {k: v.data for k, v in model.state_dict().items()}
+    p = {k: v.array for k, v in model.state_dict().items()}
     x = al.tensor(np.random.default_rng(1).standard_normal((6, 2, 3)), requires_grad=True)
     out, state = model(x)
     dirs = 2 if bidirectional else 1
     assert out.shape == (6, 2, 4 * dirs)
     h_n = state[0] if mode == "LSTM" else state
     assert h_n.shape == (layers * dirs, 2, 4)
-    np.testing.assert_allclose(out.data, ref_seq(mode, x.data, p, layers, 4, bidirectional), rtol=1e-10)
-    np.testing.assert_allclose(h_n.data[-dirs], out.data[-1, :, :4], rtol=1e-12)   # last forward step
+    np.testing.assert_allclose(out.array, ref_seq(mode, x.array, p, layers, 4, bidirectional), rtol=1e-10)
+    np.testing.assert_allclose(h_n.array[-dirs], out.array[-1, :, :4], rtol=1e-12)   # last forward step
     assert al.gradcheck(lambda t: model(t)[0], (x,))
 
 
@@ -110,19 +110,19 @@ def test_batch_first_unbatched_and_initial_state() -> None:
     out_bf, (h_bf, _) = lstm(al.tensor(x))
     lstm.batch_first = False
     out_tf, (h_tf, _) = lstm(al.tensor(x.transpose(1, 0, 2)))
-    np.testing.assert_allclose(out_bf.data, out_tf.data.transpose(1, 0, 2), rtol=1e-12)
+    np.testing.assert_allclose(out_bf.array, out_tf.array.transpose(1, 0, 2), rtol=1e-12)
     # unbatched (L, H_in) equals batch of one
     out_u, (h_u, c_u) = lstm(al.tensor(x[0]))
     out_b, (h_b, c_b) = lstm(al.tensor(x[:1].transpose(1, 0, 2)))
-    np.testing.assert_allclose(out_u.data, out_b.data[:, 0], rtol=1e-12)
+    np.testing.assert_allclose(out_u.array, out_b.array[:, 0], rtol=1e-12)
     assert h_u.shape == (1, 4) and c_u.shape == (1, 4)
     # a given initial state is used, and gradients reach it
     h0 = al.tensor(np.ones((1, 2, 4)) * 0.5, requires_grad=True)
     c0 = al.tensor(np.zeros((1, 2, 4)), requires_grad=True)
     out0, _ = lstm(al.tensor(x.transpose(1, 0, 2)), (h0, c0))
-    assert not np.allclose(out0.data, out_tf.data)
+    assert not np.allclose(out0.array, out_tf.array)
     out0.sum().backward()
-    assert h0.grad is not None and np.abs(h0.grad.data).sum() > 0
+    assert h0.grad is not None and np.abs(h0.grad.array).sum() > 0
 
 
 def test_parameter_names_and_shapes_are_pytorchs() -> None:
@@ -135,7 +135,7 @@ def test_parameter_names_and_shapes_are_pytorchs() -> None:
     assert nn.GRU(3, 5).weight_hh_l0.shape == (15, 5)
     assert list(nn.RNN(3, 5, bias=False).state_dict()) == ["weight_ih_l0", "weight_hh_l0"]   # as PyTorch
     bound = 1 / np.sqrt(5)
-    assert all(np.abs(p.data).max() <= bound for p in lstm.parameters())
+    assert all(np.abs(p.array).max() <= bound for p in lstm.parameters())
     assert repr(nn.LSTM(3, 4, num_layers=2, batch_first=True)) == "LSTM(3, 4, num_layers=2, batch_first=True)"
 
 
@@ -146,10 +146,10 @@ def test_dropout_between_layers_only_in_training() -> None:
     rnn.eval()
     a, _ = rnn(x)
     b, _ = rnn(x)
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.array, b.array)
     rnn.train()
     c, _ = rnn(x)
-    assert not np.allclose(a.data, c.data)
+    assert not np.allclose(a.array, c.array)
 
 
 def test_clear_errors() -> None:
@@ -192,11 +192,11 @@ def test_fused_lstm_cell_is_the_lstm_step_and_gradchecks() -> None:
     c = al.tensor(rng.standard_normal((2, 3)), requires_grad=True)
     h2, c2 = al.fused_lstm_cell(ig, hg, c)
     # the same step written out gate by gate (PyTorch's order i, f, g, o)
-    i, f, g, o = np.split(ig.data + hg.data, 4, axis=1)
+    i, f, g, o = np.split(ig.array + hg.array, 4, axis=1)
     sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
-    c_ref = sig(f) * c.data + sig(i) * np.tanh(g)
-    np.testing.assert_allclose(c2.data, c_ref, rtol=1e-14)
-    np.testing.assert_allclose(h2.data, sig(o) * np.tanh(c_ref), rtol=1e-14)
+    c_ref = sig(f) * c.array + sig(i) * np.tanh(g)
+    np.testing.assert_allclose(c2.array, c_ref, rtol=1e-14)
+    np.testing.assert_allclose(h2.array, sig(o) * np.tanh(c_ref), rtol=1e-14)
     both = lambda a, b, s: al.cat(al.fused_lstm_cell(a, b, s), dim=1)  # noqa: E731
     assert al.gradcheck(both, [ig, hg, c])
     assert al.gradgradcheck(both, [ig, hg, c])
@@ -210,7 +210,7 @@ def test_fused_lstm_cell_is_the_lstm_step_and_gradchecks() -> None:
     h = c = al.zeros(2, 4)
     for t in range(5):
         h, c = cell(x[t], (h, c))
-    np.testing.assert_allclose(out.data[-1], h.data, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out.array[-1], h.array, rtol=1e-5, atol=1e-6)
 
 
 def test_fused_lstm_cell_errors() -> None:

@@ -49,7 +49,7 @@ def assert_same(a, b, where="obj"):
         for i, (x, y) in enumerate(zip(a, b)):
             assert_same(x, y, f"{where}[{i}]")
     elif isinstance(a, (al.Tensor, np.ndarray, np.generic)):
-        x, y = (a.data, b.data) if isinstance(a, al.Tensor) else (np.asarray(a), np.asarray(b))
+        x, y = (a.array, b.array) if isinstance(a, al.Tensor) else (np.asarray(a), np.asarray(b))
         assert x.dtype == y.dtype and x.shape == y.shape, f"{where}: {x.dtype}{x.shape} != {y.dtype}{y.shape}"
         assert x.tobytes() == y.tobytes(), f"{where}: values differ"
     elif isinstance(a, float):
@@ -103,7 +103,7 @@ def test_flat_file_uses_the_state_dict_keys_as_tensor_names(tmp_path, rng):
     assert set(raw) == set(sd)
     for k, t in sd.items():
         assert raw[k].dtype == t.dtype and raw[k].shape == t.shape
-        np.testing.assert_array_equal(raw[k], t.data)
+        np.testing.assert_array_equal(raw[k], t.array)
 
 
 def test_optimizer_like_nested_state_round_trips_exactly(tmp_path, rng):
@@ -175,7 +175,7 @@ def test_numpy_scalars_arrays_and_parameters(tmp_path):
 
 def test_loaded_tensors_are_writable(tmp_path):
     out = roundtrip({"w": al.zeros(3), "a": np.zeros(3)}, tmp_path)
-    out["w"].data += 1          # optimizers and load_state_dict update state in place
+    out["w"].array += 1          # optimizers and load_state_dict update state in place
     out["a"][0] = 5
     assert out["w"].tolist() == [1.0, 1.0, 1.0] and out["a"][0] == 5
 
@@ -476,11 +476,11 @@ def test_load_reads_each_tensor_once_into_its_own_writable_array(tmp_path):
     assert peak < 1.05 * path.stat().st_size  # once the whole file as bytes, then the arrays: over 2x
     assert_same(sd, out)
     for t in out.values():
-        owner = t.data
+        owner = t.array
         while isinstance(owner.base, np.ndarray):
             owner = owner.base
         # Its own memory: not a view of the file, of an mmap, or of another tensor's buffer.
-        assert owner.base is None and owner.flags.owndata and t.data.flags.writeable
+        assert owner.base is None and owner.flags.owndata and t.array.flags.writeable
 
 
 # ----------------------------------------------------------------------------------------------- checksums
@@ -516,7 +516,7 @@ def test_the_checksums_are_in_string_metadata_that_safetensors_reads(tmp_path, r
         metadata = f.metadata()
     assert set(metadata) == {"format", "autograd_lite"} and metadata["format"] == "pt"
     ours = json.loads(metadata["autograd_lite"])
-    assert ours["version"] == 2 and ours["crc32"] == {k: zlib.crc32(t.data.tobytes()) for k, t in sd.items()}
+    assert ours["version"] == 2 and ours["crc32"] == {k: zlib.crc32(t.array.tobytes()) for k, t in sd.items()}
 
 
 def test_big_endian_arrays_are_stored_little_endian_with_a_matching_checksum(tmp_path):

@@ -32,16 +32,16 @@ def test_step_functions_have_zero_gradient(leaf, name, ref):
     x = leaf((2, 3)) * 3                      # the gradient is 0 everywhere, as PyTorch's (also at the jumps)
     x.retain_grad()
     out = getattr(x, name)()
-    np.testing.assert_array_equal(out.data, ref(x.data))
+    np.testing.assert_array_equal(out.array, ref(x.array))
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, np.zeros((2, 3)))
+    np.testing.assert_array_equal(x.grad.array, np.zeros((2, 3)))
     ints = al.tensor([1, -2, 3])
     assert getattr(ints, name)().dtype == np.int64 and getattr(ints, name)().tolist() == [1, -2, 3]
 
 
 def test_round_is_half_to_even_and_takes_decimals():
     assert al.tensor([0.5, 1.5, 2.5, -0.5]).round().tolist() == [0.0, 2.0, 2.0, -0.0]
-    np.testing.assert_allclose(al.tensor([1.2345, 2.5678], dtype=al.float64).round(decimals=2).data, [1.23, 2.57])
+    np.testing.assert_allclose(al.tensor([1.2345, 2.5678], dtype=al.float64).round(decimals=2).array, [1.23, 2.57])
 
 
 @pytest.mark.parametrize("dims", [0, 1, (0, 1), (-1,)])
@@ -88,7 +88,7 @@ def test_index_select_adds_repeated_indices(leaf):
     check(lambda t: t.index_select(1, idx), (leaf((2, 3)),), lambda a: a[:, [2, 0, 2]])
     x = al.tensor(np.ones((2, 3)), requires_grad=True)
     x.index_select(1, idx).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[1, 0, 2], [1, 0, 2]])
+    np.testing.assert_array_equal(x.grad.array, [[1, 0, 2], [1, 0, 2]])
 
 
 @pytest.mark.parametrize("p,dim,keepdim", [("fro", None, False), (2, 1, False), (2, (0, 1), True), (1, 0, False),
@@ -109,7 +109,7 @@ def test_norm(leaf, p, dim, keepdim):
 def test_norm_gradient_at_zero_is_zero_not_nan():
     x = al.zeros(3, dtype=al.float64, requires_grad=True)
     x.norm().backward()
-    np.testing.assert_array_equal(x.grad.data, np.zeros(3))
+    np.testing.assert_array_equal(x.grad.array, np.zeros(3))
 
 
 @pytest.mark.parametrize("descending", [False, True])
@@ -118,8 +118,8 @@ def test_sort_values_carry_the_gradient(leaf, descending):
     check(lambda t: t.sort(1, descending).values, (x,),
           lambda a: -np.sort(-a, axis=1) if descending else np.sort(a, axis=1))
     idx = x.sort(1, descending).indices
-    np.testing.assert_array_equal(np.take_along_axis(x.data, idx.data, 1), x.sort(1, descending).values.data)
-    np.testing.assert_array_equal(x.argsort(1, descending=descending).data, idx.data)
+    np.testing.assert_array_equal(np.take_along_axis(x.array, idx.array, 1), x.sort(1, descending).values.array)
+    np.testing.assert_array_equal(x.argsort(1, descending=descending).array, idx.array)
 
 
 def test_sort_is_stable_and_puts_nan_where_pytorch_does():
@@ -189,7 +189,7 @@ def test_fixes_from_the_side_by_side_review():
     assert x.grad.tolist() == [0.0, 1.0]
     rows = al.tensor([[0.0, 0.0], [1.0, 2.0]], requires_grad=True, dtype=al.float64)
     rows.norm(3, dim=1).sum().backward()
-    assert rows.grad.data[0].tolist() == [0.0, 0.0] and np.all(np.isfinite(rows.grad.data))
+    assert rows.grad.array[0].tolist() == [0.0, 0.0] and np.all(np.isfinite(rows.grad.array))
     flat = al.tensor([[2.0, 2.0]], requires_grad=True, dtype=al.float64)
     flat.std(1).sum().backward()
     assert flat.grad.tolist() == [[0.0, 0.0]]
@@ -198,7 +198,7 @@ def test_fixes_from_the_side_by_side_review():
         al.ones(3).index_select(0, al.tensor([-1]))
     assert al.tensor(np.array([1, 0], np.uint8)).any().dtype == np.uint8
     assert al.tensor(True).cumsum(0).dtype == np.int64
-    np.testing.assert_allclose(al.var(al.tensor([[1.0, 2.0], [3.0, 5.0]]), 1, False, True).data, [[0.25], [1.0]])
+    np.testing.assert_allclose(al.var(al.tensor([[1.0, 2.0], [3.0, 5.0]]), 1, False, True).array, [[0.25], [1.0]])
 
 
 @pytest.mark.parametrize("p", [0.5, 1.5, 3.0])
@@ -216,10 +216,10 @@ def test_arange_with_float_arguments(args):
     # An integer dtype truncates the arguments first (PyTorch's): arange(0.5, 3.7, dtype=int64) is 0, 1, 2.
     ints = al.arange(*args, dtype=al.int64)
     start, end, step = (list(args) + [1])[:3] if len(args) > 1 else (0, args[0], 1)
-    np.testing.assert_array_equal(ints.data, np.arange(int(start), int(end), int(step)))
+    np.testing.assert_array_equal(ints.array, np.arange(int(start), int(end), int(step)))
     floats = al.arange(*args)
     n = max(0, math.ceil((end - start) / step))
-    np.testing.assert_array_equal(floats.data, (start + np.arange(n) * step).astype(np.float32))
+    np.testing.assert_array_equal(floats.array, (start + np.arange(n) * step).astype(np.float32))
     assert al.arange(al.tensor(3)).dtype == np.int64
 
 
@@ -261,9 +261,9 @@ def test_scatter_and_scatter_add(leaf):
     repeats = al.tensor([[0, 2, 2, 1], [3, 3, 0, 1], [4, 0, 2, 2]])      # scatter_add: repeats add up
     x, src = leaf((3, 5)), leaf((3, 6))                                   # src larger than index: its corner
     check(lambda a, s: a.scatter(1, unique, s), (x, src),
-          lambda a, s: _scatter_ref(a, unique.data, s[:, :4], add=False))
+          lambda a, s: _scatter_ref(a, unique.array, s[:, :4], add=False))
     check(lambda a, s: a.scatter_add(1, repeats, s), (x, src),
-          lambda a, s: _scatter_ref(a, repeats.data, s[:, :4], add=True))
+          lambda a, s: _scatter_ref(a, repeats.array, s[:, :4], add=True))
 
     def in_place(a, s):
         y = a * 1
@@ -271,14 +271,14 @@ def test_scatter_and_scatter_add(leaf):
         y.scatter_add_(1, repeats, s * 2)
         return y
 
-    check(in_place, (x, src), lambda a, s: _scatter_ref(_scatter_ref(a, unique.data, s[:, :4], False),
-                                                        repeats.data, 2 * s[:, :4], True))
+    check(in_place, (x, src), lambda a, s: _scatter_ref(_scatter_ref(a, unique.array, s[:, :4], False),
+                                                        repeats.array, 2 * s[:, :4], True))
 
 
 def test_scatter_makes_one_hot_rows_and_checks_its_arguments():
     labels = al.tensor([2, 0, 1])
     assert al.zeros(3, 4).scatter_(1, labels[:, None], 1.0).tolist() == np.eye(4)[[2, 0, 1]].tolist()
-    assert al.zeros(3, 4).scatter(1, labels[:, None], value=2.0).data.sum() == 6.0
+    assert al.zeros(3, 4).scatter(1, labels[:, None], value=2.0).array.sum() == 6.0
     with pytest.raises(IndexError, match="scatter: index 4 is out of range for dim 1 of size 4"):
         al.zeros(3, 4).scatter(1, al.tensor([[4]]), value=1.0)
     with pytest.raises(TypeError, match="scatter_add: expected an index of dtype int64 or int32, got float32"):

@@ -33,15 +33,15 @@ def test_float_arange_is_computed_in_float64_then_rounded() -> None:
     a = al.arange(-1, 1, 0.1)
     assert a.dtype == np.float32 and a.shape == (20,)
     assert a[-1].item() == float(np.float32(0.9))                          # was 0.90000045 in float32
-    np.testing.assert_array_equal(a.data, (-1 + np.arange(20) * 0.1).astype(np.float32))
+    np.testing.assert_array_equal(a.array, (-1 + np.arange(20) * 0.1).astype(np.float32))
     assert al.arange(0, 3, dtype=al.float64).dtype == np.float64 and al.arange(4).dtype == np.int64
 
 
 def test_randint_takes_pytorchs_high_size_form() -> None:
     g = np.random.default_rng(0)
     r = al.randint(10, (3, 4), generator=g)
-    assert r.shape == (3, 4) and r.dtype == np.int64 and 0 <= r.data.min() and r.data.max() < 10
-    assert al.randint(5, 7, (2,)).data.min() >= 5
+    assert r.shape == (3, 4) and r.dtype == np.int64 and 0 <= r.array.min() and r.array.max() < 10
+    assert al.randint(5, 7, (2,)).array.min() >= 5
 
 
 def test_as_tensor_shares_memory_when_it_can() -> None:
@@ -98,9 +98,9 @@ def test_device_cpu_is_accepted_by_factories_and_modules() -> None:
 
 def test_older_pytorch_call_forms() -> None:
     x = al.tensor([[1.0, 2.0], [3.0, 5.0]])
-    np.testing.assert_allclose(x.var(0, False).data, np.var(x.data, axis=0))           # var(dim, unbiased)
-    np.testing.assert_allclose(x.std(1, True, True).data, np.std(x.data, axis=1, ddof=1, keepdims=True))
-    np.testing.assert_allclose(x.var(False).item(), np.var(x.data))                    # var(unbiased)
+    np.testing.assert_allclose(x.var(0, False).array, np.var(x.array, axis=0))           # var(dim, unbiased)
+    np.testing.assert_allclose(x.std(1, True, True).array, np.std(x.array, axis=1, ddof=1, keepdims=True))
+    np.testing.assert_allclose(x.var(False).item(), np.var(x.array))                    # var(unbiased)
     assert x.to("cpu", al.float64).dtype == np.float64 and x.to(al.tensor([1])).dtype == np.int64
     assert x.type() == "torch.FloatTensor" and al.tensor([1]).type() == "torch.LongTensor"
     assert x.type(al.float64).dtype == np.float64
@@ -132,7 +132,7 @@ def test_softmax_without_dim_warns_and_picks_pytorchs_dim() -> None:
     x = al.tensor(np.arange(6.0).reshape(2, 3), dtype=al.float32)
     with pytest.warns(UserWarning, match="Implicit dimension choice for softmax"):
         out = F.softmax(x)
-    np.testing.assert_allclose(out.data, al.softmax(x, 1).data)                      # 2-d: dim 1
+    np.testing.assert_allclose(out.array, al.softmax(x, 1).array)                      # 2-d: dim 1
     with pytest.warns(UserWarning, match="log_softmax"):
         assert nn.LogSoftmax()(al.ones(3)).shape == (3,)
     assert F.softmax(x, 1, dtype=al.float64).dtype == np.float64

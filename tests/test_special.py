@@ -75,14 +75,14 @@ def test_non_contiguous_input() -> None:
 def test_tensor_erf_of_integers_is_float32() -> None:
     out = al.erf(al.tensor([0, 1, 2]))
     assert out.dtype == np.float32
-    np.testing.assert_array_equal(out.data, _reference(np.array([0.0, 1.0, 2.0], np.float32)))
+    np.testing.assert_array_equal(out.array, _reference(np.array([0.0, 1.0, 2.0], np.float32)))
 
 
 def test_gelu_uses_it() -> None:
     import nn
 
     x = np.random.default_rng(5).standard_normal(10_000).astype(np.float32)
-    got = nn.functional.gelu(al.tensor(x)).data
+    got = nn.functional.gelu(al.tensor(x)).array
     half = np.float32(0.5)
     expected = x * half * (np.float32(1) + _reference((x * np.float32(1 / math.sqrt(2))).astype(np.float32)))
     np.testing.assert_array_equal(got, expected)

@@ -28,10 +28,10 @@ def test_tensor_copies_but_from_numpy_shares() -> None:
     a = np.zeros(3)
     t = al.tensor(a)
     a[0] = 1
-    assert t.data[0] == 0
+    assert t.array[0] == 0
     s = al.from_numpy(a)
     a[1] = 2
-    assert s.data[1] == 2
+    assert s.array[1] == 2
 
 
 def test_explicit_dtype() -> None:
@@ -53,7 +53,7 @@ def test_basic_properties() -> None:
     assert t.size() == (2, 3) and t.size(1) == 3 and t.numel() == 6 and len(t) == 2
     assert t.T.shape == (3, 2) and t.mT.shape == (3, 2)
     assert t.is_leaf and (t * 2).is_leaf is False
-    np.testing.assert_array_equal(np.asarray(t), t.data)
+    np.testing.assert_array_equal(np.asarray(t), t.array)
     assert al.tensor(2.5).item() == 2.5 and float(al.tensor([2.5])) == 2.5
 
 
@@ -61,7 +61,7 @@ def test_numpy_refuses_on_requires_grad_like_pytorch() -> None:
     t = al.tensor([1.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="detach"):
         t.numpy()
-    assert t.detach().numpy() is t.data
+    assert t.detach().numpy() is t.array
 
 
 def test_item_on_many_elements_is_an_error() -> None:
@@ -84,7 +84,7 @@ def test_ndarray_on_the_left_reaches_tensor_operators() -> None:
     z = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32) @ x
     assert isinstance(z, al.Tensor)
     (y.sum() + z.sum()).backward()
-    np.testing.assert_allclose(x.grad.data, [4.0, 5.0])
+    np.testing.assert_allclose(x.grad.array, [4.0, 5.0])
 
 
 def test_scalar_operands_keep_float32() -> None:
@@ -97,9 +97,9 @@ def test_comparisons_give_bool_and_no_grad() -> None:
     x = al.tensor([1.0, 2.0, 3.0], requires_grad=True)
     m = x > 1.5
     assert m.dtype == np.bool_ and not m.requires_grad
-    np.testing.assert_array_equal((x == 2.0).data, [False, True, False])
-    np.testing.assert_array_equal(((x > 1) & (x < 3)).data, [False, True, False])
-    np.testing.assert_array_equal((~m).data, [True, False, False])
+    np.testing.assert_array_equal((x == 2.0).array, [False, True, False])
+    np.testing.assert_array_equal(((x > 1) & (x < 3)).array, [False, True, False])
+    np.testing.assert_array_equal((~m).array, [True, False, False])
 
 
 def test_tensors_are_hashable_by_identity() -> None:
@@ -109,13 +109,13 @@ def test_tensors_are_hashable_by_identity() -> None:
 
 def test_creation_helpers() -> None:
     assert al.zeros(2, 3).shape == (2, 3) and al.zeros((2, 3)).dtype == np.float32
-    assert al.ones(4).data.sum() == 4
+    assert al.ones(4).array.sum() == 4
     assert al.full((2,), 7).dtype == np.int64 and al.full((2,), 0.5).dtype == np.float32
     assert al.zeros_like(al.tensor(np.zeros(3))).dtype == np.float64
     assert al.ones_like(al.zeros(2, 2)).shape == (2, 2)
     assert al.arange(5).dtype == np.int64 and al.arange(0.0, 1.0, 0.25).shape == (4,)
-    np.testing.assert_array_equal(al.eye(3).data, np.eye(3))
-    assert al.randn(3, 4).dtype == np.float32 and al.rand(2).data.max() < 1
+    np.testing.assert_array_equal(al.eye(3).array, np.eye(3))
+    assert al.randn(3, 4).dtype == np.float32 and al.rand(2).array.max() < 1
     assert al.zeros(2, requires_grad=True).requires_grad
 
 
@@ -124,9 +124,9 @@ def test_manual_seed_and_generator_repeat() -> None:
     a = al.randn(5)
     al.manual_seed(123)
     b = al.randn(5)
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.array, b.array)
     g1, g2 = np.random.default_rng(7), np.random.default_rng(7)
-    np.testing.assert_array_equal(al.rand(3, generator=g1).data, al.rand(3, generator=g2).data)
+    np.testing.assert_array_equal(al.rand(3, generator=g1).array, al.rand(3, generator=g2).array)
     with pytest.raises(TypeError, match="numpy.random.Generator"):
         al.randn(2, generator=7)
 
@@ -138,7 +138,7 @@ def test_requires_grad_and_detach_semantics() -> None:
     with pytest.raises(RuntimeError, match="leaf"):
         y.requires_grad_(False)
     d = y.detach()
-    assert d.data is y.data and not d.requires_grad
+    assert d.array is y.array and not d.requires_grad
 
 
 def test_inplace_on_leaf_requiring_grad_needs_no_grad() -> None:
@@ -147,14 +147,14 @@ def test_inplace_on_leaf_requiring_grad_needs_no_grad() -> None:
         w.add_(1.0)
     with al.no_grad():
         w.sub_(al.tensor([0.5, 0.5]), alpha=2).mul_(2.0)
-    np.testing.assert_allclose(w.data, [0.0, 2.0])
+    np.testing.assert_allclose(w.array, [0.0, 2.0])
 
 
 def test_setitem_outside_autograd_and_recorded_inside() -> None:
     t = al.zeros(3)
     t[1] = 5.0
     t[al.tensor([0, 2])] = al.tensor([1.0, 2.0])
-    np.testing.assert_array_equal(t.data, [1.0, 5.0, 2.0])
+    np.testing.assert_array_equal(t.array, [1.0, 5.0, 2.0])
     leaf = al.tensor([1.0], requires_grad=True)
     t[0:1] = leaf * 2                      # now part of the graph, as in PyTorch (tests/test_inplace.py)
     assert t.requires_grad and t.grad_fn is not None and t.tolist() == [2.0, 5.0, 2.0]
@@ -181,25 +181,25 @@ def test_iteration_and_indexing_return_tensors() -> None:
 def test_max_with_dim_returns_values_and_indices() -> None:
     x = al.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 7.0]], requires_grad=True)
     values, indices = x.max(dim=1)
-    np.testing.assert_array_equal(values.data, [5.0, 7.0])
-    np.testing.assert_array_equal(indices.data, [1, 0])
+    np.testing.assert_array_equal(values.array, [5.0, 7.0])
+    np.testing.assert_array_equal(indices.array, [1, 0])
     assert indices.dtype == np.int64
     values.sum().backward()
     # The gradient goes to the returned index only (PyTorch's max(dim) semantics).
-    np.testing.assert_array_equal(x.grad.data, [[0, 1, 0], [1, 0, 0]])
+    np.testing.assert_array_equal(x.grad.array, [[0, 1, 0], [1, 0, 0]])
 
 
 def test_max_without_dim_shares_gradient_among_ties() -> None:
     x = al.tensor([3.0, 1.0, 3.0], requires_grad=True)
     x.max().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.5, 0.0, 0.5])
+    np.testing.assert_array_equal(x.grad.array, [0.5, 0.0, 0.5])
 
 
 def test_numpy_spellings_are_accepted() -> None:
     x = al.tensor(np.arange(6.0).reshape(2, 3))
-    np.testing.assert_array_equal(x.sum(axis=1, keepdims=True).data, x.data.sum(axis=1, keepdims=True))
-    np.testing.assert_array_equal(al.concatenate([x, x], axis=0).data, np.concatenate([x.data] * 2))
-    np.testing.assert_array_equal(x.clip(1, 4).data, np.clip(x.data, 1, 4))
+    np.testing.assert_array_equal(x.sum(axis=1, keepdims=True).array, x.array.sum(axis=1, keepdims=True))
+    np.testing.assert_array_equal(al.concatenate([x, x], axis=0).array, np.concatenate([x.array] * 2))
+    np.testing.assert_array_equal(x.clip(1, 4).array, np.clip(x.array, 1, 4))
     assert x.mean(axis=(0, 1)).item() == pytest.approx(2.5)
 
 
@@ -234,7 +234,7 @@ def test_augmented_assignment_updates_in_place_under_no_grad() -> None:
         for p in params:
             p -= 0.5 * p.grad
     assert params[0] is w
-    np.testing.assert_allclose(w.data, [-0.5, 0.5])
+    np.testing.assert_allclose(w.array, [-0.5, 0.5])
     with pytest.raises(RuntimeError, match="leaf.*no_grad"):
         w += 1.0
     plain = al.zeros(2)
@@ -264,7 +264,7 @@ def test_float_results_of_bools_and_bytes_are_float32(dtype: object, op: object)
     t = al.tensor(np.array([0, 1, 1], dtype=dtype))
     out = op(t)
     assert out.dtype == (np.bool_ if out.dtype == np.bool_ else np.float32)
-    assert out.dtype == np.bool_ or np.allclose(out.data, op(al.tensor(t.data.astype(np.float32))).data)
+    assert out.dtype == np.bool_ or np.allclose(out.array, op(al.tensor(t.array.astype(np.float32))).array)
 
 
 def test_float16_operands_keep_float16() -> None:
@@ -327,13 +327,13 @@ def test_stale_hook_handle_does_not_remove_a_newer_hook() -> None:
     x.register_hook(lambda g: g * 3)
     h1.remove()
     (x * 2).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [6.0])
+    np.testing.assert_array_equal(x.grad.array, [6.0])
 
 
 def test_cat_stack_pad_return_new_memory() -> None:
     x = al.tensor([1.0, 2.0])
     for y in (al.cat([x]), al.stack([x]), al.pad(x, (0, 0))):
-        assert not np.shares_memory(y.data, x.data)
+        assert not np.shares_memory(y.array, x.array)
 
 
 def test_contiguous_copies_only_when_needed_and_passes_the_gradient() -> None:
@@ -342,10 +342,10 @@ def test_contiguous_copies_only_when_needed_and_passes_the_gradient() -> None:
     t = x.t()
     assert not t.is_contiguous()
     c = t.contiguous()
-    assert c.is_contiguous() and c.data.flags.c_contiguous and c.requires_grad
-    np.testing.assert_array_equal(c.data, x.data.T)
+    assert c.is_contiguous() and c.array.flags.c_contiguous and c.requires_grad
+    np.testing.assert_array_equal(c.array, x.array.T)
     (c * al.tensor(np.arange(6.0).reshape(3, 2))).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, np.arange(6.0).reshape(3, 2).T)
+    np.testing.assert_array_equal(x.grad.array, np.arange(6.0).reshape(3, 2).T)
     # a convolution's output is a view of batch-last memory: not contiguous, as PyTorch's channels_last
     y = al.conv2d(al.ones(2, 1, 4, 4), al.ones(3, 1, 2, 2))
     assert not y.is_contiguous() and y.contiguous().is_contiguous()
@@ -355,5 +355,5 @@ def test_raw_cat_primitive_takes_a_negative_dim() -> None:
     from autograd_lite import ops
     a, b = al.ones(2, 3, requires_grad=True), al.ones(2, 2, requires_grad=True)
     (ops.cat(a, b, dim=-1) * al.tensor(np.arange(10.0).reshape(2, 5))).sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [[0, 1, 2], [5, 6, 7]])
-    np.testing.assert_array_equal(b.grad.data, [[3, 4], [8, 9]])
+    np.testing.assert_array_equal(a.grad.array, [[0, 1, 2], [5, 6, 7]])
+    np.testing.assert_array_equal(b.grad.array, [[3, 4], [8, 9]])

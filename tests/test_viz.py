@@ -126,12 +126,12 @@ def test_backward_steps_follow_backward_order_and_change_nothing() -> None:
         assert highlighted == [caption.split("inputs of ")[1]], (caption, highlighted)
     # The last picture carries the true leaf gradients; a real backward afterwards is unchanged.
     loss.backward()
-    w_grad = np.array2string(w.grad.data, precision=3, suppress_small=True, separator=" ", max_line_width=40)
+    w_grad = np.array2string(w.grad.array, precision=3, suppress_small=True, separator=" ", max_line_width=40)
     assert "grad " + w_grad in steps[-1][1].source
     x2, w2, b2, loss2 = small_graph()
     loss2.backward()
-    np.testing.assert_array_equal(w.grad.data, w2.grad.data)
-    np.testing.assert_array_equal(b.grad.data, b2.grad.data)
+    np.testing.assert_array_equal(w.grad.array, w2.grad.array)
+    np.testing.assert_array_equal(b.grad.array, b2.grad.array)
 
 
 def test_backward_steps_keep_every_gradient_once_known() -> None:

@@ -116,7 +116,7 @@ class WeightedRandomSampler(Sampler):
         _positive_int(num_samples, "num_samples", "WeightedRandomSampler")
         if not isinstance(replacement, bool):
             raise ValueError(f"WeightedRandomSampler: replacement should be a boolean value, got {replacement!r}")
-        w = np.asarray(weights.data if isinstance(weights, al.Tensor) else weights, dtype=np.float64)
+        w = np.asarray(weights.array if isinstance(weights, al.Tensor) else weights, dtype=np.float64)
         if w.ndim != 1:
             raise ValueError(f"WeightedRandomSampler: weights should be a 1d sequence but given weights have "
                              f"shape {w.shape}")

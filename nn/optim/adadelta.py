@@ -59,8 +59,8 @@ class Adadelta(Optimizer):
                 weight_decay = float(group["weight_decay"])
                 for p, state, g in self._with_grads(group):
                     if weight_decay != 0:
-                        g = g + weight_decay * p.data
-                    square_avg, acc_delta = state["square_avg"].data, state["acc_delta"].data
+                        g = g + weight_decay * p.array
+                    square_avg, acc_delta = state["square_avg"].array, state["acc_delta"].array
                     square_avg *= rho
                     square_avg += ((1 - rho) * g) * g
                     delta = np.sqrt(acc_delta + eps)

@@ -75,11 +75,11 @@ class Adagrad(Optimizer):
                     state = self._init_state(p)
                     state["step"].add_(1)
                     step = state["step"].item()
-                    g = -p.grad.data if group["maximize"] else p.grad.data
+                    g = -p.grad.array if group["maximize"] else p.grad.array
                     if weight_decay != 0:
-                        g = g + weight_decay * p.data
+                        g = g + weight_decay * p.array
                     clr = lr / (1 + (step - 1) * lr_decay)       # in Python floats, as PyTorch
-                    state_sum = state["sum"].data
+                    state_sum = state["sum"].array
                     state_sum += g * g
                     std = np.sqrt(state_sum) + eps
                     p.add_((-clr * g) / std)

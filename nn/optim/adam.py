@@ -79,10 +79,10 @@ class Adam(Optimizer):
                         if group["decoupled_weight_decay"]:
                             p.mul_(1 - lr * weight_decay)
                         else:
-                            g = g + weight_decay * p.data
+                            g = g + weight_decay * p.array
 
-                    exp_avg = lerp_(state["exp_avg"].data, g, 1 - beta1)
-                    exp_avg_sq = state["exp_avg_sq"].data
+                    exp_avg = lerp_(state["exp_avg"].array, g, 1 - beta1)
+                    exp_avg_sq = state["exp_avg_sq"].array
                     exp_avg_sq *= beta2
                     exp_avg_sq += ((1 - beta2) * g) * g
 
@@ -93,7 +93,7 @@ class Adam(Optimizer):
                     bias_correction2_sqrt = bias_correction2**0.5
 
                     if group["amsgrad"]:
-                        second = state["max_exp_avg_sq"].data
+                        second = state["max_exp_avg_sq"].array
                         np.maximum(second, exp_avg_sq, out=second)
                     else:
                         second = exp_avg_sq

@@ -7,7 +7,7 @@ optimizer does is bookkeeping that lives here, shaped exactly like torch.optim.O
     state         {parameter tensor: {'step': Tensor, 'exp_avg': Tensor, ...}}, keyed by the tensor itself
     state_dict()  {'state': {int index: {...}}, 'param_groups': [{..., 'params': [int indices]}]}
 
-Updates run on the NumPy arrays (`p.data`, `p.grad.data`, the state's `.data`) in the parameter's dtype,
+Updates run on the NumPy arrays (`p.array`, `p.grad.array`, the state's `.array`) in the parameter's dtype,
 and reach the parameter through an in-place Tensor method under `no_grad()`, so autograd's version counter
 sees them (a graph that saved the old value then refuses to backward instead of using a stale value).
 """
@@ -175,7 +175,7 @@ class Optimizer:
                 state["step"] = al.tensor(0.0, dtype=al.float32)
                 self._begin_state(p, state, group)
             state["step"].add_(1)
-            yield p, state, (-p.grad.data if group.get("maximize") else p.grad.data)
+            yield p, state, (-p.grad.array if group.get("maximize") else p.grad.array)
 
     def _begin_state(self, p: al.Tensor, state: dict, group: dict[str, Any]) -> None:
         """An optimizer's own state for parameter `p`, before its first step (running averages: zeros)."""
@@ -255,7 +255,7 @@ class Optimizer:
             return type(value)(self._cast_state(param, index, v) for v in value)
         if not isinstance(value, (al.Tensor, np.ndarray)):
             return copy.deepcopy(value)
-        arr = value.data if isinstance(value, al.Tensor) else value
+        arr = value.array if isinstance(value, al.Tensor) else value
         if key == "step":
             dtype = arr.dtype                   # a float32 counter whatever the parameter's dtype
         elif param.is_floating_point():

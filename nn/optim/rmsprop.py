@@ -69,20 +69,20 @@ class RMSprop(Optimizer):
                 weight_decay, momentum = float(group["weight_decay"]), float(group["momentum"])
                 for p, state, g in self._with_grads(group):
                     if weight_decay != 0:
-                        g = g + weight_decay * p.data
+                        g = g + weight_decay * p.array
 
-                    square_avg = state["square_avg"].data
+                    square_avg = state["square_avg"].array
                     square_avg *= alpha
                     square_avg += ((1 - alpha) * g) * g
                     if group["centered"]:
-                        grad_avg = lerp_(state["grad_avg"].data, g, 1 - alpha)
+                        grad_avg = lerp_(state["grad_avg"].array, g, 1 - alpha)
                         avg = np.sqrt(square_avg - grad_avg * grad_avg)
                     else:
                         avg = np.sqrt(square_avg)
                     avg += eps
 
                     if momentum > 0:
-                        buf = state["momentum_buffer"].data
+                        buf = state["momentum_buffer"].array
                         buf *= momentum
                         buf += g / avg
                         p.add_(buf, alpha=-lr)

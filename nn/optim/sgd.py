@@ -54,9 +54,9 @@ class SGD(Optimizer):
                 for p in group["params"]:
                     if p.grad is None:
                         continue
-                    g = -p.grad.data if group["maximize"] else p.grad.data
+                    g = -p.grad.array if group["maximize"] else p.grad.array
                     if weight_decay != 0:
-                        g = g + weight_decay * p.data
+                        g = g + weight_decay * p.array
                     if momentum != 0:
                         state = self.state[p]
                         buf = state.get("momentum_buffer")
@@ -64,9 +64,9 @@ class SGD(Optimizer):
                             # The first step starts the average at the gradient itself, undamped.
                             state["momentum_buffer"] = buf = al.tensor(g)
                         else:
-                            b = buf.data
+                            b = buf.array
                             b *= momentum
                             b += (1 - dampening) * g
-                        g = g + momentum * buf.data if group["nesterov"] else buf.data
+                        g = g + momentum * buf.array if group["nesterov"] else buf.array
                     p.add_(g, alpha=-lr)
         return loss

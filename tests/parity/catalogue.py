@@ -1496,7 +1496,8 @@ def _creation(ctx: Ctx) -> Emit | None:
 
 
 @op("random_creation", "creation", 0.3,
-    covers=("randn", "rand", "randint", "randperm", "empty", "manual_seed", "normal", "multinomial"))
+    covers=("randn", "rand", "randint", "randperm", "empty", "manual_seed", "normal", "multinomial", "bernoulli",
+            "normal_", "uniform_", "exponential_", "bernoulli_"))
 def _random_creation(ctx: Ctx) -> Emit | None:
     s = ctx.shape(ctx.randint(0, 3))
     forms = [
@@ -1515,6 +1516,13 @@ def _random_creation(ctx: Ctx) -> Emit | None:
         f"M.normal(M.zeros({s}, dtype=M.float64), 2.0)",
         "M.multinomial(M.ones(4), 2)",
         "M.multinomial(M.rand(2, 3) + 0.1, 5, replacement=True)",
+        "(M.rand(2, 3) + 0.1).multinomial(2)",
+        f"M.bernoulli(M.rand({s}))",
+        f"M.rand({s}).bernoulli(0.25)",
+        f"M.zeros({s}).normal_(1.0, 0.5)",
+        f"M.zeros({s}, dtype=M.float64).uniform_(-1.0, 2.0)",
+        f"M.zeros({s}).exponential_(2.0)",
+        f"M.zeros({s}).bernoulli_(0.3)",
     ]
     return ctx.emit(ctx.pick(forms), opaque=True)
 

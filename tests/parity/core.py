@@ -152,7 +152,7 @@ def dtype_name(x: Any) -> str:
 
 
 def to_numpy(x: Any) -> np.ndarray:
-    """The values of an al or torch tensor as a NumPy array (never through `.data`)."""
+    """The values of an al or torch tensor as a NumPy array (never through `.array`)."""
     if is_al(x):
         return np.array(x.detach().numpy(), copy=True)
     if is_torch(x):

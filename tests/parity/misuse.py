@@ -11,7 +11,7 @@ dtypes; every unary op times every dtype; losses times bad targets...), and by h
 PARITY_SCALE.
 
 Deliberate differences the README documents ("Where it differs from PyTorch") are not tested:
-`Tensor.data` being an array, devices other than the CPU and the ops not there yet are left out of
+`Tensor.array` being an array, devices other than the CPU and the ops not there yet are left out of
 the cases; the others are recognised when they occur and reported as skipped (`_documented`).
 Where PyTorch refuses a backward because a value it saved was changed in place and autograd_lite
 returns, autograd_lite's values and gradients must be PyTorch's for the functional equivalent (each
