@@ -39,9 +39,8 @@ class _Handle:
 
 def check_device(device: Any, where: str) -> None:
     """Accept device=None or the CPU, as PyTorch code passes it (device="cpu" or torch.device("cpu")), so
-    it runs unchanged; refuse any other device with a clear error."""
-    if device is not None and str(device) != "cpu" and not str(device).startswith("cpu:"):
-        raise RuntimeError(f"{where}: autograd_lite runs on the CPU only; device {str(device)!r} is not available")
+    it runs unchanged; refuse any other device with a clear error (the engine's check, argument order of nn's)."""
+    al.devices.check_device(where, device)
 
 
 class Module:

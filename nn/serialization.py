@@ -229,16 +229,24 @@ def _write_atomically(path: str, data: bytes) -> None:
         os.close(dir_fd)
 
 
-def save(obj: Any, path: str | os.PathLike) -> None:
+def save(obj: Any, f: str | os.PathLike | BinaryIO) -> None:
     """Save `obj` (a state dict: nested dicts, lists and tuples of Tensors, NumPy arrays, NumPy scalars,
-    int, float, bool, str and None) to `path` as a safetensors file, atomically.
+    int, float, bool, str and None) to `f` as a safetensors file: a path, written atomically, or a binary file
+    object (as `torch.save` takes: an `io.BytesIO`, an open file), written at its position.
 
     Dict keys must be str or int, and at most 100 dicts, lists and tuples may be nested in one another.
     Tensors are saved by value: two entries sharing memory are saved (and loaded) as two tensors, and
-    requires_grad is not kept (load_state_dict copies into parameters). If `path` is a symlink, its target
-    is replaced; an existing file keeps its permissions.
+    requires_grad is not kept (load_state_dict copies into parameters). If `f` is a symlink, its target
+    is replaced; an existing file keeps its permissions. A whole module or optimizer is refused (saving one
+    needs pickle): save its `state_dict()`.
     """
-    path = os.fspath(path)
+    if hasattr(obj, "state_dict") and callable(obj.state_dict):
+        kind = type(obj).__name__
+        raise TypeError(f"save: got a whole {kind} object; a checkpoint holds its state, not the object (saving "
+                        f"objects needs pickle, and loading a pickle can run any code). Save its state_dict: "
+                        f"save(obj.state_dict(), f), and restore it with obj.load_state_dict(load(f))")
+    writer = f if hasattr(f, "write") else None
+    path = "the file object" if writer is not None else os.fspath(f)
     tensors: dict[str, np.ndarray] = {}
     structure = _encode(obj, (), tensors, set())
     checksums = {name: zlib.crc32(array) for name, array in tensors.items()}
@@ -251,7 +259,10 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     if header_len > _MAX_HEADER:
         raise ValueError(f"save: the header of {path} would be {header_len} bytes, more than the {_MAX_HEADER} "
                          f"that load reads; store long lists of numbers as arrays")
-    _write_atomically(path, data)
+    if writer is not None:
+        writer.write(data)
+    else:
+        _write_atomically(path, data)
 
 
 # ------------------------------------------------------------------------------------------------ load
@@ -309,6 +320,10 @@ def _read_header(f: BinaryIO, size: int, path: str) -> dict:
         raise CheckpointError(f"load: {path} is not a safetensors file (only {len(head)} bytes; a safetensors "
                               f"file starts with its header's length in 8 bytes)")
     (n,) = struct.unpack("<Q", head)
+    if n > size - 8 and (head.startswith(b"PK\x03\x04") or head[:1] == b"\x80" and head[1:2] in b"\x02\x03\x04\x05"):
+        raise CheckpointError(f"load: {path} is a PyTorch pickle (what torch.save writes); loading one can run "
+                              f"any code, so it is refused here. In PyTorch, save the state_dict with safetensors "
+                              f"instead: safetensors.torch.save_file(model.state_dict(), path)")
     if n > size - 8:
         raise CheckpointError(f"load: {path} is truncated or not a safetensors file (its header claims "
                               f"{n} bytes, but only {size - 8} follow)")
@@ -430,31 +445,49 @@ def _decode(node: Any, arrays: dict[str, np.ndarray], path: str) -> Any:
     raise CheckpointError(f"load: {path} is corrupt: unexpected entry {_show(node)} in its metadata")
 
 
-def load(path: str | os.PathLike) -> Any:
-    """Load what `save` wrote: Tensors as al.Tensors, NumPy arrays as arrays, plain values as saved.
+def load(f: str | os.PathLike | BinaryIO, map_location: Any = None, *, weights_only: bool | None = None) -> Any:
+    """Load what `save` wrote, from a path or a seekable binary file object: Tensors as al.Tensors, NumPy
+    arrays as arrays, plain values as saved.
 
     A safetensors file written by another tool (say PyTorch weights) loads as a flat dict of Tensors.
     Raises CheckpointError for anything but a valid checkpoint, including a tensor whose bytes no longer
-    match their CRC-32; OSError if the file cannot be opened.
+    match their CRC-32; OSError if the file cannot be opened. `map_location` and `weights_only` are
+    `torch.load`'s: everything loads onto the CPU (another device is refused), and only tensors and plain
+    values are ever loaded, whatever `weights_only` says (nothing is unpickled, so no code can run).
     """
-    path = os.fspath(path)
-    with _open_regular_file(path) as f:
-        size = os.fstat(f.fileno()).st_size
-        header = _read_header(f, size, path)
-        entries = _tensor_entries(header, size - f.tell(), path)
-        ours = _our_metadata(header, {name for name, *_ in entries}, path)
-        checksums = ours["crc32"] if ours and ours["version"] == 2 else None  # version 1, another tool's file
-        arrays = {}
-        for name, dtype, shape, nbytes in entries:  # in file order: each tensor's bytes follow the last's
-            # A fresh array per tensor, filled in place: writable, independent of the file, read once.
-            buffer = np.empty(nbytes, np.uint8)
-            if f.readinto(buffer) != nbytes:
-                raise CheckpointError(f"load: {path} was truncated while being read (tensor {_show(name)})")
-            if checksums is not None and zlib.crc32(buffer) != checksums[name]:
-                raise CheckpointError(f"load: {path} is corrupt: the bytes of tensor {_show(name)} do not match the "
-                                      f"CRC-32 saved with them (expected {checksums[name]:#010x}, found "
-                                      f"{zlib.crc32(buffer):#010x})")
-            arrays[name] = buffer.view(dtype).reshape(shape)
+    if map_location is not None and not isinstance(map_location, dict) and not callable(map_location):
+        al.devices.check_device("load", map_location)     # "cpu" or al.device("cpu"); another device is refused
+    if hasattr(f, "read"):
+        if not (hasattr(f, "seekable") and f.seekable()):
+            raise CheckpointError("load: the file object is not seekable; pass a path, or a seekable file "
+                                  "object such as io.BytesIO(stream.read(limit))")
+        start = f.tell()
+        size = f.seek(0, os.SEEK_END) - start
+        f.seek(start)
+        return _load_from(f, size, "the file object")
+    path = os.fspath(f)
+    with _open_regular_file(path) as opened:
+        return _load_from(opened, os.fstat(opened.fileno()).st_size, path)
+
+
+def _load_from(f: BinaryIO, size: int, path: str) -> Any:
+    """Read a checkpoint of `size` bytes from `f`'s position."""
+    start = f.tell()
+    header = _read_header(f, size, path)
+    entries = _tensor_entries(header, size - (f.tell() - start), path)
+    ours = _our_metadata(header, {name for name, *_ in entries}, path)
+    checksums = ours["crc32"] if ours and ours["version"] == 2 else None  # version 1, another tool's file
+    arrays = {}
+    for name, dtype, shape, nbytes in entries:  # in file order: each tensor's bytes follow the last's
+        # A fresh array per tensor, filled in place: writable, independent of the file, read once.
+        buffer = np.empty(nbytes, np.uint8)
+        if f.readinto(buffer) != nbytes:
+            raise CheckpointError(f"load: {path} was truncated while being read (tensor {_show(name)})")
+        if checksums is not None and zlib.crc32(buffer) != checksums[name]:
+            raise CheckpointError(f"load: {path} is corrupt: the bytes of tensor {_show(name)} do not match the "
+                                  f"CRC-32 saved with them (expected {checksums[name]:#010x}, found "
+                                  f"{zlib.crc32(buffer):#010x})")
+        arrays[name] = buffer.view(dtype).reshape(shape)
     if ours is None:
         # Not ours: a plain safetensors file. Keep the order of its header.
         return {name: al.from_numpy(arrays[name]) for name in header if name != "__metadata__"}

@@ -29,6 +29,7 @@ except ImportError:  # Windows
     fcntl = None
 
 import autograd_lite as al
+import nn
 from nn import serialization
 from nn.parameter import Parameter
 from nn.serialization import CheckpointError, load, save
@@ -645,3 +646,68 @@ def test_kill_9_mid_save_leaves_the_old_or_the_new_file_and_the_next_save_cleans
             assert len(temp_files(tmp_path)) == 1  # killed with its temp file written, not renamed
         save({"w": np.full(1_000_000, 0.0, np.float32)}, path)
         assert os.listdir(tmp_path) == ["ckpt.safetensors"]
+
+
+# ---------------------------------------------------------------- torch.save / torch.load's forms
+
+
+def test_save_and_load_through_file_objects_as_torch_does(tmp_path):
+    import io
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    opt = nn.optim.Adam(model.parameters())
+    model(al.randn(5, 3)).sum().backward()
+    opt.step()
+    buffer = io.BytesIO(b"xyz")
+    buffer.seek(3)                                   # written and read at the position, as torch.save/load
+    nn.save({"model": model.state_dict(), "opt": opt.state_dict(), "epoch": 3}, buffer)
+    buffer.seek(3)
+    back = nn.load(buffer, map_location="cpu", weights_only=True)
+    assert back["epoch"] == 3 and list(back["model"]) == list(model.state_dict())
+    for k, t in model.state_dict().items():
+        np.testing.assert_array_equal(back["model"][k].array, t.array)
+    with open(tmp_path / "ckpt.pt", "wb") as f:
+        nn.save(model.state_dict(), f)
+    with open(tmp_path / "ckpt.pt", "rb") as f:
+        again = nn.load(f, map_location=al.device("cpu"))
+    assert list(again) == list(model.state_dict())
+    fresh = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    fresh.load_state_dict(again)
+    x = al.randn(2, 3)
+    np.testing.assert_array_equal(fresh(x).array, model(x).array)
+
+
+def test_saving_a_whole_module_is_refused_with_the_way_to_do_it(tmp_path):
+    model = nn.Linear(2, 2)
+    for obj in (model, nn.optim.SGD(model.parameters(), lr=0.1)):
+        with pytest.raises(TypeError, match=r"whole (Linear|SGD) object.*Save its state_dict: save\(obj.state_dict"):
+            nn.save(obj, tmp_path / "m.pt")
+    assert not (tmp_path / "m.pt").exists()
+
+
+def test_load_refuses_other_devices_unseekable_streams_and_pytorch_pickles(tmp_path):
+    nn.save({"w": al.ones(2)}, tmp_path / "w.st")
+    with pytest.raises(RuntimeError, match="CPU only"):
+        nn.load(tmp_path / "w.st", map_location="cuda")
+
+    class Stream:
+        def read(self, n=-1):
+            return b""
+
+        def seekable(self):
+            return False
+
+    with pytest.raises(CheckpointError, match="not seekable"):
+        nn.load(Stream())
+    (tmp_path / "zip.pt").write_bytes(b"PK\x03\x04" + bytes(60))
+    (tmp_path / "pickle.pt").write_bytes(pickle.dumps({"w": [1.0, 2.0]}, protocol=2))
+    for name in ("zip.pt", "pickle.pt"):
+        with pytest.raises(CheckpointError, match="is a PyTorch pickle .*safetensors.torch.save_file"):
+            nn.load(tmp_path / name)
+
+
+def test_a_real_torch_save_file_gets_the_pickle_explanation(tmp_path):
+    torch = pytest.importorskip("torch", reason="PyTorch (the test-only oracle) is not installed")
+    torch.save({"w": torch.ones(2)}, tmp_path / "real.pt")
+    with pytest.raises(CheckpointError, match="is a PyTorch pickle"):
+        nn.load(tmp_path / "real.pt")
