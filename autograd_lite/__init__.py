@@ -169,6 +169,7 @@ from .grad_mode import (
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .promotion import promote_types
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
+from .size import Size
 from .tensor import SortResult, Tensor
 
 # isort: split

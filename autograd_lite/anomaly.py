@@ -120,7 +120,7 @@ def check_forward(node: Any, out: np.ndarray) -> None:
     kind = _bad(out)
     if kind:
         raise AnomalyError(f"Function '{node.op.name}' produced {kind} in its forward output "
-                           f"(shape {out.shape}). The op was created here:\n{_where(node)}")
+                           f"(shape {tuple(out.shape)}). The op was created here:\n{_where(node)}")
 
 
 def check_backward(node: Any, i: int, grad: Any) -> None:

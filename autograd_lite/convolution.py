@@ -40,12 +40,12 @@ def _spatial_input(input: Any, nd: int, op: str) -> tuple[Tensor, bool]:
     x = tensor_arg(input, op)
     if x.ndim not in (nd + 1, nd + 2):
         raise ShapeError(f"{op}: expected a {nd + 1}D (unbatched) or {nd + 2}D (batched) input, "
-                         f"got shape {x.shape}")
+                         f"got shape {tuple(x.shape)}")
     if x.dtype.kind != "f":
         raise DTypeError(f"{op}: expected a floating point input, got dtype {x.dtype}")
     if builtins.any(n == 0 for n in x.shape[-nd - 1:]):
         raise ShapeError(f"{op}: expected a {nd + 1}D or {nd + 2}D input with non-zero sizes in every dim but "
-                         f"the batch dim, got shape {x.shape}")
+                         f"the batch dim, got shape {tuple(x.shape)}")
     return (x.unsqueeze(0), True) if x.ndim == nd + 1 else (x, False)
 
 
@@ -56,7 +56,7 @@ def _conv(op: str, nd: int, input: Any, weight: Tensor, bias: Tensor | None, str
     kernel_dims = ("kH", "kW") if nd == 2 else ("kL",) if nd == 1 else tuple(f"k{i}" for i in range(nd))
     if w.ndim != nd + 2:
         raise ShapeError(f"{op}: expected a {nd + 2}D weight (out_channels, in_channels/groups, "
-                         f"{', '.join(kernel_dims)}), got shape {w.shape}")
+                         f"{', '.join(kernel_dims)}), got shape {tuple(w.shape)}")
     if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups <= 0:
         raise ShapeError(f"{op}: groups must be a positive integer, got {groups!r}")
     groups = int(groups)
@@ -66,14 +66,15 @@ def _conv(op: str, nd: int, input: Any, weight: Tensor, bias: Tensor | None, str
         raise ShapeError(f"{op}: input of shape {shown} has {c} channels, which is not divisible by "
                          f"groups={groups}")
     if w.shape[1] * groups != c:
-        raise ShapeError(f"{op}: weight of shape {w.shape} expects {w.shape[1] * groups} input channels "
+        raise ShapeError(f"{op}: weight of shape {tuple(w.shape)} expects {w.shape[1] * groups} input channels "
                          f"(weight.shape[1]={w.shape[1]} x groups={groups}), but the input of shape {shown} "
                          f"has {c}")
     if o % groups:
-        raise ShapeError(f"{op}: weight of shape {w.shape} has {o} output channels, which is not divisible "
+        raise ShapeError(f"{op}: weight of shape {tuple(w.shape)} has {o} output channels, which is not divisible "
                          f"by groups={groups}")
     if bias is not None and tensor_arg(bias, op).shape != (o,):
-        raise ShapeError(f"{op}: bias of shape {tensor_arg(bias).shape} does not match weight of shape {w.shape}; "
+        raise ShapeError(f"{op}: bias of shape {tuple(tensor_arg(bias).shape)} does not match weight of shape "
+                         f"{tuple(w.shape)}; "
                          f"expected shape ({o},), one per output channel")
     check_same_dtype(op, x, w, bias)
     stride_t = _positive(stride, nd, "stride", op)
@@ -138,7 +139,7 @@ def _pool_settings(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: A
             o -= 1
         size.append(o)
     if builtins.any(o < 1 for o in size):
-        raise ShapeError(f"{op}: input of shape {x.shape} is too small for kernel_size={kernel_size!r}, "
+        raise ShapeError(f"{op}: input of shape {tuple(x.shape)} is too small for kernel_size={kernel_size!r}, "
                          f"stride={stride!r}, padding={padding!r}, dilation={dilation!r}: the output would have "
                          f"size {tuple(size)}")
     return kernel, stride_t, pad, dilation_t, tuple(size)

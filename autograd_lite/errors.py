@@ -59,10 +59,11 @@ def check_allocation(op: str, shape: Sequence[int], dtype: Any) -> tuple[int, ..
             raise TypeError(f"{op}: a size must be an int, got {type(n).__name__} {n!r} in {tuple(shape)!r}")
     shape = tuple(int(n) for n in shape)
     if any(n < 0 for n in shape):
-        raise ShapeError(f"{op}: trying to create a tensor with a negative dimension: shape {shape}")
+        raise ShapeError(f"{op}: trying to create a tensor with a negative dimension: shape {tuple(shape)}")
     nbytes = math.prod(shape) * np.dtype(dtype).itemsize
     if nbytes > _MEMORY:
-        raise AllocationError(f"{op}: a tensor of shape {shape} and dtype {np.dtype(dtype)} would need {nbytes:,} "
+        raise AllocationError(f"{op}: a tensor of shape {tuple(shape)} and dtype {np.dtype(dtype)} would need "
+                              f"{nbytes:,} "
                               f"bytes, more than this machine's {_MEMORY:,} bytes of memory")
     return shape
 
@@ -76,9 +77,9 @@ SECOND_BACKWARD = (
 
 def _describe(a: Any) -> str:
     if hasattr(a, "grad_fn"):
-        return f"Tensor(shape={a.shape}, dtype={a.dtype})"
+        return f"Tensor(shape={tuple(a.shape)}, dtype={a.dtype})"
     if isinstance(a, np.ndarray):
-        return f"ndarray(shape={a.shape}, dtype={a.dtype})"
+        return f"ndarray(shape={tuple(a.shape)}, dtype={a.dtype})"
     return repr(a)
 
 

@@ -54,7 +54,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     for i, g in enumerate(found or []):
         if g is None:
             if not allow_unused:
-                raise RuntimeError(f"grad: input {i} (shape {ins[i].shape}) was not used in the graph of "
+                raise RuntimeError(f"grad: input {i} (shape {tuple(ins[i].shape)}) was not used in the graph of "
                                    f"the outputs; pass allow_unused=True to get None for it")
             result.append(None)
         else:
@@ -103,7 +103,7 @@ def hessian(func: Callable[..., Tensor], inputs: Tensor, create_graph: bool = Fa
     def gradient(x: Tensor) -> Tensor:
         y = func(x)
         if y.numel() != 1:
-            raise RuntimeError(f"hessian: func must return a single value, got shape {y.shape}")
+            raise RuntimeError(f"hessian: func must return a single value, got shape {tuple(y.shape)}")
         (g,) = grad(y, x, create_graph=True)
         return g
 

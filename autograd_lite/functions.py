@@ -255,7 +255,8 @@ def einsum(equation: str, *operands: Any) -> Tensor:
         if len(set(sub)) != len(sub):
             raise ShapeError(f"einsum: an index repeated within one operand ({sub!r}, a diagonal) is not supported")
         if len(sub) != x.ndim:
-            raise ShapeError(f"einsum: subscripts {sub!r} name {len(sub)} dims for an operand of shape {x.shape}")
+            raise ShapeError(f"einsum: subscripts {sub!r} name {len(sub)} dims for an operand of shape "
+                             f"{tuple(x.shape)}")
         for c, n in zip(sub, x.shape):
             if sizes.setdefault(c, n) != n and 1 in (sizes[c], n):      # size 1 broadcasts, as PyTorch's
                 sizes[c] = builtins.max(sizes[c], n)
@@ -434,7 +435,7 @@ def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Ten
     d = norm_dim(dim, ndim, "cat")
     for i, x in enumerate(tensors):
         if x.ndim != ndim or x.shape[:d] + x.shape[d + 1:] != tensors[0].shape[:d] + tensors[0].shape[d + 1:]:
-            shapes = ", ".join(str(t.shape) for t in tensors)
+            shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
             raise ShapeError(f"cat: tensors must have the same shape except in dim {dim}; got shapes "
                              f"{shapes} (tensor {i} differs)")
     if len(tensors) == 1:
@@ -471,7 +472,7 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float | N
         raise NotImplementedError(f"pad: unrecognised padding mode {mode!r}; expected one of {', '.join(_PAD_MODES)}")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ShapeError(f"pad: expected an even number of amounts covering at most {x.ndim} dims, "
-                         f"got {len(pad)} for shape {x.shape}")
+                         f"got {len(pad)} for shape {tuple(x.shape)}")
     for a in pad:
         if not is_int(a):
             raise TypeError(f"pad: the amounts must be ints, got {type(a).__name__} {a!r} in {tuple(pad)!r}")
@@ -481,7 +482,7 @@ def pad(input: Any, pad: Sequence[int], mode: str = "constant", value: float | N
             raise ValueError(f"pad: padding mode {mode!r} doesn't take a value argument (got {value!r})")
         if not (1 <= k <= 3 and x.ndim in (k + 1, k + 2)):
             raise NotImplementedError(f"pad: {mode!r} padding of {k} dims needs a {k + 1}-D or {k + 2}-D input, "
-                                      f"got shape {x.shape}")
+                                      f"got shape {tuple(x.shape)}")
     pairs = [(0, 0)] * x.ndim
     for i in range(k):
         pairs[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
@@ -559,14 +560,16 @@ def linear(input: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
              and bias.dtype == x.dtype)):
         return ops.linear(x, weight, bias)        # the usual layer: nothing else to check
     if weight.ndim not in (1, 2) or x.ndim == 0 or x.shape[-1:] != weight.shape[-1:]:
-        raise ShapeError(f"linear: input of shape {x.shape} does not match weight of shape {weight.shape}; "
-                         f"expected input's last dim to equal weight's in_features ({weight.shape[-1:]})")
+        raise ShapeError(f"linear: input of shape {tuple(x.shape)} does not match weight of shape "
+                         f"{tuple(weight.shape)}; "
+                         f"expected input's last dim to equal weight's in_features ({tuple(weight.shape[-1:])})")
     check_same_dtype("linear", x, weight, bias)
     out_shape = x.shape[:-1] + weight.shape[:-1]
     if bias is not None:
         bias = tensor_arg(bias, "linear")
         if broadcast_shape(bias.shape, out_shape) != out_shape:
-            raise ShapeError(f"linear: bias of shape {bias.shape} does not broadcast to the output's shape {out_shape}")
+            raise ShapeError(f"linear: bias of shape {tuple(bias.shape)} does not broadcast to the output's "
+                             f"shape {tuple(out_shape)}")
     if weight.ndim == 1:                   # a vector of weights: one output, its dim dropped (PyTorch's)
         out = x.matmul(weight)
         return out if bias is None else out + bias
@@ -583,10 +586,12 @@ def fused_lstm_cell(input_gates: Any, hidden_gates: Any, cx: Any) -> tuple[Tenso
     hidden = c.shape[-1] if c.ndim else 0
     for name, t in (("input_gates", ig), ("hidden_gates", hg)):
         if t.ndim < 1 or t.shape[-1] != 4 * hidden:
-            raise ShapeError(f"fused_lstm_cell: {name} of shape {t.shape} should have 4 * {hidden} = {4 * hidden} "
-                             f"gates in its last dim, for the cell state of shape {c.shape}")
+            raise ShapeError(f"fused_lstm_cell: {name} of shape {tuple(t.shape)} should have 4 * {hidden} = "
+                             f"{4 * hidden} "
+                             f"gates in its last dim, for the cell state of shape {tuple(c.shape)}")
     if ig.shape[:-1] != c.shape[:-1] or hg.shape[:-1] != c.shape[:-1]:
-        raise ShapeError(f"fused_lstm_cell: input_gates {ig.shape}, hidden_gates {hg.shape} and cx {c.shape} "
+        raise ShapeError(f"fused_lstm_cell: input_gates {tuple(ig.shape)}, hidden_gates {tuple(hg.shape)} and "
+                         f"cx {tuple(c.shape)} "
                          f"should have the same leading (batch) dims")
     out = ops.lstm_cell(ig, hg, c)
     return out[0], out[1]
@@ -613,8 +618,8 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int =
         squeeze = False
     if x.ndim < 2 or tgt.shape != x.shape[:1] + x.shape[2:]:
         raise ShapeError(f"nll_loss: input of shape {tuple(tensor_arg(input, 'nll_loss').shape)} needs a target of "
-                         f"shape {x.shape[:1] + x.shape[2:]} (the input's shape without the class dim 1), "
-                         f"got {tgt.shape}")
+                         f"shape {tuple(x.shape[:1] + x.shape[2:])} (the input's shape without the class dim 1), "
+                         f"got {tuple(tgt.shape)}")
     n_classes = x.shape[1]
     w = None
     if weight is not None:
@@ -623,7 +628,7 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int =
                              f"(PyTorch does not promote here either)")
         w = weight.array if isinstance(weight, Tensor) else np.asarray(weight, dtype=x.dtype)
         if w.shape != (n_classes,):
-            raise ShapeError(f"nll_loss: weight must have shape ({n_classes},), got {w.shape}")
+            raise ShapeError(f"nll_loss: weight must have shape ({n_classes},), got {tuple(w.shape)}")
     shape = tgt.shape
     if x.ndim > 2:     # (N, C, d1, ...) -> (N*d1*..., C): one row per prediction
         x = x.movedim(1, -1).reshape(-1, n_classes)
@@ -660,7 +665,8 @@ def binary_cross_entropy(input: Tensor, target: Any) -> Tensor:
     p = tensor_arg(input, "binary_cross_entropy")
     t = target if isinstance(target, Tensor) else wrap(np.asarray(target, dtype=p.dtype))
     if t.shape != p.shape:
-        raise ShapeError(f"binary_cross_entropy: target shape {t.shape} differs from input shape {p.shape}")
+        raise ShapeError(f"binary_cross_entropy: target shape {tuple(t.shape)} differs from input shape "
+                         f"{tuple(p.shape)}")
     if t.dtype != p.dtype:
         raise DTypeError(f"binary_cross_entropy: expected a target of dtype {p.dtype} (the input's), got {t.dtype}")
     for name, a in (("input", p.array), ("target", t.array)):

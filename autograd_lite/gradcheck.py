@@ -97,7 +97,7 @@ def _report(where: str, i: int, j: int, a: np.ndarray, n: np.ndarray, atol: floa
     diff = np.abs(a - n)
     rel = diff / np.maximum(np.maximum(np.abs(a), np.abs(n)), 1e-300)
     lines = [f"{where}: Jacobian mismatch for output {j} with respect to input {i} "
-             f"(output shape {out_shape}, input shape {in_shape}): {len(pos)} of {a.size} entries fail "
+             f"(output shape {tuple(out_shape)}, input shape {tuple(in_shape)}): {len(pos)} of {a.size} entries fail "
              f"|analytic - numerical| <= atol + rtol * |numerical| (atol={atol:g}, rtol={rtol:g}):"]
     for p in pos[:5]:
         p = tuple(int(k) for k in p)

@@ -190,4 +190,5 @@ def bool_mask(op: str, mask: Any, shape: tuple[int, ...]) -> np.ndarray:
     try:
         return np.broadcast_to(m, shape)
     except ValueError:
-        raise ShapeError(f"{op}: a mask of shape {m.shape} does not broadcast to the tensor's shape {shape}") from None
+        raise ShapeError(f"{op}: a mask of shape {tuple(m.shape)} does not broadcast to the tensor's shape "
+                         f"{tuple(shape)}") from None

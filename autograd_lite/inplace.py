@@ -145,7 +145,7 @@ def check_versions(node: engine.Node, out: Tensor) -> None:
     was recorded. (The tensors as recorded, whose counters follow their memory: not `version_used`.)"""
     if versions_read(node.op, node.inputs, out) != node.saved_versions:  # type: ignore[arg-type]
         tensors = [x for x in node.inputs if isinstance(x, Tensor)] + [out]  # type: ignore[union-attr]
-        changed = [f"{x.shape}" for x in tensors if x._version]
+        changed = [f"{tuple(x.shape)}" for x in tensors if x._version]
         raise RuntimeError(
             f"one of the variables needed for gradient computation has been modified by an in-place "
             f"operation: an input or the output of '{node.op.name}' (one of the tensors of shape "

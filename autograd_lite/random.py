@@ -79,9 +79,9 @@ def exponential_values(shape: tuple, lambd: float, generator: np.random.Generato
 
 
 def bernoulli_values(shape: tuple, p: Any, generator: np.random.Generator | None, op: str) -> np.ndarray:
-    probs = np.asarray(p, dtype=np.float64)
+    probs = np.asarray(p, dtype=np.float64)       # a number, or the probabilities of a Tensor
     if not ((probs >= 0) & (probs <= 1)).all():
-        raise RuntimeError(f"{op}: expected all probabilities p to be in [0, 1], got {p}")
+        raise RuntimeError(f"{op}: expected all probabilities p to be in [0, 1], got {probs}")
     return (generator_or_default(generator, op).random(shape) < probs).astype(np.float64)
 
 
@@ -89,7 +89,8 @@ def multinomial_indices(weights: np.ndarray, num_samples: int, replacement: bool
                         generator: np.random.Generator | None) -> np.ndarray:
     """For each row of weights (a vector is one row), `num_samples` category indices (int64)."""
     if weights.ndim not in (1, 2):
-        raise ShapeError(f"multinomial: prob_dist must be 1 or 2 dim, got {weights.ndim} dims (shape {weights.shape})")
+        raise ShapeError(f"multinomial: prob_dist must be 1 or 2 dim, got {weights.ndim} dims (shape "
+                         f"{tuple(weights.shape)})")
     if not is_int(num_samples) or num_samples <= 0:
         raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples (got {num_samples!r})")
     rows = np.atleast_2d(weights).astype(np.float64)

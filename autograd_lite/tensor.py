@@ -44,6 +44,7 @@ from .checks import (
 from .errors import DTypeError, ShapeError, check_allocation, is_int, op_error
 from .grad_mode import state as _grad_state
 from .indexing import bool_array, bool_mask, check_index_range, index_of, normalize_index
+from .size import Size
 
 _new = object.__new__
 
@@ -162,17 +163,17 @@ class Tensor:
             if not isinstance(value, Tensor):
                 raise TypeError(f"grad: assigned grad expected to be a Tensor or None, got "
                                 f"{type(value).__name__}")
-            if value.shape != self.shape:
-                raise ShapeError(f"grad: assigned grad has shape {value.shape}, but the tensor has shape "
-                                 f"{self.shape}; they must be the same")
+            if value.shape != self.array.shape:
+                raise ShapeError(f"grad: assigned grad has shape {tuple(value.shape)}, but the tensor has shape "
+                                 f"{self.array.shape}; they must be the same")
             if value.dtype != self.dtype:
                 raise DTypeError(f"grad: assigned grad has dtype {value.dtype}, but the tensor has dtype "
                                  f"{self.dtype}; they must be the same (convert with .to({self.dtype}))")
         self._grad = value
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self.array.shape
+    def shape(self) -> Size:
+        return Size(self.array.shape)
 
     @property
     def ndim(self) -> int:
@@ -199,7 +200,7 @@ class Tensor:
 
     def size(self, dim: int | None = None) -> Any:
         """The shape, or the length of one dim."""
-        return self.array.shape if dim is None else self.array.shape[dim]
+        return Size(self.array.shape) if dim is None else self.array.shape[dim]
 
     def dim(self) -> int:
         return self.array.ndim
@@ -217,7 +218,7 @@ class Tensor:
         if not spec:
             return str(self)
         raise TypeError(f"unsupported format string passed to Tensor.__format__: {spec!r} (a tensor of shape "
-                        f"{self.shape}; format a 0-d tensor, such as t[i] or t.sum(), or t.item())")
+                        f"{self.array.shape}; format a 0-d tensor, such as t[i] or t.sum(), or t.item())")
 
     def __len__(self) -> int:
         if self.array.ndim == 0:
@@ -234,10 +235,8 @@ class Tensor:
 
     @property
     def data(self) -> Tensor:
-        """PyTorch's `.data`: a tensor sharing this one's memory, outside the graph and unseen by its version
-        checks, so `p.data -= lr * p.grad` or `w.data.normal_(0, 0.01)` change `p` itself without autograd
-        knowing. (`.detach()` is the safe form: backward notices when what it shares was changed.)
-        The NumPy array itself is `.array` (or `.numpy()`)."""
+        """PyTorch's `.data`: this tensor's memory, outside the graph and its version checks (`p.data -= lr * g`
+        changes p unseen; `.detach()` is the checked form). The NumPy array itself is `.array`."""
         return wrap(self.array)
 
     @data.setter
@@ -256,7 +255,7 @@ class Tensor:
         """The value of a one-element tensor as a Python number."""
         if self.array.size != 1:
             raise ShapeError(f"item: only one-element tensors can be converted to Python scalars, "
-                             f"got shape {self.shape}")
+                             f"got shape {self.array.shape}")
         return self.array.item()
 
     def tolist(self) -> Any:
@@ -390,9 +389,9 @@ class Tensor:
             if result is not None:
                 if not isinstance(result, Tensor):
                     raise TypeError(f"a tensor hook must return a Tensor or None, got {type(result).__name__}")
-                if result.shape != self.shape:
-                    raise ValueError(f"a tensor hook returned a gradient of shape {result.shape} for a "
-                                     f"tensor of shape {self.shape}")
+                if result.shape != self.array.shape:
+                    raise ValueError(f"a tensor hook returned a gradient of shape {tuple(result.shape)} for a "
+                                     f"tensor of shape {self.array.shape}")
                 g = result if create_graph else result.array
         return g
 
@@ -526,14 +525,16 @@ class Tensor:
         """The product of two matrices (2-D only, as PyTorch's mm; `matmul` broadcasts)."""
         b = tensor_arg(mat2, "mm")
         if self.ndim != 2 or b.ndim != 2:
-            raise ShapeError(f"mm: expected two matrices (2-D tensors), got shapes {self.shape} and {b.shape}")
+            raise ShapeError(f"mm: expected two matrices (2-D tensors), got shapes {self.array.shape} and "
+                             f"{tuple(b.shape)}")
         return self.matmul(b)
 
     def bmm(self, mat2: Any) -> Tensor:
         """Batched matrix product of (B, n, m) and (B, m, p): matmul, with PyTorch's check of the dims."""
         b = tensor_arg(mat2, "bmm")
-        if self.ndim != 3 or b.ndim != 3 or self.shape[0] != b.shape[0]:
-            raise ShapeError(f"bmm: expected two 3-D tensors with the same batch size, got {self.shape} and {b.shape}")
+        if self.ndim != 3 or b.ndim != 3 or self.array.shape[0] != b.shape[0]:
+            raise ShapeError(f"bmm: expected two 3-D tensors with the same batch size, got {self.array.shape} "
+                             f"and {tuple(b.shape)}")
         check_same_dtype("bmm", self, b)
         if self.dtype == np.bool_:
             raise DTypeError("bmm: not supported for bool tensors (as in PyTorch); convert them with .float()")
@@ -716,9 +717,9 @@ class Tensor:
             raise DTypeError(f"{op}: does not support bool input (as PyTorch's); convert it with .long()")
         if dim is not None:
             norm_dim(dim, self.ndim, op)
-        if self.array.size == 0 and (dim is None or self.ndim == 0 or self.shape[dim] == 0):
+        if self.array.size == 0 and (dim is None or self.ndim == 0 or self.array.shape[dim] == 0):
             raise ShapeError(f"{op}: expected a reduction dim with elements, got an empty tensor of shape "
-                             f"{self.shape}" + ("" if dim is None else f" and dim={dim}"))
+                             f"{self.array.shape}" + ("" if dim is None else f" and dim={dim}"))
         if dim is None:
             out = np.asarray(arg(self.array), dtype=np.int64)
             return wrap(out.reshape((1,) * self.ndim) if keepdim else out)
@@ -744,7 +745,7 @@ class Tensor:
         keep = keepdim_arg(keepdim, keepdims)
         if correction is None:
             correction = 1 if unbiased is None or unbiased else 0
-        n = math.prod(self.shape[a] for a in _forwards.reduced_axes(self.ndim, dim))
+        n = math.prod(self.array.shape[a] for a in _forwards.reduced_axes(self.ndim, dim))
         centered = self - self.mean(dim, keepdim=True)
         return (centered * centered).sum(dim, keepdim=keep) / builtins.max(n - correction, 0)
 
@@ -831,7 +832,7 @@ class Tensor:
         if self.dtype == np.bool_:
             raise DTypeError("topk: does not support bool input (as PyTorch's); convert it with .long()")
         d = norm_dim(dim, self.ndim, "topk")
-        n = self.shape[d] if self.ndim else 1
+        n = self.array.shape[d] if self.ndim else 1
         if not 0 <= k <= n:
             raise ShapeError(f"topk: k={k} is out of range for dim {dim} of size {n}")
         if self.ndim == 0:
@@ -842,12 +843,12 @@ class Tensor:
     # ---------------------------------------------------------------- shape
     def reshape(self, *shape: Any) -> Tensor:
         shape = shape_args(shape)
-        if shape == self.shape:
+        if shape == self.array.shape:
             return self
         try:
             return _ops.reshape(self, shape=shape)
         except ValueError:
-            raise ShapeError(f"reshape: shape {shape} is invalid for a tensor of shape {self.shape} "
+            raise ShapeError(f"reshape: shape {tuple(shape)} is invalid for a tensor of shape {self.array.shape} "
                              f"({self.numel()} elements)") from None
 
     def view(self, *shape: Any) -> Tensor:
@@ -861,21 +862,22 @@ class Tensor:
                 self.ndim >= 3 and self.array.transpose(*range(1, self.ndim), 0).flags.c_contiguous):
             # (The exception: batch-last memory, the layout of convolution and pooling outputs here, which
             # are contiguous in PyTorch, where `x.view(x.size(0), -1)` after them is everyday code. It copies.)
-            raise ShapeError(f"view: a tensor of shape {self.shape} with strides {self.stride()} cannot be "
-                             f"viewed as shape {out.shape} without copying (its memory is not laid out in "
+            raise ShapeError(f"view: a tensor of shape {self.array.shape} with strides {self.stride()} cannot be "
+                             f"viewed as shape {tuple(out.shape)} without copying (its memory is not laid out in "
                              f"that order, e.g. after a transpose); use .reshape(...) or .contiguous().view(...)")
         return out
 
     def _view_as_dtype(self, dtype: np.dtype) -> Tensor:
         if dtype == self.dtype:
-            return self.view(self.shape)
+            return self.view(self.array.shape)
         if self.requires_grad:
             raise RuntimeError(f"view: viewing a tensor that requires grad as another dtype ({self.dtype} as "
                                f"{dtype}) is not differentiable; call .detach() first")
         try:
             t = wrap(self.array.view(dtype))
         except ValueError as exc:
-            raise ShapeError(f"view: cannot view a tensor of shape {self.shape} and dtype {self.dtype} as {dtype} "
+            raise ShapeError(f"view: cannot view a tensor of shape {self.array.shape} and dtype {self.dtype} as "
+                             f"{dtype} "
                              f"({exc})") from None
         t._version_counter = self._shared_version_counter()   # the same memory: a change through either is one
         return t
@@ -898,7 +900,7 @@ class Tensor:
             return self.reshape(1)
         if s > e:
             raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-        shape = self.shape[:s] + (math.prod(self.shape[s:e + 1]),) + self.shape[e + 1:]
+        shape = self.array.shape[:s] + (math.prod(self.array.shape[s:e + 1]),) + self.array.shape[e + 1:]
         return self.reshape(shape)
 
     def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
@@ -906,14 +908,14 @@ class Tensor:
             raise ShapeError("unflatten: expected a tensor with at least one dim, got a 0-d tensor")
         d = norm_dim(dim, self.ndim, "unflatten")
         sizes = tuple(int(n) for n in sizes)
-        n = self.shape[d] if self.ndim else 1
+        n = self.array.shape[d] if self.ndim else 1
         known = math.prod(k for k in sizes if k != -1)
         if sizes.count(-1) > 1 or (sizes.count(-1) == 0 and known != n) or (n % known if known else n):
             raise ShapeError(f"unflatten: sizes {sizes} do not match dim {dim} of size {n} (their product must be "
                              f"{n}, with at most one -1)")
         if -1 in sizes:                   # inferred from this dim alone, so a zero-size tensor works too
             sizes = tuple((n // known if known else 0) if k == -1 else k for k in sizes)
-        return self.reshape(self.shape[:d] + sizes + self.shape[d + 1:])
+        return self.reshape(self.array.shape[:d] + sizes + self.array.shape[d + 1:])
 
     def permute(self, *dims: Any) -> Tensor:
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):     # permute(1, 0) and permute((1, 0))
@@ -921,7 +923,7 @@ class Tensor:
         dims = tuple(int(d) for d in dims)
         if len(dims) != self.ndim:
             raise ShapeError(f"permute: dims {dims} are not a permutation of the {self.ndim} dims "
-                             f"of a tensor of shape {self.shape}")
+                             f"of a tensor of shape {self.array.shape}")
         dims = tuple(norm_dim(d, self.ndim, "permute") for d in dims)
         no_repeats("permute", dims, dims)
         if dims == tuple(range(self.ndim)):
@@ -954,22 +956,22 @@ class Tensor:
 
     def t(self) -> Tensor:
         if self.ndim > 2:
-            raise ShapeError(f"t: expects a tensor with <= 2 dims, got shape {self.shape}")
+            raise ShapeError(f"t: expects a tensor with <= 2 dims, got shape {self.array.shape}")
         return self.T
 
     def squeeze(self, dim: Any = None) -> Tensor:
         if dim is None:
-            return self.reshape(tuple(n for n in self.shape if n != 1))
+            return self.reshape(tuple(n for n in self.array.shape if n != 1))
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         normed = [norm_dim(d, self.ndim, "squeeze") for d in dims]
         no_repeats("squeeze", normed, dim)
         dims = set(normed)
         # Like PyTorch, a named dim whose size is not 1 is left alone.
-        return self.reshape(tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1)))
+        return self.reshape(tuple(n for i, n in enumerate(self.array.shape) if not (i in dims and n == 1)))
 
     def unsqueeze(self, dim: int) -> Tensor:
         d = norm_dim(dim, self.ndim + 1, "unsqueeze")
-        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+        return self.reshape(self.array.shape[:d] + (1,) + self.array.shape[d:])
 
     def expand(self, *sizes: Any) -> Tensor:
         """Broadcast to `sizes` without copying; -1 keeps a dim's size."""
@@ -977,8 +979,8 @@ class Tensor:
         lead = len(sizes) - self.ndim
         if lead < 0:
             raise ShapeError(f"expand: the number of sizes ({len(sizes)}) must be at least the number "
-                             f"of dims of the tensor ({self.ndim}, shape {self.shape})")
-        shape = tuple(self.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+                             f"of dims of the tensor ({self.ndim}, shape {self.array.shape})")
+        shape = tuple(self.array.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
         return self.broadcast_to(shape, _op="expand")
 
     def expand_as(self, other: Tensor) -> Tensor:
@@ -986,15 +988,15 @@ class Tensor:
 
     def broadcast_to(self, shape: Sequence[int], *, _op: str = "broadcast_to") -> Tensor:
         shape = tuple(shape)
-        if shape == self.shape:
+        if shape == self.array.shape:
             return self
         try:
-            np.broadcast_shapes(self.shape, shape)
-            if len(shape) < self.ndim or np.broadcast_shapes(self.shape, shape) != shape:
+            np.broadcast_shapes(self.array.shape, shape)
+            if len(shape) < self.ndim or np.broadcast_shapes(self.array.shape, shape) != shape:
                 raise ValueError
         except ValueError:
-            raise ShapeError(f"{_op}: cannot broadcast a tensor of shape {self.shape} to shape "
-                             f"{shape}") from None
+            raise ShapeError(f"{_op}: cannot broadcast a tensor of shape {self.array.shape} to shape "
+                             f"{tuple(shape)}") from None
         return _ops.broadcast_to(self, shape=shape)
 
     def is_contiguous(self) -> bool:
@@ -1019,7 +1021,7 @@ class Tensor:
         """Split into pieces of `split_size` (the last may be smaller) or of the listed sizes."""
         self._at_least_1d("split")
         d = norm_dim(dim, self.ndim, "split")
-        n = self.shape[d]
+        n = self.array.shape[d]
         if isinstance(split_size_or_sections, int):
             size = split_size_or_sections
             if size < 0 or (size == 0 and n):
@@ -1045,7 +1047,7 @@ class Tensor:
         if chunks <= 0:
             raise ShapeError(f"chunk: chunks must be positive, got {chunks}")
         self._at_least_1d("chunk")
-        n = self.shape[norm_dim(dim, self.ndim, "chunk")]
+        n = self.array.shape[norm_dim(dim, self.ndim, "chunk")]
         if n == 0:                            # PyTorch: `chunks` empty pieces
             return tuple(self[(slice(None),) * norm_dim(dim, self.ndim, "chunk") + (slice(0, 0),)]
                          for _ in range(chunks))
@@ -1055,13 +1057,13 @@ class Tensor:
         """The slices along `dim`, as a tuple of tensors with that dim removed."""
         self._at_least_1d("unbind")
         d = norm_dim(dim, self.ndim, "unbind")
-        return tuple(self[(slice(None),) * d + (i,)] for i in range(self.shape[d]))
+        return tuple(self[(slice(None),) * d + (i,)] for i in range(self.array.shape[d]))
 
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
         """`length` entries along `dim` from `start` (negative start counts from the end): a view."""
         self._at_least_1d("narrow")
         d = norm_dim(dim, self.ndim, "narrow")
-        n = self.shape[d]
+        n = self.array.shape[d]
         s = start + n if start < 0 else start
         if not (0 <= s <= n and 0 <= length and s + length <= n):
             raise ShapeError(f"narrow: start {start} and length {length} do not fit in dim {dim} of size {n}")
@@ -1097,20 +1099,20 @@ class Tensor:
                              f"{self.ndim}")
         if builtins.any(r < 0 for r in reps):
             raise ShapeError(f"repeat: sizes must be >= 0, got {reps}")
-        shape = (1,) * (len(reps) - self.ndim) + self.shape
+        shape = (1,) * (len(reps) - self.ndim) + self.array.shape
         check_allocation("repeat", tuple(r * n for r, n in zip(reps, shape)), self.dtype)
         return _ops.repeat(self, sizes=reps)
 
     def tril(self, diagonal: int = 0) -> Tensor:
         """The lower triangle of the last two dims (the rest set to 0); `diagonal` > 0 keeps more."""
         if self.ndim < 2:
-            raise ShapeError(f"tril: expected a tensor with at least 2 dims, got shape {self.shape}")
+            raise ShapeError(f"tril: expected a tensor with at least 2 dims, got shape {self.array.shape}")
         return _ops.tril(self, diagonal=int(diagonal))
 
     def triu(self, diagonal: int = 0) -> Tensor:
         """The upper triangle of the last two dims (the rest set to 0); `diagonal` > 0 keeps less."""
         if self.ndim < 2:
-            raise ShapeError(f"triu: expected a tensor with at least 2 dims, got shape {self.shape}")
+            raise ShapeError(f"triu: expected a tensor with at least 2 dims, got shape {self.array.shape}")
         return _ops.triu(self, diagonal=int(diagonal))
 
     # ---------------------------------------------------------------- new tensors like this one
@@ -1141,10 +1143,10 @@ class Tensor:
 
     # ---------------------------------------------------------------- indexing
     def __getitem__(self, index: Any) -> Tensor:
-        return _ops.getitem(self, index=normalize_index(index, self.shape))
+        return _ops.getitem(self, index=normalize_index(index, self.array.shape))
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._put("setitem", normalize_index(index, self.shape), value)
+        self._put("setitem", normalize_index(index, self.array.shape), value)
 
     def _put(self, op: str, index: Any, value: Any) -> None:
         """self[index] = value: in the graph, recorded as index_put, whose gradient sends g[index] to
@@ -1164,13 +1166,14 @@ class Tensor:
         """out[i][j] = self[i][index[i][j]] for dim=1 (PyTorch's gather); repeats add their gradients."""
         idx = index_of("gather", index, (np.int64, np.int32))
         if idx.ndim != self.ndim:
-            raise ShapeError(f"gather: index has {idx.ndim} dims but input has {self.ndim} (shape {self.shape})")
+            raise ShapeError(f"gather: index has {idx.ndim} dims but input has {self.ndim} (shape {self.array.shape})")
         d = norm_dim(dim, self.ndim, "gather")
         for k in range(self.ndim):
-            if k != d and idx.shape[k] > self.shape[k]:
-                raise ShapeError(f"gather: index shape {idx.shape} is larger than input shape {self.shape} in "
+            if k != d and idx.shape[k] > self.array.shape[k]:
+                raise ShapeError(f"gather: index shape {tuple(idx.shape)} is larger than input shape "
+                                 f"{self.array.shape} in "
                                  f"dim {k}; expected index.size(d) <= input.size(d) for every d != dim")
-        check_index_range("gather", idx, self.shape[d] if self.ndim else 1, d)
+        check_index_range("gather", idx, self.array.shape[d] if self.ndim else 1, d)
         if self.ndim == 0:                    # a 0-d tensor and a 0-d index 0: the value itself
             return _ops.clone(self)
         return _ops.gather(self, index=idx, dim=d)
@@ -1179,10 +1182,10 @@ class Tensor:
         """The entries at `index` (a 1-D integer tensor) along `dim`; repeated indices add their gradients."""
         idx = index_of("index_select", index, (np.int64, np.int32))
         if idx.ndim > 1:
-            raise ShapeError(f"index_select: index must be a 1-D tensor (or 0-d), got shape {idx.shape}")
+            raise ShapeError(f"index_select: index must be a 1-D tensor (or 0-d), got shape {tuple(idx.shape)}")
         d = norm_dim(dim, self.ndim, "index_select")
         flat = idx.reshape(-1)
-        check_index_range("index_select", flat, self.shape[d] if self.ndim else 1, d)
+        check_index_range("index_select", flat, self.array.shape[d] if self.ndim else 1, d)
         if self.ndim == 0:
             return self.reshape(1)[flat].reshape(())             # (PyTorch: a 0-d input gives a 0-d result)
         return self[(slice(None),) * d + (flat,)]
@@ -1198,7 +1201,7 @@ class Tensor:
         m = bool_mask("masked_fill", mask, x.shape)
         if isinstance(value, Tensor):
             if value.ndim:
-                raise ShapeError(f"masked_fill: value must be a number or a 0-d tensor, got shape {value.shape}")
+                raise ShapeError(f"masked_fill: value must be a number or a 0-d tensor, got shape {tuple(value.shape)}")
             fill = value.to(x.dtype)
         else:
             check_number("masked_fill", value)
@@ -1233,21 +1236,24 @@ class Tensor:
             return self.reshape(1).scatter_add(dim, tensor_arg(index, "scatter_add").reshape(1),
                                                _scalar_as_1d(src)).reshape(())
         d, idx, src = self._scatter_args("scatter_add", dim, index, tensor_arg(src, "scatter_add"))
-        return self + _ops.gather_backward(src, index=idx, dim=d, shape=self.shape)
+        return self + _ops.gather_backward(src, index=idx, dim=d, shape=self.array.shape)
 
     def _scatter_args(self, op: str, dim: int, index: Any, src: Any) -> tuple[int, np.ndarray, Any]:
         """Check scatter's arguments as PyTorch does; return the dim, the index array, and src cut to the
         index's shape (src[i][j] is written where index[i][j] points)."""
         idx = index_of(op, index, (np.int64, np.int32))
         if idx.ndim != self.ndim:
-            raise ShapeError(f"{op}: index has {idx.ndim} dims but the tensor has {self.ndim} (shape {self.shape})")
+            raise ShapeError(f"{op}: index has {idx.ndim} dims but the tensor has {self.ndim} (shape "
+                             f"{self.array.shape})")
         d = norm_dim(dim, self.ndim, op)
         src_shape = src.shape if isinstance(src, Tensor) else None
         for k in range(self.ndim):
-            if (k != d and idx.shape[k] > self.shape[k]) or (src_shape is not None and idx.shape[k] > src_shape[k]):
-                raise ShapeError(f"{op}: index of shape {idx.shape} is larger than the tensor {self.shape} (other "
-                                 f"than in dim {d}) or than src {src_shape}")
-        check_index_range(op, idx, self.shape[d] if self.ndim else 1, d)
+            if (k != d and idx.shape[k] > self.array.shape[k]) or (src_shape is not None
+                                                                    and idx.shape[k] > src_shape[k]):
+                raise ShapeError(f"{op}: index of shape {tuple(idx.shape)} is larger than the tensor "
+                                 f"{self.array.shape} (other "
+                                 f"than in dim {d}) or than src {tuple(src_shape)}")
+        check_index_range(op, idx, self.array.shape[d] if self.ndim else 1, d)
         if isinstance(src, Tensor):
             if src.dtype != self.dtype:
                 raise DTypeError(f"{op}: expected src of the tensor's dtype {self.dtype}, got {src.dtype} (PyTorch "
@@ -1415,26 +1421,25 @@ class Tensor:
     # Random fills and draws (the numbers come from random.py). A fill overwrites the values as copy_ does,
     # so the same graph and leaf rules apply; samples are never differentiable.
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: np.random.Generator | None = None) -> Tensor:
-        self._put("normal_", ..., wrap(_random.normal_values(self.shape, mean, std, generator)))
+        self._put("normal_", ..., wrap(_random.normal_values(self.array.shape, mean, std, generator)))
         return self
 
     def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator: np.random.Generator | None = None) -> Tensor:
-        self._put("uniform_", ..., wrap(_random.uniform_values(self.shape, from_, to, generator)))
+        self._put("uniform_", ..., wrap(_random.uniform_values(self.array.shape, from_, to, generator)))
         return self
 
     def exponential_(self, lambd: float = 1.0, *, generator: np.random.Generator | None = None) -> Tensor:
-        self._put("exponential_", ..., wrap(_random.exponential_values(self.shape, lambd, generator)))
+        self._put("exponential_", ..., wrap(_random.exponential_values(self.array.shape, lambd, generator)))
         return self
 
     def bernoulli_(self, p: Any = 0.5, *, generator: np.random.Generator | None = None) -> Tensor:
-        probs = p.array if isinstance(p, Tensor) else p
-        self._put("bernoulli_", ..., wrap(_random.bernoulli_values(self.shape, probs, generator, "bernoulli_")))
+        self._put("bernoulli_", ..., wrap(_random.bernoulli_values(self.array.shape, p, generator, "bernoulli_")))
         return self
 
     def bernoulli(self, p: Any = None, *, generator: np.random.Generator | None = None) -> Tensor:
         """0 or 1 for each element, 1 with the probability the element gives (or `p`, when given)."""
-        probs = self.array if p is None else p.array if isinstance(p, Tensor) else p
-        return wrap(_random.bernoulli_values(self.shape, probs, generator, "bernoulli").astype(self.dtype))
+        draws = _random.bernoulli_values(self.array.shape, self if p is None else p, generator, "bernoulli")
+        return wrap(draws.astype(self.dtype))
 
     def multinomial(self, num_samples: int, replacement: bool = False, *,
                     generator: np.random.Generator | None = None) -> Tensor:
@@ -1515,10 +1520,10 @@ class Tensor:
 
     def scatter_add_(self, dim: int, index: Any, src: Any) -> Tensor:
         d, idx, val = self._scatter_args("scatter_add_", dim, index, tensor_arg(src))
-        return self.add_(_ops.gather_backward(val, index=idx, dim=d, shape=self.shape))
+        return self.add_(_ops.gather_backward(val, index=idx, dim=d, shape=self.array.shape))
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
-        self._put("masked_fill_", bool_mask("masked_fill_", mask, self.shape), value)
+        self._put("masked_fill_", bool_mask("masked_fill_", mask, self.array.shape), value)
         return self
 
 
@@ -1575,15 +1580,15 @@ def seed_gradient(t: Tensor, gradient: Any, create_graph: bool, where: str) -> A
     if gradient is None:
         if t.array.size != 1:
             raise RuntimeError(f"{where}: grad can be implicitly created only for scalar outputs, but the "
-                               f"output has shape {t.shape}; pass gradient= (same shape) to backward")
+                               f"output has shape {t.array.shape}; pass gradient= (same shape) to backward")
         g = np.ones_like(t.array)
     else:
         if not isinstance(gradient, (Tensor, np.ndarray)):
             raise TypeError(f"{where}: gradients can be Tensors (or NumPy arrays) or None, got "
                             f"{type(gradient).__name__}")
         g = gradient.array if isinstance(gradient, Tensor) else np.asarray(gradient, dtype=t.dtype)
-        if g.shape != t.shape:
-            raise RuntimeError(f"{where}: gradient has shape {g.shape} but the output has shape {t.shape}")
+        if g.shape != t.array.shape:
+            raise RuntimeError(f"{where}: gradient has shape {g.shape} but the output has shape {t.array.shape}")
         if create_graph and isinstance(gradient, Tensor):
             return gradient
     return wrap(g) if create_graph else g

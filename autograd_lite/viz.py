@@ -125,7 +125,7 @@ def _fmt_index(index: Any) -> str:
         elif p is Ellipsis:
             out.append("...")
         elif isinstance(p, np.ndarray):
-            out.append(f"{p.tolist()}" if p.size <= 6 else f"array{p.shape}")
+            out.append(f"{p.tolist()}" if p.size <= 6 else f"array{tuple(p.shape)}")
         else:
             out.append(str(p))
     return "[" + ", ".join(out) + "]"
@@ -133,7 +133,7 @@ def _fmt_index(index: Any) -> str:
 
 def _fmt_attr(value: Any) -> str:
     if isinstance(value, np.ndarray):
-        return str(value.tolist()) if value.size <= 6 else f"array{value.shape}"
+        return str(value.tolist()) if value.size <= 6 else f"array{tuple(value.shape)}"
     if isinstance(value, np.dtype) or isinstance(value, type):
         return np.dtype(value).name
     if isinstance(value, float):

@@ -105,7 +105,8 @@ def _check_broadcasts_to(where: str, name: str, other: Tensor, shape: tuple[int,
     except ValueError:
         ok = False
     if not ok:
-        raise al.ShapeError(f"{where}: {name} of shape {other.shape} does not broadcast to the input's shape {shape}")
+        raise al.ShapeError(f"{where}: {name} of shape {tuple(other.shape)} does not broadcast to the input's "
+                            f"shape {tuple(shape)}")
 
 
 def _moments(x: Tensor, axes: tuple[int, ...]) -> tuple[Tensor, Tensor, Tensor]:
@@ -198,18 +199,19 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         raise TypeError(f"batch_norm: expected momentum to be a float, got {type(momentum).__name__} {momentum!r} "
                         f"(for a cumulative average, nn.BatchNorm*d(momentum=None) passes 1/num_batches_tracked)")
     if input.ndim < 2:
-        raise ValueError(f"batch_norm: expected an input with at least 2 dims (N, C, ...), got shape {input.shape}")
+        raise ValueError(f"batch_norm: expected an input with at least 2 dims (N, C, ...), got shape "
+                         f"{tuple(input.shape)}")
     channels = input.shape[1]
     for name, t in params.items():
         if t is not None and t.numel() != channels:
             raise al.ShapeError(f"batch_norm: {name} should contain {channels} elements (one per channel, dim 1 of "
-                                f"the input of shape {input.shape}), got shape {t.shape}")
+                                f"the input of shape {tuple(input.shape)}), got shape {tuple(t.shape)}")
     axes = (0,) + tuple(range(2, input.ndim))
     shape = (1, channels) + (1,) * (input.ndim - 2)
     n = math.prod(input.shape[a] for a in axes)
     if training and n == 1:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input "
-                         f"of shape {input.shape}")
+                         f"of shape {tuple(input.shape)}")
     if training and eps <= 0.0:
         raise ValueError(f"batch_norm: eps must be positive during training, but got {eps}")
     if eps < 0.0:
@@ -262,11 +264,11 @@ def layer_norm(input: Tensor, normalized_shape: tuple[int, ...] | list[int],
         raise al.ShapeError("layer_norm: expected normalized_shape with at least one dim, got ()")
     if len(ns) > input.ndim or tuple(input.shape[input.ndim - len(ns):]) != ns:
         raise ValueError(f"layer_norm: normalized_shape {ns} does not match the last dims of the input "
-                         f"shape {input.shape}")
+                         f"shape {tuple(input.shape)}")
     dtype = _check_dtypes("layer_norm", input, mixed=True, weight=weight, bias=bias)   # (shapes first, as PyTorch)
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and t.shape != ns:      # a broadcasting (1,) weight is a mistake, as in PyTorch
-            raise al.ShapeError(f"layer_norm: expected {name} of shape {ns} (normalized_shape), got {t.shape}")
+            raise al.ShapeError(f"layer_norm: expected {name} of shape {ns} (normalized_shape), got {tuple(t.shape)}")
     _, centered, var = _moments(input.to(dtype), tuple(range(input.ndim - len(ns), input.ndim)))
     out = centered / (var + eps).sqrt()
     if weight is not None:
@@ -293,7 +295,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
                             f"convert them with .long() (as PyTorch's, only these)")
     if weight.ndim != 2:
         raise al.ShapeError(f"{where}: expected a 2-D weight (num_embeddings, embedding_dim), got shape "
-                            f"{weight.shape}")
+                            f"{tuple(weight.shape)}")
     if sparse:
         raise NotImplementedError(f"{where}: sparse=True (a sparse gradient for the weight) is not supported: "
                                   f"autograd_lite's gradients are dense; use sparse=False")
@@ -356,12 +358,12 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     the input's shape (also a 0-d input's, with one slope)."""
     _check_dtypes("prelu", input, weight=weight)
     if weight.ndim > 1:
-        raise al.ShapeError(f"prelu: expected weight to be a scalar or a 1-D tensor, got shape {weight.shape}")
+        raise al.ShapeError(f"prelu: expected weight to be a scalar or a 1-D tensor, got shape {tuple(weight.shape)}")
     if weight.numel() != 1:
         if input.ndim < 2 or input.shape[1] != weight.numel():
             channels = input.shape[1] if input.ndim > 1 else 1
             raise ValueError(f"prelu: {weight.numel()} slopes do not match the {channels} channels (dim 1) "
-                             f"of an input of shape {input.shape}")
+                             f"of an input of shape {tuple(input.shape)}")
         weight = weight.reshape((1, -1) + (1,) * (input.ndim - 2))
     else:
         weight = weight.reshape(())     # one slope: broadcasting its (1,) would make a 0-d input (1,)
@@ -405,7 +407,7 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, o
     if not np.can_cast(result.dtype, out.dtype, casting="same_kind"):
         raise al.DTypeError(f"normalize: the result (dtype {result.dtype}) can't be cast to out's dtype {out.dtype}")
     if out.shape != result.shape:
-        raise al.ShapeError(f"normalize: out has shape {out.shape}, the result has shape {result.shape}; "
+        raise al.ShapeError(f"normalize: out has shape {tuple(out.shape)}, the result has shape {tuple(result.shape)}; "
                             f"autograd_lite does not resize out (PyTorch does, with a deprecation warning)")
     return out.copy_(result)
 
@@ -426,7 +428,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     try:
         shape = np.broadcast_shapes(x1.shape, x2.shape)
     except ValueError:
-        raise al.ShapeError(f"cosine_similarity: shapes {x1.shape} and {x2.shape} do not broadcast "
+        raise al.ShapeError(f"cosine_similarity: shapes {tuple(x1.shape)} and {tuple(x2.shape)} do not broadcast "
                             f"together") from None
     d = _wrap_dim("cosine_similarity", dim, len(shape))
     ends = shape if shape else (1,)              # 0-d operands: vectors of one element
@@ -569,7 +571,8 @@ def _reduce_weighted(where: str, loss: Tensor, input: Tensor, weight: Tensor | N
     if weight is None:
         return _reduce(loss, reduction)
     if weight.shape != input.shape:
-        raise al.ShapeError(f"{where}: weight of shape {weight.shape} must have the input's shape {input.shape} "
+        raise al.ShapeError(f"{where}: weight of shape {tuple(weight.shape)} must have the input's shape "
+                            f"{tuple(input.shape)} "
                             f"(one weight per element)")
     loss = loss * weight
     if reduction == "mean" and mean_by_weight:
@@ -589,10 +592,10 @@ def _regression_target(where: str, input: Tensor, target: Tensor) -> Tensor:
         try:
             np.broadcast_shapes(t.shape, input.shape)
         except ValueError:
-            raise al.ShapeError(f"{where}: target shape {t.shape} does not broadcast with input shape "
-                                f"{input.shape}; they should be the same") from None
-        _warn(f"{where}: Using a target size {t.shape} that is different to the input size "
-              f"{input.shape}. This will likely lead to incorrect results due to broadcasting. "
+            raise al.ShapeError(f"{where}: target shape {tuple(t.shape)} does not broadcast with input shape "
+                                f"{tuple(input.shape)}; they should be the same") from None
+        _warn(f"{where}: Using a target size {tuple(t.shape)} that is different to the input size "
+              f"{tuple(input.shape)}. This will likely lead to incorrect results due to broadcasting. "
               f"Please ensure they have the same size.")
     return t
 
@@ -683,7 +686,7 @@ def _class_weight(where: str, weight: Tensor | None, n_classes: int) -> Tensor |
     """A per-class weight: a tensor of shape (C,) (its dtype is the caller's to check)."""
     if weight is not None and weight.shape != (n_classes,):
         raise al.ShapeError(f"{where}: weight should have one element per class, shape ({n_classes},), got "
-                            f"{weight.shape}")
+                            f"{tuple(weight.shape)}")
     return weight
 
 
@@ -756,26 +759,29 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
 
     if target.shape == input.shape:              # PyTorch's rule: the input's shape means class probabilities
         if target.dtype.kind != "f":
-            raise al.DTypeError(f"cross_entropy: a target of the input's shape {input.shape} holds class "
+            raise al.DTypeError(f"cross_entropy: a target of the input's shape {tuple(input.shape)} holds class "
                                 f"probabilities and must be floating point, got dtype {target.dtype}; class "
-                                f"indices have shape {index_shape}")
+                                f"indices have shape {tuple(index_shape)}")
         if ignore_index >= 0:
             raise al.ShapeError(f"cross_entropy: ignore_index is not supported for class-probability (floating "
                                 f"point) targets, got ignore_index={ignore_index}")
         return _cross_entropy_probs(input, target, w, class_dim, reduction, smoothing)
     if target.dtype.kind == "f":
         if target.shape == index_shape:
-            raise al.DTypeError(f"cross_entropy: expected class indices (int64) of shape {index_shape}, got dtype "
+            raise al.DTypeError(f"cross_entropy: expected class indices (int64) of shape {tuple(index_shape)}, "
+                                f"got dtype "
                                 f"{target.dtype}; convert the labels with .long() (float targets are read as class "
-                                f"probabilities and need the input's shape {input.shape})")
-        raise ValueError(f"cross_entropy: probability targets must have the input's shape {input.shape}, "
-                         f"got {target.shape}; for class indices use an int64 target of shape {index_shape}")
+                                f"probabilities and need the input's shape {tuple(input.shape)})")
+        raise ValueError(f"cross_entropy: probability targets must have the input's shape {tuple(input.shape)}, "
+                         f"got {tuple(target.shape)}; for class indices use an int64 target of shape "
+                         f"{tuple(index_shape)}")
 
     _check_dtypes(where, input, weight=w)
     t = _class_indices(where, target, n_classes, ignore_index)
     if t.shape != index_shape and not (input.ndim == 1 and t.shape == (1,)):
-        raise ValueError(f"cross_entropy: input of shape {input.shape} needs class indices of shape {index_shape} "
-                         f"(the input's shape without the class dim), got {t.shape}")
+        raise ValueError(f"cross_entropy: input of shape {tuple(input.shape)} needs class indices of shape "
+                         f"{tuple(index_shape)} "
+                         f"(the input's shape without the class dim), got {tuple(t.shape)}")
     logp = input.log_softmax(class_dim)
     nll = _nll(logp, t, w, ignore_index, reduction)
     if smoothing == 0.0:
@@ -814,7 +820,8 @@ def _cross_entropy_probs(input: Tensor, probs: Tensor, weight: Tensor | None, cl
 def _binary_target(where: str, input: Tensor, target: Tensor) -> Tensor:
     """A BCE target: a float tensor of the input's shape exactly (PyTorch no longer broadcasts these)."""
     if target.shape != input.shape:
-        raise al.ShapeError(f"{where}: target shape {target.shape} differs from input shape {input.shape}; they "
+        raise al.ShapeError(f"{where}: target shape {tuple(target.shape)} differs from input shape "
+                            f"{tuple(input.shape)}; they "
                             f"must be the same (reshape one of them, e.g. target.reshape(input.shape))")
     if target.dtype.kind != "f":
         raise al.DTypeError(f"{where}: expected a floating point target, got dtype {target.dtype}; use "
@@ -880,7 +887,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if p not in (1, 2):
         raise ValueError(f"{where}: only p == 1 and p == 2 are supported, got {p}")
     if input.ndim > 2 or (input.ndim and input.shape[-1] == 0):
-        raise al.ShapeError(f"{where}: expected an input of shape (C,) or (N, C) with C > 0, got {input.shape}")
+        raise al.ShapeError(f"{where}: expected an input of shape (C,) or (N, C) with C > 0, got {tuple(input.shape)}")
     x = input.reshape(-1, input.shape[-1]) if input.ndim else input.reshape(1, 1)   # 0-d: one class
     n, c = x.shape
     w = _class_weight(where, weight, c)
@@ -888,7 +895,7 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     t = _class_indices(where, target, c, dtypes=(np.int64,))       # PyTorch's kernel: int64 targets only
     if t.ndim > 1 or t.size != n:
         raise al.ShapeError(f"{where}: target should be 1-D with one class index per sample, shape ({n},), got "
-                            f"{t.shape} for an input of shape {input.shape}")
+                            f"{tuple(t.shape)} for an input of shape {tuple(input.shape)}")
     y = t.reshape(-1)
     correct = x.gather(1, al.from_numpy(y[:, None]))                # x[y], shape (N, 1)
     hinge = (margin - correct + x).relu()

@@ -148,10 +148,10 @@ class _BatchNorm(Module):
     def forward(self, input: al.Tensor) -> al.Tensor:
         if input.ndim not in self._expected_dims:
             raise ValueError(f"{type(self).__name__}: expected a {' or '.join(f'{d}D' for d in self._expected_dims)} "
-                             f"input, got shape {input.shape}")
+                             f"input, got shape {tuple(input.shape)}")
         if input.shape[1] != self.num_features:
             raise ValueError(f"{type(self).__name__}: expected {self.num_features} channels in dim 1, got "
-                             f"input of shape {input.shape}")
+                             f"input of shape {tuple(input.shape)}")
         # PyTorch's: momentum=None is a cumulative moving average, 1/num_batches_tracked of each batch.
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
@@ -244,7 +244,7 @@ class Embedding(Module):
         """An Embedding whose weight is `embeddings` (2-D), frozen unless freeze=False."""
         F._tensor("Embedding.from_pretrained", "embeddings", embeddings)
         if embeddings.ndim != 2:
-            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape {embeddings.shape}")
+            raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-D, got shape {tuple(embeddings.shape)}")
         rows, cols = embeddings.shape
         return cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
                    _weight=embeddings, _freeze=freeze)

@@ -139,7 +139,7 @@ class MultiMarginLoss(_WeightedLoss):
         if p not in (1, 2):
             raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 are supported, got {p}")
         if weight is not None and weight.ndim != 1:
-            raise ValueError(f"MultiMarginLoss: weight must be one-dimensional, got shape {weight.shape}")
+            raise ValueError(f"MultiMarginLoss: weight must be one-dimensional, got shape {tuple(weight.shape)}")
         self.p, self.margin = p, margin
 
     def forward(self, input: al.Tensor, target: al.Tensor) -> al.Tensor:

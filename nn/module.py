@@ -368,8 +368,8 @@ class Module:
             value = state_dict[key]
             arr = value.array if isinstance(value, al.Tensor) else np.asarray(value)
             if arr.shape != target.shape:
-                errors.append(f"size mismatch for {key}: copying a param with shape {arr.shape} from "
-                              f"checkpoint, the shape in current model is {target.shape}.")
+                errors.append(f"size mismatch for {key}: copying a param with shape {tuple(arr.shape)} from "
+                              f"checkpoint, the shape in current model is {tuple(target.shape)}.")
                 continue
             with al.no_grad():
                 target.copy_(arr.astype(target.dtype, copy=False))

@@ -57,10 +57,10 @@ def _check_input(name: str, x: Tensor, size: int, batched_dims: int) -> bool:
     """Whether the input is batched; a clear error for wrong dims or feature size."""
     if x.ndim not in (batched_dims - 1, batched_dims):
         raise ValueError(f"{name}: expected a {batched_dims}-D (batched) or {batched_dims - 1}-D (unbatched) "
-                         f"input, got shape {x.shape}")
+                         f"input, got shape {tuple(x.shape)}")
     if x.shape[-1] != size:
         raise ValueError(f"{name}: input has {x.shape[-1]} features in its last dim, expected "
-                         f"input_size={size} (shape {x.shape})")
+                         f"input_size={size} (shape {tuple(x.shape)})")
     return x.ndim == batched_dims
 
 

@@ -357,3 +357,15 @@ def test_raw_cat_primitive_takes_a_negative_dim() -> None:
     (ops.cat(a, b, dim=-1) * al.tensor(np.arange(10.0).reshape(2, 5))).sum().backward()
     np.testing.assert_array_equal(a.grad.array, [[0, 1, 2], [5, 6, 7]])
     np.testing.assert_array_equal(b.grad.array, [[3, 4], [8, 9]])
+
+
+def test_shape_and_size_are_pytorchs_size():
+    torch = pytest.importorskip("torch", reason="PyTorch (the test-only oracle) is not installed")
+    ours, theirs = al.zeros(2, 3, 4).shape, torch.zeros(2, 3, 4).shape
+    assert isinstance(ours, al.Size) and isinstance(ours, tuple) and ours == (2, 3, 4) == theirs
+    assert repr(ours) == repr(theirs).replace("torch.", "al.") == "al.Size([2, 3, 4])" and str(ours) == repr(ours)
+    assert ours.numel() == theirs.numel() == 24 and al.zeros(3).size() == (3,) and al.zeros(3).size(0) == 3
+    for a, b in ((ours[1:], theirs[1:]), (ours + (5,), theirs + (5,)), (ours[:0], theirs[:0])):
+        assert type(a) is al.Size and tuple(a) == tuple(b) and type(b) is torch.Size
+    assert ours[0] == 2 and type(ours[0]) is int and al.zeros(ours).shape == ours
+    assert np.zeros(ours).shape == ours and hash(ours) == hash((2, 3, 4))

@@ -119,7 +119,7 @@ class WeightedRandomSampler(Sampler):
         w = np.asarray(weights.array if isinstance(weights, al.Tensor) else weights, dtype=np.float64)
         if w.ndim != 1:
             raise ValueError(f"WeightedRandomSampler: weights should be a 1d sequence but given weights have "
-                             f"shape {w.shape}")
+                             f"shape {tuple(w.shape)}")
         self.weights = al.tensor(w)
         self.num_samples, self.replacement, self.generator = int(num_samples), replacement, generator
 

@@ -231,10 +231,10 @@ class MNIST(Dataset):
         labels = read_idx(paths[1])
         if self.data.ndim != 3 or self.data.shape[1:] != (28, 28) or self.data.dtype != np.uint8:
             raise ValueError(f"{paths[0]}: expected uint8 images of N x 28 x 28, found {self.data.dtype} "
-                             f"of shape {self.data.shape}")
+                             f"of shape {tuple(self.data.shape)}")
         if labels.ndim != 1 or labels.dtype != np.uint8:
             raise ValueError(f"{paths[1]}: expected a uint8 vector of labels, found {labels.dtype} "
-                             f"of shape {labels.shape}")
+                             f"of shape {tuple(labels.shape)}")
         if len(labels) != len(self.data):
             raise ValueError(f"{paths[0]} holds {len(self.data)} images but {paths[1]} holds {len(labels)} "
                              f"labels; one of them is not from the same split")

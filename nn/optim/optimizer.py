@@ -263,7 +263,7 @@ class Optimizer:
         else:
             dtype = arr.dtype
         if key in self._param_shaped_state and arr.shape != param.shape:
-            raise ValueError(f"loaded state dict has '{key}' of shape {arr.shape} for parameter {index}, "
+            raise ValueError(f"loaded state dict has '{key}' of shape {tuple(arr.shape)} for parameter {index}, "
                              f"but that parameter has shape {tuple(param.shape)}")
         return al.tensor(np.array(arr, dtype=dtype, copy=True))
 
