@@ -12,7 +12,8 @@ The names, defaults and update formulas are torch.optim's (its single-tensor `fo
         sched.step()
 
 Where things live: `optimizer.py` (the base class: groups, state, state_dict), one file per algorithm
-(`sgd.py`, `adadelta.py`, `adagrad.py`, `rmsprop.py`, `adam.py` with AdamW), and `lr_scheduler.py`.
+(`sgd.py`, `adadelta.py`, `adagrad.py`, `rmsprop.py`, `adam.py` with AdamW, `nadam.py`, `radam.py`, `lbfgs.py`),
+and `lr_scheduler.py`.
 """
 
 from __future__ import annotations
@@ -21,8 +22,12 @@ from . import lr_scheduler
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
+from .lbfgs import LBFGS
+from .nadam import NAdam
 from .optimizer import Optimizer
+from .radam import RAdam
 from .rmsprop import RMSprop
 from .sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "Adadelta", "Adagrad", "RMSprop", "Adam", "AdamW", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adadelta", "Adagrad", "RMSprop", "Adam", "AdamW", "NAdam", "RAdam", "LBFGS",
+           "lr_scheduler"]

@@ -21,14 +21,14 @@ import weakref
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable
-from functools import wraps
+from functools import partial, wraps
 from typing import Any, SupportsFloat
 
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR",
-           "LinearLR", "ConstantLR", "PolynomialLR", "OneCycleLR", "CosineAnnealingWarmRestarts", "SequentialLR",
-           "ChainedScheduler", "ReduceLROnPlateau"]
+           "LinearLR", "ConstantLR", "PolynomialLR", "CyclicLR", "OneCycleLR", "CosineAnnealingWarmRestarts",
+           "SequentialLR", "ChainedScheduler", "ReduceLROnPlateau"]
 
 EPOCH_DEPRECATION_WARNING = (
     "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where possible. "
@@ -371,6 +371,138 @@ class PolynomialLR(LRScheduler):
         return [base_lr * (1.0 - t / self.total_iters) ** self.power for base_lr in self.base_lrs]
 
 
+class CyclicLR(LRScheduler):
+    """The cyclical learning rate policy (Smith, 2017), stepped once per *batch*: the lr goes linearly from
+    base_lr up to max_lr over step_size_up steps, back down over step_size_down (default: as many), and again,
+    the height of each cycle scaled by the mode's function:
+
+        triangular   1 (every cycle the same)
+        triangular2  1 / 2**(cycle - 1) (halved every cycle)
+        exp_range    gamma**iterations (decaying with every step)
+
+    or by `scale_fn` (of the cycle number, or of the step with scale_mode='iterations'). With cycle_momentum
+    (the default), the momentum, or Adam's beta1, moves the opposite way between max_momentum and
+    base_momentum. The arithmetic is PyTorch's, in Python floats, so the rates are PyTorch's bit for bit.
+    """
+
+    def __init__(self, optimizer: Optimizer, base_lr: float | list[float], max_lr: float | list[float],
+                 step_size_up: int = 2000, step_size_down: int | None = None, mode: str = "triangular",
+                 gamma: float = 1.0, scale_fn: Callable[[float], float] | None = None, scale_mode: str = "cycle",
+                 cycle_momentum: bool = True, base_momentum: float | list[float] = 0.8,
+                 max_momentum: float | list[float] = 0.9, last_epoch: int = -1) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+        self.optimizer = optimizer
+        base_lrs = _format_param("base_lr", optimizer, base_lr)
+        if last_epoch == -1:
+            for lr, group in zip(base_lrs, optimizer.param_groups):
+                group["lr"] = lr
+        self.max_lrs = _format_param("max_lr", optimizer, max_lr)
+
+        up = float(step_size_up)
+        down = float(step_size_down) if step_size_down is not None else up
+        self.total_size = up + down
+        self.step_ratio = up / self.total_size
+
+        if mode not in ("triangular", "triangular2", "exp_range") and scale_fn is None:
+            raise ValueError("mode is invalid and scale_fn is None")
+        self.mode = mode
+        self.gamma = gamma
+        self._scale_fn_ref: Callable[[float], float]
+        self._scale_fn_custom = scale_fn
+        self.scale_mode = scale_mode
+        self._init_scale_fn()
+
+        self.cycle_momentum = cycle_momentum
+        if cycle_momentum:
+            if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+                raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
+            self.use_beta1 = "betas" in optimizer.defaults
+            self.base_momentums = _format_param("base_momentum", optimizer, base_momentum)
+            self.max_momentums = _format_param("max_momentum", optimizer, max_momentum)
+            if last_epoch == -1:
+                for top, low, group in zip(self.max_momentums, self.base_momentums, optimizer.param_groups):
+                    if self.use_beta1:
+                        group["betas"] = (top, *group["betas"][1:])
+                    else:
+                        group["momentum"] = top
+                    group["max_momentum"], group["base_momentum"] = top, low
+        super().__init__(optimizer, last_epoch)
+        # Set after the constructor's first step, which (like PyTorch's) computed it from 'initial_lr'.
+        self.base_lrs = base_lrs
+
+    def _init_scale_fn(self) -> None:
+        if self._scale_fn_custom is not None:
+            return
+        if self.mode == "triangular":
+            self._scale_fn_ref = self._triangular_scale_fn
+            self.scale_mode = "cycle"
+        elif self.mode == "triangular2":
+            self._scale_fn_ref = self._triangular2_scale_fn
+            self.scale_mode = "cycle"
+        elif self.mode == "exp_range":
+            self._scale_fn_ref = partial(self._exp_range_scale_fn, self.gamma)
+            self.scale_mode = "iterations"
+
+    def scale_fn(self, x: float) -> float:
+        """The height of the cycle: the custom scale_fn if one was given, else the mode's."""
+        if self._scale_fn_custom is not None:
+            return self._scale_fn_custom(x)
+        return self._scale_fn_ref(x)
+
+    @staticmethod
+    def _triangular_scale_fn(x: float) -> float:
+        return 1.0
+
+    @staticmethod
+    def _triangular2_scale_fn(x: float) -> float:
+        return 1 / (2.0 ** (x - 1))
+
+    @staticmethod
+    def _exp_range_scale_fn(gamma: float, x: float) -> float:
+        return gamma**x
+
+    def get_lr(self) -> list[float]:
+        self._warn_if_called_outside_step()
+        # last_epoch counts batches: where it falls in its cycle, x in [0, 1), and how far up the ramp.
+        cycle = math.floor(1 + self.last_epoch / self.total_size)
+        x = 1.0 + self.last_epoch / self.total_size - cycle
+        if x <= self.step_ratio:
+            scale_factor = x / self.step_ratio
+        else:
+            scale_factor = (x - 1) / (self.step_ratio - 1)
+        # scale_fn is called once per group and value, as PyTorch calls it (a custom one may count calls).
+        at = cycle if self.scale_mode == "cycle" else self.last_epoch
+        lrs = [base_lr + (max_lr - base_lr) * scale_factor * self.scale_fn(at)
+               for base_lr, max_lr in zip(self.base_lrs, self.max_lrs)]
+        if self.cycle_momentum:
+            momentums = [top - (top - low) * scale_factor * self.scale_fn(at)
+                         for low, top in zip(self.base_momentums, self.max_momentums)]
+            for group, momentum in zip(self.optimizer.param_groups, momentums):
+                if self.use_beta1:
+                    group["betas"] = (momentum, *group["betas"][1:])
+                else:
+                    group["momentum"] = momentum
+        return lrs
+
+    def state_dict(self) -> dict[str, Any]:
+        """Every attribute but the optimizer and the scale functions; a custom scale_fn that is a callable
+        object (not a plain function or lambda) has its attributes saved instead, as in PyTorch."""
+        state = {key: value for key, value in self.__dict__.items()
+                 if key not in ("optimizer", "_scale_fn_ref", "_scale_fn_custom")}
+        fn = self._scale_fn_custom
+        state["_scale_fn_custom"] = None if fn is None or isinstance(fn, types.FunctionType) else fn.__dict__.copy()
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        state = dict(state_dict)    # leave the caller's dict as it was
+        fn = state.pop("_scale_fn_custom", None)
+        self.__dict__.update(state)
+        if fn is not None:
+            self._scale_fn_custom.__dict__.update(fn)
+        self._init_scale_fn()
+
+
 class OneCycleLR(LRScheduler):
     """The 1cycle policy (Smith and Topin), stepped once per *batch*: the lr rises from max_lr / div_factor
     to max_lr over the first pct_start of total_steps, then anneals to initial_lr / final_div_factor
@@ -597,6 +729,16 @@ class ChainedScheduler(_OfSchedulers):
             scheduler.step()
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
+
+
+def _format_param(name: str, optimizer: Optimizer, value: Any) -> list:
+    """One value per parameter group, from a list of them or one value for all (PyTorch's check and error)."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != len(optimizer.param_groups):
+            raise ValueError(f"{name} must have the same length as optimizer.param_groups. {name} has "
+                             f"{len(value)} values, param_groups has {len(optimizer.param_groups)}.")
+        return list(value)
+    return [value] * len(optimizer.param_groups)
 
 
 def _per_group(name: str, value: Any, groups: list) -> list:

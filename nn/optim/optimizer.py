@@ -37,19 +37,78 @@ class _RequiredParameter:
 required = _RequiredParameter()
 
 
-def lerp_(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
+def lerp_(start: np.ndarray, end: np.ndarray, weight: float, *, fused: bool = False) -> np.ndarray:
     """`start += weight * (end - start)` in place, as PyTorch's `Tensor.lerp_` orders it.
 
     PyTorch switches formula at weight 0.5 so that the result is exact at both ends; Adam's and RMSprop's
-    averages (weights 0.1, 0.001, 0.01) take the first branch. (PyTorch fuses the multiply-add into one FMA
-    on CPU; NumPy has no FMA, so results can differ from PyTorch's in the last bit.)
+    averages (weights 0.1, 0.001, 0.01) take the first branch. PyTorch fuses the multiply-add into one FMA
+    on CPU: `fused=True` does too (with `fma`, bit for bit PyTorch's); without it the product is rounded
+    first, which can differ from PyTorch's in the last bit.
     """
     w = np.asarray(weight, dtype=start.dtype)      # PyTorch rounds the weight to the tensor's dtype first
+    if fused:
+        # PyTorch's lerp_vec: fma(w, end - start, start), or fma(w - 1, end - start, end) from 0.5 on.
+        small = abs(w) < 0.5
+        start[...] = fma(w if small else w - np.asarray(1, dtype=start.dtype), end - start,
+                         start if small else end, start.dtype)
+        return start
     if abs(w) < 0.5:
         start += w * (end - start)
     else:
         start[...] = end - (end - start) * (np.asarray(1, dtype=start.dtype) - w)
     return start
+
+
+def _add_round_to_odd(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """x + y rounded to odd (truncated, then the last bit set if anything was cut off), from NumPy's
+    round-to-nearest sum and its exact error (Knuth's TwoSum). A sum rounded to odd with two bits to spare
+    rounds on to nearest correctly: the step that makes `fma` exact (Boldo and Melquiond, 2008)."""
+    s = x + y
+    bb = s - x
+    err = (x - (s - bb)) + (y - bb)
+    # Inexact and even: the exact sum lies between s and its neighbour towards err, which is odd.
+    bits = s.view(np.int64 if s.dtype == np.float64 else np.int32)
+    fix = (err != 0) & ((bits & 1) == 0)
+    if np.any(fix):
+        s = np.where(fix, np.nextafter(s, np.where(err > 0, np.inf, -np.inf).astype(s.dtype)), s)
+    return s
+
+
+def fma(a: Any, b: Any, c: Any, dtype: Any) -> np.ndarray:
+    """`a * b + c` rounded once, in `dtype`, as PyTorch's CPU kernels compute `add(x, alpha=)`, `addcmul` and
+    `lerp` (one fused multiply-add instruction, `vec::fmadd`). Python numbers are first rounded to `dtype`, as
+    PyTorch rounds a scalar argument to the tensor's dtype.
+
+    NumPy has no FMA, so it is emulated exactly: in float32 the product is exact in float64, and the float64
+    sum, rounded to odd, rounds on to the correct float32; in float64 the product is split exactly into two
+    doubles (Dekker) and the three-term sum is rounded to odd, then to nearest (Boldo and Melquiond's emulated
+    FMA). Other dtypes multiply and add.
+    """
+    dtype = np.dtype(dtype)
+    a, b, c = (np.asarray(v, dtype=dtype) for v in (a, b, c))
+    if dtype == np.float32 or dtype == np.float16:
+        a64, b64, c64 = (v.astype(np.float64) for v in (a, b, c))
+        return np.asarray(_add_round_to_odd(a64 * b64, c64)).astype(dtype)
+    if dtype != np.float64:
+        return a * b + c
+    with np.errstate(over="ignore", invalid="ignore"):
+        a, b, c = np.broadcast_arrays(a, b, c)
+        plain = a * b + c
+        # a * b == uh + ul exactly: Veltkamp's split of each factor into halves of 26 bits.
+        uh = a * b
+        ca, cb = 134217729.0 * a, 134217729.0 * b       # 2**27 + 1
+        ah, bh = ca - (ca - a), cb - (cb - b)
+        al, bl = a - ah, b - bh
+        ul = ((ah * bh - uh) + ah * bl + al * bh) + al * bl
+        # uh + ul + c, rounded once: (th, tl) = c + ul and (vh, vl) = uh + th exactly, then the rest, rounded
+        # to odd, added to vh.
+        th = c + ul
+        tl = (c - (th - (th - c))) + (ul - (th - c))
+        vh = uh + th
+        vl = (uh - (vh - (vh - uh))) + (th - (vh - uh))
+        out = vh + _add_round_to_odd(tl, vl)
+        # Infinities, NaNs and huge values (where the split overflows) keep the plain result.
+        return np.where(np.isfinite(out) & np.isfinite(plain), out, plain)
 
 
 class Optimizer:
