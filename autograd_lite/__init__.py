@@ -19,7 +19,15 @@ import numpy as _np
 
 from .allocator import keep_freed_memory
 from .anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled, set_detect_anomaly
-from .convolution import adaptive_avg_pool2d, avg_pool2d, conv1d, conv2d, max_pool2d
+from .convolution import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    max_pool2d,
+)
 from .creation import (
     arange,
     bernoulli,

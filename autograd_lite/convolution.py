@@ -1,7 +1,9 @@
-"""Convolution and pooling: conv1d, conv2d, max_pool2d, avg_pool2d, adaptive_avg_pool2d, as PyTorch's functions.
+"""Convolution and pooling: conv1d/2d, conv_transpose1d/2d, max_pool2d, avg_pool2d, adaptive_avg_pool2d, as PyTorch's.
 
-Each checks its arguments and applies PyTorch's size rules (stride, padding, dilation, groups, ceil_mode),
-then calls one primitive from ops.py, whose kernels (im2col over strided windows) are in conv_kernels.py.
+Each checks its arguments and applies PyTorch's size rules (stride, padding, output_padding, dilation,
+groups, ceil_mode), then calls one primitive from ops.py, whose kernels (im2col over strided windows) are
+in conv_kernels.py. A transposed convolution is the `conv_transpose` primitive that is already conv's
+input gradient: its own gradients are a conv and a conv weight gradient, so it is twice differentiable.
 """
 
 from __future__ import annotations
@@ -119,6 +121,90 @@ def conv2d(input: Any, weight: Tensor, bias: Tensor | None = None, stride: Any =
     shape (out_channels, in_channels/groups, kH, kW). stride, padding and dilation: an int or a pair;
     padding may also be 'valid' (none) or 'same' (the output keeps the input's size; stride 1 only)."""
     return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_transpose(op: str, nd: int, input: Any, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
+                    output_padding: Any, groups: int, dilation: Any) -> Tensor:
+    x, unbatched = _spatial_input(input, nd, op)
+    w = tensor_arg(weight, op)
+    kernel_dims = ("kH", "kW") if nd == 2 else ("kL",)
+    if w.ndim != nd + 2:
+        raise ShapeError(f"{op}: expected a {nd + 2}D weight (in_channels, out_channels/groups, "
+                         f"{', '.join(kernel_dims)}), got shape {tuple(w.shape)}")
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups <= 0:
+        raise ShapeError(f"{op}: groups must be a positive integer, got {groups!r}")
+    groups = int(groups)
+    shown = tuple(tensor_arg(input, op).shape)
+    c = x.shape[1]
+    if w.shape[0] != c:
+        raise ShapeError(f"{op}: weight of shape {tuple(w.shape)} expects {w.shape[0]} input channels "
+                         f"(weight.shape[0], "
+                         f"the transposed layout), but the input of shape {shown} has {c}")
+    if c % groups:
+        raise ShapeError(f"{op}: weight of shape {tuple(w.shape)} has {c} input channels (dim 0), which is not "
+                         f"divisible "
+                         f"by groups={groups}")
+    o = w.shape[1] * groups
+    if bias is not None and tensor_arg(bias, op).shape != (o,):
+        raise ShapeError(f"{op}: bias of shape {tuple(tensor_arg(bias).shape)} does not match weight of shape "
+                         f"{tuple(w.shape)} "
+                         f"and groups={groups}; expected shape ({o},), one per output channel")
+    check_same_dtype(op, x, w, bias)
+    stride_t = _positive(stride, nd, "stride", op)
+    dilation_t = _positive(dilation, nd, "dilation", op)
+    pad, extra = _tuple(padding, nd, "padding", op), _tuple(output_padding, nd, "output_padding", op)
+    if builtins.any(p < 0 for p in pad):
+        raise ShapeError(f"{op}: padding must be non-negative, got {padding!r}")
+    if builtins.any(e < 0 for e in extra):
+        raise ShapeError(f"{op}: output_padding must be non-negative, got {output_padding!r}")
+    if builtins.any(e >= s and e >= d for e, s, d in zip(extra, stride_t, dilation_t)):
+        raise ShapeError(f"{op}: output_padding must be smaller than either stride or dilation, got "
+                         f"output_padding={extra}, stride={stride_t}, dilation={dilation_t}")
+    # The size the convolution with these settings maps back onto this input: PyTorch's formula.
+    size = tuple((n - 1) * s - 2 * p + d * (k - 1) + e + 1
+                 for n, s, p, d, k, e in zip(x.shape[2:], stride_t, pad, dilation_t, w.shape[2:], extra))
+    if builtins.any(n < 1 for n in size):
+        raise ShapeError(f"{op}: input of shape {shown} gives an output of size {size} (stride {stride_t}, padding "
+                         f"{pad}, dilation {dilation_t}, kernel {tuple(w.shape[2:])}): the output size is too small")
+    # The result is the full transposed convolution, all (n - 1) s + d (k - 1) + 1 positions its windows
+    # reach, cut to [padding, padding + size): output_padding moves the end of the cut into the padding cut
+    # off after (asymmetric padding for the primitive), and past the full length it adds zeros. So the
+    # primitive's padded length is the full length, and conv (its gradient) gives back the input's size.
+    full = tuple(n + 2 * p - e for n, p, e in zip(size, pad, extra))
+    settings = {"stride": stride_t, "dilation": dilation_t, "groups": groups}
+    if builtins.any(p >= f for p, f in zip(pad, full)):      # a cut past the full result's end: zeros there
+        out = ops.conv_transpose(x, w, size=full, padding=((0, 0),) * nd, **settings)
+        out = ops.pad(out, pairs=((0, 0), (0, 0), *((0, builtins.max(e - p, 0)) for p, e in zip(pad, extra))),
+                      value=0.0)
+        out = out[(slice(None), slice(None), *(slice(p, p + n) for p, n in zip(pad, size)))]
+    else:
+        zeros = tuple(builtins.max(e - p, 0) for p, e in zip(pad, extra))
+        out = ops.conv_transpose(x, w, size=tuple(n - z for n, z in zip(size, zeros)),
+                                 padding=tuple((p, builtins.max(p - e, 0)) for p, e in zip(pad, extra)), **settings)
+        if builtins.any(zeros):
+            out = ops.pad(out, pairs=((0, 0), (0, 0), *((0, z) for z in zeros)), value=0.0)
+    if bias is not None:
+        out = out + tensor_arg(bias, op).reshape(o, *(1,) * nd)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose1d(input: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+                     output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+    """1-D transposed convolution (the input gradient of conv1d) of (N, C_in, L) or (C_in, L) input with a
+    weight of shape (in_channels, out_channels/groups, kL); output length (L - 1) stride - 2 padding +
+    dilation (kL - 1) + output_padding + 1."""
+    return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)
+
+
+def conv_transpose2d(input: Any, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+                     output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+    """2-D transposed convolution (the input gradient of conv2d, a "deconvolution") of (N, C_in, H, W) or
+    (C_in, H, W) input with a weight of shape (in_channels, out_channels/groups, kH, kW). stride, padding,
+    output_padding (extra rows and columns at the end, each below the stride or the dilation) and
+    dilation: an int or a pair."""
+    return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding, output_padding, groups,
+                           dilation)
 
 
 def _pool_settings(op: str, x: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any,

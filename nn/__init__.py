@@ -5,18 +5,41 @@
     loss = nn.CrossEntropyLoss()(model(x), y)
 
 Where things live: `module.py` (Module, Sequential, ModuleList, ModuleDict), `parameter.py`,
-`layers.py` (Linear, Dropout, BatchNorm, LayerNorm, Embedding, ...), `activation.py`, `loss.py`,
-`functional.py` (the stateless forms, as `nn.functional`), `init.py` (initializers), `optim/`
-(optimizers and `optim.lr_scheduler`), `utils.py` (gradient clipping), `data/` (datasets and
-DataLoader), `serialization.py` (`save`/`load`, safetensors checkpoints).
+`layers.py` (Linear, Dropout, BatchNorm, LayerNorm, GroupNorm, Embedding, ...), `conv.py` (convolution,
+transposed convolution, pooling, upsampling), `activation.py`, `loss.py`, `functional.py` (the stateless
+forms, as `nn.functional`), `init.py` (initializers), `optim/` (optimizers and `optim.lr_scheduler`),
+`utils.py` (gradient clipping), `data/` (datasets and DataLoader), `serialization.py` (`save`/`load`,
+safetensors checkpoints).
 """
 
 from __future__ import annotations
 
 from . import data, functional, init, optim, utils
 from .activation import ELU, GELU, LeakyReLU, LogSoftmax, PReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
-from .conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, MaxPool2d
-from .layers import BatchNorm1d, BatchNorm2d, Dropout, Embedding, Flatten, Identity, LayerNorm, Linear, Unflatten
+from .conv import (
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    MaxPool2d,
+    Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+)
+from .layers import (
+    BatchNorm1d,
+    BatchNorm2d,
+    Dropout,
+    Embedding,
+    Flatten,
+    GroupNorm,
+    Identity,
+    LayerNorm,
+    Linear,
+    Unflatten,
+)
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,

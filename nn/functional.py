@@ -145,6 +145,19 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return al.conv2d(input, weight, bias, stride, padding, dilation, groups)
 
 
+def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+                     output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+    """1-D transposed convolution of (N, C, L) or (C, L) input; weight (in_channels, out_channels/groups, kL)."""
+    return al.conv_transpose1d(input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
+                     output_padding: Any = 0, groups: int = 1, dilation: Any = 1) -> Tensor:
+    """2-D transposed convolution of (N, C, H, W) or (C, H, W) input; weight (in_channels, out_channels/groups,
+    kH, kW)."""
+    return al.conv_transpose2d(input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                ceil_mode: bool = False, return_indices: bool = False) -> Any:
     """The maximum of each window; with return_indices, also where it was (flat within each plane)."""
@@ -275,6 +288,42 @@ def layer_norm(input: Tensor, normalized_shape: tuple[int, ...] | list[int],
         out = out * weight
     if bias is not None:
         out = out + bias
+    return out.to(input.dtype)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise each sample's channels (dim 1) in num_groups groups of consecutive channels, each over its
+    channels and all the other dims (biased variance), then scale and shift per channel: with one group it
+    is a layer norm over (C, *), with C groups an instance norm. Statistics never mix samples, so training
+    and evaluation compute the same thing."""
+    where = "group_norm"
+    _tensor(where, "input", input)
+    if input.ndim < 2:
+        raise al.ShapeError(f"{where}: expected an input with at least 2 dims (N, C, ...), got shape "
+                            f"{tuple(input.shape)}")
+    if isinstance(num_groups, (bool, np.bool_)) or not isinstance(num_groups, (int, np.integer)) or num_groups <= 0:
+        raise ValueError(f"{where}: num_groups must be a positive integer, got {num_groups!r}")
+    n, c = input.shape[:2]
+    if c % num_groups:
+        raise al.ShapeError(f"{where}: expected the number of channels in the input to be divisible by num_groups, "
+                            f"got input of shape {tuple(input.shape)} and num_groups={num_groups}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (_tensor(where, name, t).ndim != 1 or t.shape[0] != c):
+            raise al.ShapeError(f"{where}: expected {name} to be a vector of size {c} (the input's channels), got "
+                                f"{name} of shape {tuple(t.shape)} and input of shape {tuple(input.shape)}")
+    if n * c // num_groups * math.prod(input.shape[2:]) == 1:      # PyTorch's check, as in its F.group_norm
+        raise ValueError(f"{where}: expected more than 1 value per channel when training, got input of shape "
+                         f"{tuple(input.shape)} and num_groups={num_groups}")
+    dtype = _check_dtypes(where, input, mixed=True, weight=weight, bias=bias)
+    x = input.to(dtype).reshape(n, num_groups, -1 if input.numel() else c // num_groups * math.prod(input.shape[2:]))
+    _, centered, var = _moments(x, (2,))
+    out = (centered / (var + eps).sqrt()).reshape(input.shape)
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
     return out.to(input.dtype)
 
 
@@ -909,3 +958,139 @@ def multi_margin_loss(input: Tensor, target: Tensor, p: int = 1, margin: float =
     if reduction == "none":
         return loss.reshape(t.shape)             # PyTorch's: () for a 0-d target, (N,) for a 1-D one
     return _reduce(loss, reduction)
+
+
+# ------------------------------------------------------------------ resampling
+# interpolate resamples one spatial dim at a time, from the last to the first, as PyTorch's CPU kernels nest
+# their loops: each output element is an input element picked along that dim (nearest), or two neighbours
+# weighted (linear). So it is index_select and weighted sums, whose gradients add g back to where each
+# element was read; the indices and weights are computed here, with PyTorch's index arithmetic (UpSample.h),
+# in its precision (the input's, or float32, as each of its kernels computes them).
+_LINEAR_MODES = {"linear": 3, "bilinear": 4, "trilinear": 5}
+_SUPPORTED = "'nearest', 'nearest-exact', 'area' (3-D, 4-D), 'linear' (3-D), 'bilinear' (4-D), 'trilinear' (5-D)"
+
+
+def _nearest_source(n_in: int, n_out: int, scale: float | None, exact: bool, dtype: np.dtype,
+                    image: bool) -> np.ndarray:
+    """The input index each output index reads: floor(dst * s), or floor((dst + 0.5) * s) for 'nearest-exact',
+    s = 1 / scale_factor when given, else n_in / n_out. PyTorch's 2-D kernel (`image`) computes it in float32
+    with its nearest_idx shortcuts (a copy when n_out == n_in, dst // 2 when n_out == 2 n_in); its 1-D and
+    3-D kernels in the input's precision without them (so scale_factor=1.0001 shifts indices there)."""
+    dst = np.arange(n_out)
+    if image:
+        if not exact and n_out == n_in:
+            return dst
+        if not exact and n_out == 2 * n_in:
+            return dst >> 1
+        s = np.float32(1.0 / scale) if scale is not None and scale > 0 else np.float32(n_in) / np.float32(n_out)
+        src = ((dst + 0.5) * np.float64(s)).astype(np.float32) if exact else dst.astype(np.float32) * s
+    else:
+        t = np.float64 if dtype == np.float64 else np.float32
+        s = t(1.0 / scale) if scale is not None and scale > 0 else t(n_in) / t(n_out)
+        src = np.maximum(s * (dst.astype(t) + t(0.5)) - t(0.5), t(0)) + t(0.5) if exact else s * dst.astype(t)
+    return np.minimum(np.floor(src.astype(np.float32)).astype(np.int64), n_in - 1)     # (floorf)
+
+
+def _linear_taps(n_in: int, n_out: int, scale: float | None, align_corners: bool,
+                 dtype: np.dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(i0, i1, w0, w1): output index j is w0[j] x[i0[j]] + w1[j] x[i1[j]] (PyTorch's
+    compute_source_index_and_lambda, computed in float32 for float32 and float16 inputs, else in float64)."""
+    t = np.float64 if dtype == np.float64 else np.float32
+    dst = np.arange(n_out)
+    if n_out == n_in:
+        return dst, dst, np.ones(n_out, t), np.zeros(n_out, t)
+    if align_corners:
+        ratio = t(n_in - 1) / t(n_out - 1) if n_out > 1 else t(0)
+        src = ratio * dst.astype(t)
+    else:
+        ratio = t(1.0 / scale) if scale is not None and scale > 0 else t(n_in) / t(n_out)
+        src = np.maximum(ratio * (dst.astype(t) + t(0.5)) - t(0.5), t(0))      # (negative: clamped to 0)
+    i0 = np.minimum(np.floor(src.astype(np.float32)).astype(np.int64), n_in - 1)   # PyTorch's floorf
+    w1 = np.clip(src - i0.astype(t), t(0), t(1))
+    return i0, i0 + (i0 < n_in - 1), t(1) - w1, w1
+
+
+def _output_size(input: Tensor, size: Any, scale_factor: Any, recompute_scale_factor: bool | None
+                 ) -> tuple[list[int], list[float | None]]:
+    """The output's spatial size and the scale factors the kernels use (None: in / out), as PyTorch's."""
+    dim = input.ndim - 2
+    if size is not None and scale_factor is not None:
+        raise ValueError("interpolate: only one of size or scale_factor should be defined")
+    if size is None and scale_factor is None:
+        raise ValueError("interpolate: either size or scale_factor should be defined")
+    if recompute_scale_factor and size is not None:
+        raise ValueError("interpolate: recompute_scale_factor is not meaningful with an explicit size")
+    spatial = list(input.shape[2:])
+    if size is not None:
+        sizes = list(size) if isinstance(size, (tuple, list)) else [size] * dim
+        if len(sizes) != dim:
+            raise ValueError(f"interpolate: input and output must have the same number of spatial dimensions, but "
+                             f"got input with spatial dimensions of {spatial} and output size of {size}")
+        if not all(isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_)) for s in sizes):
+            raise TypeError(f"interpolate: expected size to be an int or a tuple of ints, got {size!r}")
+        out, scales = [int(s) for s in sizes], [None] * dim
+    else:
+        factors = list(scale_factor) if isinstance(scale_factor, (tuple, list)) else [scale_factor] * dim
+        if len(factors) != dim:
+            raise ValueError(f"interpolate: input and scale_factor must have the same number of spatial dimensions, "
+                             f"but got input with spatial dimensions of {spatial} and scale_factor of {scale_factor}")
+        scales = [float(f) for f in factors]
+        out = [int(n * f) for n, f in zip(spatial, scales)]          # C++'s truncation of the double product
+        if recompute_scale_factor:
+            scales = [None] * dim
+    if any(n <= 0 for n in spatial + out):
+        raise al.ShapeError(f"interpolate: input and output sizes should be greater than 0, but got input size "
+                            f"{tuple(spatial)} and output size {tuple(out)}")
+    return out, scales
+
+
+def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resample (N, C, *spatial) input to `size` or by `scale_factor`: 'nearest' (PyTorch's default, picks
+    floor(dst * in / out)), 'nearest-exact' (the nearest centre), 'linear'/'bilinear'/'trilinear' (3-D, 4-D,
+    5-D input; align_corners=False maps pixel centres, True the corner pixels) and 'area' (adaptive average
+    pooling; 3-D and 4-D). With scale_factor the kernels use 1 / scale_factor (not in / out) unless
+    recompute_scale_factor=True. bicubic, lanczos and antialias are not supported."""
+    where = "interpolate"
+    _check_dtypes(where, input)
+    if mode in ("nearest", "area", "nearest-exact"):
+        if align_corners is not None:
+            raise ValueError(f"{where}: align_corners option can only be set with the interpolating modes: "
+                             f"linear | bilinear | bicubic | trilinear (got mode={mode!r})")
+    elif align_corners is None:
+        align_corners = False
+    if input.ndim not in (3, 4, 5):
+        raise NotImplementedError(f"{where}: only 3D, 4D and 5D inputs (N, C, *spatial) are supported, got shape "
+                                  f"{tuple(input.shape)}; an unbatched input needs .unsqueeze(0)")
+    if mode not in ("nearest", "nearest-exact", "area", *_LINEAR_MODES):
+        raise NotImplementedError(f"{where}: mode={mode!r} is not supported; supported modes: {_SUPPORTED}")
+    out_size, scales = _output_size(input, size, scale_factor, recompute_scale_factor)
+    if antialias:
+        if not (mode == "bilinear" and input.ndim == 4):
+            raise ValueError(f"{where}: anti-alias option is restricted to bilinear, bicubic, and lanczos modes and "
+                             f"requires a 4-D tensor as input, got mode={mode!r} and shape {tuple(input.shape)}")
+        raise NotImplementedError(f"{where}: antialias=True is not supported; use antialias=False")
+    if mode in _LINEAR_MODES and _LINEAR_MODES[mode] != input.ndim:
+        raise NotImplementedError(f"{where}: got {input.ndim}D input, but {mode} mode needs "
+                                  f"{_LINEAR_MODES[mode]}D input")
+    if input.shape[1] == 0:
+        raise al.ShapeError(f"{where}: expected non-empty channels, got input of shape {tuple(input.shape)}")
+    if mode == "area":          # PyTorch's: adaptive average pooling to the output size
+        if input.ndim == 5:
+            raise NotImplementedError(f"{where}: mode='area' is not supported for 5D input (adaptive_avg_pool3d)")
+        if input.ndim == 3:
+            return al.adaptive_avg_pool2d(input.unsqueeze(2), (1, out_size[0])).squeeze(2)
+        return al.adaptive_avg_pool2d(input, tuple(out_size))
+    x = input
+    for axis in reversed(range(2, input.ndim)):
+        n_in, n_out, scale = input.shape[axis], out_size[axis - 2], scales[axis - 2]
+        if mode in ("nearest", "nearest-exact"):
+            index = _nearest_source(n_in, n_out, scale, mode == "nearest-exact", input.dtype, input.ndim == 4)
+            x = x.index_select(axis, al.from_numpy(index))
+            continue
+        i0, i1, w0, w1 = _linear_taps(n_in, n_out, scale, align_corners, input.dtype)
+        shape = (n_out,) + (1,) * (input.ndim - 1 - axis)
+        x = (x.index_select(axis, al.from_numpy(i0)) * al.from_numpy(w0.astype(input.dtype).reshape(shape))
+             + x.index_select(axis, al.from_numpy(i1)) * al.from_numpy(w1.astype(input.dtype).reshape(shape)))
+    return x

@@ -1,4 +1,4 @@
-"""Layers with parameters or state: Linear, Dropout, BatchNorm1d/2d, LayerNorm, Embedding, Flatten, Identity.
+"""Layers with parameters or state: Linear, Dropout, BatchNorm1d/2d, LayerNorm, GroupNorm, Embedding, Flatten.
 
 Parameter names, shapes and default initialisations are PyTorch's (Linear.weight is (out_features,
 in_features), BatchNorm keeps running_mean/running_var/num_batches_tracked buffers), so a state dict
@@ -205,6 +205,43 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    """Normalises each sample's channels in `num_groups` groups (over each group's channels and the other
+    dims), with a learnable per-channel scale (ones) and shift (zeros)."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
+                 device: Any = None, dtype: Any = None, *, bias: bool = True) -> None:
+        check_device(device, type(self).__name__)
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+                             f"({num_groups})")
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        dt = _dtype(dtype)
+        if affine:
+            self.weight = Parameter(al.ones(num_channels, dtype=dt))
+            if bias:
+                self.bias = Parameter(al.zeros(num_channels, dtype=dt))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
+    def forward(self, input: al.Tensor) -> al.Tensor:
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
                 f"bias={self.bias is not None}")
 
 

@@ -1772,6 +1772,29 @@ def _conv(ctx: Ctx) -> Emit | None:
     return ctx.emit(form, *(v for v in (x, w, b) if v is not None))
 
 
+@op("conv_transpose", "conv", 1.0, covers=("conv_transpose1d", "conv_transpose2d"))
+def _conv_transpose(ctx: Ctx) -> Emit | None:
+    nd = ctx.pick([1, 2])
+    x = _spatial(ctx, nd, 2)
+    if x is None:
+        return None
+    cin = x.shape[-nd - 1]
+    groups = ctx.pick([g for g in (1, 2, 3) if cin % g == 0])
+    cout_per_group = ctx.randint(1, 2)
+    k = tuple(ctx.randint(1, 3) for _ in range(nd))
+    w = ctx.leaf((cin, cout_per_group) + k, "unit", dtype=x.dtype)
+    b = ctx.leaf((groups * cout_per_group,), "unit", dtype=x.dtype) if ctx.coin(0.6) else None
+    stride = ctx.pick([1, 2, 3])
+    dil = ctx.pick([1, 1, 2])
+    output_padding = ctx.randint(0, max(stride, dil) - 1)
+    padding = ctx.pick([0, 0, 1])
+    name = f"conv_transpose{nd}d"
+    bs = b.name if b is not None else "None"
+    args = (f"{x}, {w}, {bs}, stride={stride}, padding={padding}, output_padding={output_padding}, "
+            f"groups={groups}, dilation={dil}")
+    return ctx.emit(ctx.pick([f"F.{name}({args})", f"M.{name}({args})"]), *(v for v in (x, w, b) if v is not None))
+
+
 @op("max_pool2d", "conv", 1.0)
 def _max_pool(ctx: Ctx) -> Emit | None:
     x = _spatial(ctx, 2, 2)
