@@ -6,10 +6,10 @@
 
 Where things live: `module.py` (Module, Sequential, ModuleList, ModuleDict), `parameter.py`,
 `layers.py` (Linear, Dropout, BatchNorm, LayerNorm, GroupNorm, Embedding, ...), `conv.py` (convolution,
-transposed convolution, pooling, upsampling), `activation.py`, `loss.py`, `functional.py` (the stateless
-forms, as `nn.functional`), `init.py` (initializers), `optim/` (optimizers and `optim.lr_scheduler`),
-`utils.py` (gradient clipping), `data/` (datasets and DataLoader), `serialization.py` (`save`/`load`,
-safetensors checkpoints).
+transposed convolution, pooling, upsampling), `activation.py`, `loss.py`, `transformer.py` (MultiheadAttention,
+Transformer and its encoder and decoder layers), `functional.py` (the stateless forms, as `nn.functional`),
+`init.py` (initializers), `optim/` (optimizers and `optim.lr_scheduler`), `utils.py` (gradient clipping),
+`data/` (datasets and DataLoader), `serialization.py` (`save`/`load`, safetensors checkpoints).
 """
 
 from __future__ import annotations
@@ -55,3 +55,11 @@ from .module import Module, ModuleDict, ModuleList, Sequential
 from .parameter import Parameter
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from .serialization import load, save
+from .transformer import (
+    MultiheadAttention,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)

@@ -1094,3 +1094,268 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode:
         x = (x.index_select(axis, al.from_numpy(i0)) * al.from_numpy(w0.astype(input.dtype).reshape(shape))
              + x.index_select(axis, al.from_numpy(i1)) * al.from_numpy(w1.astype(input.dtype).reshape(shape)))
     return x
+
+
+# ------------------------------------------------------------------ attention
+# Attention is the textbook formula, softmax(Q K^T * scale + bias) V, composed from matmul, softmax and
+# masked_fill: the engine differentiates it like any other graph, and a picture of the graph shows it.
+# Masks come in two conventions, both PyTorch's: scaled_dot_product_attention's bool mask says where
+# attention may go (True = take part), MultiheadAttention's bool masks say where it may not (True = masked
+# out). Both become an additive float bias here (0 or -inf), which is what a float mask is already.
+
+def _check_attention_mask(where: str, name: str, mask: Tensor, dtype: np.dtype) -> None:
+    """A mask is bool or of the query's floating dtype (PyTorch's rule: a float64 mask for float32 scores
+    would silently make the scores float64)."""
+    _tensor(where, name, mask)
+    if mask.dtype != np.bool_ and mask.dtype != dtype:
+        raise al.DTypeError(f"{where}: expected {name} of dtype bool or {dtype} (the query's), got {mask.dtype}")
+
+
+def _attention_weights(scores: Tensor, masked_rows_to_zero: bool) -> Tensor:
+    """softmax over the last dim. A row whose every score is -inf (a query that may attend to nothing)
+    has no softmax: scaled_dot_product_attention gives it weights 0 (PyTorch 2.5+'s safe softmax), the
+    explicit-weights path of multi_head_attention_forward NaN (PyTorch's plain softmax). Either way the
+    row is filled in after a softmax of zeros, so neither the forward nor the backward computes inf - inf."""
+    dead = np.isneginf(scores.array).all(axis=-1, keepdims=True)
+    if not dead.any():
+        return scores.softmax(-1)
+    weights = scores.masked_fill(dead, 0.0).softmax(-1)
+    return weights.masked_fill(dead, 0.0 if masked_rows_to_zero else math.nan)
+
+
+def _repeat_heads(x: Tensor, groups: int) -> Tensor:
+    """Each head of (..., H, S, E) repeated `groups` times in place: PyTorch's repeat_interleave(groups, -3),
+    written as a broadcast so that its gradient sums over the copies."""
+    *lead, heads, s, e = x.shape
+    return x.unsqueeze(-3).expand(*lead, heads, groups, s, e).reshape(*lead, heads * groups, s, e)
+
+
+def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
+                                 dropout_p: float = 0.0, is_causal: bool = False, *, scale: float | None = None,
+                                 enable_gqa: bool = False) -> Tensor:
+    """softmax(Q K^T * scale + bias) V for query (..., L, E), key (..., S, E) and value (..., S, Ev); the
+    leading dims broadcast. `scale` defaults to 1/sqrt(E), which keeps the scores' variance near 1 whatever
+    E is (so the softmax does not saturate). `attn_mask`, broadcast to (..., L, S): bool, True where a
+    query may attend; or float, added to the scores (use -inf to forbid). `is_causal`: query i attends to
+    keys 0..i (the lower triangle of L x S, aligned top-left, as PyTorch's), and then attn_mask must be
+    None. `dropout_p` drops attention weights, always (pass 0.0 in evaluation, as PyTorch's callers do).
+    `enable_gqa`: grouped-query attention, key and value with fewer heads (dim -3) than the query, each
+    shared by Hq/Hkv query heads. A query that may attend to nothing gets a zero output, as in PyTorch."""
+    where = "scaled_dot_product_attention"
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        _tensor(where, name, t)
+        if t.ndim < 2:
+            raise al.ShapeError(f"{where}: expected query, key and value of at least 2 dims (..., L or S, E), got "
+                                f"{name} of shape {tuple(t.shape)}")
+    if not (query.dtype == key.dtype == value.dtype):
+        raise al.DTypeError(f"{where}: expected query, key and value of one dtype, got {query.dtype}, {key.dtype} "
+                            f"and {value.dtype}")
+    _check_dtypes(where, query)
+    if query.shape[-1] != key.shape[-1]:
+        raise al.ShapeError(f"{where}: query's last dim (E={query.shape[-1]}) must equal key's, got query of shape "
+                            f"{tuple(query.shape)} and key of shape {tuple(key.shape)}")
+    if key.shape[-2] != value.shape[-2]:
+        raise al.ShapeError(f"{where}: key and value need the same sequence length (dim -2), got key of shape "
+                            f"{tuple(key.shape)} and value of shape {tuple(value.shape)}")
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ValueError(f"{where}: dropout_p has to be between 0 and 1, got {dropout_p}")
+    if is_causal and attn_mask is not None:
+        raise ValueError(f"{where}: attn_mask must be None when is_causal=True (the causal mask is the mask)")
+    if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
+        heads, kv_heads = query.shape[-3], key.shape[-3]
+        if key.ndim < 3 or value.shape[-3] != kv_heads or heads % kv_heads:
+            raise al.ShapeError(f"{where}: with enable_gqa, the query's heads (dim -3, {heads}) must be a multiple "
+                                f"of key's and value's, got shapes {tuple(query.shape)}, {tuple(key.shape)}, "
+                                f"{tuple(value.shape)}")
+        key, value = _repeat_heads(key, heads // kv_heads), _repeat_heads(value, heads // kv_heads)
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = (query @ key.transpose(-2, -1)) * scale
+    if is_causal:
+        attn_mask = al.tensor(np.tril(np.ones((query.shape[-2], key.shape[-2]), dtype=bool)))
+    if attn_mask is not None:
+        _check_attention_mask(where, "attn_mask", attn_mask, query.dtype)
+        try:
+            np.broadcast_shapes(attn_mask.shape, scores.shape)
+        except ValueError:
+            raise al.ShapeError(f"{where}: attn_mask of shape {tuple(attn_mask.shape)} does not broadcast to "
+                                f"the scores' "
+                                f"shape {tuple(scores.shape)} (..., L, S)") from None
+        if attn_mask.dtype == np.bool_:
+            scores = scores.masked_fill(~attn_mask.array, -math.inf)
+        else:
+            scores = scores + attn_mask
+    weights = _attention_weights(scores, masked_rows_to_zero=True)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, training=True)
+    return weights @ value
+
+
+def _canonical_mask(mask: Tensor | None, mask_name: str, other: Tensor | None, other_name: str,
+                    dtype: np.dtype) -> Tensor | None:
+    """A MultiheadAttention mask as an additive float bias of `dtype`: a bool mask's True (masked out)
+    becomes -inf, False 0; a float mask is already one. Mixing a bool and a float mask works but warns,
+    as PyTorch (which deprecates it) does."""
+    if mask is None:
+        return None
+    if mask.dtype != np.bool_ and mask.dtype.kind != "f":
+        raise al.DTypeError(f"multi_head_attention_forward: only bool and floating types of {mask_name} are "
+                            f"supported, got dtype {mask.dtype}")
+    if other is not None and other.dtype != mask.dtype:
+        _warn(f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type for both instead.")
+    if mask.dtype == np.bool_:
+        return al.zeros(*mask.shape, dtype=dtype).masked_fill(mask.array, -math.inf)
+    if mask.dtype != dtype:
+        raise al.DTypeError(f"multi_head_attention_forward: expected a float {mask_name} of the query's dtype "
+                            f"{dtype}, got {mask.dtype}")
+    return mask
+
+
+def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embed_dim_to_check: int,
+                                 num_heads: int, in_proj_weight: Tensor | None, in_proj_bias: Tensor | None,
+                                 bias_k: Tensor | None, bias_v: Tensor | None, add_zero_attn: bool,
+                                 dropout_p: float, out_proj_weight: Tensor, out_proj_bias: Tensor | None,
+                                 training: bool = True, key_padding_mask: Tensor | None = None,
+                                 need_weights: bool = True, attn_mask: Tensor | None = None,
+                                 use_separate_proj_weight: bool = False, q_proj_weight: Tensor | None = None,
+                                 k_proj_weight: Tensor | None = None, v_proj_weight: Tensor | None = None,
+                                 static_k: Tensor | None = None, static_v: Tensor | None = None,
+                                 average_attn_weights: bool = True, is_causal: bool = False
+                                 ) -> tuple[Tensor, Tensor | None]:
+    """nn.MultiheadAttention's computation, PyTorch's layout: query (L, N, E) or unbatched (L, E), key and
+    value (S, N, kdim/vdim) or (S, kdim/vdim). Project Q, K, V; split E into num_heads heads of E/num_heads;
+    attend in each head; concatenate the heads and project with out_proj. Returns the output (L, N, E) and,
+    with need_weights, the attention weights (N, L, S), or per head (N, num_heads, L, S) without
+    average_attn_weights (unbatched: without N).
+
+    Masks: key_padding_mask (N, S) or (S,), attn_mask (L, S) or (N*num_heads, L, S); bool ones mask out
+    where True, float ones are added to the scores. is_causal is PyTorch's hint that attn_mask is the causal
+    mask: it still needs attn_mask, and where PyTorch then ignores attn_mask (no key_padding_mask, no
+    weights wanted) so does this. A query that may attend to nothing gets NaN with need_weights (PyTorch's
+    plain softmax there), zeros without (scaled_dot_product_attention's)."""
+    where = "multi_head_attention_forward"
+    if query.ndim not in (2, 3):
+        raise al.ShapeError(f"{where}: query should be unbatched 2D (L, E) or batched 3D (L, N, E), got shape "
+                            f"{tuple(query.shape)}")
+    batched = query.ndim == 3
+    for name, t in (("key", key), ("value", value)):
+        if t.ndim != query.ndim:
+            raise al.ShapeError(f"{where}: for a {query.ndim}-D query, expected a {query.ndim}-D {name}, got shape "
+                                f"{tuple(t.shape)}")
+    if key_padding_mask is not None and key_padding_mask.ndim != query.ndim - 1:
+        raise al.ShapeError(f"{where}: for a {query.ndim}-D query, expected key_padding_mask of {query.ndim - 1} "
+                            f"dims ({'(N, S)' if batched else '(S,)'}), got shape {tuple(key_padding_mask.shape)}")
+    if attn_mask is not None and attn_mask.ndim not in (2, 3):
+        raise al.ShapeError(f"{where}: expected attn_mask of 2 dims (L, S) or 3 dims (N*num_heads, L, S), got shape "
+                            f"{tuple(attn_mask.shape)}")
+    if not batched:                      # an unbatched input is a batch of one, squeezed again at the end
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        if key_padding_mask is not None:
+            key_padding_mask = key_padding_mask.unsqueeze(0)
+    tgt_len, bsz, embed_dim = query.shape
+    src_len = key.shape[0]
+    if embed_dim != embed_dim_to_check:
+        raise al.ShapeError(f"{where}: was expecting embedding dimension of {embed_dim_to_check}, got {embed_dim} "
+                            f"(query of shape {tuple(query.shape)})")
+    head_dim = embed_dim // num_heads
+    if head_dim * num_heads != embed_dim:
+        raise ValueError(f"{where}: embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+    if key.shape[:2] != value.shape[:2] or (not use_separate_proj_weight and key.shape != value.shape):
+        raise al.ShapeError(f"{where}: key of shape {tuple(key.shape)} does not match value of shape "
+                            f"{tuple(value.shape)}")
+    if key.shape[1] != bsz:
+        raise al.ShapeError(f"{where}: key's batch size (dim 1) {key.shape[1]} differs from the query's {bsz}")
+
+    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", attn_mask, "attn_mask", query.dtype)
+    if is_causal and attn_mask is None:
+        raise RuntimeError(f"{where}: Need attn_mask if specifying the is_causal hint. You may use the Transformer "
+                           f"module method `generate_square_subsequent_mask` to create this mask.")
+    if is_causal and key_padding_mask is None and not need_weights:
+        attn_mask = None                 # the hint is trusted: causal attention below, the mask unused
+    else:
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype)
+        if key_padding_mask is not None:
+            is_causal = False
+
+    # Input projections: the packed in_proj_weight holds W_q, W_k, W_v one under the other.
+    b_q, b_k, b_v = (None, None, None) if in_proj_bias is None else in_proj_bias.chunk(3)
+    if use_separate_proj_weight:
+        if q_proj_weight is None or k_proj_weight is None or v_proj_weight is None:
+            raise ValueError(f"{where}: use_separate_proj_weight=True needs q_proj_weight, k_proj_weight and "
+                             f"v_proj_weight")
+        w_q, w_k, w_v = q_proj_weight, k_proj_weight, v_proj_weight
+    else:
+        if in_proj_weight is None:
+            raise ValueError(f"{where}: use_separate_proj_weight is False but in_proj_weight is None")
+        w_q, w_k, w_v = in_proj_weight.chunk(3)
+    q, k, v = linear(query, w_q, b_q), linear(key, w_k, b_k), linear(value, w_v, b_v)
+
+    if attn_mask is not None:
+        expected = (tgt_len, src_len) if attn_mask.ndim == 2 else (bsz * num_heads, tgt_len, src_len)
+        if attn_mask.shape != expected:
+            raise al.ShapeError(f"{where}: the shape of the {attn_mask.ndim}D attn_mask is "
+                                f"{tuple(attn_mask.shape)}, but "
+                                f"should be {expected}")
+        if attn_mask.ndim == 2:
+            attn_mask = attn_mask.unsqueeze(0)
+    if (bias_k is None) != (bias_v is None):
+        raise ValueError(f"{where}: bias_k and bias_v come together (add_bias_kv), got only one of them")
+    if bias_k is not None:               # one more, learned, key and value that every query may attend to
+        if static_k is not None or static_v is not None:
+            raise ValueError(f"{where}: bias cannot be added to a static key or value")
+        k = al.cat([k, bias_k.expand(1, bsz, embed_dim)])
+        v = al.cat([v, bias_v.expand(1, bsz, embed_dim)])
+        attn_mask = None if attn_mask is None else al.pad(attn_mask, (0, 1))
+        key_padding_mask = None if key_padding_mask is None else al.pad(key_padding_mask, (0, 1))
+
+    # Heads: (len, N, E) -> (N * num_heads, len, head_dim), batch-major then head, as PyTorch's.
+    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
+    k = k.reshape(k.shape[0], bsz * num_heads, head_dim).transpose(0, 1) if static_k is None else static_k
+    v = v.reshape(v.shape[0], bsz * num_heads, head_dim).transpose(0, 1) if static_v is None else static_v
+    for name, t in (("static_k", static_k), ("static_v", static_v)):
+        if t is not None and (t.ndim != 3 or t.shape[0] != bsz * num_heads or t.shape[2] != head_dim):
+            raise al.ShapeError(f"{where}: expected {name} of shape (N*num_heads={bsz * num_heads}, S, "
+                                f"head_dim={head_dim}), got {tuple(t.shape)}")
+    if add_zero_attn:                    # one more key and value, all zeros
+        zeros = al.zeros(bsz * num_heads, 1, head_dim, dtype=k.dtype)
+        k, v = al.cat([k, zeros], dim=1), al.cat([v, zeros], dim=1)
+        attn_mask = None if attn_mask is None else al.pad(attn_mask, (0, 1))
+        key_padding_mask = None if key_padding_mask is None else al.pad(key_padding_mask, (0, 1))
+    src_len = k.shape[1]
+    if key_padding_mask is not None:
+        if key_padding_mask.shape != (bsz, src_len):
+            raise al.ShapeError(f"{where}: expected key_padding_mask of shape (N, S) = {(bsz, src_len)}, got "
+                                f"{tuple(key_padding_mask.shape)}")
+        # One row of key biases per batch element, the same for each of its heads.
+        kpm = key_padding_mask.reshape(bsz, 1, 1, src_len).expand(bsz, num_heads, 1, src_len)
+        kpm = kpm.reshape(bsz * num_heads, 1, src_len)
+        attn_mask = kpm if attn_mask is None else attn_mask + kpm
+    if not training:
+        dropout_p = 0.0
+
+    if need_weights:
+        # The weights themselves are wanted, so they are computed here (not inside scaled_dot_product_attention).
+        scores = (q * math.sqrt(1.0 / head_dim)) @ k.transpose(-2, -1)
+        if attn_mask is not None:
+            scores = scores + attn_mask
+        weights = _attention_weights(scores, masked_rows_to_zero=False)
+        if dropout_p > 0.0:
+            weights = dropout(weights, dropout_p)
+        out = (weights @ v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
+        out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
+        weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
+        if average_attn_weights:
+            weights = weights.mean(dim=1)
+        if not batched:
+            out, weights = out.squeeze(1), weights.squeeze(0)
+        return out, weights
+
+    if attn_mask is not None:
+        attn_mask = (attn_mask.unsqueeze(0) if attn_mask.shape[0] == 1
+                     else attn_mask.reshape(bsz, num_heads, -1, src_len))
+    q = q.reshape(bsz, num_heads, tgt_len, head_dim)
+    k = k.reshape(bsz, num_heads, src_len, head_dim)
+    v = v.reshape(bsz, num_heads, src_len, head_dim)
+    out = scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, is_causal)
+    out = out.permute(2, 0, 1, 3).reshape(bsz * tgt_len, embed_dim)     # (L, N, heads, head_dim), heads joined
+    out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, -1)
+    return (out if batched else out.squeeze(1)), None

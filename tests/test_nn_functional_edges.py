@@ -1088,6 +1088,9 @@ def test_softmax_takes_pytorchs_positional_stacklevel(torch) -> None:
 
 # ------------------------------------------------------------------ every signature is PyTorch's
 NOT_IN_TORCH = {"flatten"}      # torch.flatten: nn.Flatten's functional form, which PyTorch's F lacks
+# Keyword-only in the operator's schema, though the docstring's signature leaves out its '*'
+# (torch.nn.functional.scaled_dot_product_attention(q, k, v, None, 0.0, False, 0.5) is a TypeError).
+KEYWORD_ONLY = {"scaled_dot_product_attention": ("scale", "enable_gqa")}
 
 
 def _torch_signature(torch, name: str) -> list[tuple]:
@@ -1099,10 +1102,18 @@ def _torch_signature(torch, name: str) -> list[tuple]:
     try:
         sig = inspect.signature(fn)
     except ValueError:
-        head = fn.__doc__.strip().splitlines()[0].split("->")[0].strip()
+        lines = fn.__doc__.strip().splitlines()
+        head = lines[0]
+        for line in lines[1:]:                      # the signature may span lines (scaled_dot_product_attention's)
+            if head.count("(") == head.count(")"):
+                break
+            head += " " + line.strip()
+        head = head.split("->")[0].strip()
         args = ast.parse(f"def {head}: pass").body[0].args
         defaults = [None] * (len(args.args) - len(args.defaults)) + list(args.defaults)
-        out = [(a.arg, "<required>" if d is None else ast.literal_eval(d), "POSITIONAL_OR_KEYWORD")
+        keyword_only = KEYWORD_ONLY.get(name, ())
+        out = [(a.arg, "<required>" if d is None else ast.literal_eval(d),
+                "KEYWORD_ONLY" if a.arg in keyword_only else "POSITIONAL_OR_KEYWORD")
                for a, d in zip(args.args, defaults)]
         return out + [(a.arg, ast.literal_eval(d), "KEYWORD_ONLY") for a, d in zip(args.kwonlyargs, args.kw_defaults)]
     return [(p.name, "<required>" if p.default is inspect.Parameter.empty else p.default, p.kind.name)
