@@ -132,6 +132,7 @@ from .functions import (
     pad,
     permute,
     pow,
+    prod,
     reciprocal,
     relu,
     repeat,

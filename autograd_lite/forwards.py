@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -141,10 +142,22 @@ def mean(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
         return np.sum(x, axis=dim, keepdims=keepdim) / x.dtype.type(reduced_count(x.shape, dim))
 
 
+def prod(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+    # Bools and integers multiply in int64, as PyTorch's (and as `sum` here).
+    if isinstance(dim, tuple):
+        raise TypeError(f"expected dim to be one int or None (PyTorch's prod reduces one dim or all), got {dim!r}")
+    return np.prod(x, axis=dim, keepdims=keepdim, dtype=_int64_for_integers(x))
+
+
 def cumsum(x: np.ndarray, dim: int) -> np.ndarray:
     # Bools and integers add up in int64, as PyTorch's (and as `sum` here).
-    return np.cumsum(x, axis=dim, dtype=np.int64 if x.dtype.kind in "bi" or
-                     (x.dtype.kind == "u" and x.dtype.itemsize < 8) else None)
+    return np.cumsum(x, axis=dim, dtype=_int64_for_integers(x))
+
+
+def _int64_for_integers(x: np.ndarray) -> Any:
+    """The dtype prod and cumsum compute bools and integers in, as PyTorch's: int64 (NumPy would keep uint8's
+    in uint64); None (NumPy's, the input's) for the rest."""
+    return np.int64 if x.dtype.kind in "bi" or (x.dtype.kind == "u" and x.dtype.itemsize < 8) else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,14 +310,25 @@ def normp(x: np.ndarray, p: float, dim: Any = None, keepdim: bool = False) -> np
         return np.sum(np.abs(x) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p)
 
 
-def einsum_parts(equation: str) -> tuple[list[str], str]:
-    """'ij,jk->ik' -> (['ij', 'jk'], 'ik'); without '->', the output is the indices used once, sorted."""
-    lhs, _, rhs = equation.replace(" ", "").partition("->")
+EINSUM_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"    # (in PyTorch's order: 'A' is 0)
+
+
+def einsum_parts(equation: str, ndims: Sequence[int] = ()) -> tuple[list[str], str]:
+    """'ij,jk->ik' -> (['ij', 'jk'], 'ik'); without '->', the output is the indices used once, sorted (after the
+    dims of '...'). Given the operands' `ndims`, each '...' becomes letters the equation does not use, one per
+    dim it stands for, aligned from the right as broadcasting aligns dims: '...ij,...jk' of a 4-d and a 3-d
+    operand is 'ABij,Bjk' (and its output 'ABik')."""
+    lhs, arrow, rhs = equation.replace(" ", "").partition("->")
     inputs = lhs.split(",")
-    if "->" not in equation:
+    batch = ""                                     # the letters of '...', in order
+    if "..." in lhs:
+        spans = {k: n - len(s) + 3 for k, (s, n) in enumerate(zip(inputs, ndims)) if "..." in s}
+        batch = "".join(c for c in EINSUM_LETTERS if c not in equation)[:builtins.max(spans.values(), default=0)]
+        inputs = [s.replace("...", batch[len(batch) - spans[k]:]) if k in spans else s for k, s in enumerate(inputs)]
+    if not arrow:
         letters = "".join(inputs)
-        rhs = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    return inputs, rhs
+        rhs = batch + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in batch))
+    return inputs, rhs.replace("...", batch)
 
 
 def einsum(*xs: np.ndarray, equation: str) -> np.ndarray:

@@ -238,40 +238,83 @@ def bmm(input: Any, mat2: Any) -> Tensor:
     return tensor_arg(input, "bmm").bmm(mat2)
 
 
-def einsum(equation: str, *operands: Any) -> Tensor:
-    """Einstein summation, as torch.einsum: einsum('ij,jk->ik', a, b) is a @ b; without '->' the output
-    is the indices used once, in alphabetical order. Differentiable in every operand. (Not supported:
-    '...' and an index repeated within one operand, such as 'ii->i'; they raise.)"""
+def einsum(equation: Any, *operands: Any) -> Tensor:
+    """Einstein summation, as torch.einsum: einsum('ij,jk->ik', a, b) is a @ b; without '->' the output is the
+    indices used once, in alphabetical order (after the dims of '...'). '...' stands for the dims an operand's
+    letters do not name, broadcast between the operands ('...ij,...jk->...ik' is a batched @); an index repeated
+    within one operand reads its diagonal ('ii->' is the trace). Also PyTorch's sublist form,
+    einsum(a, [0, 1], b, [1, 2], [0, 2]) (ints 0 to 51, Ellipsis for '...'). Differentiable in every operand."""
+    if not isinstance(equation, str):
+        equation, operands = _einsum_sublists((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     xs = [tensor_arg(x, "einsum") for x in operands]
-    if not isinstance(equation, str) or "." in equation:
-        raise ShapeError(f"einsum: '...' (ellipsis) is not supported, got {equation!r}")
-    inputs, output = forwards.einsum_parts(equation)
-    if len(inputs) != len(xs):
-        raise ShapeError(f"einsum: {equation!r} names {len(inputs)} operands, got {len(xs)}")
+    lhs, arrow, rhs = equation.replace(" ", "").partition("->")
+    given = lhs.split(",")
+    if len(given) != len(xs):
+        raise ShapeError(f"einsum: {equation!r} names {len(given)} operands, got {len(xs)}")
+    for sub in given + [rhs]:
+        if "." in sub and (sub.count(".") != 3 or "..." not in sub):
+            raise ShapeError(f"einsum: found a '.' in {sub!r} (in {equation!r}) that is not part of one '...'; "
+                             f"expected at most one '...' (ellipsis) per operand and in the output")
+    inputs, output = forwards.einsum_parts(equation, [x.ndim for x in xs])
     sizes: dict[str, int] = {}
-    for sub, x in zip(inputs, xs):
-        if len(set(sub)) != len(sub):
-            raise ShapeError(f"einsum: an index repeated within one operand ({sub!r}, a diagonal) is not supported")
+    shapes = [tuple(x.shape) for x in xs]
+    for k, (sub, x) in enumerate(zip(inputs, xs)):
         if len(sub) != x.ndim:
-            raise ShapeError(f"einsum: subscripts {sub!r} name {len(sub)} dims for an operand of shape "
-                             f"{tuple(x.shape)}")
-        for c, n in zip(sub, x.shape):
+            named = len(given[k].replace("...", ""))
+            raise ShapeError(f"einsum: subscripts {given[k]!r} name {named} dims, got operand {k} of shape "
+                             f"{tuple(x.shape)}; expected {'at least ' if '...' in given[k] else ''}{named} dims")
+        if len(set(sub)) != len(sub):
+            xs[k], sub = _einsum_diagonal(x, sub, given[k])
+            inputs[k] = sub
+        for c, n in zip(sub, xs[k].shape):
             if sizes.setdefault(c, n) != n and 1 in (sizes[c], n):      # size 1 broadcasts, as PyTorch's
                 sizes[c] = builtins.max(sizes[c], n)
             elif sizes[c] != n:
-                raise ShapeError(f"einsum: index {c!r} has size {sizes[c]} in one operand and {n} in another "
-                                 f"({equation!r}, shapes {[x.shape for x in xs]})")
+                what = f"index {c!r} has" if c in equation else "a dim of '...' has"
+                raise ShapeError(f"einsum: {what} size {sizes[c]} in one operand and {n} in another "
+                                 f"({equation!r}, shapes {shapes})")
     if builtins.any(c not in sizes for c in output) or len(set(output)) != len(output):
-        raise ShapeError(f"einsum: output subscripts {output!r} must be distinct and appear in the inputs")
+        raise ShapeError(f"einsum: output subscripts {rhs!r} must be distinct and appear in the inputs")
     check_same_dtype("einsum", *xs)
-    return ops.einsum(*xs, equation=equation.replace(" ", "") if "->" in equation else ",".join(inputs) + "->" + output)
+    return ops.einsum(*xs, equation=",".join(inputs) + "->" + output)
+
+
+def _einsum_sublists(args: tuple) -> tuple[str, tuple]:
+    """PyTorch's sublist form, einsum(a, [0, 1], b, [1, 2], [0, 2]): the equation ('AB,BC->AC') and the operands."""
+    def letters(sub: Any) -> str:
+        if not isinstance(sub, (list, tuple)):
+            raise TypeError(f"einsum: expected a list of subscripts after each operand, got {type(sub).__name__}")
+        for s in sub:
+            if s is not Ellipsis and not (is_int(s) and 0 <= s < len(forwards.EINSUM_LETTERS)):
+                raise ShapeError(f"einsum: expected subscripts in [0, 52) or Ellipsis in a sublist, got {s!r}")
+        return "".join("..." if s is Ellipsis else forwards.EINSUM_LETTERS[s] for s in sub)
+
+    operands, subs = args[0:len(args) - len(args) % 2:2], args[1::2]
+    equation = ",".join(letters(s) for s in subs[:len(operands)])
+    return equation + ("->" + letters(args[-1]) if len(args) % 2 else ""), operands
+
+
+def _einsum_diagonal(x: Tensor, sub: str, given: str) -> tuple[Tensor, str]:
+    """An operand whose subscripts repeat an index ('ii'): its diagonal, read with one index array per dim (for
+    'ii' of a 3x3 matrix, x[[0, 1, 2], [0, 1, 2]]), and its subscripts without the repeats ('i')."""
+    unique = "".join(dict.fromkeys(sub))
+    size = {c: x.shape[sub.index(c)] for c in unique}
+    for c, n in zip(sub, x.shape):
+        if n != size[c]:
+            raise ShapeError(f"einsum: index {c!r} is repeated in subscripts {given!r} for dims of sizes {size[c]} "
+                             f"and {n} (shape {tuple(x.shape)}); expected the same size, to read a diagonal")
+    return x[tuple(np.arange(size[c]).reshape([size[c] if d == c else 1 for d in unique]) for c in sub)], unique
 
 
 # ------------------------------------------------------------------ reductions and sorting
 def sum(input: Any, dim: Any = None, keepdim: bool = False, **kw: Any) -> Tensor:
     return tensor_arg(input, "sum").sum(dim, keepdim, **kw)
+
+
+def prod(input: Any, dim: Any = None, keepdim: bool = False, **kw: Any) -> Tensor:
+    return tensor_arg(input, "prod").prod(dim, keepdim, **kw)
 
 
 def mean(input: Any, dim: Any = None, keepdim: bool = False, **kw: Any) -> Tensor:

@@ -1,13 +1,141 @@
-"""What PyTorch code asks of a `grad_fn`: its name, its `next_functions` (the graph, walked by hand), and a leaf's
-`AccumulateGrad`.
+"""What PyTorch code asks of a `grad_fn`: its name (PyTorch's, `MulBackward0`), its `next_functions` (the graph,
+walked by hand), and a leaf's `AccumulateGrad`.
 
 Skip on a first reading: `engine.Node` inherits these to describe the graph (as PyTorch's autograd tutorial walks
 it, `loss.grad_fn.next_functions[0][0]`); the backward pass never uses them.
+
+Names: PyTorch names the backward of each of its ops after the op, numbered by overload (`x.sum()` makes a
+`SumBackward0`, `x.sum(dim)` a `SumBackward1`). Ours are PyTorch's for the same call: the op's name in CamelCase
+with a 0 (`tanh`: TanhBackward0), or the entry of `PYTORCH_NAMES` where PyTorch's op is named otherwise or its
+overload depends on the call. Where PyTorch decomposes an op into several nodes and we record one (a batched `@`:
+views around a `bmm`; `linear`: a `TBackward0` of the weight under its `AddmmBackward0`), ours is named after the
+node that does the work. Where we compose an op of several primitives and PyTorch has one (`stack`, `var`, `gelu`,
+`mse_loss`), the nodes are named after those primitives. A name that depends on the inputs (pow's overload; @'s mm,
+mv, dot or bmm; a reshape that is an unsqueeze) is found from them while the graph holds them; after a backward pass
+that freed the graph, it is the common case's (a number exponent; mm; a view).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+
+def _is_tensor(x: Any) -> bool:
+    return hasattr(x, "grad_fn")
+
+
+def _input_is_tensor(node: Any, i: int, default: bool) -> bool:
+    """Is the node's input i a Tensor (not a number or None)? `default` once backward has freed the inputs."""
+    return default if node.inputs is None else _is_tensor(node.inputs[i])
+
+
+def _matmul(node: Any) -> str:
+    """The matrix product at the heart of PyTorch's matmul for these ranks (around it, PyTorch's views)."""
+    if node.inputs is None:
+        return "MmBackward0"
+    a, b = (getattr(x, "ndim", 0) for x in node.inputs)
+    if b == 1:
+        return "DotBackward0" if a == 1 else "MvBackward0"
+    if a == 1:
+        return "MmBackward0" if b == 2 else "MvBackward0"
+    return "MmBackward0" if 2 in (a, b) else "BmmBackward0"
+
+
+def _reshape(node: Any) -> str:
+    # A reshape that only adds one dim of size 1 is x.unsqueeze(d); one that only drops them, x.squeeze(d) (one)
+    # or x.squeeze() (more). Any other is a view (so is every reshape once backward has freed the inputs).
+    if node.inputs is not None:
+        before, after = tuple(node.inputs[0].shape), tuple(node.attrs["shape"])
+        if [n for n in before if n != 1] == [n for n in after if n != 1]:
+            added = len(after) - len(before)
+            if added == 1 or added < 0:
+                return "UnsqueezeBackward0" if added == 1 else "SqueezeBackward1" if added == -1 else "SqueezeBackward0"
+    return "ViewBackward0"
+
+
+def _permute(node: Any) -> str:
+    # (1, 0) is x.t() (and linear's transposed weight); x.T is the same call here, PyTorch's PermuteBackward0.
+    dims = tuple(node.attrs["dims"])
+    if dims == (1, 0):
+        return "TBackward0"
+    return "TransposeBackward0" if sum(i != d for i, d in enumerate(dims)) == 2 else "PermuteBackward0"
+
+
+def _getitem(node: Any) -> str:
+    # PyTorch reads x[index] one part at a time (x[0, 1:] is a select, then a slice): the last part that does
+    # something names the result's node; index arrays and masks come last, as one IndexBackward0.
+    index = node.attrs["index"]
+    parts = index if type(index) is tuple else (index,)
+    if any(getattr(p, "ndim", 0) for p in parts):
+        return "IndexBackward0"
+    if type(index) is slice:
+        return "SliceBackward0"                 # x[:] too: a lone slice is always taken
+    name = "AliasBackward0"                     # x[...], x[:, :]: the whole tensor
+    for p in parts:
+        if p is None:
+            name = "UnsqueezeBackward0"
+        elif type(p) is slice:
+            name = name if p == slice(None) else "SliceBackward0"
+        elif p is not Ellipsis:
+            name = "SelectBackward0"            # an int
+    return name
+
+
+def _index_put(node: Any) -> str:
+    # x[mask] = v, x[indices] = v: IndexPutBackward0; x[0] = v, x[1:] = v (a copy into a view): CopySlices;
+    # fill_ and zero_ (all of x): FillBackward2 (PyTorch's zero_ is a ZeroBackward0).
+    index = node.attrs["index"]
+    if index is Ellipsis:
+        return "FillBackward2"
+    parts = index if type(index) is tuple else (index,)
+    return "IndexPutBackward0" if all(getattr(p, "ndim", 0) for p in parts) else "CopySlices"
+
+
+def _pool(template: str) -> Callable[[Any], str]:
+    """Pooling, named for its dims (a 1-d input is pooled as a 2-d one in PyTorch, and squeezed after: 2D)."""
+    return lambda node: template.format(max(len(node.attrs["kernel"] if "kernel" in node.attrs
+                                                else node.attrs["argmax"].kernel), 2))
+
+
+def _dims(name: str) -> Callable[[Any], str]:
+    """A reduction: overload 0 over all elements (`x.sum()`), 1 over dims (`x.sum(dim)`)."""
+    return lambda node: f"{name}Backward{0 if node.attrs.get('dim') is None else 1}"
+
+
+# Our op's name -> PyTorch's name for its backward, or a function of the node giving it (its attributes, its inputs).
+PYTORCH_NAMES: dict[str, str | Callable[[Any], str]] = {
+    "sum": _dims("Sum"),
+    "mean": _dims("Mean"),
+    "prod": _dims("Prod"),
+    "amax": lambda n: "AmaxBackward0" if n.attrs else "MaxBackward1",      # x.amax(dim) / x.max()
+    "amin": lambda n: "AminBackward0" if n.attrs else "MinBackward1",
+    "log1p": "Log1PBackward0",
+    "round": lambda n: "RoundBackward1" if n.attrs.get("decimals") else "RoundBackward0",
+    "pow": lambda n: ("PowBackward2" if not _input_is_tensor(n, 0, True) else       # 2 ** x
+                      "PowBackward1" if _input_is_tensor(n, 1, False) else "PowBackward0"),   # x ** y / x ** 2
+    "sub": lambda n: "SubBackward0" if _input_is_tensor(n, 0, True) else "RsubBackward1",   # x - y / 2 - x
+    "clamp": lambda n: ("ClampBackward0" if n.inputs is not None and any(_is_tensor(b) for b in n.inputs[1:])
+                        else "ClampBackward1"),                     # tensor bounds / number bounds
+    "matmul": _matmul,
+    "linear": lambda n: "MmBackward0" if not _input_is_tensor(n, 2, True) else "AddmmBackward0",
+    "reshape": _reshape,
+    "permute": _permute,
+    "broadcast_to": "ExpandBackward0",
+    "cast": "ToCopyBackward0",
+    "contiguous": "CloneBackward0",
+    "pad": "ConstantPadNdBackward0",
+    "getitem": _getitem,
+    "index_put": _index_put,
+    "gather_backward": "ScatterAddBackward0",
+    "norm2": "LinalgVectorNormBackward0",
+    "normp": "LinalgVectorNormBackward0",
+    "std_sqrt": "SqrtBackward0",                # the last step of std (PyTorch's std is one StdBackward0)
+    "conv": "ConvolutionBackward0",
+    "max_pool": _pool("MaxPool{}DWithIndicesBackward0"),
+    "avg_pool": _pool("AvgPool{}DBackward0"),
+    "lstm_cell": "ThnnFusedLstmCellBackward0",  # PyTorch's fused LSTM cell
+}
 
 
 class GradFn:
@@ -16,11 +144,18 @@ class GradFn:
     __slots__ = ()
 
     def name(self) -> str:
-        """PyTorch's name for the backward of this op: MulBackward (PyTorch numbers its overloads: MulBackward0)."""
-        return "".join(part[:1].upper() + part[1:] for part in self.op.name.split("_")) + "Backward"  # type: ignore
+        """PyTorch's name for the backward of this op: MulBackward0, SumBackward1 (see PYTORCH_NAMES); for an
+        `autograd.Function`, its class's name and Backward, as PyTorch's (LegendrePolynomial3Backward)."""
+        op, attrs = self.op.name, self.attrs  # type: ignore[attr-defined]
+        if "ctx" in attrs:
+            return op + "Backward"
+        name = PYTORCH_NAMES.get(op)
+        if name is None:
+            return "".join(part[:1].upper() + part[1:] for part in op.split("_")) + "Backward0"
+        return name if isinstance(name, str) else name(self)
 
     def __repr__(self) -> str:
-        return f"<{self.name()}>"
+        return f"<{self.name()} object at {id(self):#x}>"
 
     @property
     def next_functions(self) -> tuple:
@@ -43,4 +178,4 @@ class AccumulateGrad:
         return "AccumulateGrad"
 
     def __repr__(self) -> str:
-        return "<AccumulateGrad>"
+        return f"<AccumulateGrad object at {id(self):#x}>"

@@ -116,6 +116,8 @@ sum = Primitive("sum", forwards.sum,                          # 1: g spread over
 mean = Primitive("mean", forwards.mean,                       # 1/n
                  lambda g, out, x, dim=None, keepdim=False:
                      _spread(g, x, dim, keepdim) / forwards.reduced_count(x.shape, dim))
+prod = Primitive("prod", forwards.prod,                        # the product of the other elements
+                 lambda g, out, x, dim=None, keepdim=False: _prod_rule(g, out, x, dim, keepdim))
 # amax, amin: 1 at the extreme value, shared evenly between the elements equal to it
 amax = Primitive("amax", lambda x, dim=None, keepdim=False: np.amax(x, axis=dim, keepdims=keepdim),
                  lambda g, out, x, dim=None, keepdim=False: _extreme_rule(g, out, x, dim, keepdim))
@@ -247,6 +249,26 @@ def _keep(g: Any, shape: tuple[int, ...], dim: Any, keepdim: bool) -> Any:
 def _spread(g: Any, x: Any, dim: Any, keepdim: bool) -> Any:
     """The gradient of a sum: every element that was added receives the same `g`."""
     return broadcast_to(_keep(g, x.shape, dim, keepdim), shape=x.shape)
+
+
+def _prod_rule(g: Any, out: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+    # d out / d x_i is the product of the other elements: out / x_i where no element is 0 (PyTorch's formula).
+    # With zeros, from p (the product of the nonzero elements) and the number of zeros in each product: one
+    # zero, p at the zero and 0 elsewhere; more, 0. Written so that its own gradient is right too (create_graph):
+    # next to one zero, 0 as (the zero's value) p / x_k; at each of two zeros, 0 as (the other's value) p.
+    # (Exact to the second derivative; a third, at two zeros or more, is not: as if those 0s were constants.)
+    if x.ndim == 0:
+        return g
+    zero = x == 0
+    if not zero.any():
+        return _keep(g, x.shape, dim, keepdim) * (_keep(out, x.shape, dim, keepdim) / x)
+    count = sum(zero, dim=dim, keepdim=True)
+    safe = where(zero, 1.0, x)
+    p = prod(safe, dim=dim, keepdim=True)
+    zeros = sum(where(zero, x, 0.0), dim=dim, keepdim=True)        # the zeros' values: 0, with a gradient
+    at_zeros = where(count == 1, p, where(count == 2, (zeros - x) * p, 0.0))
+    others = where(count == 0, p / safe, where(zero, at_zeros, where(count == 1, zeros * p / safe, 0.0)))
+    return _keep(g, x.shape, dim, keepdim) * others
 
 
 def _extreme_rule(g: Any, out: Any, x: Any, dim: Any = None, keepdim: bool = False) -> Any:

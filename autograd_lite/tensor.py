@@ -288,7 +288,7 @@ class Tensor:
         if self.array.dtype not in (np.float32, np.int64, np.bool_):
             extras.append(f"dtype={self.array.dtype}")
         if self.grad_fn is not None:
-            extras.append(f"grad_fn={self.grad_fn!r}")
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         if self.name:
@@ -657,6 +657,10 @@ class Tensor:
             keepdims: bool | None = None) -> Tensor:
         x = self if dtype is None else self.to(dtype)
         return _ops.sum(x, dim=self._reduce_dims(dim, axis, "sum"), keepdim=keepdim_arg(keepdim, keepdims))
+
+    def prod(self, dim: Any = None, keepdim: bool = False, *, dtype: Any = None, axis: Any = None) -> Tensor:
+        # One dim or all (forwards.prod refuses a tuple); integers multiply in int64, then give `dtype` if asked.
+        return _ops.prod(self.to(dtype), dim=self._reduce_dims(dim, axis, "prod"), keepdim=keepdim).to(dtype)
 
     def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
              keepdims: bool | None = None) -> Tensor:
@@ -1148,7 +1152,7 @@ class Tensor:
     def __setitem__(self, index: Any, value: Any) -> None:
         self._put("setitem", normalize_index(index, self.array.shape), value)
 
-    def _put(self, op: str, index: Any, value: Any) -> None:
+    def _put(self, op: str, index: Any, value: Any) -> Tensor:
         """self[index] = value: in the graph, recorded as index_put, whose gradient sends g[index] to
         the value and the rest of g to what the tensor held before (out[t] = h in a loop works)."""
         val = value.array if isinstance(value, Tensor) else value
@@ -1160,7 +1164,8 @@ class Tensor:
             self.array[index] = val
         else:
             self._record_inplace(op, _ops.index_put, (value,), {"index": index},
-                         lambda: self.array.__setitem__(index, val))
+                                 lambda: self.array.__setitem__(index, val))
+        return self
 
     def gather(self, dim: int, index: Any) -> Tensor:
         """out[i][j] = self[i][index[i][j]] for dim=1 (PyTorch's gather); repeats add their gradients."""
@@ -1171,8 +1176,8 @@ class Tensor:
         for k in range(self.ndim):
             if k != d and idx.shape[k] > self.array.shape[k]:
                 raise ShapeError(f"gather: index shape {tuple(idx.shape)} is larger than input shape "
-                                 f"{self.array.shape} in "
-                                 f"dim {k}; expected index.size(d) <= input.size(d) for every d != dim")
+                                 f"{self.array.shape} in dim {k}; expected index.size(d) <= input.size(d) for every "
+                                 f"d != dim")
         check_index_range("gather", idx, self.array.shape[d] if self.ndim else 1, d)
         if self.ndim == 0:                    # a 0-d tensor and a 0-d index 0: the value itself
             return _ops.clone(self)
@@ -1411,30 +1416,24 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value: Any) -> Tensor:
-        self._put("fill_", ..., value)
-        return self
+        return self._put("fill_", ..., value)
 
     def copy_(self, src: Any) -> Tensor:
-        self._put("copy_", ..., src)
-        return self
+        return self._put("copy_", ..., src)
 
     # Random fills and draws (the numbers come from random.py). A fill overwrites the values as copy_ does,
     # so the same graph and leaf rules apply; samples are never differentiable.
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator: np.random.Generator | None = None) -> Tensor:
-        self._put("normal_", ..., wrap(_random.normal_values(self.array.shape, mean, std, generator)))
-        return self
+        return self._put("normal_", ..., wrap(_random.normal_values(self.shape, mean, std, generator)))
 
     def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator: np.random.Generator | None = None) -> Tensor:
-        self._put("uniform_", ..., wrap(_random.uniform_values(self.array.shape, from_, to, generator)))
-        return self
+        return self._put("uniform_", ..., wrap(_random.uniform_values(self.shape, from_, to, generator)))
 
     def exponential_(self, lambd: float = 1.0, *, generator: np.random.Generator | None = None) -> Tensor:
-        self._put("exponential_", ..., wrap(_random.exponential_values(self.array.shape, lambd, generator)))
-        return self
+        return self._put("exponential_", ..., wrap(_random.exponential_values(self.shape, lambd, generator)))
 
     def bernoulli_(self, p: Any = 0.5, *, generator: np.random.Generator | None = None) -> Tensor:
-        self._put("bernoulli_", ..., wrap(_random.bernoulli_values(self.array.shape, p, generator, "bernoulli_")))
-        return self
+        return self._put("bernoulli_", ..., wrap(_random.bernoulli_values(self.shape, p, generator, "bernoulli_")))
 
     def bernoulli(self, p: Any = None, *, generator: np.random.Generator | None = None) -> Tensor:
         """0 or 1 for each element, 1 with the probability the element gives (or `p`, when given)."""
@@ -1515,16 +1514,14 @@ class Tensor:
     def scatter_(self, dim: int, index: Any, src: Any = None, *, value: Any = None) -> Tensor:
         """In place: `zeros(3, 4).scatter_(1, labels[:, None], 1.0)` makes one-hot rows."""
         d, idx, val = self._scatter_args("scatter_", dim, index, value if src is None else src)
-        self._put("scatter_", _forwards.gather_index(idx, d), val)
-        return self
+        return self._put("scatter_", _forwards.gather_index(idx, d), val)
 
     def scatter_add_(self, dim: int, index: Any, src: Any) -> Tensor:
         d, idx, val = self._scatter_args("scatter_add_", dim, index, tensor_arg(src))
         return self.add_(_ops.gather_backward(val, index=idx, dim=d, shape=self.array.shape))
 
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
-        self._put("masked_fill_", bool_mask("masked_fill_", mask, self.array.shape), value)
-        return self
+        return self._put("masked_fill_", bool_mask("masked_fill_", mask, self.array.shape), value)
 
 
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",

@@ -416,7 +416,7 @@ def _emit_clusters(g: Any, clusters: dict[tuple[str, ...], list[tuple[str, dict]
 def _draw_backward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[int, str], root_ids: set[int],
                    show_grad: bool,
                    grads: Mapping[int, Any] | None, highlight: Any) -> None:
-    """The gradient flow: one node per VJP (`MulBackward`), an arrow to the VJP of each input that
+    """The gradient flow: one node per VJP (`MulBackward0`, PyTorch's name), an arrow to the VJP of each input that
     needs a gradient, and one `AccumulateGrad` per leaf that requires grad (with its gradient if known)."""
     for t in order:
         if not t.requires_grad:

@@ -74,7 +74,7 @@ def test_repr_is_readable() -> None:
     assert repr(al.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
     assert "dtype=float64" in repr(al.tensor(np.zeros(2)))
     y = al.tensor([1.0], requires_grad=True) * 2
-    assert repr(y) == "tensor([2.], grad_fn=<MulBackward>)"
+    assert repr(y) == "tensor([2.], grad_fn=<MulBackward0>)"
 
 
 def test_ndarray_on_the_left_reaches_tensor_operators() -> None:

@@ -104,7 +104,7 @@ def test_backward_view_has_one_vjp_per_op_and_accumulate_grad_per_leaf() -> None
     x, w, b, loss = small_graph()
     src = viz.draw_graph(loss, view="backward").source
     assert src.count("AccumulateGrad") == 2
-    for name in ("SumBackward", "MulBackward", "TanhBackward", "AddBackward", "MatmulBackward"):
+    for name in ("SumBackward0", "MulBackward0", "TanhBackward0", "AddBackward0", "MmBackward0"):
         assert name in src
     # Gradient flows from each VJP to the VJP of each input that needs one: sum->mul->tanh->add->{matmul, b},
     # matmul->w.  (x needs no gradient, so no edge.)
@@ -118,7 +118,7 @@ def test_backward_steps_follow_backward_order_and_change_nothing() -> None:
     steps = list(viz.backward_steps(loss))
     assert len(steps) == 5
     names = [caption.split(": ")[1].split(" ")[0] for caption, _ in steps]
-    assert names == ["SumBackward", "MulBackward", "TanhBackward", "AddBackward", "MatmulBackward"]
+    assert names == ["SumBackward0", "MulBackward0", "TanhBackward0", "AddBackward0", "MmBackward0"]
     assert w.grad is None and b.grad is None              # nothing written to .grad
     # The highlighted op of each picture is the one named in its caption.
     for caption, g in steps:
@@ -142,11 +142,11 @@ def test_backward_steps_keep_every_gradient_once_known() -> None:
     loss = ((x @ w).tanh() + b).exp().sum()
     steps = list(viz.backward_steps(loss))
     names = [c.split(": ")[1].split(" ")[0] for c, _ in steps]
-    first = names.index("MatmulBackward")
+    first = names.index("MmBackward0")
     for caption, g in steps[first:]:
         w_label = g.source.split("label=\"w\n", 1)[1].split("\"", 1)[0]
         assert "grad" in w_label, caption
-    b_first = names.index("AddBackward")
+    b_first = names.index("AddBackward0")
     for caption, g in steps[b_first:]:
         assert "grad" in g.source.split("label=\"b\n", 1)[1].split("\"", 1)[0], caption
 
@@ -179,7 +179,7 @@ def test_backward_steps_memory_is_linear_and_pictures_are_drawn_when_asked(monke
     assert elapsed < 5, f"{elapsed:.1f} s"
     assert len(drawn) == 3                               # drawn one at a time, as asked for
     for k, (caption, g) in enumerate(first, 1):
-        assert caption.startswith(f"step {k}/10000: MulBackward")
+        assert caption.startswith(f"step {k}/10000: MulBackward0 ")
         assert len(nodes(g.source, "t")) == 50           # max_nodes bounds each picture
         assert "more tensors not drawn (max_nodes=50)" in g.source
         highlighted = re.findall(r'^\s*op\d+ \[label="?([^"\]]*?)"? color="#e03131"', g.source, flags=re.M)
@@ -217,7 +217,7 @@ def test_backward_steps_first_picture_of_a_10_5_op_chain() -> None:
                           timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     elapsed, caption, source = done.stdout.split("\n", 2)
-    assert caption.startswith("step 1/100000: MulBackward")
+    assert caption.startswith("step 1/100000: MulBackward0 ")
     assert len(nodes(source, "t")) == 500                 # the default max_nodes bounds the picture
     assert float(elapsed) < 4, f"{elapsed} s to the first picture"
 

@@ -634,6 +634,42 @@ def _einsum(ctx: Ctx) -> Emit | None:
     return ctx.emit(f"M.einsum('{eq}', {args})", *operands)
 
 
+@op("einsum_ellipsis", "arithmetic", 0.8, covers=("einsum",))
+def _einsum_ellipsis(ctx: Ctx) -> Emit | None:
+    """einsum with '...': batch dims broadcast between operands of different ranks (a suffix of x's, some of size
+    1), the output explicit (with or without '...') or implicit; sometimes in PyTorch's sublist form."""
+    x = ctx.fval(lambda v: v.numel <= 60 and finite_small(v.np(), 20), ndim=range(0, 5))
+    if x is None:
+        return None
+    k = ctx.randint(0, min(2, x.ndim))
+    named = "ij"[:k]
+    sizes = dict(zip(named, x.shape[x.ndim - k :]))
+    batch = x.shape[: x.ndim - k]
+    subs, operands = ["..." + named], [x]
+    if ctx.coin(0.7):
+        cut = ctx.randint(0, len(batch))
+        chosen = [c for c in named if ctx.coin(0.7)] + (["k"] if ctx.coin(0.5) else [])
+        sizes["k"] = ctx.randint(1, 3)
+        shape = tuple(1 if ctx.coin(0.3) else n for n in batch[cut:]) + tuple(sizes[c] for c in chosen)
+        y = ctx.fval(lambda v: finite_small(v.np(), 20), shape=shape, new_p=0.5, dtype=x.dtype)
+        if y is None:
+            return None
+        subs.append("..." + "".join(chosen))
+        operands.append(y)
+    used = sorted({c for s in subs for c in s if c != "."})
+    out = [str(c) for c in ctx.rng.permutation(used)[: ctx.randint(0, len(used))]] if used else []
+    form = ctx.pick(["implicit", "batch", "batch", "summed"])
+    eq = ",".join(subs) + {"implicit": "", "batch": "->..." + "".join(out), "summed": "->" + "".join(out)}[form]
+    if ctx.coin(0.2):  # the sublist form: i, j, k are 0, 1, 2
+        def sub(s: str) -> str:
+            return "[" + ", ".join("Ellipsis" if c == "." else str("ijk".index(c)) for c in s.replace("...", ".")) + "]"
+
+        args = ", ".join(f"{v}, {sub(s)}" for v, s in zip(operands, subs))
+        tail = "" if form == "implicit" else ", " + sub(eq.split("->")[1])
+        return ctx.emit(f"M.einsum({args}{tail})", *operands)
+    return ctx.emit(f"M.einsum('{eq}', {', '.join(v.name for v in operands)})", *operands)
+
+
 @op("linear", "nn", 1.0)
 def _linear(ctx: Ctx) -> Emit | None:
     x = ctx.fval(lambda v: v.ndim >= 1 and finite_small(v.np(), 20), ndim=range(1, 4))
@@ -929,6 +965,23 @@ def _sum(ctx: Ctx) -> Emit | None:
                 f"{x}.sum({ds}, {k})",
             ]
         ),
+        x,
+    )
+
+
+@op("prod", "reductions", 1.0)
+def _prod(ctx: Ctx) -> Emit | None:
+    # Products of a few factors of moderate size: far from overflow and underflow in float32.
+    x = ctx.fval(lambda v: v.numel <= 24 and finite_small(v.np(), 3))
+    if x is None:
+        return None
+    k = ctx.coin(0.4)
+    if x.ndim == 0 or ctx.coin(0.3):
+        return ctx.emit(ctx.pick([f"{x}.prod()", f"M.prod({x})", f"{x}.prod(dtype=M.float64)"]), x)
+    d = ctx.dim(x.ndim)
+    return ctx.emit(
+        ctx.pick([f"{x}.prod({d})", f"{x}.prod(dim={d}, keepdim={k})", f"M.prod({x}, {d}, keepdim={k})",
+                  f"{x}.prod({d}, {k})"]),
         x,
     )
 
@@ -2212,6 +2265,8 @@ def _inplace_target(ctx: Ctx) -> Val | None:
 
     def ok(v: Val) -> bool:
         if v.leaf or v.t._base is not None or v.numel == 0:
+            return False
+        if v.t.is_leaf and v.t.requires_grad:      # made by an op such as rand(..., requires_grad=True)
             return False
         if sum(1 for w in ctx.b.pool if w.is_tensor and w.t is v.t) > 1:
             return False  # another name for the same tensor (x.contiguous() is x)
