@@ -74,7 +74,8 @@ def test_reads_idx_files_in_root(tmp_path):
     np.testing.assert_array_equal(ds.data, TRAIN_X)
     assert ds.targets.dtype == np.int64 and ds.targets.tolist() == TRAIN_Y
     assert ds.raw_folder == tmp_path
-    assert ds.data.flags.writeable
+    assert isinstance(ds.data, al.Tensor) and isinstance(ds.targets, al.Tensor)     # as torchvision's
+    assert ds.data.array.flags.writeable
     assert ds.classes[0] == "0 - zero" and len(ds.classes) == 10 and ds.class_to_idx["9 - nine"] == 9
     assert "Number of datapoints: 5" in repr(ds) and "Split: Train" in repr(ds)
 

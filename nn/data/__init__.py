@@ -1,7 +1,9 @@
-"""nn.data: datasets and the DataLoader that batches them, after `torch.utils.data`."""
+"""nn.data: datasets and the DataLoader that batches them, after `torch.utils.data` (and transforms, after
+`torchvision.transforms`)."""
 
 from __future__ import annotations
 
+from . import transforms
 from .dataloader import (
     BatchSampler,
     DataLoader,
@@ -17,4 +19,4 @@ from .synthetic import make_moons, make_piecewise_linear, make_spirals
 
 __all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "MNIST", "RandomSampler", "Sampler",
            "SequentialSampler", "Subset", "TensorDataset", "WeightedRandomSampler", "default_collate", "make_moons",
-           "make_piecewise_linear", "make_spirals", "random_split"]
+           "make_piecewise_linear", "make_spirals", "random_split", "transforms"]

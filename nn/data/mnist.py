@@ -200,7 +200,8 @@ class MNIST(Dataset):
 
     `dataset[i]` is `(image, label)`: image a float32 Tensor of shape (1, 28, 28) in [0, 1], passed
     through `transform` if given; label an int, passed through `target_transform` if given.
-    `.data` holds the raw pixels (uint8, N x 28 x 28) and `.targets` the labels (int64, N).
+    `.data` holds the raw pixels (a uint8 Tensor, N x 28 x 28) and `.targets` the labels (an int64 Tensor, N),
+    as torchvision's.
     For training, `tensors()` returns the whole split as two Tensors ready for TensorDataset.
 
     Where the files are read from and downloaded to: see this module's docstring. Each file's MD5 is
@@ -227,20 +228,21 @@ class MNIST(Dataset):
         checksums = MD5 if checksums is None else checksums
         self.raw_folder = _raw_folder(self.root)
         paths = [self._checked(name, checksums.get(name), download, progress) for name in FILES[self.train]]
-        self.data = read_idx(paths[0])
+        images = read_idx(paths[0])
         labels = read_idx(paths[1])
-        if self.data.ndim != 3 or self.data.shape[1:] != (28, 28) or self.data.dtype != np.uint8:
-            raise ValueError(f"{paths[0]}: expected uint8 images of N x 28 x 28, found {self.data.dtype} "
-                             f"of shape {tuple(self.data.shape)}")
+        if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
+            raise ValueError(f"{paths[0]}: expected uint8 images of N x 28 x 28, found {images.dtype} "
+                             f"of shape {images.shape}")
         if labels.ndim != 1 or labels.dtype != np.uint8:
             raise ValueError(f"{paths[1]}: expected a uint8 vector of labels, found {labels.dtype} "
                              f"of shape {tuple(labels.shape)}")
-        if len(labels) != len(self.data):
-            raise ValueError(f"{paths[0]} holds {len(self.data)} images but {paths[1]} holds {len(labels)} "
+        if len(labels) != len(images):
+            raise ValueError(f"{paths[0]} holds {len(images)} images but {paths[1]} holds {len(labels)} "
                              f"labels; one of them is not from the same split")
         if labels.size and labels.max() > 9:
             raise ValueError(f"{paths[1]}: labels must be digits 0-9, found {int(labels.max())}")
-        self.targets = labels.astype(np.int64)
+        self.data = al.from_numpy(images)
+        self.targets = al.from_numpy(labels.astype(np.int64))
 
     def _checked(self, name: str, md5: str | None, download: bool, progress: bool) -> Path:
         path = self.raw_folder / name
@@ -262,8 +264,8 @@ class MNIST(Dataset):
 
     def __getitem__(self, index: int) -> tuple[Any, Any]:
         index = operator.index(index)
-        image = al.from_numpy(self._scaled(self.data[index]).reshape(1, 28, 28))
-        label = int(self.targets[index])
+        image = al.from_numpy(self._scaled(self.data.array[index]).reshape(1, 28, 28))
+        label = int(self.targets.array[index])
         if self.transform is not None:
             image = self.transform(image)
         if self.target_transform is not None:
@@ -284,12 +286,12 @@ class MNIST(Dataset):
         and `target_transform` are not applied. Use with the DataLoader's fast path:
         `DataLoader(TensorDataset(*mnist.tensors()), batch_size=64, shuffle=True)`.
         """
-        images = self._scaled(self.data)
+        images = self._scaled(self.data.array)
         if normalize:
             images -= np.float32(MEAN)
             images /= np.float32(STD)
         shape = (len(self), 784) if flatten else (len(self), 1, 28, 28)
-        return al.from_numpy(images.reshape(shape)), al.from_numpy(self.targets.copy())
+        return al.from_numpy(images.reshape(shape)), al.from_numpy(self.targets.array.copy())
 
     @property
     def class_to_idx(self) -> dict[str, int]:
