@@ -220,6 +220,10 @@ class Tensor:
         raise TypeError(f"unsupported format string passed to Tensor.__format__: {spec!r} (a tensor of shape "
                         f"{self.array.shape}; format a 0-d tensor, such as t[i] or t.sum(), or t.item())")
 
+    def __getattr__(self, name: str) -> Any:      # only reached for a name the class lacks
+        raise AttributeError(f"'Tensor' object has no attribute {name!r}: Tensor.{name} is not available in "
+                             f"autograd_lite, which has PyTorch's common Tensor methods, not all of them")
+
     def __len__(self) -> int:
         if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
@@ -1442,9 +1446,8 @@ class Tensor:
 
     def multinomial(self, num_samples: int, replacement: bool = False, *,
                     generator: np.random.Generator | None = None) -> Tensor:
-        """Indices drawn from the categorical distributions given by the rows of this tensor (non-negative
-        weights, not necessarily summing to 1), with or without replacement: int64, of shape (num_samples,)
-        for a vector and (rows, num_samples) for a matrix, as PyTorch's `multinomial`."""
+        """Indices (int64) drawn from the categorical distributions given by the rows of non-negative weights
+        (not necessarily summing to 1): shape (num_samples,) for a vector, (rows, num_samples) for a matrix."""
         if self.dtype.kind != "f":
             raise DTypeError(f"multinomial: only floating point weights are supported, got {self.dtype}")
         return wrap(_random.multinomial_indices(self.array, num_samples, replacement, generator))
