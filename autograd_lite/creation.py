@@ -236,3 +236,24 @@ def randperm(n: int, *, generator: np.random.Generator | None = None, device: An
     if not is_int(n) or n < 0:
         raise ValueError(f"randperm: n must be a non-negative int, got {n!r}")
     return wrap(generator_or_default(generator).permutation(n).astype(np.int64))
+
+
+def rand_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False,
+              generator: np.random.Generator | None = None) -> Tensor:
+    return rand(input.shape, dtype=input.dtype if dtype is None else dtype, requires_grad=requires_grad,
+                generator=generator)
+
+
+def randn_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False,
+               generator: np.random.Generator | None = None) -> Tensor:
+    return randn(input.shape, dtype=input.dtype if dtype is None else dtype, requires_grad=requires_grad,
+                 generator=generator)
+
+
+def randint_like(input: Tensor, low: int, high: Any = None, *, dtype: Any = None,
+                 generator: np.random.Generator | None = None) -> Tensor:
+    return randint(low, high, input.shape, dtype=input.dtype if dtype is None else dtype, generator=generator)
+
+
+def empty_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return empty(input.shape, dtype=input.dtype if dtype is None else dtype, requires_grad=requires_grad)

@@ -221,8 +221,76 @@ def isinf(input: Any) -> Tensor:
     return tensor_arg(input, "isinf").isinf()
 
 
-def allclose(input: Any, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-    return bool(np.allclose(np.asarray(input), np.asarray(other), rtol=rtol, atol=atol))
+def allclose(input: Any, other: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> bool:
+    return tensor_arg(input, "allclose").allclose(other, rtol, atol, equal_nan)
+
+
+def isclose(input: Any, other: Any, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False) -> Tensor:
+    return tensor_arg(input, "isclose").isclose(other, rtol, atol, equal_nan)
+
+
+def equal(input: Any, other: Any) -> bool:
+    return tensor_arg(input, "equal").equal(other)
+
+
+def logical_not(input: Any) -> Tensor:
+    return tensor_arg(input, "logical_not").logical_not()
+
+
+def logical_and(input: Any, other: Any) -> Tensor:
+    return tensor_arg(input, "logical_and").logical_and(other)
+
+
+def logical_or(input: Any, other: Any) -> Tensor:
+    return tensor_arg(input, "logical_or").logical_or(other)
+
+
+def logical_xor(input: Any, other: Any) -> Tensor:
+    return tensor_arg(input, "logical_xor").logical_xor(other)
+
+
+def masked_select(input: Any, mask: Any) -> Tensor:
+    return tensor_arg(input, "masked_select").masked_select(mask)
+
+
+def clone(input: Any) -> Tensor:
+    return tensor_arg(input, "clone").clone()
+
+
+def numel(input: Any) -> int:
+    return tensor_arg(input, "numel").numel()
+
+
+def is_tensor(obj: Any) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Any) -> bool:
+    return tensor_arg(input, "is_floating_point").is_floating_point()
+
+
+def square(input: Any) -> Tensor:
+    return tensor_arg(input, "square").square()
+
+
+def t(input: Any) -> Tensor:
+    return tensor_arg(input, "t").t()
+
+
+def dot(input: Any, other: Any) -> Tensor:
+    return tensor_arg(input, "dot").dot(other)
+
+
+def outer(input: Any, vec2: Any) -> Tensor:
+    return tensor_arg(input, "outer").outer(vec2)
+
+
+def addmm(input: Any, mat1: Any, mat2: Any, *, beta: float = 1, alpha: float = 1) -> Tensor:
+    return tensor_arg(input, "addmm").addmm(mat1, mat2, beta=beta, alpha=alpha)
+
+
+def lerp(input: Any, end: Any, weight: Any) -> Tensor:
+    return tensor_arg(input, "lerp").lerp(end, weight)
 
 
 # ------------------------------------------------------------------ matrix products

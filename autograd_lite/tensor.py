@@ -229,6 +229,16 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self.array.shape[0]
 
+    def ndimension(self) -> int:
+        return self.array.ndim
+
+    def element_size(self) -> int:
+        return self.array.itemsize
+
+    itemsize = property(element_size)
+    nbytes = property(lambda self: self.array.nbytes)
+    is_complex = staticmethod(lambda: False)         # no complex dtypes here
+
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied). Like PyTorch, refuses on a tensor that requires
         grad, since changes to the array would be invisible to autograd: call `.detach()` first."""
@@ -459,6 +469,8 @@ class Tensor:
     def __mod__(self, other: Any) -> Tensor:
         return _no_grad_op("remainder", _ints_or_floats(np.remainder), self, other)
 
+    remainder = __mod__
+
     # Comparisons and logic give bool tensors and are never differentiated.
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return _no_grad_op("eq", np.equal, self, other)
@@ -532,6 +544,36 @@ class Tensor:
             raise ShapeError(f"mm: expected two matrices (2-D tensors), got shapes {self.array.shape} and "
                              f"{tuple(b.shape)}")
         return self.matmul(b)
+
+    def dot(self, tensor: Any) -> Tensor:
+        """The inner product of two vectors of one size (1-D only, as PyTorch's dot)."""
+        b = tensor_arg(tensor, "dot")
+        if self.ndim != 1 or b.ndim != 1 or self.array.shape != b.array.shape:
+            raise ShapeError(f"dot: expected two 1-D tensors of the same size, got shapes {self.array.shape} and "
+                             f"{tuple(b.shape)}")
+        return self.matmul(b)
+
+    def outer(self, vec2: Any) -> Tensor:
+        """self[i] * vec2[j]: the outer product of two vectors."""
+        b = tensor_arg(vec2, "outer")
+        if self.ndim != 1 or b.ndim != 1:
+            raise ShapeError(f"outer: expected two vectors, got shapes {self.array.shape} and {tuple(b.shape)}")
+        return self.unsqueeze(1) * b.unsqueeze(0)
+
+    def addmm(self, mat1: Any, mat2: Any, *, beta: float = 1, alpha: float = 1) -> Tensor:
+        """beta * self + alpha * (mat1 @ mat2)."""
+        product = tensor_arg(mat1, "addmm").mm(mat2)
+        return (self if beta == 1 else self * beta) + (product if alpha == 1 else product * alpha)
+
+    def lerp(self, end: Any, weight: Any) -> Tensor:
+        """self + weight * (end - self)."""
+        return self + weight * (end - self)
+
+    def addcmul(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+        return self + value * tensor1 * tensor2
+
+    def addcdiv(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+        return self + value * tensor1 / tensor2
 
     def bmm(self, mat2: Any) -> Tensor:
         """Batched matrix product of (B, n, m) and (B, m, p): matmul, with PyTorch's check of the dims."""
@@ -626,6 +668,12 @@ class Tensor:
 
     clip = clamp
 
+    def clamp_min(self, min: Any) -> Tensor:  # noqa: A002
+        return self.clamp(min=min)
+
+    def clamp_max(self, max: Any) -> Tensor:  # noqa: A002
+        return self.clamp(max=max)
+
     def where(self, condition: Any, other: Any) -> Tensor:
         """`condition ? self : other`, elementwise (PyTorch's Tensor.where); the gradient goes to the chosen
         side. `other` is a tensor or a number."""
@@ -634,7 +682,33 @@ class Tensor:
             check_number("where", other)                 # a tensor or a number, as PyTorch's (not a list)
         return _ops.where(cond, self, other)
 
-    # Tests of values give bool tensors, outside the graph.
+    # Tests of values give bool tensors (or a bool), outside the graph.
+    def equal(self, other: Tensor) -> builtins.bool:
+        """True if `other` has this shape and these values (PyTorch's `torch.equal`)."""
+        other = tensor_arg(other, "equal")
+        return self.array.shape == other.array.shape and builtins.bool((self.array == other.array).all())
+
+    def allclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
+                 equal_nan: builtins.bool = False) -> builtins.bool:
+        return builtins.bool(self.isclose(other, rtol, atol, equal_nan).array.all())
+
+    def isclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
+                equal_nan: builtins.bool = False) -> Tensor:
+        """|self - other| <= atol + rtol * |other|, elementwise, as PyTorch's (and NumPy's) isclose."""
+        return wrap(np.isclose(self.array, other.array if isinstance(other, Tensor) else other, rtol, atol, equal_nan))
+
+    def logical_not(self) -> Tensor:
+        return wrap(np.logical_not(self.array))
+
+    def logical_and(self, other: Any) -> Tensor:
+        return _no_grad_op("logical_and", np.logical_and, self, other)
+
+    def logical_or(self, other: Any) -> Tensor:
+        return _no_grad_op("logical_or", np.logical_or, self, other)
+
+    def logical_xor(self, other: Any) -> Tensor:
+        return _no_grad_op("logical_xor", np.logical_xor, self, other)
+
     def isnan(self) -> Tensor:
         return wrap(np.isnan(self.array))
 
@@ -1199,6 +1273,10 @@ class Tensor:
             return self.reshape(1)[flat].reshape(())             # (PyTorch: a 0-d input gives a 0-d result)
         return self[(slice(None),) * d + (flat,)]
 
+    def masked_select(self, mask: Any) -> Tensor:
+        """The elements where the (broadcast) bool mask is True, as a 1-D tensor; the gradient goes back to them."""
+        return self.broadcast_to(np.broadcast_shapes(self.array.shape, np.shape(mask)))[mask]
+
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
         """`value` where the (broadcast) bool `mask` is True, else this tensor: where(mask, value, self).
         The result keeps this tensor's dtype; a Tensor value (0-d) gets its gradient."""
@@ -1504,6 +1582,35 @@ class Tensor:
             return self
         return self._record_inplace("clamp_", _ops.clamp, (min, max), {},
                                     lambda: np.clip(self.array, lo, hi, out=self.array))
+
+    # In place by copying the out-of-place result in. In the graph, copy_'s gradient goes to that result, whose
+    # rule may read its input, which copy_ then overwrites: so the op is given a copy of it there.
+    def _inplace_by(self, op: Callable[[Tensor], Tensor]) -> Tensor:
+        return self.copy_(op(self.clone() if self.requires_grad and _grad_state.enabled else self))
+
+    def exp_(self) -> Tensor:
+        return self._inplace_by(Tensor.exp)
+
+    def log_(self) -> Tensor:
+        return self._inplace_by(Tensor.log)
+
+    def sqrt_(self) -> Tensor:
+        return self._inplace_by(Tensor.sqrt)
+
+    def abs_(self) -> Tensor:
+        return self._inplace_by(Tensor.abs)
+
+    def neg_(self) -> Tensor:
+        return self._inplace_by(Tensor.neg)
+
+    def pow_(self, exponent: Any) -> Tensor:
+        return self._inplace_by(lambda x: x.pow(exponent))
+
+    def tanh_(self) -> Tensor:
+        return self._inplace_by(Tensor.tanh)
+
+    def sigmoid_(self) -> Tensor:
+        return self._inplace_by(Tensor.sigmoid)
 
     def relu_(self) -> Tensor:
         if self.dtype == np.bool_:

@@ -21,6 +21,9 @@ READING = ROOT / "docs" / "READING.md"
 # Line budgets (whole files, comments and docstrings included).
 BUDGETS = {
     "engine.py": 250,        # the core: Primitive, Node, recording, toposort, sum_to, the backward loop
+    # The Tensor's class body: PyTorch's Tensor API (some 300 methods, each a few lines calling the table's
+    # primitives) is one class, so one file; every other module stays within MAX_MODULE_LINES.
+    "tensor.py": 1800,
     "inplace.py": 320,
     "promotion.py": 220,
     "sparse_grad.py": 70,
@@ -28,7 +31,7 @@ BUDGETS = {
     "anomaly.py": 150,
     "ops.py": 650,           # the table
 }
-MAX_MODULE_LINES = 1600      # any other module (tensor.py, the Tensor's class body, is the largest)
+MAX_MODULE_LINES = 1600      # any other module
 BACKWARD_LOOP_LINES = 50     # the `while` loop of engine.run_backward
 READ_PATH_LINES = 450        # the lines on docs/READING.md's read path
 

@@ -199,7 +199,7 @@ def uninstall() -> None:
     this = sys.modules[__name__]
     for name in [n for n in sys.modules if n.split(".")[0] in ("torch", "torchvision")]:
         module = sys.modules[name]
-        if module is this or isinstance(module, Namespace):
+        if module is this or isinstance(module, Namespace) or module is _SUBMODULES.get(name):
             del sys.modules[name]
     sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _Finder)]
     Size.shown_as = _SHOWN_AS
