@@ -44,6 +44,7 @@ class FunctionCtx:
         self.saved_tensors: tuple = ()
         self.materialize_grads = True
         self._grads: tuple[Any, tuple] | None = None      # (the output gradient, backward's results) of this pass
+        self._non_differentiable: set[int] = set()
 
     def __repr__(self) -> str:
         return f"<ctx of {self._function.__name__}>"
@@ -56,8 +57,8 @@ class FunctionCtx:
         self.saved_tensors = tensors
 
     def mark_non_differentiable(self, *tensors: Any) -> None:
-        raise NotImplementedError("mark_non_differentiable: not available here yet; return the output of "
-                                  ".detach() instead")
+        """Declare outputs that have no gradient (indices, masks): they come out not requiring grad."""
+        self._non_differentiable = {id(t) for t in tensors}
 
     def set_materialize_grads(self, value: bool) -> None:
         self.materialize_grads = bool(value)
@@ -87,7 +88,7 @@ class Function:
         if not isinstance(out, Tensor):
             raise TypeError(f"{cls.__name__}.forward: expected it to return one Tensor, got {type(out).__name__} "
                             f"(several outputs are not available here yet)")
-        if not tensors or not state.enabled or not any(ctx.needs_input_grad):
+        if not tensors or not state.enabled or not any(ctx.needs_input_grad) or id(out) in ctx._non_differentiable:
             return out
         ctx._result, ctx._positions, ctx._arity = out.array, tuple(tensors), len(args)
         recorded = _primitive(cls)(*(args[i] for i in tensors), ctx=ctx)

@@ -157,3 +157,25 @@ def test_next_functions_walks_the_graph_as_pytorchs():
     leaf_end = ours.grad_fn.next_functions[0][0].next_functions[0][0].next_functions[0][0].next_functions[0][0]
     assert leaf_end.next_functions[0][0].variable is x and leaf_end.next_functions[1][0].variable is w
     assert all(k == 0 for _, k in ours.grad_fn.next_functions)
+
+
+def test_mark_non_differentiable_gives_an_output_without_gradient_as_pytorch():
+    torch = pytest.importorskip("torch", reason="PyTorch (the test-only oracle) is not installed")
+
+    def make(lib):
+        class ArgSort(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                idx = x.argsort()
+                ctx.mark_non_differentiable(idx)
+                return idx
+
+            @staticmethod
+            def backward(ctx, g):
+                raise AssertionError("never called for a non-differentiable output")
+        return ArgSort
+
+    x, xt = al.tensor([3.0, 1.0, 2.0], requires_grad=True), torch.tensor([3.0, 1.0, 2.0], requires_grad=True)
+    ours, theirs = make(al).apply(x), make(torch).apply(xt)
+    assert ours.tolist() == theirs.tolist() and not ours.requires_grad and not theirs.requires_grad
+    assert ours.grad_fn is None and theirs.grad_fn is None
