@@ -130,8 +130,7 @@ def norm_dim(dim: int, ndim: int, op: str) -> int:
     # Like PyTorch, a 0-d tensor accepts dim 0 and -1 (as if it had one dim of size 1).
     n = builtins.max(ndim, 1)
     if not -n <= dim < n:
-        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dims "
-                         f"(expected {-n} <= dim < {n})")
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dims (expected {-n} <= dim < {n})")
     return dim % n
 
 

@@ -65,19 +65,16 @@ def _conv(op: str, nd: int, input: Any, weight: Tensor, bias: Tensor | None, str
     shown = tuple(tensor_arg(input, op).shape)
     c, o = x.shape[1], w.shape[0]
     if c % groups:
-        raise ShapeError(f"{op}: input of shape {shown} has {c} channels, which is not divisible by "
-                         f"groups={groups}")
+        raise ShapeError(f"{op}: input of shape {shown} has {c} channels, which is not divisible by groups={groups}")
     if w.shape[1] * groups != c:
         raise ShapeError(f"{op}: weight of shape {tuple(w.shape)} expects {w.shape[1] * groups} input channels "
-                         f"(weight.shape[1]={w.shape[1]} x groups={groups}), but the input of shape {shown} "
-                         f"has {c}")
+                         f"(weight.shape[1]={w.shape[1]} x groups={groups}), but the input of shape {shown} has {c}")
     if o % groups:
         raise ShapeError(f"{op}: weight of shape {tuple(w.shape)} has {o} output channels, which is not divisible "
                          f"by groups={groups}")
     if bias is not None and tensor_arg(bias, op).shape != (o,):
         raise ShapeError(f"{op}: bias of shape {tuple(tensor_arg(bias).shape)} does not match weight of shape "
-                         f"{tuple(w.shape)}; "
-                         f"expected shape ({o},), one per output channel")
+                         f"{tuple(w.shape)}; expected shape ({o},), one per output channel")
     check_same_dtype(op, x, w, bias)
     stride_t = _positive(stride, nd, "stride", op)
     dilation_t = _positive(dilation, nd, "dilation", op)
@@ -87,8 +84,7 @@ def _conv(op: str, nd: int, input: Any, weight: Tensor, bias: Tensor | None, str
             pairs = ((0, 0),) * nd
         elif padding == "same":
             if builtins.any(s != 1 for s in stride_t):
-                raise ShapeError(f"{op}: padding='same' is not supported for strided convolutions "
-                                 f"(stride={stride!r})")
+                raise ShapeError(f"{op}: padding='same' is not supported for strided convolutions (stride={stride!r})")
             # The output keeps the input's size; an odd total puts the extra zero after, as PyTorch.
             totals = [d * (k - 1) for d, k in zip(dilation_t, kernel)]
             pairs = tuple((t // 2, t - t // 2) for t in totals)
@@ -138,17 +134,14 @@ def _conv_transpose(op: str, nd: int, input: Any, weight: Tensor, bias: Tensor |
     c = x.shape[1]
     if w.shape[0] != c:
         raise ShapeError(f"{op}: weight of shape {tuple(w.shape)} expects {w.shape[0]} input channels "
-                         f"(weight.shape[0], "
-                         f"the transposed layout), but the input of shape {shown} has {c}")
+                         f"(weight.shape[0], the transposed layout), but the input of shape {shown} has {c}")
     if c % groups:
         raise ShapeError(f"{op}: weight of shape {tuple(w.shape)} has {c} input channels (dim 0), which is not "
-                         f"divisible "
-                         f"by groups={groups}")
+                         f"divisible by groups={groups}")
     o = w.shape[1] * groups
     if bias is not None and tensor_arg(bias, op).shape != (o,):
         raise ShapeError(f"{op}: bias of shape {tuple(tensor_arg(bias).shape)} does not match weight of shape "
-                         f"{tuple(w.shape)} "
-                         f"and groups={groups}; expected shape ({o},), one per output channel")
+                         f"{tuple(w.shape)} and groups={groups}; expected shape ({o},), one per output channel")
     check_same_dtype(op, x, w, bias)
     stride_t = _positive(stride, nd, "stride", op)
     dilation_t = _positive(dilation, nd, "dilation", op)

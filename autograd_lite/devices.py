@@ -34,8 +34,7 @@ class device:  # noqa: N801 - PyTorch's name
             raise TypeError(f"device: expected a string such as 'cpu' or 'cuda:0', got {_type_name(type)}")
         match = re.fullmatch(r"([a-z_]+)(?::(\d+))?", type)
         if match is None or match.group(1) not in _KNOWN:
-            raise RuntimeError(f"device: expected one of {', '.join(_KNOWN)}, optionally with ':index', "
-                               f"got {type!r}")
+            raise RuntimeError(f"device: expected one of {', '.join(_KNOWN)}, optionally with ':index', got {type!r}")
         if match.group(2) is not None:
             if index is not None:
                 raise RuntimeError(f"device: the index is given twice: in {type!r} and as index={index}")

@@ -63,8 +63,7 @@ def check_allocation(op: str, shape: Sequence[int], dtype: Any) -> tuple[int, ..
     nbytes = math.prod(shape) * np.dtype(dtype).itemsize
     if nbytes > _MEMORY:
         raise AllocationError(f"{op}: a tensor of shape {tuple(shape)} and dtype {np.dtype(dtype)} would need "
-                              f"{nbytes:,} "
-                              f"bytes, more than this machine's {_MEMORY:,} bytes of memory")
+                              f"{nbytes:,} bytes, more than this machine's {_MEMORY:,} bytes of memory")
     return shape
 
 

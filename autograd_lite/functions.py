@@ -567,8 +567,7 @@ def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> T
         raise ShapeError("stack: expected a non-empty sequence of tensors")
     shapes = {x.shape for x in tensors}
     if len(shapes) > 1:
-        raise ShapeError(f"stack: expects each tensor to be the same shape, got shapes "
-                         f"{[x.shape for x in tensors]}")
+        raise ShapeError(f"stack: expects each tensor to be the same shape, got shapes {[x.shape for x in tensors]}")
     d = norm_dim(dim, tensors[0].ndim + 1, "stack")
     return cat([x.unsqueeze(d) for x in tensors], dim=d)
 
@@ -631,8 +630,7 @@ def _pad_positions(mode: str, n: int, lo: int, hi: int, dim: int) -> np.ndarray:
         at = np.abs(at)                              # -1 -> 1: mirrored, the edge not repeated
         return np.where(at > n - 1, 2 * (n - 1) - at, at)
     if builtins.max(lo, hi) > n:
-        raise ShapeError(f"pad: circular padding ({lo}, {hi}) of dim {dim} wraps around more than once "
-                         f"(size {n})")
+        raise ShapeError(f"pad: circular padding ({lo}, {hi}) of dim {dim} wraps around more than once (size {n})")
     return at % n
 
 
@@ -698,12 +696,10 @@ def fused_lstm_cell(input_gates: Any, hidden_gates: Any, cx: Any) -> tuple[Tenso
     for name, t in (("input_gates", ig), ("hidden_gates", hg)):
         if t.ndim < 1 or t.shape[-1] != 4 * hidden:
             raise ShapeError(f"fused_lstm_cell: {name} of shape {tuple(t.shape)} should have 4 * {hidden} = "
-                             f"{4 * hidden} "
-                             f"gates in its last dim, for the cell state of shape {tuple(c.shape)}")
+                             f"{4 * hidden} gates in its last dim, for the cell state of shape {tuple(c.shape)}")
     if ig.shape[:-1] != c.shape[:-1] or hg.shape[:-1] != c.shape[:-1]:
         raise ShapeError(f"fused_lstm_cell: input_gates {tuple(ig.shape)}, hidden_gates {tuple(hg.shape)} and "
-                         f"cx {tuple(c.shape)} "
-                         f"should have the same leading (batch) dims")
+                         f"cx {tuple(c.shape)} should have the same leading (batch) dims")
     out = ops.lstm_cell(ig, hg, c)
     return out[0], out[1]
 

@@ -163,8 +163,7 @@ class Tensor:
     def grad(self, value: Tensor | None) -> None:
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(f"grad: assigned grad expected to be a Tensor or None, got "
-                                f"{type(value).__name__}")
+                raise TypeError(f"grad: assigned grad expected to be a Tensor or None, got {type(value).__name__}")
             if value.shape != self.array.shape:
                 raise ShapeError(f"grad: assigned grad has shape {tuple(value.shape)}, but the tensor has shape "
                                  f"{self.array.shape}; they must be the same")
@@ -957,8 +956,7 @@ class Tensor:
             t = wrap(self.array.view(dtype))
         except ValueError as exc:
             raise ShapeError(f"view: cannot view a tensor of shape {self.array.shape} and dtype {self.dtype} as "
-                             f"{dtype} "
-                             f"({exc})") from None
+                             f"{dtype} ({exc})") from None
         t._version_counter = self._shared_version_counter()   # the same memory: a change through either is one
         return t
 
@@ -1336,8 +1334,7 @@ class Tensor:
             if (k != d and idx.shape[k] > self.array.shape[k]) or (src_shape is not None
                                                                     and idx.shape[k] > src_shape[k]):
                 raise ShapeError(f"{op}: index of shape {tuple(idx.shape)} is larger than the tensor "
-                                 f"{self.array.shape} (other "
-                                 f"than in dim {d}) or than src {tuple(src_shape)}")
+                                 f"{self.array.shape} (other than in dim {d}) or than src {tuple(src_shape)}")
         check_index_range(op, idx, self.array.shape[d] if self.ndim else 1, d)
         if isinstance(src, Tensor):
             if src.dtype != self.dtype:

@@ -471,8 +471,7 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     _tensor("cosine_similarity", "x2", x2)
     floats = [t.dtype for t in (x1, x2) if t.dtype.kind == "f"]
     if not floats:
-        raise al.DTypeError(f"cosine_similarity: expected a floating point input, got dtypes {x1.dtype} and "
-                            f"{x2.dtype}")
+        raise al.DTypeError(f"cosine_similarity: expected a floating point input, got dtypes {x1.dtype} and {x2.dtype}")
     dtype = np.result_type(*floats)              # an integer operand takes the float one's dtype, as in PyTorch
     try:
         shape = np.broadcast_shapes(x1.shape, x2.shape)
@@ -540,8 +539,7 @@ def _softmax_dim(input: Tensor, dim: int | None, name: str) -> int:
     if dim is not None:
         return dim
     # PyTorch's deprecated implicit choice, with its warning: dim 0 for 0-, 1- and 3-d inputs, else 1.
-    _warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
-          f"as an argument.")
+    _warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an argument.")
     return 0 if input.ndim in (0, 1, 3) else 1
 
 
@@ -590,8 +588,7 @@ def _reduction(where: str, reduction: Any, size_average: Any = None, reduce: Any
         _warn(f"{where}: reduction='elementwise_mean' is deprecated. Please use reduction='mean' instead.")
         return "mean"
     if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
-        raise ValueError(f"{where}: {reduction!r} is not a valid value for reduction; expected 'mean', 'sum' or "
-                         f"'none'")
+        raise ValueError(f"{where}: {reduction!r} is not a valid value for reduction; expected 'mean', 'sum' or 'none'")
     return reduction
 
 
@@ -621,8 +618,7 @@ def _reduce_weighted(where: str, loss: Tensor, input: Tensor, weight: Tensor | N
         return _reduce(loss, reduction)
     if weight.shape != input.shape:
         raise al.ShapeError(f"{where}: weight of shape {tuple(weight.shape)} must have the input's shape "
-                            f"{tuple(input.shape)} "
-                            f"(one weight per element)")
+                            f"{tuple(input.shape)} (one weight per element)")
     loss = loss * weight
     if reduction == "mean" and mean_by_weight:
         return _divide(loss.sum(), weight.sum())
@@ -829,8 +825,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, s
     t = _class_indices(where, target, n_classes, ignore_index)
     if t.shape != index_shape and not (input.ndim == 1 and t.shape == (1,)):
         raise ValueError(f"cross_entropy: input of shape {tuple(input.shape)} needs class indices of shape "
-                         f"{tuple(index_shape)} "
-                         f"(the input's shape without the class dim), got {tuple(t.shape)}")
+                         f"{tuple(index_shape)} (the input's shape without the class dim), got {tuple(t.shape)}")
     logp = input.log_softmax(class_dim)
     nll = _nll(logp, t, w, ignore_index, reduction)
     if smoothing == 0.0:
@@ -873,8 +868,7 @@ def _binary_target(where: str, input: Tensor, target: Tensor) -> Tensor:
                             f"{tuple(input.shape)}; they "
                             f"must be the same (reshape one of them, e.g. target.reshape(input.shape))")
     if target.dtype.kind != "f":
-        raise al.DTypeError(f"{where}: expected a floating point target, got dtype {target.dtype}; use "
-                            f"target.float()")
+        raise al.DTypeError(f"{where}: expected a floating point target, got dtype {target.dtype}; use target.float()")
     return target
 
 
@@ -1178,8 +1172,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn
             np.broadcast_shapes(attn_mask.shape, scores.shape)
         except ValueError:
             raise al.ShapeError(f"{where}: attn_mask of shape {tuple(attn_mask.shape)} does not broadcast to "
-                                f"the scores' "
-                                f"shape {tuple(scores.shape)} (..., L, S)") from None
+                                f"the scores' shape {tuple(scores.shape)} (..., L, S)") from None
         if attn_mask.dtype == np.bool_:
             scores = scores.masked_fill(~attn_mask.array, -math.inf)
         else:
@@ -1293,8 +1286,7 @@ def multi_head_attention_forward(query: Tensor, key: Tensor, value: Tensor, embe
         expected = (tgt_len, src_len) if attn_mask.ndim == 2 else (bsz * num_heads, tgt_len, src_len)
         if attn_mask.shape != expected:
             raise al.ShapeError(f"{where}: the shape of the {attn_mask.ndim}D attn_mask is "
-                                f"{tuple(attn_mask.shape)}, but "
-                                f"should be {expected}")
+                                f"{tuple(attn_mask.shape)}, but should be {expected}")
         if attn_mask.ndim == 2:
             attn_mask = attn_mask.unsqueeze(0)
     if (bias_k is None) != (bias_v is None):

@@ -98,8 +98,7 @@ class Module:
             modules[name] = None
         elif name in buffers:
             if value is not None and not isinstance(value, al.Tensor):
-                raise TypeError(f"cannot assign {type(value).__name__} as buffer '{name}' "
-                                f"(Tensor or None expected)")
+                raise TypeError(f"cannot assign {type(value).__name__} as buffer '{name}' (Tensor or None expected)")
             buffers[name] = value
         else:
             object.__setattr__(self, name, value)
@@ -130,8 +129,7 @@ class Module:
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter: '{name}' must be an nn.Parameter or None, "
-                            f"got {type(param).__name__}")
+            raise TypeError(f"register_parameter: '{name}' must be an nn.Parameter or None, got {type(param).__name__}")
         self._check_name(name, "parameter")
         self._forget(name)
         self._parameters[name] = param

@@ -270,8 +270,7 @@ class DataLoader:
             batch_size = None
         else:
             if batch_size is None:
-                raise ValueError("DataLoader: batch_size=None (unbatched loading) is not supported; "
-                                 "use batch_size=1")
+                raise ValueError("DataLoader: batch_size=None (unbatched loading) is not supported; use batch_size=1")
             batch_size = _positive_int(batch_size, "batch_size", "DataLoader")
             if sampler is not None and shuffle:
                 raise ValueError("DataLoader: sampler is mutually exclusive with shuffle=True "

@@ -168,8 +168,7 @@ class Optimizer:
 
         for param in tensors:
             if not isinstance(param, al.Tensor):
-                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
-                                f"{type(param).__name__}")
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(param).__name__}")
             # A non-leaf's .grad is never filled in by backward, and updating it would not change the
             # leaves it was computed from. Frozen leaves (requires_grad=False) are allowed, as in PyTorch:
             # their grad stays None, so step skips them.
@@ -178,14 +177,12 @@ class Optimizer:
 
         for name, default in self.defaults.items():
             if default is required and name not in param_group:
-                raise ValueError(f"parameter group didn't specify a value of required optimization parameter "
-                                 f"{name}")
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {name}")
             param_group.setdefault(name, default)
 
         # PyTorch only warns here (and plans an error); a repeated tensor would be stepped twice per step.
         if len(tensors) != len(set(tensors)):
-            raise ValueError("optimizer contains a parameter group with duplicate parameters; "
-                             "pass each parameter once")
+            raise ValueError("optimizer contains a parameter group with duplicate parameters; pass each parameter once")
         seen: set[al.Tensor] = set()
         for group in self.param_groups:
             seen.update(group["params"])
