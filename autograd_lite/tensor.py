@@ -410,8 +410,8 @@ class Tensor:
     def __add__(self, other: Any) -> Tensor:
         return _ops.add(self, other)
 
-    def __radd__(self, other: Any) -> Tensor:
-        return _ops.add(other, self)
+    def __radd__(self, other: Any) -> Tensor:      # recorded as PyTorch records `2 + x`: x first (add commutes)
+        return _ops.add(self, other)
 
     def __sub__(self, other: Any) -> Tensor:
         return _ops.sub(self, other)
@@ -422,8 +422,8 @@ class Tensor:
     def __mul__(self, other: Any) -> Tensor:
         return _ops.mul(self, other)
 
-    def __rmul__(self, other: Any) -> Tensor:
-        return _ops.mul(other, self)
+    def __rmul__(self, other: Any) -> Tensor:      # x first, as PyTorch's `2 * x` (mul commutes bit for bit)
+        return _ops.mul(self, other)
 
     def __truediv__(self, other: Any) -> Tensor:
         return _ops.div(self, other)
