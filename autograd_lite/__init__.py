@@ -197,6 +197,7 @@ from .grad_mode import (
     set_grad_enabled,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .printing import set_printoptions
 from .promotion import promote_types
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .size import Size

@@ -23,6 +23,7 @@ import numpy as np
 
 from . import devices
 from . import forwards as _forwards
+from . import printing as _printing
 from . import promotion as _promotion
 from . import random as _random
 from .checks import (
@@ -294,17 +295,14 @@ class Tensor:
         return (self[i] for i in range(self.array.shape[0]))
 
     def __repr__(self) -> str:
-        body = np.array2string(self.array, separator=", ", prefix="tensor(", precision=4)
         extras = []
-        if self.array.dtype not in (np.float32, np.int64, np.bool_):
-            extras.append(f"dtype={self.array.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn=<{self.grad_fn.name()}>")
         elif self.requires_grad:
             extras.append("requires_grad=True")
         if self.name:
             extras.append(f"name={self.name!r}")
-        return f"tensor({body}{''.join(', ' + e for e in extras)})"
+        return _printing.tensor_repr(self.array, extras)
 
     # ---------------------------------------------------------------- autograd
     def backward(self, gradient: Any = None, retain_graph: bool | None = None,

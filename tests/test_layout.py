@@ -40,7 +40,7 @@ CORE_CYCLE = {"tensor", "engine", "ops", "inplace"}
 # What the core may import besides itself: helpers that import nothing of it. (A module added here must
 # import none of CORE_CYCLE; one that does belongs on top of the core, which never imports it.)
 CORE_HELPERS = {"errors", "promotion", "grad_mode", "grad_fn", "checks", "devices", "indexing", "forwards", "special",
-                "conv_kernels", "sparse_grad", "anomaly", "fused_backward", "random", "size"}
+                "conv_kernels", "sparse_grad", "anomaly", "fused_backward", "random", "size", "printing"}
 
 
 def _modules() -> dict[str, ast.Module]:

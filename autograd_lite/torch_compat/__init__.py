@@ -11,7 +11,8 @@ This layer only maps names: `torch.tensor` is `al.tensor`, `torch.nn` is `nn`, `
 PyTorch's names, where you reach them directly too. A name that is not here raises `NotAvailableError` (an
 AttributeError, so `hasattr` says False) naming the feature, instead of failing somewhere deep inside; a
 submodule that is not here (`import torch.onnx`) imports, and says so when one of its names is used.
-While installed, shapes print as PyTorch's (`torch.Size([2, 3])`).
+While installed, shapes and dtypes in a tensor's repr print as PyTorch's (`torch.Size([2, 3])`,
+`dtype=torch.float64`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 import autograd_lite as al
 import nn as nn_package
 from autograd_lite import functional as _al_functional
+from autograd_lite import printing
 from autograd_lite.size import Size
 
 README_SECTION = "the README's section 'Running PyTorch code'"
@@ -190,7 +192,7 @@ def install() -> types.ModuleType:
         sys.modules[name] = module
     if not any(isinstance(f, _Finder) for f in sys.meta_path):
         sys.meta_path.insert(0, _Finder())
-    Size.shown_as = "torch.Size"
+    Size.shown_as, printing.dtype_prefix = "torch.Size", "torch."
     return this
 
 
@@ -202,7 +204,7 @@ def uninstall() -> None:
         if module is this or isinstance(module, Namespace) or module is _SUBMODULES.get(name):
             del sys.modules[name]
     sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _Finder)]
-    Size.shown_as = _SHOWN_AS
+    Size.shown_as, printing.dtype_prefix = _SHOWN_AS, ""
 
 
 def run(path: str, argv: Sequence[str] = (), run_name: str = "__main__") -> dict[str, Any]:
