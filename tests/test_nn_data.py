@@ -64,7 +64,7 @@ def test_batch_sizes_and_len(n, batch_size, drop_last, sizes):
     assert [yb.shape for _, yb in batches] == [(s,) for s in sizes]
     if batches:  # sequential order: the batches are the data in order
         np.testing.assert_array_equal(np.concatenate([xb.array for xb, _ in batches]), X.array[:sum(sizes)])
-        assert all(isinstance(b, tuple) and len(b) == 2 for b in batches)
+        assert all(isinstance(b, list) and len(b) == 2 for b in batches)          # a list, as PyTorch's
 
 
 def test_last_partial_batch_holds_the_remaining_samples():
@@ -210,7 +210,7 @@ def test_default_collate_recurses_into_nested_structures():
     out = default_collate(samples)
     assert set(out) == {"img", "meta", "pt"}
     assert out["img"].shape == (3, 2) and out["img"].dtype == np.float32
-    assert isinstance(out["meta"], tuple) and isinstance(out["meta"][1], list)
+    assert isinstance(out["meta"], list) and isinstance(out["meta"][1], list)    # tuples too, as PyTorch's
     assert out["meta"][0].tolist() == [0, 1, 2] and out["meta"][0].dtype == np.int64
     assert out["meta"][1][0].dtype == np.float64 and out["meta"][1][1] == ["a", "a", "a"]
     assert isinstance(out["pt"], Point) and out["pt"].y.dtype == np.float64
@@ -349,3 +349,13 @@ def test_generated_sets_shapes_labels_and_seeds() -> None:
     xm, ym = make_moons(101, noise=0.0, seed=0)
     assert xm.shape == (101, 2) and set(ym.tolist()) == {0, 1}
     np.testing.assert_allclose(np.hypot(*xm[ym == 0].T), 1.0, rtol=1e-6)    # the outer half circle
+
+
+def test_batches_are_lists_as_pytorchs():
+    torch = pytest.importorskip("torch", reason="PyTorch (the test-only oracle) is not installed")
+    ours = next(iter(DataLoader(TensorDataset(al.zeros(4, 2), al.zeros(4)), batch_size=2)))
+    theirs = next(iter(torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.zeros(4, 2), torch.zeros(4)),
+                                                   batch_size=2)))
+    assert type(ours) is type(theirs) is list
+    samples = [(1, 2.0), (3, 4.0)]
+    assert type(default_collate(samples)) is type(torch.utils.data.default_collate(samples)) is list

@@ -176,8 +176,8 @@ def default_collate(batch: Sequence[Any]) -> Any:
 
     Tensors are stacked along a new first dim; NumPy arrays and NumPy scalars become stacked Tensors
     of their dtype; Python bools, ints and floats become bool, int64 and float64 Tensors (ints mixed
-    with floats: float32), as PyTorch's; strings stay a list. Dicts, tuples (named or not) and lists
-    are joined field by field.
+    with floats: float32), as PyTorch's; strings stay a list. Dicts, tuples and lists are joined field by
+    field, into a dict, a list (for a tuple too, as PyTorch's) or a namedtuple.
     """
     if len(batch) == 0:
         raise ValueError("default_collate: the batch is empty")
@@ -210,8 +210,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
         fields = [default_collate(list(samples)) for samples in zip(*batch)]
         if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
             return type(elem)(*fields)
-        # Tuples stay tuples (PyTorch turns them into lists, for backwards compatibility only).
-        return tuple(fields) if isinstance(elem, tuple) else fields
+        return fields            # a list, for tuples too, as PyTorch's (`x, y = batch` unpacks either)
     raise TypeError(f"default_collate: samples must contain Tensors, NumPy arrays, numbers, strings, "
                     f"dicts, tuples or lists; found {type(elem).__name__}")
 
@@ -301,6 +300,6 @@ class DataLoader:
                 index = np.asarray(indices, dtype=np.int64)
                 if row_of is not None:
                     index = row_of[index]
-                yield tuple(t[index] for t in tensors)
+                yield [t[index] for t in tensors]            # a list, as default_collate gives
             else:
                 yield self.collate_fn([self.dataset[i] for i in indices])
