@@ -210,7 +210,8 @@ from . import autograd
 # PyTorch's other dtype names (here, not in creation.py, where `int` and `bool` must stay the builtins)
 bool = bool_  # noqa: A001
 int = int32  # noqa: A001 - torch.int is int32
-int8, int16, short = _np.int8, _np.int16, _np.int16
+int8, int16 = _np.dtype(_np.int8), _np.dtype(_np.int16)
+short = int16
 
 __version__ = "0.1.0"
 

@@ -152,6 +152,8 @@ def shape_args(shape: tuple, op: str = "reshape") -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     for s in shape:
+        if isinstance(s, np.dtype):
+            raise TypeError(f"{op}: a size must be an int, got the dtype {s}; a dtype comes alone (view(dtype))")
         if not is_int(s):
             raise TypeError(f"{op}: a size must be an int, got {type(s).__name__} {s!r} in {shape!r}")
         if s < -1:

@@ -17,17 +17,18 @@ from .errors import check_allocation, is_int
 from .random import generator_or_default
 from .tensor import Tensor, wrap
 
-float16 = np.float16
-float32 = np.float32
-float64 = np.float64
-int32 = np.int32
-int64 = np.int64
-uint8 = np.uint8
-bool_ = np.bool_
-float = np.float32  # noqa: A001 - PyTorch's alias: torch.float is float32
-double = np.float64
-half = np.float16
-long = np.int64
+# The dtypes, as NumPy dtype objects (what `Tensor.dtype` is): `x.dtype == al.float32`, and both print `float32`.
+float16 = np.dtype(np.float16)
+float32 = np.dtype(np.float32)
+float64 = np.dtype(np.float64)
+int32 = np.dtype(np.int32)
+int64 = np.dtype(np.int64)
+uint8 = np.dtype(np.uint8)
+bool_ = np.dtype(np.bool_)
+float = float32  # noqa: A001 - PyTorch's alias: torch.float is float32
+double = float64
+half = float16
+long = int64
 
 def _size(size: tuple, op: str, dtype: Any) -> tuple[int, ...]:
     """zeros(2, 3) and zeros((2, 3)) both work, as in PyTorch."""

@@ -785,7 +785,7 @@ def test_view_as_another_dtype_reads_the_same_bytes_as_pytorchs():
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     with pytest.raises(RuntimeError, match="view: viewing a tensor that requires grad as another dtype"):
         al.ones(2, requires_grad=True).view(al.int32)
-    with pytest.raises(TypeError, match="a size must be an int, got type"):
+    with pytest.raises(TypeError, match="a size must be an int, got the dtype int32; a dtype comes alone"):
         al.ones(2, 3).reshape(al.int32, 3)
 
 

@@ -174,7 +174,14 @@ def test_errors_name_the_op(bad, error, match):
 
 
 def test_dtype_names():
-    assert al.bool is np.bool_ and al.int is np.int32 and al.int8 is np.int8 and al.short is np.int16
+    # NumPy dtype objects, equal to NumPy's scalar types and printing as their names (a tensor's dtype is one too)
+    torch = pytest.importorskip("torch", reason="PyTorch (the test-only oracle) is not installed")
+    for name in ("bool", "int", "int8", "short", "int16", "int32", "int64", "long", "uint8", "half", "float16",
+                 "float", "float32", "double", "float64"):
+        ours, theirs = getattr(al, name), getattr(torch, name)
+        assert isinstance(ours, np.dtype) and str(ours) == str(theirs).replace("torch.", "")
+        assert al.zeros(1, dtype=ours).dtype == ours and al.zeros(1, dtype=ours).dtype.itemsize == theirs.itemsize
+    assert al.bool == np.bool_ and al.int == np.int32 and al.int8 == np.int8 and al.short == np.int16
 
 
 def test_fixes_from_the_side_by_side_review():
