@@ -258,3 +258,16 @@ def randint_like(input: Tensor, low: int, high: Any = None, *, dtype: Any = None
 
 def empty_like(input: Tensor, *, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return empty(input.shape, dtype=input.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype of floating tensors made from Python floats or by randn, zeros, ...: float32, as PyTorch's."""
+    return float32
+
+
+def set_default_dtype(d: Any) -> None:
+    """PyTorch's `set_default_dtype`: float32 is accepted (it is the default); another default is not available
+    here, so it is refused rather than ignored."""
+    if np.dtype(d) != float32:
+        raise NotImplementedError(f"set_default_dtype: only float32 is available as the default dtype here, got "
+                                  f"{np.dtype(d)}; make {np.dtype(d)} tensors with dtype=al.{np.dtype(d)} or .to()")

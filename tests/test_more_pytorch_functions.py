@@ -96,3 +96,12 @@ def test_shape_errors_name_the_op():
         al.outer(al.tensor(A), al.tensor(V))
     with pytest.raises(TypeError, match="equal: expected a Tensor"):
         al.equal(al.tensor(V), V)
+
+
+def test_the_default_dtype_is_float32_and_only_that():
+    torch = _torch()
+    assert str(al.get_default_dtype()) == str(torch.get_default_dtype()).replace("torch.", "") == "float32"
+    al.set_default_dtype(al.float32)
+    with pytest.raises(NotImplementedError, match="set_default_dtype: only float32 .* got float64"):
+        al.set_default_dtype(al.float64)
+    assert al.tensor([1.5]).dtype == al.get_default_dtype()
