@@ -37,6 +37,20 @@ class _RequiredParameter:
 required = _RequiredParameter()
 
 
+def check_adam_arguments(lr: float, eps: float, betas: tuple[float, float], weight_decay: float) -> None:
+    """The checks the Adam family (Adam, AdamW, NAdam, RAdam) make of their arguments, with PyTorch's messages."""
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
 def lerp_(start: np.ndarray, end: np.ndarray, weight: float, *, fused: bool = False) -> np.ndarray:
     """`start += weight * (end - start)` in place, as PyTorch's `Tensor.lerp_` orders it.
 
