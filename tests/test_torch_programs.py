@@ -98,9 +98,10 @@ PROGRAMS: dict[str, Program] = {
                        "--log-interval", "5"],
         ignore=[r"ms/batch\s+[\d.]+", r"time:\s+[\d.]+s"]),
     "makemore_mlp": Program(
-        "makemore_mlp.py", ["--data", "{names}", "--steps", "300", "--samples", "10"], first=15, later_rtol=2e-2,
+        "makemore_mlp.py", ["--data", "{names}", "--steps", "300", "--samples", "10"], first=10, later_rtol=2e-2,
         why_later="the first makemore MLP starts from unscaled randn weights (loss ~25, tanh saturated), where "
-                  "lr 0.1 steps double rounding differences every few steps"),
+                  "lr 0.1 steps double rounding differences every few steps (by step 11 they reach 1.3e-5 on the "
+                  "made-up text used without ../shared; a float64 run agrees with PyTorch to 1e-11 throughout)"),
     "char_gpt": Program(
         "char_gpt.py", ["--data", "{names}", "--attention", "heads", "--dropout", "0.2", "--batch-size", "8",
                         "--block-size", "16", "--max-iters", "30", "--eval-interval", "10", "--eval-iters", "4",
