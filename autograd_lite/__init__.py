@@ -204,6 +204,7 @@ from .promotion import promote_types
 from .random import Generator, default_generator, initial_seed, manual_seed, seed
 from .size import Size
 from .tensor import SortResult, Tensor
+from .viz import draw_graph
 
 # isort: split
 # (After the Tensor: autograd.py imports the engine, which needs the Tensor class first.)

@@ -286,6 +286,14 @@ def _grad_of(t: Tensor, grads: Mapping[int, Any] | None) -> Any:
     return None if t.grad is None else t.grad.array
 
 
+# Where the order of an op's operands matters, each edge says which operand it is (`a - b` is not `b - a`).
+OPERAND_ROLES = {"sub": ("x", "y"), "div": ("x", "y"), "pow": ("x", "y"), "matmul": ("x", "y"),
+                 "linear": ("input", "weight", "bias"), "conv": ("input", "weight", "bias"),
+                 "conv_transpose": ("input", "weight", "bias"), "where": ("condition", "x", "y"),
+                 "nll_loss": ("input", "target"), "binary_cross_entropy": ("input", "target"),
+                 "gather": ("input", "index"), "index_put": ("input", "values")}
+
+
 def _draw_forward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[int, str], root_ids: set[int],
                   show_data: bool,
                   show_grad: bool, show_saved: bool, group: bool, collapse: bool | int,
@@ -367,11 +375,17 @@ def _draw_forward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[
             if is_root:
                 edges.append((op_id, f"t{seq[id(t)]}", {}))
         hot = highlight is not None and node is highlight
-        for x in inplace.inputs_as_used(node):
+        roles = OPERAND_ROLES.get(node.op.name, ()) if c is None else ()
+        for i, x in enumerate(inplace.inputs_as_used(node)):
             if isinstance(x, Tensor) and id(x) in owner_path:    # inputs cut by max_nodes are not drawn
                 src = rep(x)
                 if src != op_id:
-                    edges.append((src, op_id, {"color": _HIGHLIGHT, "penwidth": "2"} if hot else {}))
+                    attrs = {"color": _HIGHLIGHT, "penwidth": "2"} if hot else {}
+                    if i < len(roles):
+                        attrs.update(label=f" {roles[i]}", fontsize="9")
+                    # One edge per use of an operand inside an op (`a * a`: two), so that what the backward
+                    # pass adds up is in the picture; a collapsed module gets one edge per tensor.
+                    edges.append((src, op_id, attrs, c is None))
 
     for c, node_id in module_nodes.items():
         members = module_members[c]
@@ -380,11 +394,11 @@ def _draw_forward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[
               {"label": label, "shape": "box3d", "style": "filled", "fillcolor": "#d3f9d8"})
     _emit_clusters(g, clusters)
     seen_edges = set()
-    for a, b, attrs in edges:
+    for a, b, attrs, *per_use in edges:
         if a == b:
             continue
         key = (a, b)
-        if key in seen_edges:
+        if key in seen_edges and not (per_use and per_use[0]):
             continue
         seen_edges.add(key)
         g.edge(a, b, **attrs)

@@ -329,3 +329,20 @@ def test_gallery_script_draws_every_picture(tmp_path) -> None:
     page = (script.parent / "README.md").read_text()
     for shown in re.findall(r"\]\(([\w]+\.svg)\)", page):
         assert (tmp_path / shown).exists(), shown
+
+
+def test_one_edge_per_operand_use_and_operand_roles_where_order_matters() -> None:
+    a = al.tensor([1.0, 2.0], requires_grad=True, name="a")
+    b = al.tensor([3.0, 4.0], requires_grad=True, name="b")
+    e = edges(al.draw_graph((a * a).sum()).source)
+    assert e.count(("t0", "op1")) == 2          # a * a: two uses of a, two edges (their gradients add up)
+    src = al.draw_graph((a - b).sum() + (b / a).sum()).source
+    lines = [line.strip() for line in src.splitlines() if "->" in line]
+    labelled = [line for line in lines if line.endswith(('label=" x" fontsize=9]', 'label=" y" fontsize=9]'))]
+    assert len(labelled) == 4                   # sub and div each label their x and y
+    w = al.randn(2, 3, requires_grad=True)
+    layer = nn.Linear(3, 2)
+    src = al.draw_graph(layer(w).sum() + (w @ w.T).sum()).source
+    for role in ("input", "weight", "bias", "x", "y"):
+        assert f'label=" {role}"' in src
+    assert al.draw_graph is viz.draw_graph       # where users look for it, as the graph-drawing issue said
