@@ -14,6 +14,7 @@ Every walk here is iterative, so graphs of 10^4 nodes draw without recursion lim
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -98,14 +99,20 @@ def _drawing_order(tensors: list[Tensor]) -> list[Tensor]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _values(a: np.ndarray) -> str:
-    """Small arrays in full, large ones as a summary, so a 10x10 matrix does not flood the picture."""
+_NEGATIVE_ZERO = re.compile(r"(?<![\d.])-(0\.?0*)(?![\d.eE])")
+
+
+def _values(a: np.ndarray, what: str = "value") -> str:
+    """Small arrays in full, large ones as a summary (with the norm, named after `what` it is the norm of),
+    so a 10x10 matrix does not flood the picture. No negative zeros: `-0.` says nothing a student needs."""
     a = np.asarray(a)
     if a.size <= _SMALL:
-        return np.array2string(a, precision=3, suppress_small=True, separator=" ", max_line_width=40)
+        text = np.array2string(a, precision=3, suppress_small=True, separator=" ", max_line_width=40)
+        return _NEGATIVE_ZERO.sub(lambda m: " " + m.group(1), text)
     if a.dtype.kind not in "fc":
         return f"min {a.min()}  max {a.max()}"
-    return f"min {a.min():.3g}  mean {a.mean():.3g}  max {a.max():.3g}\n|x| {np.linalg.norm(a):.3g}"
+    summary = f"min {a.min():.3g}  mean {a.mean():.3g}  max {a.max():.3g}\n|{what}| {np.linalg.norm(a):.3g}"
+    return _NEGATIVE_ZERO.sub(lambda m: m.group(1), summary)
 
 
 def _fmt_slice(s: slice) -> str:
@@ -141,6 +148,20 @@ def _fmt_attr(value: Any) -> str:
     return str(value)
 
 
+# Attributes at these values are PyTorch's defaults: shown they would only add noise (`conv(stride=2)`).
+_DEFAULT_ATTRS = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "output_padding": 0}
+
+
+def _pytorch_spelling(value: Any) -> Any:
+    """A per-dim setting as PyTorch's arguments spell it: ((1, 1), (1, 1)) padding is 1, (2, 2) stride is 2."""
+    if isinstance(value, tuple) and value and all(isinstance(v, tuple) and len(v) == 2 and v[0] == v[1]
+                                                  for v in value):
+        value = tuple(v[0] for v in value)          # symmetric padding: one number per dim
+    if isinstance(value, tuple) and value and all(isinstance(v, int) and v == value[0] for v in value):
+        value = value[0]                            # the same in every dim: one number
+    return value
+
+
 def _op_parts(node: engine.Node) -> tuple[list[str], list[str]]:
     """An op's operands (· for a tensor, the value for a constant) and its attributes, as text."""
     operands = []
@@ -150,8 +171,9 @@ def _op_parts(node: engine.Node) -> tuple[list[str], list[str]]:
         elif x is not None:
             operands.append(_fmt_attr(x))
     # Attributes at their "off" value (keepdim=False, dim=None) would only add noise.
-    attrs = [repr(v) if isinstance(v, conv_kernels.ArgMax) else f"{k}={_fmt_attr(v)}"   # pooling settings
-             for k, v in node.attrs.items() if v is not None and v is not False and k not in ("denom",)]
+    attrs = [repr(v) if isinstance(v, conv_kernels.ArgMax) else f"{k}={_fmt_attr(_pytorch_spelling(v))}"
+             for k, v in node.attrs.items() if v is not None and v is not False and k not in ("denom",)
+             and not (k in _DEFAULT_ATTRS and _pytorch_spelling(v) == _DEFAULT_ATTRS[k])]
     return operands, attrs
 
 
@@ -183,7 +205,7 @@ def _tensor_label(t: Tensor, name: str | None, show_data: bool, grad: Any, show_
     if show_data:
         lines.append(_values(t.array))
     if show_grad and grad is not None:
-        lines.append("grad " + _values(grad))
+        lines.append("grad " + _values(grad, "grad"))
     return "\n".join(lines)
 
 

@@ -346,3 +346,15 @@ def test_one_edge_per_operand_use_and_operand_roles_where_order_matters() -> Non
     for role in ("input", "weight", "bias", "x", "y"):
         assert f'label=" {role}"' in src
     assert al.draw_graph is viz.draw_graph       # where users look for it, as the graph-drawing issue said
+
+
+def test_labels_read_as_pytorch_and_without_noise() -> None:
+    x = al.randn(1, 1, 6, 6, requires_grad=True)
+    assert viz.op_label(nn.Conv2d(1, 2, 3)(x).grad_fn) == "conv"                     # defaults are not shown
+    assert viz.op_label(nn.Conv2d(1, 2, 3, padding=1, stride=2)(x).grad_fn) == "conv(stride=2, padding=1)"
+    assert viz.op_label(nn.Conv2d(1, 2, 3, padding=(1, 2))(x).grad_fn) == "conv(padding=(1, 2))"
+    assert viz._values(np.array([-0.0, -1e-9, 2.5, -3.0])) == "[ 0.   0.   2.5 -3. ]"   # no negative zeros
+    big = al.tensor(np.linspace(-1.0, 1.0, 100), requires_grad=True)
+    (big * big).sum().backward()
+    src = al.draw_graph(big, show_data=True).source
+    assert "|value| " in src and "|grad| " in src and "|x|" not in src             # whose norm it is
