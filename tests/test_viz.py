@@ -358,3 +358,27 @@ def test_labels_read_as_pytorch_and_without_noise() -> None:
     (big * big).sum().backward()
     src = al.draw_graph(big, show_data=True).source
     assert "|value| " in src and "|grad| " in src and "|x|" not in src             # whose norm it is
+
+
+def test_model_summary_lists_layers_with_activation_shapes_and_parameter_counts() -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch (the test-only oracle) is not installed")
+
+    def lenet(m):
+        return m.Sequential(m.Conv2d(1, 6, 5, padding=2), m.Tanh(), m.AvgPool2d(2), m.Conv2d(6, 16, 5), m.Tanh(),
+                            m.AvgPool2d(2), m.Flatten(), m.Linear(400, 120), m.Tanh(), m.Linear(120, 84), m.Tanh(),
+                            m.Linear(84, 10))
+
+    ours, theirs = lenet(nn), lenet(torch.nn)
+    table = viz.summary(ours, al.randn(2, 1, 28, 28))
+    assert table == viz.model_summary(ours, al.randn(2, 1, 28, 28))
+    x = torch.randn(2, 1, 28, 28)
+    for layer in theirs:              # every layer's output shape and parameter count, as PyTorch computes them
+        x = layer(x)
+        count = sum(p.numel() for p in layer.parameters())
+        row = next(line for line in table.splitlines() if line.strip().startswith(type(layer).__name__)
+                   and f"{list(x.shape)}" in line)
+        assert row.rstrip().endswith(f"{count:,}")
+    total = sum(p.numel() for p in theirs.parameters())
+    assert f"Total params: {total:,}" in table and f"Trainable params: {total:,}" in table
+    assert "[2, 6, 14, 14]" in table and "[2, 16, 5, 5]" in table        # 28 -> 14 -> 10 -> 5
+    assert not any(h for m in ours.modules() for h in (m._forward_hooks, m._forward_pre_hooks))   # removed
