@@ -349,6 +349,7 @@ def _draw_forward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[
     clusters: dict[tuple[str, ...], list[tuple[str, dict]]] = {}
     edges: list[tuple[str, str, dict]] = []
     module_nodes: dict[tuple[str, ...], str] = {}
+    module_ids: set[str] = set()
     module_members: dict[tuple[str, ...], list[str]] = {}
 
     def place(path: tuple[str, ...], node_id: str, attrs: dict) -> None:
@@ -365,6 +366,7 @@ def _draw_forward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[
         if c is not None:       # inside a collapsed module: drawn as (part of) the module's node
             if c not in module_nodes:
                 module_nodes[c] = f"m{len(module_nodes)}"
+                module_ids.add(module_nodes[c])
                 module_members[c] = []
             if t.grad_fn is None and id(t) in names:
                 module_members[c].append(f"{names[id(t)]} {tuple(t.shape)}")
@@ -405,6 +407,8 @@ def _draw_forward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[
                     attrs = {"color": _HIGHLIGHT, "penwidth": "2"} if hot else {}
                     if i < len(roles):
                         attrs.update(label=f" {roles[i]}", fontsize="9")
+                    elif src in module_ids or op_id in module_ids:   # between collapsed layers: the activation
+                        attrs.update(label=f" {tuple(x.shape)}", fontsize="9")
                     # One edge per use of an operand inside an op (`a * a`: two), so that what the backward
                     # pass adds up is in the picture; a collapsed module gets one edge per tensor.
                     edges.append((src, op_id, attrs, c is None))

@@ -382,3 +382,13 @@ def test_model_summary_lists_layers_with_activation_shapes_and_parameter_counts(
     assert f"Total params: {total:,}" in table and f"Trainable params: {total:,}" in table
     assert "[2, 6, 14, 14]" in table and "[2, 16, 5, 5]" in table        # 28 -> 14 -> 10 -> 5
     assert not any(h for m in ours.modules() for h in (m._forward_hooks, m._forward_pre_hooks))   # removed
+
+
+def test_collapsed_layers_show_the_activation_shapes_between_them() -> None:
+    model = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.Tanh(), nn.AvgPool2d(2), nn.Conv2d(6, 16, 5),
+                          nn.Tanh(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(400, 10))
+    loss = model(al.randn(2, 1, 28, 28)).sum()
+    src = al.draw_graph(loss, group_modules=model, collapse=2).source
+    shapes = re.findall(r"m\d+ -> m\d+ \[label=\" (\([^)]*\))\"", src)
+    assert shapes == ["(2, 6, 28, 28)", "(2, 6, 28, 28)", "(2, 6, 14, 14)", "(2, 16, 10, 10)", "(2, 16, 10, 10)",
+                      "(2, 16, 5, 5)", "(2, 400)"]                                   # 28 -> 14 -> 10 -> 5
