@@ -197,6 +197,15 @@ def op_label(node: engine.Node) -> str:
     return f"{name}({', '.join(args)})" if args else name
 
 
+def _scalar_record(t: Tensor, name: str | None, grad: Any) -> str:
+    """micrograd's node: `{ name | data 2.0000 | grad 0.5000 }` (a Graphviz record, its special characters escaped)."""
+    fields = [re.sub(r"([|{}<>\\])", r"\\\1", name)] if name else []
+    fields.append(f"data {float(t.array):.4f}")
+    if grad is not None:
+        fields.append(f"grad {float(np.asarray(grad)):.4f}")
+    return "{ " + " | ".join(fields) + " }"
+
+
 def _tensor_label(t: Tensor, name: str | None, show_data: bool, grad: Any, show_grad: bool) -> str:
     lines = [name] if name else []
     lines.append(f"{tuple(t.shape)} {t.dtype}")
@@ -249,7 +258,7 @@ def draw_graph(*roots: Tensor, params: Mapping[str, Tensor] | None = None, show_
                show_grad: bool = True, show_saved: bool = False, group_modules: Any = False,
                collapse: bool | int = False, max_nodes: int = 500, rankdir: str = "TB",
                view: str = "forward", grads: Mapping[int, Any] | None = None,
-               highlight: Any = None) -> Graph:
+               highlight: Any = None, compact: bool = False) -> Graph:
     """Draw the graph that produced `roots` (usually the loss) as a `graphviz.Digraph`.
 
     params: names for tensors, e.g. ``dict(model.named_parameters())`` (tensors may also carry `name=`).
@@ -260,6 +269,7 @@ def draw_graph(*roots: Tensor, params: Mapping[str, Tensor] | None = None, show_
         collapse: True (or a depth) to draw each module (below that depth) as one node.
     max_nodes: draw at most this many tensors, nearest the output first; a note says how many were left.
     view: "forward" (data flow), "backward" (which VJP fed which gradient) or "both", side by side.
+    compact: scalars as micrograd draws them, one box `name | data 2.0000 | grad 0.5000` (no shape or dtype).
     """
     if not roots:
         raise ValueError("draw_graph: pass at least one tensor (e.g. the loss)")
@@ -287,7 +297,7 @@ def draw_graph(*roots: Tensor, params: Mapping[str, Tensor] | None = None, show_
         target = g if view == "forward" else graphviz.Digraph(name="cluster_forward",
                                                               graph_attr={"label": "forward", "style": "dashed"})
         _draw_forward(target, order, seq, names, root_ids, show_data, show_grad, show_saved,
-                      bool(group_modules), collapse, mod_names, grads, highlight)
+                      bool(group_modules), collapse, mod_names, grads, highlight, compact)
         if view == "both":
             g.subgraph(target)
     if view in ("backward", "both"):
@@ -319,7 +329,8 @@ OPERAND_ROLES = {"sub": ("x", "y"), "div": ("x", "y"), "pow": ("x", "y"), "matmu
 def _draw_forward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[int, str], root_ids: set[int],
                   show_data: bool,
                   show_grad: bool, show_saved: bool, group: bool, collapse: bool | int,
-                  mod_names: dict[int, str] | None, grads: Mapping[int, Any] | None, highlight: Any) -> None:
+                  mod_names: dict[int, str] | None, grads: Mapping[int, Any] | None, highlight: Any,
+                  compact: bool = False) -> None:
     # Which cluster (module path) each tensor and op belongs to; parameters go with their module.
     def path_of(t: Tensor) -> tuple[str, ...]:
         if not group or t.grad_fn is None:
@@ -379,6 +390,9 @@ def _draw_forward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[
             attrs = {"label": _tensor_label(t, name, show_data, _grad_of(t, grads), show_grad), "shape": "box",
                      "style": "filled" if t.grad_fn is None else "rounded,filled", "fillcolor": fill,
                      "penwidth": "2" if t.requires_grad else "1"}
+            if compact and t.ndim == 0:
+                attrs.update(label=_scalar_record(t, name, _grad_of(t, grads) if show_grad else None),
+                             shape="record", style="filled")
             place(path if c is None else (), f"t{seq[id(t)]}", attrs)
         if t.grad_fn is None:
             continue

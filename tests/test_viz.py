@@ -392,3 +392,16 @@ def test_collapsed_layers_show_the_activation_shapes_between_them() -> None:
     shapes = re.findall(r"m\d+ -> m\d+ \[label=\" (\([^)]*\))\"", src)
     assert shapes == ["(2, 6, 28, 28)", "(2, 6, 28, 28)", "(2, 6, 14, 14)", "(2, 16, 10, 10)", "(2, 16, 10, 10)",
                       "(2, 16, 5, 5)", "(2, 400)"]                                   # 28 -> 14 -> 10 -> 5
+
+
+def test_compact_mode_draws_scalars_as_micrograd_does() -> None:
+    a = al.tensor(2.0, requires_grad=True, name="a")
+    b = al.tensor(-3.0, requires_grad=True, name="b|x")
+    d = (a * b + a).tanh()
+    d.backward(retain_graph=True)
+    src = al.draw_graph(d, compact=True).source
+    grad_a = (1 - np.tanh(-4.0) ** 2) * (-3.0 + 1)
+    assert f'label="{{ a | data 2.0000 | grad {grad_a:.4f} }}"' in src
+    assert 'label="{ b\\|x | data -3.0000 | grad' in src          # record characters in a name are escaped
+    assert "() float32" not in src and src.count("shape=record") == 5
+    assert "() float32" in al.draw_graph(d).source                  # the full labels stay the default
