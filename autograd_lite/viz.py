@@ -542,6 +542,35 @@ class _GradsAt(Mapping[int, np.ndarray]):
         return h is not None and h[0][0] <= self._step
 
 
+_RULES: dict[str, list[str]] | None = None
+
+
+def rule_text(op_name: str) -> list[str]:
+    """The rules of the op as ops.py's table writes them, one per input (`["g * (1 - out * out)"]` for tanh),
+    read from the table's source, so that a caption quotes exactly what runs. Empty for ops not in the table
+    (a Function's own backward) or whose rule is a whole function (shown by name)."""
+    global _RULES
+    if _RULES is None:
+        import ast
+        import inspect
+
+        from . import ops
+
+        source = inspect.getsource(ops)
+        _RULES = {}
+        for stmt in ast.parse(source).body:
+            call = stmt.value if isinstance(stmt, ast.Assign) else None
+            if not (isinstance(call, ast.Call) and getattr(call.func, "id", None) == "Primitive" and call.args
+                    and isinstance(call.args[0], ast.Constant)):
+                continue
+            rules = []
+            for arg in call.args[2:]:
+                body = arg.body if isinstance(arg, ast.Lambda) else arg
+                rules.append(" ".join(ast.get_source_segment(source, body).split()))
+            _RULES[call.args[0].value] = rules
+    return _RULES.get(op_name, [])
+
+
 def backward_steps(root: Tensor, params: Mapping[str, Tensor] | None = None,
                    **draw_kwargs: Any) -> Iterator[tuple[str, Graph]]:
     """Yield `(caption, picture)` for each VJP application, in the order backward runs them.
@@ -593,6 +622,9 @@ def backward_steps(root: Tensor, params: Mapping[str, Tensor] | None = None,
     for k, node in enumerate(nodes, 1):
         grads = _GradsAt(history, k, final if k == total else None)
         caption = f"step {k}/{total}: {node.name()} sends gradients to the inputs of {op_label(node)}"
+        rules = rule_text(node.op.name)
+        if rules:
+            caption += f"; its rule{'s' if len(rules) > 1 else ''} from the table: " + ", ".join(rules)
         yield caption, draw_graph(root, params=params, grads=grads, highlight=node, **draw_kwargs)
 
 

@@ -123,7 +123,7 @@ def test_backward_steps_follow_backward_order_and_change_nothing() -> None:
     # The highlighted op of each picture is the one named in its caption.
     for caption, g in steps:
         highlighted = re.findall(r'^\s*op\d+ \[label="?([^"\]]*?)"? color="#e03131"', g.source, flags=re.M)
-        assert highlighted == [caption.split("inputs of ")[1]], (caption, highlighted)
+        assert highlighted == [caption.split("inputs of ")[1].split("; its rule")[0]], (caption, highlighted)
     # The last picture carries the true leaf gradients; a real backward afterwards is unchanged.
     loss.backward()
     w_grad = np.array2string(w.grad.array, precision=3, suppress_small=True, separator=" ", max_line_width=40)
@@ -405,3 +405,17 @@ def test_compact_mode_draws_scalars_as_micrograd_does() -> None:
     assert 'label="{ b\\|x | data -3.0000 | grad' in src          # record characters in a name are escaped
     assert "() float32" not in src and src.count("shape=record") == 5
     assert "() float32" in al.draw_graph(d).source                  # the full labels stay the default
+
+
+def test_step_captions_quote_the_rule_from_the_table() -> None:
+    from autograd_lite import engine, ops
+
+    assert viz.rule_text("tanh") == ["g * (1 - out * out)"] and viz.rule_text("mul") == ["g * y", "g * x"]
+    for name, prim in vars(ops).items():                       # every primitive of the table has its rule text
+        if isinstance(prim, engine.Primitive) and not name.startswith("_"):
+            assert viz.rule_text(prim.name), prim.name
+    x = al.tensor([1.0, 2.0], requires_grad=True)
+    captions = [c for c, _ in viz.backward_steps((x * x).tanh().sum())]
+    assert captions[1].endswith("TanhBackward0 sends gradients to the inputs of tanh; its rule from the table: "
+                                "g * (1 - out * out)")
+    assert captions[2].endswith("its rules from the table: g * y, g * x")
