@@ -51,18 +51,23 @@ def _spatial_input(input: Any, nd: int, op: str) -> tuple[Tensor, bool]:
     return (x.unsqueeze(0), True) if x.ndim == nd + 1 else (x, False)
 
 
-def _conv(op: str, nd: int, input: Any, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
-          dilation: Any, groups: int) -> Tensor:
+def _operands(op: str, nd: int, input: Any, weight: Any, groups: Any, layout: str) -> tuple:
+    """A convolution's checked operands: (input with a batch dim, whether it had none, weight, groups as an
+    int, the input's shape as given). `layout` names the weight's first two dims in the error."""
     x, unbatched = _spatial_input(input, nd, op)
     w = tensor_arg(weight, op)
     kernel_dims = ("kH", "kW") if nd == 2 else ("kL",) if nd == 1 else tuple(f"k{i}" for i in range(nd))
     if w.ndim != nd + 2:
-        raise ShapeError(f"{op}: expected a {nd + 2}D weight (out_channels, in_channels/groups, "
-                         f"{', '.join(kernel_dims)}), got shape {tuple(w.shape)}")
+        raise ShapeError(f"{op}: expected a {nd + 2}D weight ({layout}, {', '.join(kernel_dims)}), got shape "
+                         f"{tuple(w.shape)}")
     if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups <= 0:
         raise ShapeError(f"{op}: groups must be a positive integer, got {groups!r}")
-    groups = int(groups)
-    shown = tuple(tensor_arg(input, op).shape)
+    return x, unbatched, w, int(groups), tuple(tensor_arg(input, op).shape)
+
+
+def _conv(op: str, nd: int, input: Any, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
+          dilation: Any, groups: int) -> Tensor:
+    x, unbatched, w, groups, shown = _operands(op, nd, input, weight, groups, "out_channels, in_channels/groups")
     c, o = x.shape[1], w.shape[0]
     if c % groups:
         raise ShapeError(f"{op}: input of shape {shown} has {c} channels, which is not divisible by groups={groups}")
@@ -121,16 +126,7 @@ def conv2d(input: Any, weight: Tensor, bias: Tensor | None = None, stride: Any =
 
 def _conv_transpose(op: str, nd: int, input: Any, weight: Tensor, bias: Tensor | None, stride: Any, padding: Any,
                     output_padding: Any, groups: int, dilation: Any) -> Tensor:
-    x, unbatched = _spatial_input(input, nd, op)
-    w = tensor_arg(weight, op)
-    kernel_dims = ("kH", "kW") if nd == 2 else ("kL",)
-    if w.ndim != nd + 2:
-        raise ShapeError(f"{op}: expected a {nd + 2}D weight (in_channels, out_channels/groups, "
-                         f"{', '.join(kernel_dims)}), got shape {tuple(w.shape)}")
-    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups <= 0:
-        raise ShapeError(f"{op}: groups must be a positive integer, got {groups!r}")
-    groups = int(groups)
-    shown = tuple(tensor_arg(input, op).shape)
+    x, unbatched, w, groups, shown = _operands(op, nd, input, weight, groups, "in_channels, out_channels/groups")
     c = x.shape[1]
     if w.shape[0] != c:
         raise ShapeError(f"{op}: weight of shape {tuple(w.shape)} expects {w.shape[0]} input channels "
