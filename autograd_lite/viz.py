@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import graphviz
 import numpy as np
@@ -542,57 +542,114 @@ class _GradsAt(Mapping[int, np.ndarray]):
         return h is not None and h[0][0] <= self._step
 
 
-_RULES: dict[str, list[str]] | None = None
+class TableRule(NamedTuple):
+    """One rule of ops.py's table: the input it is for (the rule's parameter name, `x`), its code as written
+    (`g * (1 - out * out)`), the local derivative its comment gives (`1 - tanh^2`, or ""), and the names the code
+    reads (`g`, `out`: which numbers a caption shows)."""
+    input: str
+    code: str
+    meaning: str
+    reads: tuple[str, ...]
+    params: tuple[str, ...]          # the rule's inputs' names, in order (`x`, `y`), after `g` and `out`
 
 
-def rule_text(op_name: str) -> list[str]:
-    """The rules of the op as ops.py's table writes them, one per input (`["g * (1 - out * out)"]` for tanh),
-    read from the table's source, so that a caption quotes exactly what runs. Empty for ops not in the table
-    (a Function's own backward) or whose rule is a whole function (shown by name)."""
+_RULES: dict[str, list[TableRule]] | None = None
+
+
+def table_rules(op_name: str) -> list[TableRule]:
+    """The rules of the op as ops.py's table writes them, one per input, read from the table's source so that
+    a caption quotes exactly what runs. Empty for ops not in the table (a Function's own backward)."""
     global _RULES
     if _RULES is None:
-        import ast
-        import inspect
-
-        from . import ops
-
-        source = inspect.getsource(ops)
-        _RULES = {}
-        for stmt in ast.parse(source).body:
-            call = stmt.value if isinstance(stmt, ast.Assign) else None
-            if not (isinstance(call, ast.Call) and getattr(call.func, "id", None) == "Primitive" and call.args
-                    and isinstance(call.args[0], ast.Constant)):
-                continue
-            rules = []
-            for arg in call.args[2:]:
-                body = arg.body if isinstance(arg, ast.Lambda) else arg
-                rules.append(" ".join(ast.get_source_segment(source, body).split()))
-            _RULES[call.args[0].value] = rules
+        _RULES = _read_table()
     return _RULES.get(op_name, [])
 
 
-def backward_steps(root: Tensor, params: Mapping[str, Tensor] | None = None,
-                   **draw_kwargs: Any) -> Iterator[tuple[str, Graph]]:
-    """Yield `(caption, picture)` for each VJP application, in the order backward runs them.
+def rule_text(op_name: str) -> list[str]:
+    """The code of each rule of the op, as the table writes it: `["g * (1 - out * out)"]` for tanh."""
+    return [rule.code for rule in table_rules(op_name)]
 
-    Each picture is the forward graph with the op whose rule has just run highlighted, and every
-    gradient known so far written on its tensor. It runs the engine's own backward pass (with the graph
-    retained and nothing written to `.grad`), so the gradients it shows are exactly the real ones and a
-    later `root.backward()` gives the same result as without it.
 
-    The pass runs once, when the first picture is asked for, and keeps only what changed at each step
-    (memory linear in the graph); each picture is drawn when it is asked for, and `max_nodes` (passed on
-    to `draw_graph`, 500 by default) bounds the work of each one: the first pictures of a 10^5-op chain
-    take about a second, nearly all of it the pass itself.
-    """
+def _read_table() -> dict[str, list[TableRule]]:
+    import ast
+    import inspect
+    import io
+    import tokenize
+
+    from . import ops
+
+    source = inspect.getsource(ops)
+    comments = {tok.start[0]: tok.string.lstrip("# ").strip()
+                for tok in tokenize.generate_tokens(io.StringIO(source).readline) if tok.type == tokenize.COMMENT}
+    lines = source.splitlines()
+    functions = {f.name: f for f in ast.parse(source).body if isinstance(f, ast.FunctionDef)}
+
+    def explained(fn: ast.FunctionDef) -> str:
+        """A rule written as a function below the table: its docstring's or first comment's first sentence."""
+        doc = ast.get_docstring(fn)
+        if doc:
+            return doc.split("\n")[0].rstrip(".")
+        first = next((comments[n] for n in range(fn.lineno, fn.end_lineno + 1) if n in comments), "")
+        return first.split(". ")[0].rstrip(".")
+
+    table: dict[str, list[TableRule]] = {}
+    for stmt in ast.parse(source).body:
+        call = stmt.value if isinstance(stmt, ast.Assign) else None
+        if not (isinstance(call, ast.Call) and getattr(call.func, "id", None) == "Primitive" and call.args
+                and isinstance(call.args[0], ast.Constant)):
+            continue
+        name, rule_args = call.args[0].value, call.args[2:]
+        params = next(([a.arg for a in r.args.args] for r in rule_args if isinstance(r, ast.Lambda)), [])
+        # An entry of one rule may say what it means on its first line (sum's "1: g spread over the elements
+        # added") or in the comment above it ("getitem: g where x was read, 0 elsewhere. On arrays ...").
+        only = ""
+        if len(rule_args) == 1:
+            only = comments.get(stmt.lineno, "")
+            k = stmt.lineno - 2
+            while not only and k >= 0 and lines[k].lstrip().startswith("#"):
+                text = lines[k].lstrip("# ").strip()
+                if text.startswith(f"{name}:"):
+                    only = text[len(name) + 1:].split(". ")[0].strip().rstrip(".")
+                k -= 1
+        rules = []
+        for i, arg in enumerate(rule_args):
+            if isinstance(arg, ast.Constant) and arg.value is None:
+                continue                                        # an input with no gradient (where's condition)
+            body = arg.body if isinstance(arg, ast.Lambda) else arg
+            input_name = ("each input" if isinstance(arg, ast.Lambda) and arg.args.vararg is not None
+                          else params[2 + i] if len(params) > 2 + i else f"input {i}")
+            code = " ".join(ast.get_source_segment(source, body).split())
+            span = [n for n in range(body.end_lineno, arg.lineno - 1, -1) if n != stmt.lineno or len(rule_args) == 1]
+            meaning = next((comments[n] for n in span if n in comments), "")   # its end's comment first
+            called = body.func if isinstance(body, ast.Call) else body
+            if not (meaning or only) and isinstance(called, ast.Name) and called.id in functions:
+                meaning = explained(functions[called.id])
+            reads = tuple(dict.fromkeys(n.id for n in ast.walk(body) if isinstance(n, ast.Name) and n.id in params))
+            rules.append(TableRule(input_name, code, meaning or only, reads, tuple(params[2:])))
+        table[name] = rules
+    return table
+
+
+class RecordedBackward(NamedTuple):
+    """A backward pass as it ran: `nodes[k - 1]` is the node whose rules ran at step k; `history[id(t)]`, the
+    steps at which t's gradient changed and its value after each (only t and its op's inputs change at t's
+    step: O(edges) records in all); `final`, each leaf's result as backward returns it (after its hooks)."""
+    nodes: list[engine.Node]
+    history: dict[int, tuple[list[int], list[np.ndarray]]]
+    final: dict[int, np.ndarray]
+
+
+def _recorded_backward(root: Tensor, who: str) -> RecordedBackward:
+    """Run the engine's own backward pass from `root`, with the graph retained and nothing written to `.grad`,
+    recording each step: the gradients shown are exactly the real ones, and a later `root.backward()` gives
+    the same result as without it."""
     if not root.requires_grad:
-        raise RuntimeError("backward_steps: the tensor does not require grad, so there is no backward pass")
+        raise RuntimeError(f"{who}: the tensor does not require grad, so there is no backward pass")
     tensors, _ = _walk((root,), 10**9)
     leaves = [t for t in tensors if t.grad_fn is None and t.requires_grad]
     nodes: list[engine.Node] = []
-    # The gradient of each tensor as it changed: (steps, values). A snapshot of every gradient known at
-    # every step would be quadratic (it took 1.8 GB before the first picture of a 10^4-op chain); only t
-    # itself and the inputs of its op change at t's step, so only they are recorded: O(edges) in all.
+    # A snapshot of every gradient known at every step would be quadratic (it took 1.8 GB before the first
+    # picture of a 10^4-op chain); only t itself and the inputs of its op change at t's step.
     history: dict[int, tuple[list[int], list[np.ndarray]]] = {}
 
     def record(key: int, value: np.ndarray) -> None:
@@ -613,10 +670,27 @@ def backward_steps(root: Tensor, params: Mapping[str, Tensor] | None = None,
             if gx is not None:
                 record(id(x), gx.dense() if isinstance(gx, SparseGrad) else np.array(gx, copy=True))
 
-    seed = seed_gradient(root, None, False, "backward_steps")
+    seed = seed_gradient(root, None, False, who)
     found = engine.run_backward([root], [seed], True, False, inputs=leaves or None, observer=on_step)
-    # The last picture shows each leaf's result as backward returns it (after the leaf's own hooks).
     final = {id(leaf): np.asarray(g) for leaf, g in zip(leaves, found or []) if g is not None}
+    return RecordedBackward(nodes, history, final)
+
+
+def backward_steps(root: Tensor, params: Mapping[str, Tensor] | None = None,
+                   **draw_kwargs: Any) -> Iterator[tuple[str, Graph]]:
+    """Yield `(caption, picture)` for each VJP application, in the order backward runs them.
+
+    Each picture is the forward graph with the op whose rule has just run highlighted, and every
+    gradient known so far written on its tensor. It runs the engine's own backward pass (with the graph
+    retained and nothing written to `.grad`), so the gradients it shows are exactly the real ones and a
+    later `root.backward()` gives the same result as without it.
+
+    The pass runs once, when the first picture is asked for, and keeps only what changed at each step
+    (memory linear in the graph); each picture is drawn when it is asked for, and `max_nodes` (passed on
+    to `draw_graph`, 500 by default) bounds the work of each one: the first pictures of a 10^5-op chain
+    take about a second, nearly all of it the pass itself.
+    """
+    nodes, history, final = _recorded_backward(root, "backward_steps")
     draw_kwargs.setdefault("show_grad", True)
     total = len(nodes)
     for k, node in enumerate(nodes, 1):
@@ -719,3 +793,7 @@ def model_summary(model: Any, *inputs: Any, depth: int = 3) -> str:
     lines += [rule, f"Total params: {total:,}", f"Trainable params: {trainable:,}",
               f"Non-trainable params: {total - trainable:,}", rule]
     return "\n".join(lines)
+
+
+# The step-through player (its own file; it draws with the functions above).
+from .step_through import StepThrough, step_through  # noqa: E402, F401

@@ -12,6 +12,19 @@ if ! command -v dot >/dev/null 2>&1; then
              "Install the OS package 'graphviz' (see README)." >&2
     fi
 fi
+# Headless Chromium and its driver, for the tests that open the step-through page in a real browser (Debian's
+# packages; Selenium is pointed at /usr/bin/chromedriver, so it never downloads a browser or a driver).
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "Installing headless Chromium (the OS packages 'chromium' and 'chromium-driver', for the browser tests)..."
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver \
+            >/dev/null) || echo "Note: Chromium could not be installed; the browser tests will be skipped." >&2
+    else
+        echo "Note: Chromium is not installed, so the browser tests will be skipped." \
+             "Install the OS packages 'chromium' and 'chromium-driver' (see README)." >&2
+    fi
+fi
+export SE_AVOID_STATS=true
 # MNIST for the notebooks that use it: CI keeps the original files beside the clone, outside the repository.
 if [ -z "${AUTOGRAD_LITE_DATA:-}" ] && [ -d ../shared/data/mnist ]; then
     AUTOGRAD_LITE_DATA="$(cd ../shared/data/mnist && pwd)"
