@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import graphviz
 import numpy as np
 
-from . import conv_kernels, engine, inplace
+from . import conv_kernels, engine, inplace, viz_layout
 from .sparse_grad import SparseGrad
 from .tensor import Tensor, seed_gradient
 
@@ -258,7 +258,7 @@ def draw_graph(*roots: Tensor, params: Mapping[str, Tensor] | None = None, show_
                show_grad: bool = True, show_saved: bool = False, group_modules: Any = False,
                collapse: bool | int = False, max_nodes: int = 500, rankdir: str = "TB",
                view: str = "forward", grads: Mapping[int, Any] | None = None,
-               highlight: Any = None, compact: bool = False) -> Graph:
+               highlight: Any = None, compact: bool = False, columns: int | None = None) -> Graph:
     """Draw the graph that produced `roots` (usually the loss) as a `graphviz.Digraph`.
 
     params: names for tensors, e.g. ``dict(model.named_parameters())`` (tensors may also carry `name=`).
@@ -270,6 +270,9 @@ def draw_graph(*roots: Tensor, params: Mapping[str, Tensor] | None = None, show_
     max_nodes: draw at most this many tensors, nearest the output first; a note says how many were left.
     view: "forward" (data flow), "backward" (which VJP fed which gradient) or "both", side by side.
     compact: scalars as micrograd draws them, one box `name | data 2.0000 | grad 0.5000` (no shape or dtype).
+    columns: the forward view in this many columns, read top to bottom then left to right (a deep chain such
+        as LeNet's layers or an unrolled LSTM fits a page so); None picks them from the graph's shape (one
+        for all but deep graphs, wrapped between modules: viz_layout.py), 1 keeps one column.
     """
     if not roots:
         raise ValueError("draw_graph: pass at least one tensor (e.g. the loss)")
@@ -278,6 +281,8 @@ def draw_graph(*roots: Tensor, params: Mapping[str, Tensor] | None = None, show_
             raise TypeError(f"draw_graph: expected Tensors, got {type(r).__name__}")
     if view not in ("forward", "backward", "both"):
         raise ValueError(f"draw_graph: view must be 'forward', 'backward' or 'both', got {view!r}")
+    if columns is not None and columns < 1:
+        raise ValueError(f"draw_graph: columns must be at least 1 (or None, to choose), got {columns}")
     model = group_modules if group_modules not in (True, False, None) else None
     tensors, cut = _walk(roots, max_nodes)
     order = _drawing_order(tensors)
@@ -296,8 +301,10 @@ def draw_graph(*roots: Tensor, params: Mapping[str, Tensor] | None = None, show_
     if view in ("forward", "both"):
         target = g if view == "forward" else graphviz.Digraph(name="cluster_forward",
                                                               graph_attr={"label": "forward", "style": "dashed"})
+        # (two views side by side stay one column each; a rankdir of one's own is a layout of one's own)
+        wrap = 1 if view == "both" or (columns is None and rankdir != "TB") else columns
         _draw_forward(target, order, seq, names, root_ids, show_data, show_grad, show_saved,
-                      bool(group_modules), collapse, mod_names, grads, highlight, compact)
+                      bool(group_modules), collapse, mod_names, grads, highlight, compact, wrap)
         if view == "both":
             g.subgraph(target)
     if view in ("backward", "both"):
@@ -323,14 +330,15 @@ OPERAND_ROLES = {"sub": ("x", "y"), "div": ("x", "y"), "pow": ("x", "y"), "matmu
                  "linear": ("input", "weight", "bias"), "conv": ("input", "weight", "bias"),
                  "conv_transpose": ("input", "weight", "bias"), "where": ("condition", "x", "y"),
                  "nll_loss": ("input", "target"), "binary_cross_entropy": ("input", "target"),
-                 "gather": ("input", "index"), "index_put": ("input", "values")}
+                 "gather": ("input", "index"), "index_put": ("input", "values"),
+                 "lstm_cell": ("input_gates", "hidden_gates", "cx")}       # PyTorch's _thnn_fused_lstm_cell's
 
 
 def _draw_forward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[int, str], root_ids: set[int],
                   show_data: bool,
                   show_grad: bool, show_saved: bool, group: bool, collapse: bool | int,
                   mod_names: dict[int, str] | None, grads: Mapping[int, Any] | None, highlight: Any,
-                  compact: bool = False) -> None:
+                  compact: bool = False, columns: int | None = 1) -> None:
     # Which cluster (module path) each tensor and op belongs to; parameters go with their module.
     def path_of(t: Tensor) -> tuple[str, ...]:
         if not group or t.grad_fn is None:
@@ -432,7 +440,11 @@ def _draw_forward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[
         label = c[-1] + ("\n" + "\n".join(members) if members else "")
         place(c[:-1] if len(c) > 1 else (), node_id,
               {"label": label, "shape": "box3d", "style": "filled", "fillcolor": "#d3f9d8"})
-    _emit_clusters(g, clusters)
+    plan = viz_layout.plan({n: (p, attrs) for p, members in clusters.items() for n, attrs in members},
+                           [(a, b, attrs) for a, b, attrs, *_ in edges], columns)
+    _emit_clusters(g, clusters if plan is None else plan.paths(clusters))
+    if plan is not None:
+        plan.anchor(g)
     seen_edges = set()
     for a, b, attrs, *per_use in edges:
         if a == b:
@@ -441,7 +453,7 @@ def _draw_forward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[
         if key in seen_edges and not (per_use and per_use[0]):
             continue
         seen_edges.add(key)
-        g.edge(a, b, **attrs)
+        g.edge(a, b, **(attrs if plan is None else plan.edge_attrs(key, attrs)))
 
 
 def _emit_clusters(g: Any, clusters: dict[tuple[str, ...], list[tuple[str, dict]]]) -> None:
@@ -454,9 +466,10 @@ def _emit_clusters(g: Any, clusters: dict[tuple[str, ...], list[tuple[str, dict]
         for k in range(1, len(p) + 1):
             all_paths.add(p[:k])
     # Numbered in a fixed order (not by hash(), which Python salts per process) so DOT output is stable.
-    subgraphs = {p: graphviz.Digraph(name=f"cluster_{k}",
-                                     graph_attr={"label": p[-1], "style": "rounded,dashed", "color": "#868e96",
-                                                 "fontname": "Helvetica", "fontsize": "10"})
+    frame = {"style": "rounded,dashed", "color": "#868e96", "fontname": "Helvetica", "fontsize": "10"}
+    column = {"label": "", "style": "invis"}        # a column of a wrapped picture: kept in one piece, unframed
+    subgraphs = {p: graphviz.Digraph(name=f"cluster_{k}", graph_attr=column if isinstance(p[-1], viz_layout.ColumnKey)
+                                     else {"label": p[-1], **frame})
                  for k, p in enumerate(sorted(all_paths))}
     for p, sub in subgraphs.items():
         for node_id, attrs in clusters.get(p, []):

@@ -34,12 +34,19 @@ def _rnn_step(xw: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, nonlinea
     return pre.tanh() if nonlinearity == "tanh" else pre.relu()
 
 
+# The gates carry the names PyTorch's documentation gives them, so that a drawing of a step
+# (viz.draw_graph) reads as the equations do: a name is one attribute store, nothing next to the ops.
+# What a step returns stays unnamed: a name shows when the tensor is printed.
+
+
 def _lstm_step(xw: Tensor, h: Tensor, c: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> tuple[Tensor, Tensor]:
     """Gates i, f, g, o from one product each of x and h; c' = f c + i g, h' = o tanh(c')."""
     gates = xw + F.linear(h, w_hh, b_hh)
     i, f, g, o = gates.chunk(4, dim=-1)
-    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-    return o.sigmoid() * c.tanh(), c
+    i, f, g, o = i.sigmoid(), f.sigmoid(), g.tanh(), o.sigmoid()
+    i.name, f.name, g.name, o.name = "i", "f", "g", "o"
+    c = f * c + i * g
+    return o * c.tanh(), c
 
 
 def _gru_step(xw: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tensor:
@@ -49,7 +56,9 @@ def _gru_step(xw: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None) -> Tenso
     gh_r, gh_z, gh_n = F.linear(h, w_hh, b_hh).chunk(3, dim=-1)
     r = (gi_r + gh_r).sigmoid()
     z = (gi_z + gh_z).sigmoid()
+    r.name, z.name = "r", "z"
     n = (gi_n + r * gh_n).tanh()
+    n.name = "n"
     return (1 - z) * n + z * h
 
 
@@ -229,8 +238,14 @@ class RNNBase(Module):
                     xw, b_hh = xw + b_hh, None
                 order = range(seq_len - 1, -1, -1) if d else range(seq_len)
                 outs: list[Tensor | None] = [None] * seq_len
+                # Each step's states named as PyTorch's documentation calls them (h_t, c_t), for drawings;
+                # the tensors returned are new ones (stacked), so no name shows when they are printed.
+                sfx = "" if self.num_layers == 1 and dirs == 1 else f"_l{layer}" + ("_reverse" if d else "")
                 for t in order:
                     outs[t], state = self._step(xw[t], state, w_hh, b_hh)
+                    outs[t].name = f"h_{t}{sfx}"
+                    if is_lstm:
+                        state[1].name = f"c_{t}{sfx}"
                 outs_per_dir.append(outs)
                 if is_lstm:
                     finals_h.append(state[0])

@@ -312,16 +312,23 @@ def test_renders_real_svg(tmp_path) -> None:
     assert (tmp_path / "g.png").stat().st_size > 1000 and path.endswith("g.png")
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's `dot` program is not installed")
-def test_gallery_script_draws_every_picture(tmp_path) -> None:
-    import importlib.util
-    from pathlib import Path
+GALLERY = Path(__file__).resolve().parent.parent / "docs" / "gallery" / "make_gallery.py"
 
-    script = Path(__file__).resolve().parent.parent / "docs" / "gallery" / "make_gallery.py"
-    spec = importlib.util.spec_from_file_location("make_gallery", script)
+
+def gallery():
+    """docs/gallery/make_gallery.py, imported: its `main` and its models."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_gallery", GALLERY)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    paths = module.main(["--out", str(tmp_path)])
+    return module
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's `dot` program is not installed")
+def test_gallery_script_draws_every_picture(tmp_path) -> None:
+    script = GALLERY
+    paths = gallery().main(["--out", str(tmp_path)])
     assert len(paths) >= 6
     for p in paths:
         assert p.read_text().lstrip().startswith("<?xml")
@@ -419,3 +426,83 @@ def test_step_captions_quote_the_rule_from_the_table() -> None:
     assert captions[1].endswith("TanhBackward0 sends gradients to the inputs of tanh; its rule from the table: "
                                 "g * (1 - out * out)")
     assert captions[2].endswith("its rules from the table: g * y, g * x")
+
+
+def test_recurrent_cells_name_their_gates_as_pytorch_documents_them() -> None:
+    x, h0, c0 = al.randn(1, 3), al.zeros(1, 2), al.zeros(1, 2)
+    h, c = nn.LSTMCell(3, 2)(x, (h0, c0))
+    src = viz.draw_graph(h.sum()).source
+    for gate in ("i", "f", "g", "o"):                         # i = sigmoid(...), g = tanh(...): the docs' equations
+        assert src.count(f'label="{gate}\n(1, 2) float32"') == 1, gate
+    assert h.name is None and c.name is None and "name=" not in repr(h)     # what the step returns prints as before
+    h = nn.GRUCell(3, 2)(x, h0)
+    src = viz.draw_graph(h.sum()).source
+    for gate in ("r", "z", "n"):
+        assert src.count(f'label="{gate}\n(1, 2) float32"') == 1, gate
+    # nn.LSTM runs the fused cell: its operands by their roles, each step's states by time step
+    out, (h_n, c_n) = nn.LSTM(3, 2)(al.randn(3, 1, 3))
+    src = viz.draw_graph(out.sum(), columns=1).source
+    for role in ("input_gates", "hidden_gates", "cx"):
+        assert src.count(f'label=" {role}"') == 3, role
+    for t in range(3):                           # (the last c_t reaches only c_n, not drawn here)
+        assert f'label="h_{t}\n' in src and (t == 2 or f'label="c_{t}\n' in src)
+    assert out.name is None and h_n.name is None and c_n.name is None
+    out, _ = nn.GRU(3, 2, num_layers=2)(al.randn(2, 1, 3))
+    assert 'label="h_1_l1\n' in viz.draw_graph(out.sum()).source          # a layer's steps say which layer
+
+
+def lenet_loss() -> tuple[nn.Module, al.Tensor]:
+    """The gallery's LeNet-5 on one 28x28 image: the deep, sequential graph that has to fit a page."""
+    al.manual_seed(0)
+    model = gallery().LeNet5()
+    return model, nn.CrossEntropyLoss()(model(al.randn(1, 1, 28, 28)), al.tensor([3]))
+
+
+def test_deep_graphs_wrap_into_columns_between_modules_small_ones_stay_one_column() -> None:
+    model, loss = lenet_loss()
+    src = viz.draw_graph(loss, group_modules=model, params=dict(model.named_parameters())).source
+    assert src.count("[shape=point style=invis]") == 2 and 'label=LeNet5 labelloc=t' in src     # two columns
+    # one cut, between the two Sequentials: the only edge from one column to the other is the activation
+    crossing = [line.strip() for line in src.splitlines() if "constraint=false" in line]
+    assert len(crossing) == 1
+    a, b = re.match(r"(\w+) -> (\w+)", crossing[0]).groups()
+    assert 'label="(1, 16, 5, 5) float32"' in src.split(f"\t{a} [", 1)[1].split("\n", 1)[0]
+    assert 'label="reshape(shape=(1, 400))"' in src.split(f"\t{b} [", 1)[1].split("\n", 1)[0]
+    single = viz.draw_graph(loss, group_modules=model, columns=1).source
+    assert "constraint" not in single and "invis" not in single and "label=LeNet5" in single   # its frame, as before
+    assert viz.draw_graph(loss, group_modules=model, collapse=3).source.count("constraint=false") == 1
+    # graphs that fit a screen as they are keep today's picture
+    mlp = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 2))
+    small = nn.CrossEntropyLoss()(mlp(al.randn(2, 2)), al.tensor([1, 0]))
+    a, b, c = (al.tensor(v, requires_grad=True) for v in (2.0, -3.0, 10.0))
+    for root, kwargs in ((small, {"group_modules": mlp, "show_data": True}), (small, {}), (a * b + c, {})):
+        assert viz.draw_graph(root, **kwargs).source == viz.draw_graph(root, columns=1, **kwargs).source
+    assert viz.draw_graph(a * b + c, columns=2).source.count("constraint=false") >= 1      # unless asked
+    assert "constraint" not in viz.draw_graph(loss, rankdir="LR").source                   # a layout of your own
+    with pytest.raises(ValueError, match="columns must be at least 1"):
+        viz.draw_graph(loss, columns=0)
+
+
+def _svg_size(graph: viz.Graph) -> tuple[float, float]:
+    svg = graph.pipe(format="svg").decode()
+    width, height = re.search(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg).groups()
+    return float(width), float(height)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's `dot` program is not installed")
+def test_lenet_and_an_unrolled_lstm_fit_a_page_with_fonts_unchanged() -> None:
+    # One column, LeNet-5 was 666 x 2523 pt (at 72 dpi: 1 pt a pixel), the LSTM 836 x 3497: a page or a
+    # screen showed them shrunk to a third. Wrapped, both sides stay under 1600 pt at full size.
+    model, loss = lenet_loss()
+    params = dict(model.named_parameters())
+    for collapse in (False, 3):
+        graph = viz.draw_graph(loss, group_modules=model, params=params, collapse=collapse)
+        width, height = _svg_size(graph)
+        assert width <= 1600 and height <= 1600, (collapse, width, height)
+        assert 'font-size="10.00"' in graph.pipe(format="svg").decode()          # the labels' size, not shrunk
+    one_column = _svg_size(viz.draw_graph(loss, group_modules=model, params=params, columns=1))
+    assert one_column[1] > 2000
+    lstm = nn.LSTM(4, 8)
+    out, _ = lstm(al.randn(5, 1, 4))
+    width, height = _svg_size(viz.draw_graph(out.sum(), group_modules=lstm, params=dict(lstm.named_parameters())))
+    assert width <= 1650 and height <= 1650, (width, height)

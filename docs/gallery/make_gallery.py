@@ -73,7 +73,12 @@ def lstm_step(out: Path) -> list[str]:
     h0.name, c0.name, x.name = "h0", "c0", "x"
     h, c = cell(x, (h0, c0))
     viz.draw_graph(h.sum(), group_modules=cell).render(out / "lstm_step", format="svg", cleanup=True)
-    return ["lstm_step"]
+    lstm = nn.LSTM(4, 8)                              # five steps of the fused cell, wrapped into columns
+    x = al.randn(5, 1, 4)
+    x.name = "x"
+    output, _ = lstm(x)
+    viz.draw_graph(output.sum(), group_modules=lstm).render(out / "lstm_unrolled", format="svg", cleanup=True)
+    return ["lstm_step", "lstm_unrolled"]
 
 
 def higher_order(out: Path) -> list[str]:
