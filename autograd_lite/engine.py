@@ -9,9 +9,9 @@ run on NumPy arrays, or with `create_graph=True` on Tensors: then the backward p
 
 Rarer machinery lives beside it, entered through cheap checks that say what they are for, which a first reading
 skips: in-place ops (inplace.py), dtype promotion (promotion.py), sparse gradients (sparse_grad.py), anomaly mode,
-combined rules (fused_backward.py), hooks (tensor.py), the drawing observer (viz.py). The one import cycle is a
-Tensor's with its engine: tensor.py calls ops.py and inplace.py, which call engine.py, which makes Tensors
-(tests/test_layout.py keeps it the only one).
+combined rules (fused_backward.py), hooks (tensor.py), the drawing observer (viz.py), the structure kept after
+backward (grad_fn.py). The one import cycle is a Tensor's with its engine: tensor.py calls ops.py and inplace.py,
+which call engine.py, which makes Tensors (tests/test_layout.py keeps it the only one).
 """
 
 from __future__ import annotations
@@ -116,12 +116,11 @@ class _RulePerInput(tuple):
 
 
 class Node(GradFn):
-    """What `Tensor.grad_fn` points to: the op, its `inputs` as given and their NumPy `arrays`, which the rules
-    read. Backward drops both unless `retain_graph=True`, freeing the intermediate tensors as it goes. (Its
-    name and `next_functions`, for PyTorch code that walks the graph: grad_fn.py.)"""
+    """What `Tensor.grad_fn` points to: the op, its `inputs` as given and their NumPy `arrays`, which the rules read.
+    Backward frees them as it goes unless `retain_graph=True`, keeping the graph's structure (grad_fn.py: release)."""
 
     __slots__ = ("op", "inputs", "arrays", "attrs", "saved_versions", "recorded_at", "scope", "trace", "saved",
-                 "__weakref__")
+                 "kept_inputs", "output_info", "__weakref__")      # (the last two: set by `release` only)
 
     def __init__(self, op: Primitive, inputs: tuple, arrays: list, attrs: dict) -> None:
         self.op, self.inputs, self.arrays, self.attrs = op, inputs, arrays, attrs
@@ -149,9 +148,9 @@ def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
     return g
 
 
-def toposort(roots: Sequence[Tensor], follow: Callable[[Tensor], bool] | None = None) -> list[Tensor]:
-    """Tensors reachable from `roots` that require grad (or that `follow` accepts), each after every tensor
-    it depends on (appended when its marker pops, after its inputs): a stack, not recursion, for 10^5 ops."""
+def toposort(roots: Sequence[Any], drawn: Callable[[Any], Sequence] | None = None) -> list[Any]:
+    """Tensors reachable from `roots` that require grad (pictures: through `drawn(t)`, t's inputs as drawn), each
+    after all it depends on (appended when its marker pops, after its inputs): a stack, not recursion, for 10^5 ops."""
     order: list[Tensor] = []
     seen: set[Tensor] = set()
     stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
@@ -164,25 +163,27 @@ def toposort(roots: Sequence[Tensor], follow: Callable[[Tensor], bool] | None = 
             seen.add(t)
             push((t, True))
             node = t.grad_fn
-            if node is not None:
+            if drawn is not None:                        # (pictures: first inputs first)
+                stack.extend((x, False) for x in reversed(drawn(t)) if x not in seen)
+            elif node is not None:
                 if node.inputs is None:
                     raise RuntimeError(SECOND_BACKWARD)
-                for x in node.inputs if follow is None else node.inputs[::-1]:   # (pictures: first inputs first)
-                    if isinstance(x, Tensor) and (x._requires_grad or follow is not None):
+                for x in node.inputs:
+                    if isinstance(x, Tensor) and x._requires_grad:
                         if x._earlier_versions is not None:      # changed in place since: the version used
                             x = inplace.version_used(x, node.recorded_at)
-                        if x not in seen and (follow is None or follow(x)):
+                        if x not in seen:
                             push((x, False))
     return order
 
 
 def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_graph: bool, create_graph: bool,
                  inputs: Sequence[Tensor] | None = None, observer: Callable | None = None) -> list[Any] | None:
-    """Propagate gradients from `roots` (seeded with `root_grads`) to the leaves, adding them into the
-    leaves' `.grad`; or, given `inputs` (``al.grad``), return the gradients of `inputs` instead (None
-    where none arrived). `observer(t, g, grads)` is told of each step (viz.backward_steps draws them)."""
+    """Propagate gradients from `roots` (seeded with `root_grads`) to the leaves, adding them into the leaves'
+    `.grad`; or, given `inputs` (``al.grad``), return the gradients of `inputs` instead (None where none arrived).
+    `observer(t, g, grads)` is told of each step (viz.backward_steps draws them; by default, viz.keep_grads')."""
     inplace.refresh_views(roots, "backward")      # (a root that is a stale view of a tensor changed in place)
-    order, anomaly_checks = toposort(roots), anomaly.active
+    order, anomaly_checks, observer = toposort(roots), anomaly.active, observer or grad_state.observer
     grads: dict[Tensor, Any] = {}
     for r, g in zip(roots, root_grads):
         grads[r] = grads[r] + g if r in grads else g
@@ -231,7 +232,7 @@ def run_backward(roots: Sequence[Tensor], root_grads: Sequence[Any], retain_grap
         if observer is not None:
             observer(t, g, grads)
         if not retain_graph:
-            node.inputs = node.arrays = node.saved = None      # free what only backward needed
+            node.release(xs)               # free what only backward needed; which inputs it had stays
     return None if wanted is None else [wanted[t] for t in inputs]  # type: ignore[union-attr]
 
 

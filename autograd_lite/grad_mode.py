@@ -21,6 +21,8 @@ class _GradState(threading.local):
     # The scopes (usually nn.Modules) the current op is recorded inside, outermost first; recorded
     # on each Node so that pictures of the graph can group ops by the module that made them.
     scope: tuple = ()
+    # The observer of every backward pass not given one of its own (viz.keep_grads sets it): engine.run_backward.
+    observer: Callable | None = None
 
 
 state = _GradState()        # this thread's mode and scopes: read by the engine on every op

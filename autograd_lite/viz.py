@@ -9,12 +9,18 @@ labelled with their attributes (`sum(dim=1)`). Small tensors show their values a
 gradients; large ones a summary (min/mean/max, norm). The DOT source needs only the Python `graphviz`
 package; turning it into SVG/PNG needs Graphviz's `dot` program, and a clear error says how to install it.
 Every walk here is iterative, so graphs of 10^4 nodes draw without recursion limits.
+
+Train, then look: after a plain `backward()`, the graph's structure is still there (grad_fn.py: `release`), so
+everything draws but the values of the intermediate tensors backward freed; inside `keep_grads()`, backward also
+keeps every intermediate tensor's gradient for the pictures.
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
 import re
+import weakref
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -22,6 +28,9 @@ import graphviz
 import numpy as np
 
 from . import conv_kernels, engine, inplace, viz_layout
+from .grad_fn import GradFn, LeafRef
+from .grad_mode import state as grad_state
+from .player import StepThrough, one_line
 from .sparse_grad import SparseGrad
 from .tensor import Tensor, seed_gradient
 
@@ -59,39 +68,78 @@ class Graph(graphviz.Digraph):
 # Walking the recorded graph
 # ---------------------------------------------------------------------------------------------
 
-_FREED = ("the graph of this tensor was freed by backward(); call backward(retain_graph=True) to draw it "
-          "afterwards, or draw before backward")
+_STEPS_FREED = ("backward() has freed the arrays this graph's rules need, so its steps cannot be run again; call "
+                "backward(retain_graph=True) to step through it afterwards, or step through it before backward")
+_VALUE_FREED = "(value freed by backward)"
 
 
-def _walk(roots: tuple[Tensor, ...], max_nodes: int) -> tuple[list[Tensor], int]:
+class _FreedTensor:
+    """What a picture draws for a tensor that the graph no longer holds after backward (`GradFn.release`): an
+    intermediate, as its node remembered it (shape, dtype, name; `grad_fn` is that node), or a leaf that needs no
+    gradient and that nothing else kept alive (from its `LeafRef`). Its values went with it: `array` is None."""
+
+    __slots__ = ("grad_fn", "shape", "dtype", "name", "requires_grad")
+    array = grad = None
+
+    def __init__(self, grad_fn: GradFn | None, shape: tuple, dtype: Any, name: str | None) -> None:
+        self.grad_fn, self.shape, self.dtype, self.name = grad_fn, shape, dtype, name
+        self.requires_grad = grad_fn is not None
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+
+_DRAWN = (Tensor, _FreedTensor)       # what a picture draws as a tensor
+_COUNT_LEFT_OUT = 10**5                # tensors left out beyond max_nodes are counted up to this many
+
+
+def _walk(roots: tuple[Tensor, ...], max_nodes: int) -> tuple[list[Any], int, dict[int, list]]:
     """Tensors reachable from `roots` (inputs that do not require grad included), outputs first,
-    breadth-first so that a cut at `max_nodes` keeps what is nearest the output; and how many were cut."""
-    seen: dict[int, Tensor] = {}
-    queue = list(roots)
+    breadth-first so that a cut at `max_nodes` keeps what is nearest the output; how many were cut; and each
+    op's inputs as drawn, by the id of its node: tensors, constants, and after backward a `_FreedTensor` for each
+    tensor that the graph no longer holds. One tensor is drawn once, whichever way it is reached."""
+    drawn_for: dict[int, Any] = {}        # a node's id -> what is drawn for its tensor: the tensor, or a stand-in
+
+    def drawn(x: Any) -> Any:
+        if isinstance(x, Tensor):
+            return x if x.grad_fn is None else drawn_for.setdefault(id(x.grad_fn), x)
+        if isinstance(x, GradFn):         # an intermediate tensor that backward freed: its node stands for it
+            if id(x) not in drawn_for:
+                drawn_for[id(x)] = _FreedTensor(x, *x.output_info)  # type: ignore[attr-defined]
+            return drawn_for[id(x)]
+        if isinstance(x, LeafRef):        # a leaf that needs no gradient: itself, if something still holds it
+            leaf = x()
+            return leaf if leaf is not None else _FreedTensor(None, x.shape, x.dtype, x.name)
+        return x                          # a constant operand
+
+    seen: dict[int, Any] = {}
+    left_out: set[int] = set()            # beyond max_nodes: walked on (not drawn) to say how many were left out
+    inputs_of: dict[int, list] = {}
+    queue = [drawn(r) for r in roots]
     head = 0
-    cut = 0
-    while head < len(queue):
+    while head < len(queue) and len(left_out) < _COUNT_LEFT_OUT:
         t = queue[head]
         head += 1
-        if id(t) in seen:
+        if id(t) in seen or id(t) in left_out:
             continue
-        if len(seen) >= max_nodes:
-            cut += 1
-            continue
-        seen[id(t)] = t
+        if len(seen) < max_nodes:
+            seen[id(t)] = t
+        else:
+            left_out.add(id(t))
         node = t.grad_fn
-        if node is not None:
-            if node.inputs is None:
-                raise RuntimeError(_FREED)
-            queue.extend(x for x in inplace.inputs_as_used(node) if isinstance(x, Tensor))
-    return list(seen.values()), cut
+        if node is not None and id(node) not in inputs_of:
+            inputs_of[id(node)] = xs = [drawn(x) for x in node.graph_inputs()]
+            queue.extend(x for x in xs if isinstance(x, _DRAWN))
+    return list(seen.values()), len(left_out), inputs_of
 
 
-def _drawing_order(tensors: list[Tensor]) -> list[Tensor]:
-    """The same tensors, each after its inputs: the engine's sort, following the tensors drawn (those
-    that need no gradient too) instead of those that require grad."""
+def _drawing_order(tensors: list[Any], inputs_of: dict[int, list]) -> list[Any]:
+    """The same tensors, each after its inputs: the engine's sort, following the inputs drawn (those that need
+    no gradient too, and those that stand for freed tensors) instead of those that require grad."""
     member = {id(t) for t in tensors}
-    return engine.toposort(tensors, follow=lambda x: id(x) in member)
+    return engine.toposort(tensors, lambda t: () if t.grad_fn is None else
+                           [x for x in inputs_of[id(t.grad_fn)] if isinstance(x, _DRAWN) and id(x) in member])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -165,8 +213,8 @@ def _pytorch_spelling(value: Any) -> Any:
 def _op_parts(node: engine.Node) -> tuple[list[str], list[str]]:
     """An op's operands (· for a tensor, the value for a constant) and its attributes, as text."""
     operands = []
-    for x in inplace.inputs_as_used(node):
-        if isinstance(x, Tensor):
+    for x in node.graph_inputs():
+        if isinstance(x, (Tensor, GradFn, LeafRef)):      # (a node or a LeafRef: a tensor, after backward)
             operands.append("·")
         elif x is not None:
             operands.append(_fmt_attr(x))
@@ -200,7 +248,7 @@ def op_label(node: engine.Node) -> str:
 def _scalar_record(t: Tensor, name: str | None, grad: Any) -> str:
     """micrograd's node: `{ name | data 2.0000 | grad 0.5000 }` (a Graphviz record, its special characters escaped)."""
     fields = [re.sub(r"([|{}<>\\])", r"\\\1", name)] if name else []
-    fields.append(f"data {float(t.array):.4f}")
+    fields.append("data freed" if t.array is None else f"data {float(t.array):.4f}")
     if grad is not None:
         fields.append(f"grad {float(np.asarray(grad)):.4f}")
     return "{ " + " | ".join(fields) + " }"
@@ -212,7 +260,7 @@ def _tensor_label(t: Tensor, name: str | None, show_data: bool, grad: Any, show_
     if t.grad_fn is None and t.requires_grad:
         lines.append("requires grad")
     if show_data:
-        lines.append(_values(t.array))
+        lines.append(_VALUE_FREED if t.array is None else _values(t.array))
     if show_grad and grad is not None:
         lines.append("grad " + _values(grad, "grad"))
     return "\n".join(lines)
@@ -263,8 +311,10 @@ def draw_graph(*roots: Tensor, params: Mapping[str, Tensor] | None = None, show_
 
     params: names for tensors, e.g. ``dict(model.named_parameters())`` (tensors may also carry `name=`).
     show_data / show_grad: values of small tensors (summaries of large ones); gradients where known
-        (`.grad` after backward, for leaves and tensors that called `retain_grad()`).
-    show_saved: list, on each op, the values it keeps for its backward pass.
+        (`.grad` after backward, for leaves and tensors that called `retain_grad()`; every tensor's, for a
+        backward run inside `viz.keep_grads()`). Drawn after a plain `backward()`, the intermediate tensors'
+        values are gone ("value freed by backward"); the rest of the picture is the same.
+    show_saved: list, on each op, the values it keeps for its backward pass (none, once backward has run).
     group_modules: True, or the model (`nn.Module`, for submodule names), to draw a cluster per module;
         collapse: True (or a depth) to draw each module (below that depth) as one node.
     max_nodes: draw at most this many tensors, nearest the output first; a note says how many were left.
@@ -284,8 +334,8 @@ def draw_graph(*roots: Tensor, params: Mapping[str, Tensor] | None = None, show_
     if columns is not None and columns < 1:
         raise ValueError(f"draw_graph: columns must be at least 1 (or None, to choose), got {columns}")
     model = group_modules if group_modules not in (True, False, None) else None
-    tensors, cut = _walk(roots, max_nodes)
-    order = _drawing_order(tensors)
+    tensors, cut, inputs_of = _walk(roots, max_nodes)
+    order = _drawing_order(tensors, inputs_of)
     names = _param_names(params, model)
     for t in order:
         if t.name and id(t) not in names:
@@ -303,26 +353,30 @@ def draw_graph(*roots: Tensor, params: Mapping[str, Tensor] | None = None, show_
                                                               graph_attr={"label": "forward", "style": "dashed"})
         # (two views side by side stay one column each; a rankdir of one's own is a layout of one's own)
         wrap = 1 if view == "both" or (columns is None and rankdir != "TB") else columns
-        _draw_forward(target, order, seq, names, root_ids, show_data, show_grad, show_saved,
+        _draw_forward(target, order, inputs_of, seq, names, root_ids, show_data, show_grad, show_saved,
                       bool(group_modules), collapse, mod_names, grads, highlight, compact, wrap)
         if view == "both":
             g.subgraph(target)
     if view in ("backward", "both"):
         target = g if view == "backward" else graphviz.Digraph(name="cluster_backward",
                                                                graph_attr={"label": "backward", "style": "dashed"})
-        _draw_backward(target, order, seq, names, root_ids, show_grad, grads, highlight)
+        _draw_backward(target, order, inputs_of, seq, names, root_ids, show_grad, grads, highlight)
         if view == "both":
             g.subgraph(target)
     if cut:
-        g.node("truncated", f"... {cut} more tensors not drawn (max_nodes={max_nodes})",
+        more = f"{cut}" if cut < _COUNT_LEFT_OUT else f"at least {cut}"
+        g.node("truncated", f"... {more} more tensors not drawn (max_nodes={max_nodes})",
                shape="note", style="filled", fillcolor="#f8f9fa")
     return g
 
 
-def _grad_of(t: Tensor, grads: Mapping[int, Any] | None) -> Any:
+def _grad_of(t: Any, grads: Mapping[int, Any] | None) -> Any:
+    """The gradient to write on `t`: the step's (backward_steps), its `.grad`, or the one keep_grads() kept."""
     if grads is not None:
         return grads.get(id(t))
-    return None if t.grad is None else t.grad.array
+    if t.grad is not None:
+        return t.grad.array
+    return None if t.grad_fn is None else KEPT_GRADS.get(t.grad_fn)
 
 
 # Where the order of an op's operands matters, each edge says which operand it is (`a - b` is not `b - a`).
@@ -334,11 +388,10 @@ OPERAND_ROLES = {"sub": ("x", "y"), "div": ("x", "y"), "pow": ("x", "y"), "matmu
                  "lstm_cell": ("input_gates", "hidden_gates", "cx")}       # PyTorch's _thnn_fused_lstm_cell's
 
 
-def _draw_forward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[int, str], root_ids: set[int],
-                  show_data: bool,
-                  show_grad: bool, show_saved: bool, group: bool, collapse: bool | int,
-                  mod_names: dict[int, str] | None, grads: Mapping[int, Any] | None, highlight: Any,
-                  compact: bool = False, columns: int | None = 1) -> None:
+def _draw_forward(g: Any, order: list[Any], inputs_of: dict[int, list], seq: dict[int, int], names: dict[int, str],
+                  root_ids: set[int], show_data: bool, show_grad: bool, show_saved: bool, group: bool,
+                  collapse: bool | int, mod_names: dict[int, str] | None, grads: Mapping[int, Any] | None,
+                  highlight: Any, compact: bool = False, columns: int | None = 1) -> None:
     # Which cluster (module path) each tensor and op belongs to; parameters go with their module.
     def path_of(t: Tensor) -> tuple[str, ...]:
         if not group or t.grad_fn is None:
@@ -353,8 +406,8 @@ def _draw_forward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[
         users: dict[int, set[tuple[str, ...]]] = {}
         for t in order:
             if t.grad_fn is not None:
-                for x in inplace.inputs_as_used(t.grad_fn):
-                    if isinstance(x, Tensor) and x.grad_fn is None:
+                for x in inputs_of[id(t.grad_fn)]:
+                    if isinstance(x, _DRAWN) and x.grad_fn is None:
                         users.setdefault(id(x), set()).add(owner_path[id(t)])
         for t in order:       # (parameters: named leaves that require grad; inputs stay outside)
             if t.grad_fn is None and t.requires_grad and len(users.get(id(t), ())) == 1 and id(t) in names:
@@ -422,8 +475,8 @@ def _draw_forward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[
                 edges.append((op_id, f"t{seq[id(t)]}", {}))
         hot = highlight is not None and node is highlight
         roles = OPERAND_ROLES.get(node.op.name, ()) if c is None else ()
-        for i, x in enumerate(inplace.inputs_as_used(node)):
-            if isinstance(x, Tensor) and id(x) in owner_path:    # inputs cut by max_nodes are not drawn
+        for i, x in enumerate(inputs_of[id(node)]):
+            if isinstance(x, _DRAWN) and id(x) in owner_path:    # inputs cut by max_nodes are not drawn
                 src = rep(x)
                 if src != op_id:
                     attrs = {"color": _HIGHLIGHT, "penwidth": "2"} if hot else {}
@@ -480,9 +533,8 @@ def _emit_clusters(g: Any, clusters: dict[tuple[str, ...], list[tuple[str, dict]
         (parent if parent is not None else g).subgraph(subgraphs[p])
 
 
-def _draw_backward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict[int, str], root_ids: set[int],
-                   show_grad: bool,
-                   grads: Mapping[int, Any] | None, highlight: Any) -> None:
+def _draw_backward(g: Any, order: list[Any], inputs_of: dict[int, list], seq: dict[int, int], names: dict[int, str],
+                   root_ids: set[int], show_grad: bool, grads: Mapping[int, Any] | None, highlight: Any) -> None:
     """The gradient flow: one node per VJP (`MulBackward0`, PyTorch's name), an arrow to the VJP of each input that
     needs a gradient, and one `AccumulateGrad` per leaf that requires grad (with its gradient if known)."""
     for t in order:
@@ -506,9 +558,45 @@ def _draw_backward(g: Any, order: list[Tensor], seq: dict[int, int], names: dict
         if id(t) in root_ids:
             label += f"\nseed: d{names.get(id(t), 'output')}/d itself = 1" if t.numel() == 1 else ""
         g.node(f"b{seq[id(t)]}", label, **attrs)
-        for x in inplace.inputs_as_used(node):
-            if isinstance(x, Tensor) and x.requires_grad and id(x) in seq:
+        for x in inputs_of[id(node)]:
+            if isinstance(x, _DRAWN) and x.requires_grad and id(x) in seq:
                 g.edge(f"b{seq[id(t)]}", f"b{seq[id(x)]}", label=f" {tuple(x.shape)}", fontsize="9")
+
+
+# ---------------------------------------------------------------------------------------------
+# Every gradient, kept for the pictures
+# ---------------------------------------------------------------------------------------------
+
+# The gradients of the intermediate tensors, from the backward passes run inside `keep_grads()`, by the tensor's
+# node: held weakly, so that they go when the graph goes.
+KEPT_GRADS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _keep_grad(t: Tensor, g: Any, pending: dict) -> None:
+    """The observer that keep_grads() sets: t's complete gradient, copied (a rule may hand on the very array,
+    which may become a leaf's `.grad` and be updated in place), added to what earlier passes kept, as `.grad`."""
+    g = np.array(g.array if isinstance(g, Tensor) else g, copy=True)
+    kept = KEPT_GRADS.get(t.grad_fn)
+    KEPT_GRADS[t.grad_fn] = g if kept is None else kept + g
+
+
+@contextlib.contextmanager
+def keep_grads() -> Iterator[None]:
+    """Inside it, every backward pass keeps the gradient of every tensor it goes through, intermediates included,
+    for `draw_graph` to show, as if each had called `retain_grad()` (no `.grad` changes, nor what backward does)::
+
+        with viz.keep_grads():
+            loss.backward()
+        viz.draw_graph(loss)          # every tensor with its gradient
+
+    They are kept with the graph's nodes and go with them. Uses may nest; like grad mode, it holds in this thread.
+    """
+    previous = grad_state.observer
+    grad_state.observer = _keep_grad
+    try:
+        yield
+    finally:
+        grad_state.observer = previous
 
 
 # ---------------------------------------------------------------------------------------------
@@ -658,7 +746,9 @@ def _recorded_backward(root: Tensor, who: str) -> RecordedBackward:
     the same result as without it."""
     if not root.requires_grad:
         raise RuntimeError(f"{who}: the tensor does not require grad, so there is no backward pass")
-    tensors, _ = _walk((root,), 10**9)
+    tensors, _, _ = _walk((root,), 10**9)
+    if any(t.grad_fn is not None and t.grad_fn.inputs is None for t in tensors):
+        raise RuntimeError(f"{who}: " + _STEPS_FREED)
     leaves = [t for t in tensors if t.grad_fn is None and t.requires_grad]
     nodes: list[engine.Node] = []
     # A snapshot of every gradient known at every step would be quadratic (it took 1.8 GB before the first
@@ -716,6 +806,177 @@ def backward_steps(root: Tensor, params: Mapping[str, Tensor] | None = None,
 
 
 # ---------------------------------------------------------------------------------------------
+# The step-through: the data of its frames (the page that plays them: player.py)
+# ---------------------------------------------------------------------------------------------
+
+_FEW = 16            # tensors of at most this many elements have their numbers written in captions
+
+
+def _few_numbers(*arrays: Any) -> bool:
+    return all(np.size(a) <= _FEW for a in arrays)
+
+
+def step_through(root: Tensor, params: Any = None, *, show_data: bool = True, group_modules: Any = False,
+                 max_nodes: int = 200, rankdir: str = "TB", compact: bool = False) -> StepThrough:
+    """A player of `root`'s graph (usually the loss): its forward evaluation, then its backward pass.
+
+    It runs the engine's own backward pass (as `backward_steps`: the graph retained, nothing written to
+    `.grad`), so every gradient shown is the real one and `root.backward()` afterwards gives the same result.
+    Each backward frame's caption quotes the rules of the op's entry in ops.py's table and, for small tensors,
+    the numbers that went into them; a gradient that has received some but not all of its contributions is
+    marked "1 of 2". `params`, `show_data`, `group_modules`, `rankdir` and `compact` are draw_graph's;
+    `max_nodes` bounds the picture (the tensors nearest the output are drawn, and have frames).
+    """
+    if not isinstance(root, Tensor):
+        raise TypeError(f"step_through: expected a Tensor (e.g. the loss), got {type(root).__name__}")
+    recorded = _recorded_backward(root, "step_through")
+    model = group_modules if group_modules not in (True, False, None) else None
+    tensors, cut, inputs_of = _walk((root,), max_nodes)
+    order = _drawing_order(tensors, inputs_of)
+    seq = {id(t): i for i, t in enumerate(order)}
+    names = _param_names(params, model)
+    for t in order:
+        if t.name and id(t) not in names:
+            names[id(t)] = t.name
+    final = _GradsAt(recorded.history, len(recorded.nodes), recorded.final)
+    picture = draw_graph(root, params=params, show_data=show_data, show_grad=True, grads=final,
+                             group_modules=group_modules, max_nodes=max_nodes, rankdir=rankdir, compact=compact)
+    picture.graph_attr["pad"] = "0.3"                     # room for the "1 of 2" marks beside the boxes
+    svg = picture.pipe(format="svg").decode("utf-8")
+    # Inline in HTML, the SVG needs no namespace declarations: without them the page names no http:// address.
+    svg = re.sub(r'\s+xmlns(:xlink)?="[^"]*"', "", svg[svg.index("<svg"):])
+
+    def called(t: Tensor) -> str:
+        name = names.get(id(t))
+        if name is None and id(t) == id(root):
+            name = "output"
+        if name:
+            return f"{name} {tuple(t.shape)}"
+        made_by = f"{t.grad_fn.op.name}'s result" if t.grad_fn is not None else "the input"
+        return f"{made_by} {tuple(t.shape)}"
+
+    def grad_text(t: Tensor, g: Any) -> list[str]:
+        if compact and t.ndim == 0:
+            return [f"grad {float(np.asarray(g)):.4f}"]
+        return ("grad " + _values(g, "grad")).split("\n")
+
+    # Forward: the leaves are there from the start; each op and its result appear at its frame.
+    appear: dict[str, int] = {}
+    frames: list[dict] = []
+    captions: list[str] = []
+    ops = [t for t in order if t.grad_fn is not None]
+    for t in order:
+        if t.grad_fn is None:
+            appear[f"t{seq[id(t)]}"] = 0
+    for f, t in enumerate(ops, 1):
+        appear[f"t{seq[id(t)]}"] = appear[f"op{seq[id(t)]}"] = f
+        frames.append({"fwd": f})
+        value = f" = {one_line(t.array)}" if _few_numbers(t.array) else ""
+        name = names.get(id(t)) or ("output" if t is root else "")
+        captions.append(f"Forward {f}/{len(ops)}: {op_label(t.grad_fn)} gives {name + ' ' if name else ''}"
+                        f"{tuple(t.shape)}{value}.")
+
+    # Backward: how many gradient contributions each tensor is due (one per use by an op whose rules ran),
+    # then one frame per rule application, with what changed.
+    drawn = {id(t.grad_fn): t for t in ops}
+    steps = [(k, node) for k, node in enumerate(recorded.nodes, 1) if id(node) in drawn]
+    due: dict[int, int] = {}
+    for _, node in steps:
+        for x in inplace.inputs_as_used(node):
+            if isinstance(x, Tensor) and x.requires_grad:
+                due[id(x)] = due.get(id(x), 0) + 1
+    received: dict[int, int] = {}
+    grads: dict[str, list] = {}
+    forward_frames = len(frames)
+    for b, (k, node) in enumerate(steps, 1):
+        t = drawn[id(node)]
+        frame = forward_frames + b
+        inputs = [x for x in inplace.inputs_as_used(node)]
+        receivers = [x for x in dict.fromkeys(x for x in inputs if isinstance(x, Tensor) and x.requires_grad)
+                     if id(x) in seq]
+        frames.append({"bwd": b, "op": f"op{seq[id(t)]}", "ins": [f"t{seq[id(x)]}" for x in receivers]})
+        for x in [t, *receivers]:
+            steps_x, values_x = recorded.history.get(id(x), ([], []))
+            if k not in steps_x:
+                continue
+            value = final[id(x)] if (x.grad_fn is None and id(x) in recorded.final) else \
+                values_x[steps_x.index(k)]
+            if x is not t:
+                received[id(x)] = received.get(id(x), 0) + sum(1 for y in inputs if y is x)
+            grads.setdefault(f"t{seq[id(x)]}", []).append(
+                [frame, grad_text(x, value), received.get(id(x), 0), due.get(id(x), 0)])
+        captions.append(_backward_caption(b, len(steps), node, t, receivers, inputs, k, recorded, names, called,
+                                          received, due))
+    grad_lines = {title: len(grad_text(t, final[id(t)])) for t in order if id(t) in final
+                  for title in [f"t{seq[id(t)]}"] if title in grads}
+    note = ""
+    if cut:
+        note = (f"Only the {len(order)} tensors nearest the output are drawn (max_nodes={max_nodes}); "
+                f"{cut} more are not, nor the ops that made them.")
+    return StepThrough(svg, appear, frames, captions, grads, grad_lines, note)
+
+
+def _backward_caption(b: int, total: int, node: Any, t: Tensor, receivers: list[Tensor], inputs: list,
+                      k: int, recorded: RecordedBackward, names: dict[int, str], called: Any,
+                      received: dict[int, int], due: dict[int, int]) -> str:
+    """`Backward 2/5: TanhBackward0 runs tanh's rule from the table: x ← g * (1 - out * out)  (1 - tanh^2).
+    With g = [...], out = [...]: h (2,) gets [...].`"""
+    op = node.op.name
+    rules = table_rules(op)
+    g = recorded.history[id(t)][1][recorded.history[id(t)][0].index(k)]
+    head = f"Backward {b}/{total}: {node.name()} "
+    if not rules:
+        return head + f"runs the backward of {op_label(node)}, a rule of its own (not in ops.py's table)."
+    used = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    shown = [r for r in rules if r.input == "each input" or r.input not in r.params
+             or r.params.index(r.input) in used]
+    parts = []
+    for r in shown:
+        # A rule that branches on whether it runs on arrays or on Tensors (create_graph) is long: its meaning
+        # says it better, and the table holds the code.
+        code = r.code if len(r.code) <= 70 or not r.meaning else f"{r.meaning} (see ops.py's {op})"
+        meaning = f" ({r.meaning})" if r.meaning and r.meaning not in code else ""
+        role = r.input
+        if role.startswith("input ") and len(OPERAND_ROLES.get(op, ())) > int(role[6:]):
+            role = OPERAND_ROLES[op][int(role[6:])]       # a rule written as a function: the operand's role
+        position = r.params.index(r.input) if r.input in r.params else None
+        name = names.get(id(inputs[position])) if position is not None and position < len(inputs) else None
+        if name and name != role:
+            role += f" ({name})"                         # the rule's x is W1 here
+        parts.append(f"to {role}: {code}{meaning}")
+    text = head + f"runs {op}'s rule{'s' if len(shown) > 1 else ''} from the table: " + "; ".join(parts) + "."
+    # The numbers, when they are few: what the rules read, and what each input received.
+    params = rules[0].params
+    values: dict[str, Any] = {"g": g, "out": t.array}
+    for name, x in zip(params, inputs):
+        values[name] = x.array if isinstance(x, Tensor) else x
+    reads = set()
+    for r in shown:
+        # A rule written as a call of a helper passes it everything: the meaning says what it uses (`g y^T`).
+        said = [n for n in r.reads if re.search(rf"\b{n}\b", r.meaning)] if r.code.startswith("_") else []
+        reads.update(said + ["g"] if said else r.reads)
+    read = [n for n in values if n in reads and values[n] is not None and not isinstance(values[n], (tuple, slice))]
+    gains = []
+    for x in receivers:
+        steps_x, values_x = recorded.history.get(id(x), ([], []))
+        if k not in steps_x:
+            continue
+        j = steps_x.index(k)
+        gain = values_x[j] - values_x[j - 1] if j else values_x[j]
+        mark = f" ({received[id(x)]} of {due[id(x)]}, partial)" if received[id(x)] < due[id(x)] else (
+            f" (all {due[id(x)]} added up)" if due[id(x)] > 1 else "")
+        gains.append((called(x), gain, mark))
+    arrays = [values[n] for n in read] + [gain for _, gain, _ in gains]
+    if _few_numbers(*[a for a in arrays if isinstance(a, np.ndarray)]):
+        numbers = ", ".join(f"{n} = {one_line(values[n])}" for n in read)
+        sent = "; ".join(f"{who} gets {one_line(gain)}{mark}" for who, gain, mark in gains)
+        text += f" With {numbers}: {sent}." if numbers else f" {sent}."
+    else:
+        text += " " + "; ".join(f"{who} gets its gradient{mark}" for who, _, mark in gains) + "."
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
 # Text
 # ---------------------------------------------------------------------------------------------
 
@@ -730,8 +991,8 @@ def summary(*roots: Tensor, params: Mapping[str, Tensor] | None = None, max_node
     """
     if roots and not isinstance(roots[0], Tensor) and hasattr(roots[0], "named_modules"):
         return model_summary(roots[0], *roots[1:])          # summary(model, input): the table of layers
-    tensors, cut = _walk(roots, max_nodes)
-    order = _drawing_order(tensors)
+    tensors, cut, inputs_of = _walk(roots, max_nodes)
+    order = _drawing_order(tensors, inputs_of)
     names = _param_names(params, None)
     index = {id(t): i for i, t in enumerate(order)}
     rows = []
@@ -742,8 +1003,8 @@ def summary(*roots: Tensor, params: Mapping[str, Tensor] | None = None, max_node
                 what += "  [requires grad]"
         else:
             node = t.grad_fn
-            refs = iter(f"%{index[id(x)]}" if id(x) in index else "?" for x in inplace.inputs_as_used(node)
-                        if isinstance(x, Tensor))
+            refs = iter(f"%{index[id(x)]}" if id(x) in index else "?" for x in inputs_of[id(node)]
+                        if isinstance(x, _DRAWN))
             operands, attrs = _op_parts(node)
             args = [next(refs) if a == "·" else a for a in operands]
             if node.op.name in ("getitem", "index_put"):
@@ -806,7 +1067,3 @@ def model_summary(model: Any, *inputs: Any, depth: int = 3) -> str:
     lines += [rule, f"Total params: {total:,}", f"Trainable params: {trainable:,}",
               f"Non-trainable params: {total - trainable:,}", rule]
     return "\n".join(lines)
-
-
-# The step-through player (its own file; it draws with the functions above).
-from .step_through import StepThrough, step_through  # noqa: E402, F401

@@ -1,4 +1,4 @@
-"""The step-through player: its frames and captions as data, its page as a file, and the page in a real browser."""
+"""viz.step_through and its player (player.py): frames and captions as data, the page, the page in a browser."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def branches() -> tuple[al.Tensor, al.Tensor]:
 
 
 def recorded_ops(root: al.Tensor) -> int:
-    tensors, _ = viz._walk((root,), 10**9)
+    tensors, _, _ = viz._walk((root,), 10**9)
     return sum(1 for t in tensors if t.grad_fn is not None)
 
 

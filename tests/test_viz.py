@@ -10,6 +10,7 @@ import sys
 import textwrap
 import time
 import tracemalloc
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -285,11 +286,159 @@ def test_deep_graph_draws_iteratively_and_max_nodes_truncates() -> None:
     assert len(viz.summary(y).splitlines()) == 10_001
 
 
-def test_freed_graph_gives_a_clear_error() -> None:
-    x, w, b, loss = small_graph()
+def issue_graph() -> tuple[al.Tensor, al.Tensor, al.Tensor, al.Tensor]:
+    """The example of the issue on drawing after backward: h is used twice, h * h."""
+    x = al.tensor([1.0, 2.0], requires_grad=True, name="x")
+    w = al.tensor(3.0, requires_grad=True)
+    h = (x * w).tanh()
+    return x, w, h, (h * h).sum()
+
+
+def test_drawing_after_a_plain_backward_shows_all_but_the_freed_values() -> None:
+    x, w, h, loss = issue_graph()
+    loss.backward()                                   # no retain_graph: the graph's arrays are freed
+    assert loss.grad_fn.inputs is None                # (the engine's own record is released)
+    src = viz.draw_graph(loss, show_data=True).source
+    assert re.findall(r"^\s*op\d+ \[label=(\w+)", src, flags=re.M) == ["mul", "tanh", "mul", "sum"]
+    # The leaves and the loss are held: their values and gradients are drawn; the intermediates' values are gone.
+    assert f'label="x\n(2,) float32\nrequires grad\n[1. 2.]\ngrad {viz._values(x.grad.array)}"' in src
+    assert f'label="() float32\nrequires grad\n3.\ngrad {viz._values(w.grad.array)}"' in src
+    assert f'label="output\n() float32\n{viz._values(loss.array)}"' in src
+    assert src.count('label="(2,) float32\n(value freed by backward)"') == 3      # x * w, h, h * h
+    # Tensors are numbered in topological order (x, w, x * w, h, h * h, loss): h * h draws two edges from h.
+    assert edges(src).count(("t3", "op4")) == 2 and ("t4", "op5") in edges(src)
+    # Without values, the picture is the one drawn from a graph kept with retain_graph=True, in both views.
+    kept = issue_graph()
+    kept[3].backward(retain_graph=True)
+    for view in ("forward", "backward", "both"):
+        assert viz.draw_graph(loss, view=view).source == viz.draw_graph(kept[3], view=view).source, view
+
+
+def test_summary_and_next_functions_after_backward_are_as_before() -> None:
+    def graph():
+        a = al.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, name="a")
+        v = al.tensor([0.5, -1.0], requires_grad=True)
+        data = al.tensor([2.0, 3.0])                               # needs no gradient
+        m = (a @ v).reshape(1, 2)                                   # MvBackward0, then UnsqueezeBackward0
+        y = (2.0 - m) ** v + (m * data).clamp(v, 9.0)               # RsubBackward1, PowBackward1, ClampBackward0
+        return y.sum()
+
+    def walk(fn):        # the graph below fn, by PyTorch's names, as PyTorch's autograd tutorial walks it
+        return None if fn is None else (fn.name(), tuple(walk(f) for f, _ in fn.next_functions))
+
+    loss, kept = graph(), graph()
+    before, listing = walk(loss.grad_fn), viz.summary(loss)
+    assert "MvBackward0" in str(before) and "UnsqueezeBackward0" in str(before) and "PowBackward1" in str(before)
+    top = [f for f, _ in loss.grad_fn.next_functions]
     loss.backward()
-    with pytest.raises(RuntimeError, match="retain_graph=True"):
-        viz.draw_graph(loss)
+    assert walk(loss.grad_fn) == before and viz.summary(loss) == listing
+    assert [f for f, _ in loss.grad_fn.next_functions] == top       # the same nodes, not copies
+    kept.backward(retain_graph=True)
+    assert viz.summary(kept) == listing
+
+
+def test_a_second_backward_still_raises_and_steps_say_how_to_see_them() -> None:
+    x, w, h, loss = issue_graph()
+    loss.backward()
+    viz.draw_graph(loss)
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        loss.backward()
+    with pytest.raises(RuntimeError, match=r"backward_steps.*freed.*retain_graph=True.*before backward"):
+        next(viz.backward_steps(loss))
+    x, w, h, loss = issue_graph()
+    assert "saves" in viz.draw_graph(loss, show_saved=True).source
+    loss.backward()
+    assert "saves" not in viz.draw_graph(loss, show_saved=True).source      # nothing is kept for backward now
+
+
+def test_backward_still_frees_the_intermediate_arrays() -> None:
+    # A chain of ops on 1 MB arrays: after a plain backward, the intermediate tensors (and their arrays) are gone;
+    # only the structure stays, which costs bytes, not megabytes.
+    x = al.tensor(np.ones(2**18, dtype=np.float32), requires_grad=True)
+    tracemalloc.start()
+    try:
+        y, refs = x, []
+        for _ in range(8):
+            y = y * 1.5
+            refs.append(weakref.ref(y))
+        mask = al.tensor(np.ones(2**18, dtype=np.float32))   # a leaf that needs no gradient, held by nothing else
+        refs.append(weakref.ref(mask))
+        loss = (y * mask).sum()
+        del y, mask
+        held = tracemalloc.get_traced_memory()[0]
+        loss.backward()
+        after = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert all(r() is None for r in refs)
+    assert held - after > 8.5 * 2**20, f"only {(held - after) / 2**20:.1f} MB freed"
+    src = viz.draw_graph(loss, columns=1).source
+    assert src.count("(262144,) float32") == 11               # x, eight products, the mask, mask * y
+    assert len(edges(src)) == 2 * 10 + 1
+
+
+def test_keep_grads_shows_the_gradients_retain_grad_would_give() -> None:
+    def graph():
+        x = al.tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True, name="x")
+        w = al.tensor([[0.3, 0.1], [-0.2, 0.4]], requires_grad=True, name="w")
+        h1 = x @ w
+        h2 = h1.tanh()
+        h3 = h2 * h2
+        h4 = h3 + x
+        return [h1, h2, h3, h4, h4.sum()]
+
+    retained = graph()
+    for t in retained:
+        t.retain_grad()
+    retained[-1].backward(retain_graph=True)
+    kept = graph()
+    with viz.keep_grads():
+        kept[-1].backward()                                   # plain: its graph is freed
+    for t, t2 in zip(retained, kept):
+        np.testing.assert_array_equal(viz.KEPT_GRADS[t2.grad_fn], t.grad.array)
+        assert t2.grad is None                                # no .grad where none was asked for
+    src = viz.draw_graph(kept[-1]).source
+    assert src == viz.draw_graph(retained[-1]).source          # the same gradients drawn, on every tensor
+    assert src.count("grad [") == 2 + 4 and "grad 1." in src
+    assert "\ngrad " not in viz.draw_graph(kept[-1], show_grad=False).source
+
+
+def test_keep_grads_changes_no_grad_and_nests() -> None:
+    x, w, h, loss = issue_graph()
+    loss.backward()
+    x2, w2, h2, loss2 = issue_graph()
+    with viz.keep_grads():
+        loss2.backward()
+    np.testing.assert_array_equal(x2.grad.array, x.grad.array)
+    np.testing.assert_array_equal(w2.grad.array, w.grad.array)
+    assert x2.grad.dtype == x.grad.dtype
+    z = al.tensor([1.0, 2.0], requires_grad=True)
+    y = z + 1.0                                               # add hands y's gradient array on to z's .grad
+    with viz.keep_grads():
+        (y * y).sum().backward()
+    kept = viz.KEPT_GRADS[y.grad_fn].copy()
+    np.testing.assert_array_equal(kept, z.grad.array)
+    z.grad.array[...] = 7.0                                   # an in-place update of a .grad changes no kept one
+    np.testing.assert_array_equal(viz.KEPT_GRADS[y.grad_fn], kept)
+    with viz.keep_grads():
+        with viz.keep_grads():
+            pass
+        a = issue_graph()[3]
+        a.backward()                                          # after the inner block: still kept
+    b = issue_graph()[3]
+    b.backward()                                              # after both: as before
+    assert a.grad_fn in viz.KEPT_GRADS and b.grad_fn not in viz.KEPT_GRADS
+    with pytest.raises(KeyError), viz.keep_grads():
+        raise KeyError("a failure inside the block")
+    c = issue_graph()[3]
+    c.backward()
+    assert c.grad_fn not in viz.KEPT_GRADS                    # restored on an exception too
+    before = len(viz.KEPT_GRADS)
+    del a, kept
+    import gc
+
+    gc.collect()
+    assert len(viz.KEPT_GRADS) < before                        # they go with the graph
 
 
 def test_missing_dot_names_the_package_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
