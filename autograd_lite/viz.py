@@ -347,7 +347,8 @@ def draw_graph(*roots: Tensor, params: Mapping[str, Tensor] | None = None, show_
 
     g = Graph("autograd_lite", graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11",
                                            "compound": "true"},
-              node_attr={"fontname": "Helvetica", "fontsize": "10"}, edge_attr={"arrowsize": "0.7"})
+              node_attr={"fontname": "Helvetica", "fontsize": "10"},
+              edge_attr={"arrowsize": "0.7", "fontname": "Helvetica"})
     if view in ("forward", "both"):
         target = g if view == "forward" else graphviz.Digraph(name="cluster_forward",
                                                               graph_attr={"label": "forward", "style": "dashed"})

@@ -485,6 +485,8 @@ def test_gallery_script_draws_every_picture(tmp_path) -> None:
     page = (script.parent / "README.md").read_text()
     for shown in re.findall(r"\]\(([\w]+\.svg)\)", page):
         assert (tmp_path / shown).exists(), shown
+    player = (tmp_path / "mlp_step_through.html").read_text()        # the step-through page, linked there too
+    assert player.startswith("<!DOCTYPE html>") and "mlp_step_through.html" in page
 
 
 def test_one_edge_per_operand_use_and_operand_roles_where_order_matters() -> None:

@@ -43,6 +43,9 @@ def mlp(out: Path) -> list[str]:
     viz.draw_graph(loss, group_modules=model, show_data=True).render(out / "mlp", format="svg", cleanup=True)
     viz.draw_graph(loss, params=dict(model.named_parameters()), view="both").render(
         out / "mlp_forward_backward", format="svg", cleanup=True)
+    player = viz.step_through(loss, params=dict(model.named_parameters()), group_modules=model)
+    screenshot(player.save(out / "mlp_step_through.html"), out / "mlp_step_through.png",
+               frame=next(i for i, f in enumerate(player.frames, 1) if "bwd" in f) + 1)
     steps = list(viz.backward_steps(loss, params=dict(model.named_parameters())))
     for k in (1, len(steps) // 2, len(steps)):
         steps[k - 1][1].render(out / f"mlp_backward_step{k}", format="svg", cleanup=True)
@@ -50,6 +53,39 @@ def mlp(out: Path) -> list[str]:
     loss = nn.CrossEntropyLoss()(big(al.randn(32, 784)), al.randint(0, 10, (32,)))
     viz.draw_graph(loss, group_modules=big, collapse=2).render(out / "mlp_collapsed", format="svg", cleanup=True)
     return ["mlp", "mlp_forward_backward", f"mlp_backward_step{len(steps) // 2}", "mlp_collapsed"]
+
+
+def screenshot(page: Path, png: Path, frame: int) -> None:
+    """A picture of the step-through page at `frame`, taken in headless Chromium (Debian's `chromium` and
+    `chromium-driver`, driven by Selenium); skipped, saying so, where they are not installed."""
+    import os
+    import shutil
+
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        print("Selenium is not installed: no screenshot of the step-through (pip install selenium)")
+        return
+    if not (shutil.which("chromium") and os.path.exists("/usr/bin/chromedriver")):
+        print("headless Chromium is not installed: no screenshot of the step-through (apt-get install chromium "
+              "chromium-driver)")
+        return
+    os.environ["SE_AVOID_STATS"] = "true"
+    options = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--window-size=900,1500", "--hide-scrollbars"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    try:
+        driver.get(page.resolve().as_uri())
+        driver.find_element("id", "fit").click()                  # the whole picture in the window
+        for _ in range(frame - 1):
+            driver.find_element("id", "next").click()
+        driver.save_screenshot(str(png))
+    finally:
+        driver.quit()
 
 
 def lenet(out: Path) -> list[str]:
@@ -99,7 +135,7 @@ def main(argv: list[str] | None = None) -> list[Path]:
     np.set_printoptions(precision=3)
     names = mlp(args.out) + lenet(args.out) + lstm_step(args.out) + higher_order(args.out)
     paths = [args.out / f"{n}.svg" for n in names]
-    for p in paths:
+    for p in paths + [args.out / "mlp_step_through.html"]:
         print(f"wrote {p}")
     return paths
 
