@@ -185,7 +185,8 @@ def test_missing_files_say_where_and_what_to_do(tmp_path):
         MNIST(tmp_path, checksums=SUMS)
     message = str(info.value)
     assert TRAIN_IMAGES in message and str(tmp_path) in message and "download=True" in message
-    assert str(tmp_path / "MNIST" / "raw") in message
+    assert str(tmp_path / "mnist") in message and str(tmp_path / "MNIST" / "raw") in message
+    assert "the root argument" in message and "AUTOGRAD_LITE_DATA" in message and "no restart needed" in message
 
 
 # ------------------------------------------------------------------------------------------- checksums
@@ -311,7 +312,7 @@ def test_download_into_empty_dir(tmp_path, server):
         ds = MNIST(tmp_path, download=True, mirrors=[server.url + "/good/"], checksums=SUMS, progress=False)
     finally:
         os.umask(umask)
-    raw = tmp_path / "MNIST" / "raw"
+    raw = tmp_path / "mnist"  # this library's layout: an empty root gets a folder per dataset
     assert ds.raw_folder == raw and ds.targets.tolist() == TRAIN_Y
     np.testing.assert_array_equal(ds.data, TRAIN_X)
     assert listing(raw) == sorted([TRAIN_IMAGES, TRAIN_LABELS])  # only the split asked for; no temp files
@@ -320,10 +321,12 @@ def test_download_into_empty_dir(tmp_path, server):
     assert server.requests == [f"/good/{TRAIN_IMAGES}", f"/good/{TRAIN_LABELS}"]
 
 
-def test_download_with_progress_bar_and_mirror_without_slash(tmp_path, server):
+def test_download_with_progress_bar_and_mirror_without_slash(tmp_path, server, capsys):
     ds = MNIST(tmp_path, train=False, download=True, mirrors=server.url + "/good", checksums=SUMS)
     assert ds.targets.tolist() == TEST_Y
-    assert listing(tmp_path / "MNIST" / "raw") == sorted([TEST_IMAGES, TEST_LABELS])
+    assert listing(tmp_path / "mnist") == sorted([TEST_IMAGES, TEST_LABELS])
+    bars = capsys.readouterr().err  # tqdm's text bar, one per file
+    assert f"{TEST_IMAGES}:" in bars and f"{TEST_LABELS}:" in bars and "B/s" in bars
 
 
 @pytest.mark.parametrize("first", ["404", "refused", "corrupt", "timeout"])
@@ -333,7 +336,7 @@ def test_failing_first_mirror_falls_through(tmp_path, server, monkeypatch, first
            "timeout": server.url + "/slow/"}[first]
     ds = MNIST(tmp_path, download=True, mirrors=[bad, server.url + "/good/"], checksums=SUMS, progress=False)
     assert ds.targets.tolist() == TRAIN_Y
-    raw = tmp_path / "MNIST" / "raw"
+    raw = tmp_path / "mnist"
     assert listing(raw) == sorted([TRAIN_IMAGES, TRAIN_LABELS])
     assert (raw / TRAIN_IMAGES).read_bytes() == FILES[TRAIN_IMAGES]
     tried = [] if first == "refused" else [f"/{bad.split('/')[-2]}/"]  # a refused mirror never reaches the server
@@ -349,8 +352,11 @@ def test_all_mirrors_failing_is_a_clear_error_and_leaves_nothing(tmp_path, serve
     for mirror in mirrors:
         assert mirror + TRAIN_IMAGES in message
     assert "HTTP Error 404" in message and "checksum mismatch" in message
-    assert "by hand" in message and str(tmp_path / "MNIST" / "raw") in message and SUMS[TRAIN_IMAGES] in message
-    assert listing(tmp_path / "MNIST" / "raw") == []
+    assert "by hand" in message and str(tmp_path / "mnist") in message and SUMS[TRAIN_IMAGES] in message
+    # What was looked for where, and the ways out.
+    assert f"{TRAIN_IMAGES} is in none of {tmp_path}, {tmp_path / 'mnist'}, {tmp_path / 'MNIST' / 'raw'}" in message
+    assert "AUTOGRAD_LITE_DATA" in message and "root=" in message
+    assert listing(tmp_path / "mnist") == [] and listing(tmp_path) == ["mnist"]
 
 
 def test_existing_valid_files_are_not_downloaded_again(tmp_path, server):
@@ -371,3 +377,132 @@ def test_existing_corrupt_file_is_replaced_only_by_a_good_copy(tmp_path, server)
     assert listing(tmp_path) == sorted([TRAIN_IMAGES, TRAIN_LABELS])
     ds = MNIST(tmp_path, download=True, mirrors=[server.url + "/good/"], checksums=SUMS, progress=False)
     assert ds.targets.tolist() == TRAIN_Y and (tmp_path / TRAIN_IMAGES).read_bytes() == FILES[TRAIN_IMAGES]
+
+
+# ------------------------------------------------------------- the user cache, layouts, the env var at run time
+@pytest.fixture
+def cache(tmp_path, monkeypatch) -> Path:
+    """An empty user cache ($XDG_CACHE_HOME) and no $AUTOGRAD_LITE_DATA: a student's machine."""
+    monkeypatch.delenv("AUTOGRAD_LITE_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    return tmp_path / "xdg" / "autograd_lite"
+
+
+def test_download_into_the_user_cache_keeps_a_folder_per_dataset(cache, server, capsys):
+    mirror = [server.url + "/good/"]
+    train = MNIST(download=True, mirrors=mirror, checksums=SUMS)
+    test = MNIST(train=False, download=True, mirrors=mirror, checksums=SUMS)
+    assert train.root == test.root == cache
+    assert train.raw_folder == test.raw_folder == cache / "mnist"
+    assert listing(cache) == ["mnist"] and listing(cache / "mnist") == sorted(FILES)
+    assert train.targets.tolist() == TRAIN_Y and test.targets.tolist() == TEST_Y
+    assert all((cache / "mnist" / name).read_bytes() == data for name, data in FILES.items())
+    assert f"{TRAIN_IMAGES}:" in capsys.readouterr().err  # the progress bar
+    # The next run (the next notebook) reads the cache and never asks the mirror again.
+    asked = len(server.requests)
+    assert MNIST(download=True, mirrors=mirror, checksums=SUMS).targets.tolist() == TRAIN_Y
+    assert len(server.requests) == asked == 4
+
+
+def test_every_layout_is_read_and_in_order(tmp_path):
+    flat, nested, torchvision = mnist_module.folders(tmp_path)
+    assert (nested, torchvision) == (tmp_path / "mnist", tmp_path / "MNIST" / "raw")
+    for digit, folder in [(3, torchvision), (2, nested), (1, flat)]:  # each added one wins over those before
+        place(folder, [TRAIN_IMAGES, TRAIN_LABELS], {TRAIN_LABELS: gz(idx_bytes(np.array([digit] * 5, np.uint8)))})
+        ds = MNIST(tmp_path, checksums={})
+        assert ds.raw_folder == folder and ds.targets.tolist() == [digit] * 5
+
+
+def test_a_folder_holding_the_whole_split_wins(tmp_path, server):
+    place(tmp_path / "mnist", [TEST_IMAGES, TEST_LABELS])  # a test split downloaded here earlier
+    place(tmp_path / "MNIST" / "raw")                        # and all four from torchvision
+    assert MNIST(tmp_path, checksums=SUMS).raw_folder == tmp_path / "MNIST" / "raw"
+    assert MNIST(tmp_path, train=False, checksums=SUMS).raw_folder == tmp_path / "mnist"
+    # Neither split whole anywhere: a missing file joins the first folder that has MNIST files.
+    (tmp_path / "MNIST" / "raw" / TRAIN_LABELS).unlink()
+    ds = MNIST(tmp_path, download=True, mirrors=[server.url + "/good/"], checksums=SUMS, progress=False)
+    assert ds.raw_folder == tmp_path / "mnist" and server.requests == [f"/good/{TRAIN_IMAGES}", f"/good/{TRAIN_LABELS}"]
+
+
+def test_the_env_var_set_at_run_time_takes_effect(cache, tmp_path):
+    import nn.data  # noqa: F401 - imported (as in a notebook's first cell) before the variable is set
+
+    with pytest.raises(FileNotFoundError, match=r"the user cache folder, as \$AUTOGRAD_LITE_DATA is not set"):
+        MNIST(checksums=SUMS)
+    other = gz(idx_bytes(np.array([7, 7, 7, 7, 7], np.uint8)))
+    place(tmp_path / "a")
+    place(tmp_path / "b" / "mnist", replace={TRAIN_LABELS: other})
+    try:
+        os.environ["AUTOGRAD_LITE_DATA"] = str(tmp_path / "a")  # as a student would, in a running kernel
+        assert MNIST(checksums=SUMS).targets.tolist() == TRAIN_Y
+        os.environ["AUTOGRAD_LITE_DATA"] = str(tmp_path / "b")  # a data folder of several datasets
+        assert MNIST(checksums={}).targets.tolist() == [7] * 5
+        os.environ["AUTOGRAD_LITE_DATA"] = str(tmp_path / "empty")
+        with pytest.raises(FileNotFoundError, match=r"root .*empty: \$AUTOGRAD_LITE_DATA\)"):
+            MNIST(checksums=SUMS)
+    finally:
+        os.environ.pop("AUTOGRAD_LITE_DATA", None)
+
+
+def test_a_corrupt_download_into_the_cache_is_refused_and_leaves_nothing(cache, server):
+    with pytest.raises(RuntimeError) as info:
+        MNIST(download=True, mirrors=[server.url + "/bad/"], checksums=SUMS, progress=False)
+    message = str(info.value)
+    assert "checksum mismatch" in message and str(cache / "mnist") in message
+    assert "the user cache folder, as $AUTOGRAD_LITE_DATA is not set" in message
+    assert listing(cache / "mnist") == []
+    assert server.requests == [f"/bad/{TRAIN_IMAGES}"]  # the first file failing stops it: nothing half-done
+
+
+# ------------------------------------------------------------------- the notebooks' cell, in a fresh kernel
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+MNIST_NOTEBOOKS = sorted(p for p in NOTEBOOKS.glob("*.ipynb") if "MNIST(" in p.read_text(encoding="utf-8"))
+
+
+def test_a_notebook_uses_mnist() -> None:
+    assert MNIST_NOTEBOOKS, "no notebook calls MNIST(: the tests below would check nothing"
+
+
+@pytest.mark.parametrize("cache_var", ["HOME", "XDG_CACHE_HOME"])
+@pytest.mark.parametrize("notebook", MNIST_NOTEBOOKS, ids=[p.name for p in MNIST_NOTEBOOKS])
+def test_the_notebook_cell_downloads_into_an_empty_cache(notebook, cache_var, tmp_path, server, monkeypatch):
+    """The notebook's own imports and MNIST cell, in a new Jupyter kernel with an empty home or cache and no
+    $AUTOGRAD_LITE_DATA: the files are downloaded from a loopback mirror into the cache (the mirror and the
+    checksums replaced by the tiny files'), with a progress bar; then the variable set inside the running
+    kernel is obeyed at the cell's next run."""
+    pytest.importorskip("ipykernel")
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+
+    code = [c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code"]
+    cell = next(source for source in code if "MNIST(" in source)
+    monkeypatch.delenv("AUTOGRAD_LITE_DATA", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv(cache_var, str(tmp_path / "empty"))
+    monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "mpl"))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(NOTEBOOKS.parent),
+                                                                   os.environ.get("PYTHONPATH")])))
+    cache = tmp_path / "empty" / ("autograd_lite" if cache_var == "XDG_CACHE_HOME" else ".cache/autograd_lite")
+    place(tmp_path / "local")
+
+    mirror = f"import nn.data.mnist as m\nm.MIRRORS = ({server.url + '/good/'!r},)\nm.MD5.update({SUMS!r})"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in [
+        mirror, code[0], cell,
+        # What the cache holds; then it is emptied, and the variable pointed at a copy the student has.
+        f"import os, shutil\nprint(sorted(os.listdir({str(cache / 'mnist')!r})))\nshutil.rmtree({str(cache)!r})\n"
+        f"os.environ['AUTOGRAD_LITE_DATA'] = {str(tmp_path / 'local')!r}", cell]])
+    NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+
+    def text(cell, name):
+        return "".join(o.get("text", "") for o in cell.outputs if o.get("name") == name)
+
+    first, cached, second = nb.cells[2:5]
+    assert text(cached, "stdout") == f"{sorted(FILES)}\n"
+    assert sorted(server.requests) == sorted(f"/good/{name}" for name in FILES)
+    assert f"{TRAIN_IMAGES}:" in text(first, "stderr") and "IProgress" not in text(first, "stderr")
+    assert f"train subset: al.Size([{len(TRAIN_Y)}, 1, 28, 28])" in text(first, "stdout")
+    assert f"class counts in the subset: {np.bincount(TRAIN_Y)}" in text(first, "stdout")
+    # After os.environ[...] = ... in the running kernel: the local copy, no restart, no download.
+    assert text(second, "stdout") == text(first, "stdout") and text(second, "stderr") == ""
+    assert len(server.requests) == len(FILES) and not cache.exists()

@@ -3,13 +3,22 @@
 Mirrors `torchvision.datasets.MNIST`, except that a sample is already a float32 Tensor in [0, 1] of shape
 (1, 28, 28) (torchvision gives a PIL image and leaves the conversion to `transforms.ToTensor()`).
 
-Where the files are looked for, under `root`:
-  1. directly in `root` (e.g. a folder holding just the four .gz files), if any of the four is there;
-  2. else in `root/MNIST/raw`, torchvision's layout, so a data folder shared with torchvision works.
-  Files fetched with `download=True` go to that same folder; when neither holds any file yet, to
-  `root/MNIST/raw`. Only the two files of the split asked for are fetched.
-`root=None` means `$AUTOGRAD_LITE_DATA` if set, else `$XDG_CACHE_HOME/autograd_lite`, else
-`~/.cache/autograd_lite`.
+Where the files are: `root` is the argument, else `$AUTOGRAD_LITE_DATA` if set, else the user cache folder
+(`$XDG_CACHE_HOME/autograd_lite`, else `~/.cache/autograd_lite`). The variable is read at each call, not at
+import, so setting it inside a running notebook (`os.environ["AUTOGRAD_LITE_DATA"] = "/path"`) takes effect
+at the next `MNIST(...)`. Under `root`, three layouts are looked in, in this order (see `folders`):
+  1. `root/` itself: a folder holding just the .gz files (e.g. AUTOGRAD_LITE_DATA=/data/mnist);
+  2. `root/mnist/`: this library's own layout, one folder per dataset, so one root (the user cache, or a
+     shared data folder such as `/data` holding `mnist/` and others) holds several datasets;
+  3. `root/MNIST/raw/`: torchvision's, so a data folder shared with torchvision works.
+  The first that holds both files of the split asked for is used; else the first holding any MNIST file
+  (a missing file then joins the others there); else `root/mnist/`, where `download=True` puts new files.
+  Only the two files of the split asked for are fetched.
+Why `mnist/` and not torchvision's `MNIST/raw/`: the `raw/` level is there in torchvision to keep processed
+copies apart, and no processed copy is kept here (below); a lowercase folder per dataset is what caches
+and data folders usually hold (`~/.cache/<tool>/<dataset>`), and the name matches the module's. Where
+file names ignore case (macOS, Windows), `mnist/` and `MNIST/` are one folder: the .gz files beside
+torchvision's `raw/` are then layout 2, those inside it layout 3, and both are still found.
 
 No decoded copy is cached: unzipping the training images takes about 0.2 s and checking their MD5 0.02 s,
 while reading a cached .npy of them took 0.1 s; saving that is not worth a second file to keep in step
@@ -23,6 +32,7 @@ import hashlib
 import operator
 import os
 import secrets
+import warnings
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -112,11 +122,23 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
 
 
-def _raw_folder(root: Path) -> Path:
-    """root itself if it holds any MNIST file, else torchvision's root/MNIST/raw."""
-    if any((root / name).is_file() for name in MD5):
-        return root
-    return root / "MNIST" / "raw"
+def folders(root: str | os.PathLike) -> tuple[Path, Path, Path]:
+    """The folders under `root` where the MNIST files are looked for, in order: root itself (the files
+    flat), root/mnist (this library's layout, where downloads go) and root/MNIST/raw (torchvision's)."""
+    root = Path(root)
+    return root, root / "mnist", root / "MNIST" / "raw"
+
+
+def _raw_folder(root: Path, names: Sequence[str]) -> Path:
+    """The folder to read `names` from (and download missing ones into): see the module docstring."""
+    candidates = folders(root)
+    for folder in candidates:
+        if all((folder / name).is_file() for name in names):
+            return folder
+    for folder in candidates:
+        if any((folder / name).is_file() for name in MD5):
+            return folder
+    return candidates[1]
 
 
 class _NoBar:
@@ -131,7 +153,11 @@ def _progress_bar(enabled: bool, **kwargs: Any) -> Any:
     if not enabled:
         return _NoBar()
     try:
-        from tqdm.auto import tqdm
+        with warnings.catch_warnings():
+            # In Jupyter without ipywidgets, tqdm.auto warns "IProgress not found ... update jupyter and
+            # ipywidgets" and falls back to its text bar, which Jupyter shows well: no need to alarm anyone.
+            warnings.filterwarnings("ignore", message="IProgress not found")
+            from tqdm.auto import tqdm
     except ImportError:  # the bar is a nicety: without tqdm, download without one
         return _NoBar()
     return tqdm(**kwargs)
@@ -221,12 +247,15 @@ class MNIST(Dataset):
                  mirrors: Sequence[str] | None = None, progress: bool = True, *,
                  checksums: Mapping[str, str] | None = None) -> None:
         self.root = default_root() if root is None else Path(root).expanduser()
+        # Said in errors, so that a student sees why this root was chosen.
+        self._origin = ("the root argument" if root is not None else f"${ENV_VAR}" if os.environ.get(ENV_VAR)
+                        else f"the user cache folder, as ${ENV_VAR} is not set")
         self.train = bool(train)
         self.transform = transform
         self.target_transform = target_transform
         self.mirrors = tuple(MIRRORS if mirrors is None else [mirrors] if isinstance(mirrors, str) else mirrors)
         checksums = MD5 if checksums is None else checksums
-        self.raw_folder = _raw_folder(self.root)
+        self.raw_folder = _raw_folder(self.root, FILES[self.train])
         paths = [self._checked(name, checksums.get(name), download, progress) for name in FILES[self.train]]
         images = read_idx(paths[0])
         labels = read_idx(paths[1])
@@ -246,15 +275,24 @@ class MNIST(Dataset):
 
     def _checked(self, name: str, md5: str | None, download: bool, progress: bool) -> Path:
         path = self.raw_folder / name
-        if path.is_file() and (md5 is None or _md5(path) == md5):
+        present = path.is_file()
+        if present and (md5 is None or _md5(path) == md5):
             return path
+        where = ", ".join(map(str, folders(self.root)))
+        fix = (f"Or point ${ENV_VAR} at a folder holding the original files ({', '.join(MD5)}), flat or in "
+               f"mnist/ or MNIST/raw/ (in a running notebook, os.environ[{ENV_VAR!r}] = '/path/to/data' takes "
+               f"effect at the next MNIST() call: no restart needed), or pass root=.")
         if download:
-            return download_file(name, self.raw_folder, self.mirrors, md5, progress)
-        if not path.is_file():
+            try:
+                return download_file(name, self.raw_folder, self.mirrors, md5, progress)
+            except (RuntimeError, OSError) as e:
+                state = (f"{path} failed its MD5 check" if present else
+                         f"{name} is in none of {where} (root {self.root}: {self._origin})")
+                raise RuntimeError(f"MNIST: {state}, and downloading it failed: {e}\n{fix}") from e
+        if not present:
             raise FileNotFoundError(
-                f"MNIST: {name} not found in {self.root} or {self.root / 'MNIST' / 'raw'} (root: the argument, "
-                f"else ${ENV_VAR}, else the user cache folder). Pass download=True to fetch it, or place the "
-                f"original files ({', '.join(MD5)}) in one of those folders")
+                f"MNIST: {name} is in none of {where} (root {self.root}: {self._origin}). Pass "
+                f"download=True to fetch it into {self.raw_folder}. {fix}")
         raise ValueError(f"MNIST: {path} has MD5 {_md5(path)}, expected {md5}: it is corrupt, truncated or not "
                          f"the original file. Delete it and pass download=True to fetch it again, or replace it "
                          f"with the original {name}")
