@@ -321,6 +321,16 @@ def test_download_into_empty_dir(tmp_path, server):
     assert server.requests == [f"/good/{TRAIN_IMAGES}", f"/good/{TRAIN_LABELS}"]
 
 
+def test_torch_compat_downloads_where_torchvision_does(tmp_path, server):
+    from autograd_lite import torch_compat
+
+    ds = torch_compat.torchvision.datasets.MNIST(tmp_path, download=True, mirrors=[server.url + "/good/"],
+                                                 checksums=SUMS, progress=False)
+    assert ds.raw_folder == tmp_path / "MNIST" / "raw" and type(ds).__name__ == "MNIST"
+    assert listing(tmp_path / "MNIST" / "raw") == sorted([TRAIN_IMAGES, TRAIN_LABELS])
+    assert MNIST(tmp_path, checksums=SUMS).raw_folder == tmp_path / "MNIST" / "raw"   # and we read them there
+
+
 def test_download_with_progress_bar_and_mirror_without_slash(tmp_path, server, capsys):
     ds = MNIST(tmp_path, train=False, download=True, mirrors=server.url + "/good", checksums=SUMS)
     assert ds.targets.tolist() == TEST_Y

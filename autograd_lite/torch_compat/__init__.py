@@ -128,7 +128,17 @@ backends = al.backends
 accelerator = Namespace("torch.accelerator", [al.accelerator])
 random = Namespace("torch.random", [al.random])
 transforms = Namespace("torchvision.transforms", [nn_package.data.transforms])
-datasets = Namespace("torchvision.datasets", [], {"MNIST": nn_package.data.MNIST})
+
+
+class _TorchvisionMNIST(nn_package.data.MNIST):
+    """torchvision.datasets.MNIST: nn.data.MNIST, downloading where torchvision does (root/MNIST/raw), so that the
+    real torchvision finds the files afterwards too."""
+
+    new_files_layout = 2
+
+
+_TorchvisionMNIST.__name__ = _TorchvisionMNIST.__qualname__ = "MNIST"
+datasets = Namespace("torchvision.datasets", [], {"MNIST": _TorchvisionMNIST})
 torchvision = Namespace("torchvision", [], {"transforms": transforms, "datasets": datasets,
                                             "__version__": "0.28.0+autograd.lite." + al.__version__})
 

@@ -129,8 +129,9 @@ def folders(root: str | os.PathLike) -> tuple[Path, Path, Path]:
     return root, root / "mnist", root / "MNIST" / "raw"
 
 
-def _raw_folder(root: Path, names: Sequence[str]) -> Path:
-    """The folder to read `names` from (and download missing ones into): see the module docstring."""
+def _raw_folder(root: Path, names: Sequence[str], new: int = 1) -> Path:
+    """The folder to read `names` from (and download missing ones into): see the module docstring. `new`:
+    which of `folders(root)` gets the files when none holds any (1, root/mnist; torch_compat's 2, MNIST/raw)."""
     candidates = folders(root)
     for folder in candidates:
         if all((folder / name).is_file() for name in names):
@@ -138,7 +139,7 @@ def _raw_folder(root: Path, names: Sequence[str]) -> Path:
     for folder in candidates:
         if any((folder / name).is_file() for name in MD5):
             return folder
-    return candidates[1]
+    return candidates[new]
 
 
 class _NoBar:
@@ -237,6 +238,9 @@ class MNIST(Dataset):
     bar if `progress` and tqdm is installed.
     """
 
+    # Which of `folders(root)` new files go to when none holds any yet: root/mnist (1); torch_compat's
+    # torchvision.datasets.MNIST says root/MNIST/raw (2), so a data folder shared with torchvision works both ways.
+    new_files_layout = 1
     classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four",
                "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine"]
     mean, std = MEAN, STD
@@ -255,7 +259,7 @@ class MNIST(Dataset):
         self.target_transform = target_transform
         self.mirrors = tuple(MIRRORS if mirrors is None else [mirrors] if isinstance(mirrors, str) else mirrors)
         checksums = MD5 if checksums is None else checksums
-        self.raw_folder = _raw_folder(self.root, FILES[self.train])
+        self.raw_folder = _raw_folder(self.root, FILES[self.train], self.new_files_layout)
         paths = [self._checked(name, checksums.get(name), download, progress) for name in FILES[self.train]]
         images = read_idx(paths[0])
         labels = read_idx(paths[1])
