@@ -1,7 +1,14 @@
-"""Every notebook in notebooks/ runs top to bottom in a fresh kernel (nbclient).
+"""Every notebook in notebooks/ and every worked solution in notebooks/solutions/ runs top to bottom in a fresh
+kernel (nbclient), and the exercises' check cells tell right answers from wrong ones.
 
 Only success is checked, not that the outputs match the stored ones byte for byte. A failure names the
 notebook and the failing cell (its index, source and traceback).
+
+The exercises follow notebooks/README.md's convention (notebooks/checks.py does the checking): a code cell
+tagged `exercise` whose first line is `# Exercise N: ...`, then a code cell tagged `check`. In a student's
+notebook each such check prints "not answered yet"; in its worked solution every check cell prints "correct";
+and each solution's exercise cell with a deliberate mistake put in (WRONG_ANSWERS, at least one per solved
+notebook) must make that exercise's check cell raise a helpful AssertionError.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import re
 import shutil
 import socket
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,8 +40,39 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-TIMEOUT = 120                  # seconds: for any one cell (nbclient's timeout) and for the whole notebook
+SOLUTIONS = sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))
+TIMEOUT = 120                  # seconds: for any one cell (nbclient's timeout)
+BUDGET = 60                    # seconds: for a whole notebook (they take a few; "well under a minute")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_EXERCISE = re.compile(r"# Exercise (\d+)\b")
+
+
+@dataclass(frozen=True)
+class WrongAnswer:
+    """A deliberate mistake in a worked solution: `old` replaced by `new` in the cell of exercise `exercise`. The
+    exercise's check cell must then raise an AssertionError whose message contains each string of `says`."""
+    notebook: str
+    exercise: int
+    old: str
+    new: str
+    says: tuple[str, ...]
+    why: str                   # the mistake, in words
+
+
+# One entry per mistake; every notebook in notebooks/solutions/ needs at least one.
+WRONG_ANSWERS = [
+    WrongAnswer("00_build_your_own_autograd.ipynb", 4, "s * (1 - s) * out.grad", "s * (1 - s)",
+                ("sigmoid(2 * a) * b + sigmoid(a)", "the gradient for a is wrong", "out.grad"),
+                "the bug not found: the sigmoid's rule without out.grad"),
+    WrongAnswer("00_build_your_own_autograd.ipynb", 1, "self.grad += k", "self.grad = k",
+                ("a ** 3 + b ** -1", "the gradient for a is wrong", "+="),
+                "pow's rule overwrites the gradient instead of adding to it"),
+    WrongAnswer("00_build_your_own_autograd.ipynb", 2, "1.0 if self.data > 0 else 0.0", "1.0",
+                ("relu(a * b)", "wrong", "negative"),
+                "relu passes every gradient on"),
+]
+# What every wrong answer's message says besides: the numbers expected and got, and a hint.
+HELPFUL = ("expected (autograd_lite):", "got (your answer):", "Hint: ")
 
 
 def test_there_are_notebooks() -> None:
@@ -65,8 +104,9 @@ def _mnist_available() -> bool:
     return False
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _execute(nb: nbformat.NotebookNode, path: Path, monkeypatch: pytest.MonkeyPatch) -> float:
+    """Run nb in a fresh kernel whose working directory is path's folder (as Jupyter's); the seconds it took.
+    Raises nbclient's error at the first failing cell."""
     if "MNIST(" in path.read_text(encoding="utf-8") and not _mnist_available():
         pytest.skip("the MNIST files are not available and no mirror answers to download them from: set "
                     "AUTOGRAD_LITE_DATA to the folder holding the original MNIST .gz files (scripts/test.sh does "
@@ -76,16 +116,99 @@ def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         monkeypatch.setenv(var, os.environ.get(var, "1"))
-
-    nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=TIMEOUT, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
+    client.execute()
+    return time.perf_counter() - start
+
+
+def _run(path: Path, monkeypatch: pytest.MonkeyPatch) -> nbformat.NotebookNode:
+    """The notebook at path, executed top to bottom within the budget (or the test fails, naming the cell)."""
+    nb = nbformat.read(path, as_version=4)
     try:
-        client.execute()
+        elapsed = _execute(nb, path, monkeypatch)
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
         index = _failing_cell(nb)
         where = f"cell {index} (counting from 0, markdown included)" if index is not None else "a cell"
         pytest.fail(f"{path.name}: {where} failed:\n{_ANSI.sub('', str(error))}", pytrace=False)
-    elapsed = time.perf_counter() - start
-    assert elapsed < TIMEOUT, f"{path.name} took {elapsed:.0f} s to run; the budget is {TIMEOUT} s per notebook"
+    assert elapsed < BUDGET, f"{path.name} took {elapsed:.0f} s to run; the budget is {BUDGET} s per notebook"
+    return nb
+
+
+def _tagged(cell: nbformat.NotebookNode, tag: str) -> bool:
+    return tag in cell.get("metadata", {}).get("tags", [])
+
+
+def _stdout(cell: nbformat.NotebookNode) -> str:
+    return "".join(out.get("text", "") for out in cell.get("outputs", []) if out.get("output_type") == "stream")
+
+
+def exercises(nb: nbformat.NotebookNode) -> dict[int, tuple[int, int]]:
+    """Exercise number -> (index of its cell, index of its check cell), checking the convention on the way."""
+    found: dict[int, tuple[int, int]] = {}
+    for index, cell in enumerate(nb.cells):
+        if not _tagged(cell, "exercise"):
+            continue
+        number = _EXERCISE.match(cell.source)
+        assert cell.cell_type == "code" and number, \
+            f"cell {index} is tagged `exercise` but is not a code cell starting with '# Exercise N'"
+        check = next((i for i in range(index + 1, len(nb.cells)) if nb.cells[i].cell_type == "code"), None)
+        assert check is not None and _tagged(nb.cells[check], "check"), \
+            f"exercise {number[1]} (cell {index}) is not followed by a code cell tagged `check`"
+        found[int(number[1])] = (index, check)
+    return found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    nb = _run(path, monkeypatch)
+    for number, (_, check) in exercises(nb).items():
+        said = _stdout(nb.cells[check])
+        assert "not answered yet" in said, \
+            f"{path.name}: exercise {number}'s check should say 'not answered yet' in the student's notebook " \
+            f"(is the answer in it? answers belong in solutions/{path.name}); it printed: {said!r}"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=[p.name for p in SOLUTIONS])
+def test_solution_runs_and_every_check_says_correct(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    nb = _run(path, monkeypatch)
+    checks = [(i, cell) for i, cell in enumerate(nb.cells) if _tagged(cell, "check")]
+    assert len(exercises(nb)) >= 3 and checks
+    for index, cell in checks:
+        said = _stdout(cell)
+        assert "correct:" in said and "not answered yet" not in said, \
+            f"solutions/{path.name}: the check cell {index} should print 'correct' and no 'not answered yet'; it " \
+            f"printed: {said!r}"
+
+
+def test_every_solution_has_a_wrong_answer() -> None:
+    tried = {w.notebook for w in WRONG_ANSWERS}
+    untried = [p.name for p in SOLUTIONS if p.name not in tried]
+    assert not untried, f"add a WrongAnswer for {untried}: each check must be shown to fail on a wrong answer"
+
+
+@pytest.mark.parametrize("wrong", WRONG_ANSWERS, ids=[f"{w.notebook[:2]}-exercise{w.exercise}" for w in WRONG_ANSWERS])
+def test_wrong_answer_fails_its_check(wrong: WrongAnswer, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = ROOT / "notebooks" / "solutions" / wrong.notebook
+    nb = nbformat.read(path, as_version=4)
+    found = exercises(nb)
+    assert wrong.exercise in found, f"solutions/{wrong.notebook} has no exercise {wrong.exercise}"
+    cell_index, check_index = found[wrong.exercise]
+    cell = nb.cells[cell_index]
+    assert wrong.old in cell.source, f"exercise {wrong.exercise}'s answer no longer contains {wrong.old!r}"
+    cell.source = cell.source.replace(wrong.old, wrong.new)
+    try:
+        _execute(nb, path, monkeypatch)
+    except CellExecutionError:
+        pass
+    else:
+        pytest.fail(f"solutions/{wrong.notebook} ran to the end with a wrong answer to exercise {wrong.exercise} "
+                    f"({wrong.why}): its check cell did not catch it")
+    failed = _failing_cell(nb)
+    assert failed == check_index, \
+        f"expected exercise {wrong.exercise}'s check (cell {check_index}) to fail, but cell {failed} did"
+    error = next(out for out in nb.cells[failed].outputs if out.get("output_type") == "error")
+    assert error["ename"] == "AssertionError", f"the check raised {error['ename']}: {error['evalue']}"
+    missing = [s for s in HELPFUL + wrong.says if s not in error["evalue"]]
+    assert not missing, f"the check's message lacks {missing}:\n{error['evalue']}"
