@@ -219,3 +219,198 @@ def check_topological_order(what: str, order: Sequence[Any], root: Any, hint: st
                       f"{name(child)} first", f"{name(v)} first",
                       hint or "append a node only after all of its inputs have been appended", source=TOPO)
     return _correct(what, f"all {len(order)} nodes, each after its inputs")
+
+
+# --- notebook 01_computational_graphs and 02_gradient_checking ---
+
+def _two_layer(seed: int) -> tuple[dict[str, np.ndarray], np.ndarray, int]:
+    """The parameters, input and class of notebook 01's network (seed 0 gives the notebook's own numbers;
+    other seeds add non-zero biases, so that a bias mistake shows)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(3)
+    params = {"W1": 0.5 * rng.standard_normal((4, 3)), "b1": np.zeros(4),
+              "W2": 0.5 * rng.standard_normal((3, 4)), "b2": np.zeros(3)}
+    if seed:
+        params["b1"], params["b2"] = 0.3 * rng.standard_normal(4), 0.3 * rng.standard_normal(3)
+    return params, x, int(seed % 3) if seed else 2
+
+
+def two_layer_gradients(params: dict[str, np.ndarray], x: np.ndarray, y: int, h: str = "tanh",
+                        penalty: float = 0.0) -> dict[str, np.ndarray]:
+    """autograd_lite's gradients of notebook 01's loss, L = -a2[y] + logsumexp(a2), plus penalty/2 * |z1|^2, with
+    a1 = W1 x + b1, z1 = h(a1), a2 = W2 z1 + b2 (h: "tanh" or "sigmoid")."""
+    p = {k: al.tensor(np.asarray(v, dtype=np.float64), requires_grad=True) for k, v in params.items()}
+    a1 = p["W1"] @ al.tensor(np.asarray(x, dtype=np.float64)) + p["b1"]
+    z1 = getattr(a1, h)()
+    a2 = p["W2"] @ z1 + p["b2"]
+    loss = -a2[y] + a2.logsumexp(dim=0)
+    if penalty:
+        loss = loss + penalty / 2 * (z1 ** 2).sum()
+    loss.backward()
+    return {k: v.grad.numpy() for k, v in p.items()}
+
+
+def check_backprop(what: str, backprop: Callable, h: str = "tanh", penalty: float = 0.0, hint: str = "") -> None:
+    """backprop(x, W1, b1, W2, b2, y) -> {"W1": ..., "b1": ..., "W2": ..., "b2": ...} (NumPy arrays, by hand),
+    against autograd_lite's backward() on notebook 01's network with activation h (and the penalty), at the
+    notebook's point and at a second one with non-zero biases."""
+    for seed in (0, 7):
+        params, x, y = _two_layer(seed)
+        copies = {k: v.copy() for k, v in params.items()}
+        try:
+            got = _student(lambda c=copies, x=x, y=y: backprop(x.copy(), c["W1"], c["b1"], c["W2"], c["b2"], y))
+        except _NotAnsweredError as why:
+            return _not_answered(what, str(why))
+        expected = two_layer_gradients(params, x, y, h, penalty)
+        if not isinstance(got, dict) or set(got) != set(expected):
+            _fail(what, "backprop should return a dict with the keys W1, b1, W2, b2", sorted(expected),
+                  sorted(got) if isinstance(got, dict) else got, hint)
+        for name in ("W2", "b2", "W1", "b1"):          # from the loss back: the first wrong one is nearest the bug
+            mine = np.asarray(got[name], dtype=float)
+            if mine.shape != expected[name].shape:
+                _fail(what, f"the gradient for {name} has shape {mine.shape}, expected {expected[name].shape} "
+                      f"(the shape of {name} itself)", expected[name], mine, hint)
+            if not np.allclose(mine, expected[name], rtol=RTOL, atol=ATOL):
+                where = "" if seed == 0 else " (at a second point, with non-zero biases)"
+                _fail(what, f"the gradient for {name} is wrong{where}; the layers above it agree", expected[name],
+                      mine, hint)
+    return _correct(what, "the gradients for W1, b1, W2, b2 agree with backward() at two points")
+
+
+def check_frame(what: str, frame: Any, player: Any, name: str, hint: str = "") -> None:
+    """The player frame (counted from 1, forward frames included, as the player shows them) in which the
+    tensor called `name` receives the last contribution to its gradient."""
+    if frame is ...:
+        return _not_answered(what, "the answer is still `...`")
+    import re
+    gets = re.compile(rf"(?<![\w(]){re.escape(name)} \([^)]*\) gets")
+    frames = [i + 1 for i, caption in enumerate(player.captions) if caption.startswith("Backward") and
+              gets.search(caption)]
+    assert frames, f"{name} gets no gradient in this player's frames"
+    forward = sum(1 for caption in player.captions if caption.startswith("Forward"))
+    expected = frames[-1]
+    if not isinstance(frame, (int, np.integer)) or isinstance(frame, bool):
+        _fail(what, f"the answer should be a frame number (an int), but it is a {type(frame).__name__}",
+              expected, frame, hint)
+    if frame != expected:
+        if frame in frames:
+            problem = f"in frame {frame}, {name} receives only a partial sum (it gets gradients in frames " \
+                      f"{', '.join(map(str, frames))})"
+        elif frame + forward in frames:
+            problem = f"frame numbers count the {forward} forward frames too (backward step k is frame " \
+                      f"{forward} + k)"
+        else:
+            problem = f"in frame {frame}, {name} gets no gradient at all"
+        _fail(what, problem, f"frame {expected}", f"frame {frame}", hint)
+    return _correct(what, f"frame {expected} (backward step {expected - forward}) adds the last of {name}'s "
+                          f"{len(frames)} contribution(s)")
+
+
+def check_centered_difference(what: str, centered_difference: Callable, hint: str = "") -> None:
+    """centered_difference(f, x, delta) -> the numerical gradient of f (NumPy array -> float) at x (a float64
+    array), against backward() (relative error below 1e-8 at delta = 1e-6), and against the centered formula
+    at a large step (delta = 1e-2), where truncation error tells centered from one-sided."""
+    def fn(t: Any) -> Any:
+        return (t.sin().exp() * t.sum(dim=0) + (t ** 2).sum().log()).sum()
+
+    def f(v: np.ndarray) -> float:
+        with al.no_grad():
+            return fn(al.tensor(np.array(v, dtype=np.float64))).item()
+
+    x0 = np.random.default_rng(5).standard_normal((2, 3))
+    t = al.tensor(x0.copy(), requires_grad=True)
+    fn(t).backward()
+    exact = t.grad.numpy()
+    x = x0.copy()
+    try:
+        got = _student(lambda: centered_difference(f, x, 1e-6))
+    except _NotAnsweredError as why:
+        return _not_answered(what, str(why))
+    got = np.asarray(got, dtype=float)
+    if not np.array_equal(x, x0):
+        _fail(what, "centered_difference changed its input x (put each entry back after moving it)", x0, x, hint)
+    if got.shape != x0.shape:
+        _fail(what, f"the gradient has shape {got.shape}, expected {x0.shape} (the shape of x)", exact, got, hint)
+    err = float(np.max(np.abs(got - exact) / np.maximum(np.abs(exact), 1e-300)))
+    if not err < 1e-8:
+        _fail(what, f"with delta = 1e-6 the relative error against backward() is {err:.1e}, above 1e-8", exact,
+              got, hint)
+    big = 1e-2
+    centered = np.zeros_like(x0)
+    for k in range(x0.size):
+        step = np.zeros_like(x0)
+        step.flat[k] = big
+        centered.flat[k] = (f(x0 + step) - f(x0 - step)) / (2 * big)
+    got_big = np.asarray(_student(lambda: centered_difference(f, x0.copy(), big)), dtype=float)
+    if not np.allclose(got_big, centered, rtol=1e-8, atol=1e-12):
+        _fail(what, f"with delta = {big:g} the answer is not the centered difference (f(x+δ) - f(x-δ)) / 2δ "
+              f"(its error against backward() is {np.max(np.abs(got_big - exact)):.1e}, the centered one's "
+              f"{np.max(np.abs(centered - exact)):.1e})", centered, got_big, hint)
+    return _correct(what, f"relative error {err:.1e} against backward() at delta = 1e-6, and the centered formula "
+                          f"at delta = {big:g}")
+
+
+def step_errors(formula: Callable, f: Callable, points: np.ndarray, deltas: np.ndarray) -> np.ndarray:
+    """The mean |formula(f, points, delta) - f'(points)| over the points (f' from backward()), for each delta.
+    f maps a float64 tensor to a tensor element-wise; formula(f, x, delta) returns the estimates at x."""
+    t = al.tensor(np.array(points, dtype=np.float64), requires_grad=True)
+    f(t).sum().backward()
+    exact = t.grad.numpy()
+    return np.array([np.mean(np.abs(np.asarray(formula(f, points, float(d))) - exact)) for d in deltas])
+
+
+def check_step(what: str, delta: Any, formula: Callable, f: Callable, points: np.ndarray, factor: float = 10.0,
+               hint: str = "") -> None:
+    """A step delta for the difference formula whose mean error (over the points) is within `factor` of the
+    smallest measured for steps from 1e-1 to 1e-10."""
+    if delta is ...:
+        return _not_answered(what, "the answer is still `...`")
+    delta = _number(what, "the step delta", delta, hint)
+    if not 0 < delta < 1:
+        _fail(what, "the step should be a positive number below 1", "0 < delta < 1", delta, hint)
+    deltas = np.logspace(-1, -10, 91)
+    errors = step_errors(formula, f, points, deltas)
+    best = errors.min()
+    good = deltas[errors <= factor * best]
+    mine = float(step_errors(formula, f, points, np.array([delta]))[0])
+    if mine > factor * best:
+        _fail(what, f"at delta = {delta:.1e} the mean error is {mine:.1e}, more than {factor:g} times the "
+              f"smallest measured ({best:.1e} at delta = {deltas[errors.argmin()]:.1e})",
+              f"delta from {good.min():.1e} to {good.max():.1e}", f"delta = {delta:.1e}", hint)
+    return _correct(what, f"mean error {mine:.1e} at delta = {delta:.1e}; the smallest measured is {best:.1e} "
+                          f"(steps from {good.min():.1e} to {good.max():.1e} come within {factor:g} times)")
+
+
+def check_primitive(what: str, primitive: Any, reference_fn: Callable, shapes: Sequence[tuple[int, ...]],
+                    hint: str = "") -> None:
+    """A Primitive whose rules pass al.gradcheck at random float64 inputs of these shapes (broadcast against
+    each other), and agree with backward() through reference_fn, the same function built from autograd_lite's
+    own operations."""
+    rng = np.random.default_rng(11)
+    arrays = [rng.standard_normal(s) + 0.5 for s in shapes]
+
+    def grads(fn: Callable) -> tuple[np.ndarray, list[np.ndarray]]:
+        ts = [al.tensor(a.copy(), requires_grad=True) for a in arrays]
+        out = fn(*ts)
+        out.backward(al.tensor(np.cos(np.arange(out.numel()).reshape(out.shape) + 1.0)))
+        return out.detach().numpy(), [t.grad.numpy() for t in ts]
+
+    try:
+        value, got = _student(lambda: grads(primitive))
+    except _NotAnsweredError as why:
+        return _not_answered(what, str(why))
+    expected_value, expected = grads(reference_fn)
+    if not np.allclose(value, expected_value, rtol=RTOL, atol=ATOL):
+        _fail(what, "the forward values are wrong (so the rules were not compared)", expected_value, value, hint)
+    report = ""
+    try:
+        al.gradcheck(primitive, tuple(al.tensor(a.copy(), requires_grad=True) for a in arrays))
+    except al.GradcheckError as error:
+        report = str(error).splitlines()[0]
+    for i, (g, e) in enumerate(zip(got, expected)):
+        if g.shape != e.shape or not np.allclose(g, e, rtol=1e-7, atol=1e-10):
+            _fail(what, f"the rule for input {i} is wrong" + (f"; al.gradcheck says: {report}" if report else ""),
+                  e, g, hint)
+    assert not report, report
+    return _correct(what, f"al.gradcheck passes and the gradients for all {len(shapes)} inputs agree with "
+                          f"backward() through autograd_lite's own operations")
