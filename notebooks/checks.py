@@ -414,3 +414,147 @@ def check_primitive(what: str, primitive: Any, reference_fn: Callable, shapes: S
     assert not report, report
     return _correct(what, f"al.gradcheck passes and the gradients for all {len(shapes)} inputs agree with "
                           f"backward() through autograd_lite's own operations")
+# --- notebook 06_regularization ---
+# The exercises of 06: the weight-decay step, inverted dropout, batch normalization's forward with its running
+# statistics, and an evaluation that forgets model.eval(). Each reference is autograd_lite's (and nn's) own.
+
+def _answer(f: Callable, *args: Any) -> Any:
+    """The student's f(*args) (a _NotAnsweredError while the placeholder is there)."""
+    return _student(lambda: f(*args))
+
+
+def _differs(what: str, problem: str, got: Any, expected: Any, hint: str) -> None:
+    """An AssertionError if the array `got` is not `expected` (shape first, then the numbers)."""
+    expected_array = np.asarray(expected, dtype=float)
+    try:
+        got_array = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        _fail(what, f"{problem}: the answer should be numbers, but it is a {type(got).__name__}", expected, got, hint)
+    if got_array.shape != expected_array.shape:
+        _fail(what, f"{problem}: shape {got_array.shape}, expected {expected_array.shape}", expected, got, hint)
+    if not np.allclose(got_array, expected_array, rtol=RTOL, atol=ATOL):
+        _fail(what, problem, expected_array, got_array, hint)
+
+
+def check_l2_step(l2_step: Callable, hint: str = "") -> None:
+    """l2_step(w, grad, lr, lam) against one nn.optim.SGD step on L(w) + lam * ||w||^2, the penalty differentiated
+    by autograd_lite (L's gradient is `grad`: L(w) = sum(grad * w) has it)."""
+    import nn  # builds on autograd_lite; imported only when a check that needs it runs
+
+    what = "one SGD step on L(w) + lam * ||w||^2"
+    hint = hint or ("the gradient of lam * ||w||^2 is 2 * lam * w: the step is w - lr * (grad + 2 * lam * w), "
+                    "that is (1 - 2 * lr * lam) * w - lr * grad")
+    rng = np.random.default_rng(6)
+    for lr, lam in [(0.1, 0.05), (0.5, 0.3)]:
+        w, grad = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))
+        try:
+            got = _answer(l2_step, w.copy(), grad.copy(), lr, lam)
+        except _NotAnsweredError as why:
+            return _not_answered(what, str(why))
+        p = nn.Parameter(al.tensor(w, dtype=al.float64))
+        ((p * al.tensor(grad)).sum() + lam * (p ** 2).sum()).backward()
+        nn.optim.SGD([p], lr=lr).step()
+        _differs(what, f"the weights after the step (lr={lr}, lam={lam}) differ", got, p.detach().numpy(), hint)
+    return _correct(what, "the weights agree with nn.optim.SGD on the penalised loss, for two (lr, lam)")
+
+
+def check_dropout(my_dropout: Callable, hint: str = "") -> None:
+    """my_dropout(h, keep, p, training) against nn.functional.dropout with the same mask (the same seed)."""
+    import nn.functional as F  # noqa: N812 - PyTorch's name
+
+    what = "inverted dropout"
+    rng = np.random.default_rng(7)
+    h = rng.normal(size=(6, 10))
+    for p in (0.2, 0.5, 0.75):
+        al.manual_seed(60)
+        keep = (F.dropout(al.ones(6, 10, dtype=al.float64), p, training=True).numpy() != 0).astype(float)
+        al.manual_seed(60)
+        expected = F.dropout(al.tensor(h), p, training=True).numpy()
+        try:
+            got = _answer(my_dropout, h.copy(), keep.copy(), p, True)
+        except _NotAnsweredError as why:
+            return _not_answered(what, str(why))
+        _differs(what, f"the training output (p={p}) differs", got, expected,
+                 hint or "in training, dropped units are 0 and kept units are scaled by 1 / (1 - p), so that the "
+                         "expected activation is unchanged")
+        got = my_dropout(h.copy(), keep.copy(), p, False)
+        _differs(what, f"the eval output (p={p}) differs", got, F.dropout(al.tensor(h), p, training=False).numpy(),
+                 hint or "in eval, inverted dropout is the identity: no mask and no scaling")
+    return _correct(what, "training and eval outputs agree with nn.functional.dropout for p = 0.2, 0.5, 0.75")
+
+
+def check_batch_norm(my_batch_norm: Callable, hint: str = "") -> None:
+    """my_batch_norm(Z, gamma, beta, running_mean, running_var, training) -> (H, running_mean, running_var),
+    run on three training batches and one eval batch beside nn.BatchNorm1d (float64, momentum 0.1)."""
+    import nn
+
+    what = "batch normalization, forward and running statistics"
+    rng = np.random.default_rng(8)
+    gamma, beta = np.array([1.0, 0.5, 2.0, 1.5]), np.array([0.0, 1.0, -1.0, 0.2])
+    bn = nn.BatchNorm1d(4, dtype=al.float64)
+    with al.no_grad():
+        bn.weight.copy_(al.tensor(gamma))
+        bn.bias.copy_(al.tensor(beta))
+    running_mean, running_var = np.zeros(4), np.ones(4)
+    batches = [(True, 3.0 + 2.0 * rng.normal(size=(16, 4))) for _ in range(3)] + [(False, rng.normal(size=(5, 4)))]
+    for step, (training, z) in enumerate(batches, start=1):
+        try:
+            out = _answer(my_batch_norm, z.copy(), gamma, beta, running_mean.copy(), running_var.copy(),
+                          training)
+        except _NotAnsweredError as why:
+            return _not_answered(what, str(why))
+        if not (isinstance(out, tuple) and len(out) == 3):
+            _fail(what, "my_batch_norm should return a tuple (H, running_mean, running_var)", "a 3-tuple", out, hint)
+        h_out, running_mean, running_var = out
+        bn.train(training)
+        with al.no_grad():
+            expected = bn(al.tensor(z)).numpy()
+        mode = "training" if training else "eval"
+        _differs(what, f"the output H of batch {step} ({mode}) differs", h_out, expected, hint or (
+            "training: each column minus its batch mean, over sqrt(eps + its biased batch variance), times gamma "
+            "plus beta" if training else
+            "eval: use the running statistics, (Z - running_mean) / sqrt(running_var + eps), not the batch's"))
+        _differs(what, f"running_mean after batch {step} ({mode}) differs", running_mean, bn.running_mean.numpy(),
+                 hint or "training: running_mean <- (1 - momentum) * running_mean + momentum * batch mean; "
+                         "eval leaves it as it is")
+        _differs(what, f"running_var after batch {step} ({mode}) differs", running_var, bn.running_var.numpy(),
+                 hint or "training: the running variance averages the *unbiased* batch variance, m / (m - 1) "
+                         "times the biased one that normalises the batch; eval leaves it as it is")
+    return _correct(what, "outputs and running statistics agree with nn.BatchNorm1d over 3 training batches and "
+                          "an eval batch")
+
+
+def check_evaluate(evaluate: Callable, hint: str = "") -> None:
+    """evaluate(model, X, y): the cross-entropy of a model with dropout and batch normalization in eval mode (the
+    same number on every call), leaving the model in the mode it was in."""
+    import nn
+    import nn.functional as F  # noqa: N812
+
+    what = "evaluate(model, X, y)"
+    rng = np.random.default_rng(9)
+    x, y = rng.normal(size=(200, 2)), rng.integers(0, 2, size=200)
+    al.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 32, dtype=al.float64), nn.BatchNorm1d(32, dtype=al.float64), nn.ReLU(),
+                          nn.Dropout(0.5), nn.Linear(32, 2, dtype=al.float64))
+    with al.no_grad():
+        for _ in range(5):                      # running statistics that are not the batch's
+            model(al.tensor(1.0 + 2.0 * rng.normal(size=(32, 2))))
+        model.eval()
+        expected = F.cross_entropy(model(al.tensor(x)), al.tensor(y)).item()
+    for mode in (True, False):
+        model.train(mode)
+        try:
+            got = [_answer(evaluate, model, x, y) for _ in range(2)]
+        except _NotAnsweredError as why:
+            return _not_answered(what, str(why))
+        got_numbers = [_number(what, "the loss", g, hint) for g in got]
+        if not all(_close(g, expected) for g in got_numbers):
+            _fail(what, f"the loss differs (two calls on a model in {'training' if mode else 'eval'} mode)",
+                  expected, got_numbers, hint or
+                  "in training mode dropout draws a new mask on every call and batch normalization uses the batch's "
+                  "statistics: call model.eval() before evaluating")
+        if model.training != mode:
+            _fail(what, "the model was left in the wrong mode", f"training={mode}", f"training={model.training}",
+                  hint or "remember model.training first and restore it with model.train(was_training) afterwards: "
+                          "a training loop that evaluates every epoch would otherwise train on without dropout")
+    return _correct(what, f"loss {expected:.6f} as in eval mode on every call, and the model's mode restored")

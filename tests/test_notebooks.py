@@ -92,6 +92,18 @@ WRONG_ANSWERS = [
     WrongAnswer("02_gradient_checking.ipynb", 3, "return g * b / out", "return g * a / out",
                 ("the rule for input 1 is wrong", "al.gradcheck says", "with respect to input 1"),
                 "the bug not found: b's rule still a copy of a's"),
+    WrongAnswer("06_regularization.ipynb", 1, "2 * lam * w", "lam * w",
+                ("one SGD step", "lr=0.1, lam=0.05", "2 * lam * w"),
+                "the penalty's gradient without its factor 2 (lam * w, which is weight_decay=lam)"),
+    WrongAnswer("06_regularization.ipynb", 2, "h * keep / (1 - p)", "h * keep",
+                ("inverted dropout", "training output (p=0.2)", "1 / (1 - p)"),
+                "the kept units not scaled by 1 / (1 - p)"),
+    WrongAnswer("06_regularization.ipynb", 3, "var * m / (m - 1)", "var",
+                ("running_var after batch 1", "unbiased"),
+                "the running variance averages the biased batch variance"),
+    WrongAnswer("06_regularization.ipynb", 4, "model.eval()", "pass",
+                ("the loss differs", "model.eval()"),
+                "the bug not found: the model evaluated in training mode (dropout on, batch statistics)"),
 ]
 # What every wrong answer's message says besides: the numbers expected and got, and a hint.
 HELPFUL = ("expected (autograd_lite):", "got (your answer):", "Hint: ")
