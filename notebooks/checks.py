@@ -558,3 +558,470 @@ def check_evaluate(evaluate: Callable, hint: str = "") -> None:
                   hint or "remember model.training first and restore it with model.train(was_training) afterwards: "
                           "a training loop that evaluates every epoch would otherwise train on without dropout")
     return _correct(what, f"loss {expected:.6f} as in eval mode on every call, and the model's mode restored")
+# --- notebooks 03_activations, 04_initialization, 10_beyond_first_order ---
+
+def check_derivative(what: str, derivative: Callable, h: Callable, points: Sequence[float], hint: str = "") -> None:
+    """The student's formula for h'(a) (a function of a NumPy array), against autograd_lite's derivative of the
+    element-wise activation h at the same points (float64: one backward() of h(a).sum())."""
+    grid = np.asarray(points, dtype=np.float64)
+    try:
+        got = _student(lambda: derivative(grid.copy()))
+    except _NotAnsweredError as why:
+        return _not_answered(what, str(why))
+    a = al.tensor(grid, dtype=al.float64, requires_grad=True)
+    h(a).sum().backward()
+    return check_close(what, got, a.grad.numpy(), hint)
+
+
+def check_vanishing_layers(what: str, answer: Any, ratios: dict[str, Sequence[float]], threshold: float,
+                           hint: str = "") -> None:
+    """`answer` maps each network's name to the set of layers t (from 1) whose gradient norm ratio
+    ||grad W_t|| / ||grad W_last|| is below `threshold`, as measured in `ratios` (name -> one ratio per layer)."""
+    if answer is ...:
+        return _not_answered(what, "the answer is still `...`")
+    expected = {name: {t for t, r in enumerate(rs, start=1) if r < threshold} for name, rs in ratios.items()}
+    if not isinstance(answer, dict) or set(answer) != set(expected):
+        _fail(what, f"the answer should be a dict with the keys {sorted(expected)}", expected, answer, hint)
+    got = {name: set(answer[name]) for name in expected}
+    wrong = [name for name in expected if got[name] != expected[name]]
+    if wrong:
+        measured = "; ".join(f"{name}: " + " ".join(f"{r:.0e}" for r in ratios[name]) for name in wrong)
+        _fail(what, f"the layers are wrong for {', '.join(wrong)} (measured ratios per layer, t = 1, 2, ...: "
+                    f"{measured})", {n: sorted(expected[n]) for n in wrong}, {n: sorted(got[n]) for n in wrong},
+              hint)
+    return _correct(what, ", ".join(f"{name}: {sorted(s) if s else 'none'}" for name, s in expected.items())
+                    + ", as measured")
+
+
+def _dead_fractions(model: Any, x: Any) -> list[float]:
+    """For each ReLU of an nn.Sequential: the fraction of its units that output 0 on every example."""
+    import nn  # only the checks of notebook 03 need nn
+
+    fractions, h = [], x
+    with al.no_grad():
+        for module in model:
+            h = module(h)
+            if isinstance(module, nn.ReLU):
+                fractions.append(float(((h.numpy() > 0).sum(axis=0) == 0).mean()))
+    return fractions
+
+
+def check_dead_relus(what: str, init: Callable, make_model: Callable, x: Any, y: Any, max_dead: float,
+                     min_accuracy: float, steps: int = 100, lr: float = 0.5, hint: str = "") -> None:
+    """init(model) on a fresh make_model() leaves at most `max_dead` of each ReLU layer's units dead, and `steps`
+    full-batch SGD steps of the cross-entropy then reach a training accuracy of at least `min_accuracy`."""
+    import nn  # only the checks of notebook 03 need nn
+    import nn.functional as F  # noqa: N812
+
+    model = make_model()
+    try:
+        _student(lambda: init(model))
+    except _NotAnsweredError as why:
+        return _not_answered(what, str(why))
+    dead = _dead_fractions(model, x)
+    if max(dead) > max_dead:
+        _fail(what, "too many dead ReLUs at initialisation (fraction per ReLU layer)",
+              f"at most {max_dead:.0%} in every layer", ", ".join(f"{d:.0%}" for d in dead), hint)
+    optimizer = nn.optim.SGD(model.parameters(), lr=lr)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    with al.no_grad():
+        accuracy = float((model(x).argmax(dim=1).numpy() == np.asarray(y.numpy())).mean())
+    if accuracy < min_accuracy:
+        _fail(what, f"the units are alive ({', '.join(f'{d:.0%}' for d in dead)} dead), but after {steps} SGD "
+                    f"steps (lr = {lr}) the training accuracy is too low", f"at least {min_accuracy:.0%}",
+              f"{accuracy:.0%}", hint)
+    return _correct(what, f"{', '.join(f'{d:.0%}' for d in dead)} dead at initialisation (per layer), training "
+                          f"accuracy {accuracy:.0%} after {steps} steps")
+
+
+def check_growth_factor(what: str, got: Any, n: int, half_width: float, layers: int, hint: str = "",
+                        samples: int = 2000) -> None:
+    """The expected growth E||K_L ... K_1 y||^2 / ||y||^2 for `layers` n-by-n matrices with entries U[-a, a]
+    (a = half_width): (n Var)^layers with Var = a^2 / 3; the message also shows it measured with nn.init."""
+    if got is ...:
+        return _not_answered(what, "the answer is still `...`")
+    import nn  # only to measure, as the notebook does
+
+    expected = (n * half_width ** 2 / 3) ** layers
+    al.manual_seed(0)
+    y = al.randn(samples, n, 1, dtype=al.float64)
+    z = y
+    for _ in range(layers):
+        z = nn.init.uniform_(al.empty((samples, n, n), dtype=al.float64), -half_width, half_width) @ z
+    measured = float(((z ** 2).sum(dim=(1, 2)) / (y ** 2).sum(dim=(1, 2))).numpy().mean())
+    value = _number(what, "the answer", got, hint)
+    if not np.isclose(value, expected, rtol=1e-6, atol=0.0):
+        _fail(what, f"the factor is wrong (measured with nn.init over {samples} samples: {measured:.4g})",
+              expected, value, hint)
+    return _correct(what, f"(n Var)^{layers} = {expected:.4g}; measured with nn.init over {samples} samples: "
+                          f"{measured:.4g}")
+
+
+def _activation_stds(activation: Callable, std: float, width: int, depth: int, seed: int = 0
+                     ) -> tuple[list[float], np.ndarray]:
+    """The std of each layer's activations for 500 standard normal inputs through `depth` bias-free layers with
+    N(0, std^2) weights (float64), and the last layer's pre-activations."""
+    al.manual_seed(seed)
+    h = al.randn(500, width, dtype=al.float64)
+    stds = []
+    with al.no_grad():
+        for _ in range(depth):
+            a = h @ (al.randn(width, width, dtype=al.float64) * std)
+            h = activation(a)
+            stds.append(h.std().item())
+    return stds, a.numpy()
+
+
+def check_init_std(what: str, init_std: Callable, widths: Sequence[int] = (100, 400), depth: int = 10,
+                   band: tuple[float, float] = (0.75, 1.35), min_slope: float = 0.5, hint: str = "") -> None:
+    """init_std(n, activation) for activation "tanh" and "relu": N(0, std^2) weights keep the std of the activations
+    within `band` (layer `depth` over layer 1) at every width in `widths`; for tanh, without saturating (the mean
+    tanh'(a) of the last layer at least `min_slope`)."""
+    import nn.functional as F  # noqa: N812
+
+    rows = []
+    for name, activation in (("tanh", F.tanh), ("relu", F.relu)):
+        for n in widths:
+            try:
+                std = _student(lambda n=n, name=name: init_std(n, name))
+            except _NotAnsweredError as why:
+                return _not_answered(what, str(why))
+            std = _number(what, f"init_std({n}, {name!r})", std, hint)
+            stds, a = _activation_stds(activation, std, n, depth)
+            ratio = stds[-1] / stds[0]
+            slope = float((1 - np.tanh(a) ** 2).mean())
+            where = f"{name}, width {n}, std {std:.4g}"
+            if not band[0] <= ratio <= band[1]:
+                grows = "grows" if ratio > 1 else "shrinks"
+                _fail(what, f"{where}: the std of the activations {grows} from {stds[0]:.3g} (layer 1) to "
+                            f"{stds[-1]:.3g} (layer {depth})",
+                      f"layer {depth} / layer 1 between {band[0]} and {band[1]}", f"{ratio:.3g}", hint)
+            if name == "tanh" and slope < min_slope:
+                _fail(what, f"{where}: the std holds ({ratio:.3g}), but the tanh units saturate: their mean "
+                            f"derivative in layer {depth} is small, so gradients vanish",
+                      f"mean tanh'(a) at least {min_slope}", f"{slope:.3g}", hint)
+            rows.append(f"{name} n={n}: {ratio:.2f}")
+    return _correct(what, f"std of layer {depth} / layer 1: " + ", ".join(rows))
+
+
+def check_symmetry_broken(what: str, init: Callable, train: Callable, max_loss: float, hint: str = "",
+                          seeds: Sequence[int] = (0, 1)) -> None:
+    """train(init, seed=s) returns (net, loss) for an nn.Sequential(Linear(1, H), Tanh(), Linear(H, 1)): after
+    training, every two hidden units differ (their incoming weight, bias and outgoing weight) and the loss is at
+    most `max_loss`, for each seed."""
+    details = []
+    for seed in seeds:
+        try:
+            net, loss = _student(lambda seed=seed: train(init, seed=seed))
+        except _NotAnsweredError as why:
+            return _not_answered(what, str(why))
+        units = np.stack([net[0].weight.detach().numpy().ravel(), net[0].bias.detach().numpy().ravel(),
+                          net[2].weight.detach().numpy().ravel()], axis=1)
+        gaps = [np.abs(units[i] - units[j]).max() for i in range(len(units)) for j in range(i + 1, len(units))]
+        if min(gaps) < 1e-6:
+            i, j = next((i, j) for i in range(len(units)) for j in range(i + 1, len(units))
+                        if np.abs(units[i] - units[j]).max() < 1e-6)
+            _fail(what, f"seed {seed}: after training, hidden units {i} and {j} are still identical "
+                        f"(incoming weight, bias, outgoing weight: {_show(units[i])})",
+                  "every two hidden units different", f"units {i} and {j} equal", hint)
+        if loss > max_loss:
+            _fail(what, f"seed {seed}: the units differ, but the net does not fit the data", f"loss at most "
+                        f"{max_loss}", f"{loss:.4g}", hint)
+        details.append(f"seed {seed}: loss {loss:.4f}, smallest difference between two units {min(gaps):.3g}")
+    return _correct(what, "; ".join(details))
+
+
+def check_hvp(what: str, my_hvp: Callable, f: Callable, x0: Any, v: Any, hint: str = "") -> None:
+    """my_hvp(f, x0, v) (NumPy arrays in, H v out), against al.hvp(f, x0, v) in float64."""
+    x0, v = np.asarray(x0, dtype=np.float64), np.asarray(v, dtype=np.float64)
+    try:
+        got = _student(lambda: my_hvp(f, x0.copy(), v.copy()))
+    except _NotAnsweredError as why:
+        return _not_answered(what, str(why))
+    if isinstance(got, al.Tensor):
+        got = got.detach().numpy()
+    _, expected = al.hvp(f, al.tensor(x0, dtype=al.float64), v)
+    return check_close(what, got, expected.numpy(), hint)
+
+
+def check_newton_step(what: str, newton_step: Callable, f: Callable, x0: Any, hint: str = "") -> None:
+    """One step newton_step(f, x0) on a quadratic f must land on its minimum, where autograd_lite's gradient is 0
+    (the minimum is found from al.hessian and the gradient at x0: x* = x0 - H^-1 g)."""
+    x0 = np.asarray(x0, dtype=np.float64)
+    try:
+        got = _student(lambda: newton_step(f, x0.copy()))
+    except _NotAnsweredError as why:
+        return _not_answered(what, str(why))
+    if isinstance(got, al.Tensor):
+        got = got.detach().numpy()
+    x = al.tensor(x0, dtype=al.float64, requires_grad=True)
+    (g,) = al.grad(f(x), x)
+    hessian = al.hessian(f, al.tensor(x0, dtype=al.float64)).numpy()
+    minimum = x0 - np.linalg.solve(hessian, g.numpy())
+    got_array = np.asarray(got, dtype=np.float64)
+    if got_array.shape == minimum.shape:
+        xg = al.tensor(got_array, dtype=al.float64, requires_grad=True)
+        (g_got,) = al.grad(f(xg), xg)
+        norm = float(np.linalg.norm(g_got.numpy()))
+        if not np.allclose(got_array, minimum, rtol=1e-7, atol=1e-9):
+            _fail(what, f"one Newton step from {_show(x0)} should land on the minimum of the quadratic, but "
+                        f"|gradient| there is {norm:.3g}, f = {f(al.tensor(got_array)).item():.6g} "
+                        f"(at the minimum f = {f(al.tensor(minimum)).item():.6g})", minimum, got_array, hint)
+    else:
+        _fail(what, f"the step should return a point of shape {minimum.shape}", minimum, got, hint)
+    return _correct(what, f"one step from {_show(x0)} lands on the minimum {_show(minimum)}")
+# --- notebook 09_loss_landscapes ---
+LOSS_RTOL = 1e-5           # losses of a float32 network: two ways of forming the same weights may round differently
+
+
+def _filter_norms(w: np.ndarray) -> np.ndarray:
+    """The norm of each filter w[k] (a Linear's row, a Conv2d's output channel), over all its entries."""
+    w = np.asarray(w, dtype=float)
+    return np.sqrt((w.reshape(len(w), -1) ** 2).sum(axis=1))
+
+
+def check_filter_normalize(what: str, filter_normalize: Callable, theta: dict, seed: int = 0,
+                           hint: str = "") -> None:
+    """filter_normalize(d, theta) for a Gaussian direction d: every filter d[k] of a parameter with two or more
+    axes rescaled to the norm of theta's filter (norms over all of the filter's entries), a 1-D parameter's
+    direction zero, and d itself left unchanged."""
+    rng = np.random.default_rng(seed)
+    theta = {name: np.asarray(w, dtype=float) for name, w in theta.items()}
+    d = {name: rng.standard_normal(w.shape) for name, w in theta.items()}
+    d_before = {name: v.copy() for name, v in d.items()}
+    try:
+        got = _student(lambda: filter_normalize(d, theta))
+    except _NotAnsweredError as why:
+        return _not_answered(what, str(why))
+    if not isinstance(got, dict) or set(got) != set(theta):
+        _fail(what, "the result should be a dict with theta's names as keys", sorted(theta),
+              sorted(got) if isinstance(got, dict) else got, hint)
+    changed = [name for name in d if not np.array_equal(d[name], d_before[name])]
+    if changed:
+        _fail(what, f"the input direction d['{changed[0]}'] was changed in place", "d unchanged", "d changed",
+              hint or "build new arrays (d[name] / ... makes one) instead of writing into d")
+    for name, w in theta.items():
+        g = np.asarray(got[name], dtype=float)
+        if g.shape != w.shape:
+            _fail(what, f"the direction for '{name}' has shape {g.shape}, the parameter {w.shape}", w.shape, g.shape,
+                  hint)
+        if w.ndim == 1:
+            if np.any(g != 0):
+                _fail(what, f"'{name}' is 1-D (a bias): its direction should be zero, as in Li et al.",
+                      np.zeros_like(w), g, hint or "leave biases out of the direction: np.zeros_like(w)")
+            continue
+        expected = d[name] / _filter_norms(d[name]).reshape(-1, *[1] * (w.ndim - 1)) \
+            * _filter_norms(w).reshape(-1, *[1] * (w.ndim - 1))
+        if np.allclose(g, expected, rtol=RTOL, atol=ATOL):
+            continue
+        wrong_norms = ~np.isclose(_filter_norms(g), _filter_norms(w), rtol=RTOL, atol=ATOL)
+        if wrong_norms.any():
+            k = int(np.argmax(wrong_norms))
+            _fail(what, f"'{name}' (shape {w.shape}): {int(wrong_norms.sum())} of {len(w)} filters have the wrong "
+                        f"norm, the first is filter {k}, whose norm should be the norm of the weights' filter {k}",
+                  _filter_norms(w)[:6], _filter_norms(g)[:6],
+                  hint or "a filter is w[k], all of it: take its norm over every axis but the first")
+        _fail(what, f"'{name}' (shape {w.shape}): the filters have the right norms but do not point along d's "
+                    f"filters (the first 6 numbers are shown)", expected.ravel()[:6], g.ravel()[:6],
+              hint or "multiply each whole filter d[name][k] by one number, ||w[k]|| / ||d[name][k]||: scaling "
+                      "smaller pieces of it (each of its rows) by different numbers turns it")
+    count = sum(np.asarray(w).ndim > 1 for w in theta.values())
+    return _correct(what, f"the filters of {count} weight tensors have their weights' norms and d's directions, "
+                          f"{len(theta) - count} biases are zero")
+
+
+def check_interpolation(what: str, interpolate: Callable, theta0: dict, theta1: dict, evaluate: Callable,
+                        initial: float, trained: float, hint: str = "") -> None:
+    """interpolate(theta0, theta1, alpha) on a line from theta0 (alpha=0) to theta1 (alpha=1): `evaluate` (a
+    state dict -> the loss, computed by autograd_lite) gives the initial loss at alpha=0, the trained loss at
+    alpha=1, and between and beyond the ends the loss of (1 - alpha) theta0 + alpha theta1."""
+    results = []
+    for alpha in (0.0, 1.0, 0.3, -0.5, 1.5):
+        try:
+            theta = _student(lambda a=alpha: interpolate(theta0, theta1, a))
+        except _NotAnsweredError as why:
+            return _not_answered(what, str(why))
+        if not isinstance(theta, dict) or set(theta) != set(theta0):
+            _fail(what, f"interpolate(theta0, theta1, {alpha}) should be a dict with the state dict's names as keys",
+                  sorted(theta0), sorted(theta) if isinstance(theta, dict) else theta, hint)
+        shapes = [name for name in theta0 if np.shape(theta[name]) != np.shape(theta0[name])]
+        if shapes:
+            name = shapes[0]
+            _fail(what, f"at alpha = {alpha}, '{name}' has the wrong shape", np.shape(theta0[name]),
+                  np.shape(theta[name]), hint)
+        results.append((alpha, evaluate(theta)))
+    for alpha, got in results:
+        if alpha == 0.0:
+            expected, where = initial, "alpha = 0 is the start of the line, the initial weights: the loss there is " \
+                                       "the one measured before training"
+        elif alpha == 1.0:
+            expected, where = trained, "alpha = 1 is the end of the line, the trained weights: the loss there is " \
+                                       "the trained network's"
+        else:
+            expected = evaluate({name: (1 - alpha) * theta0[name] + alpha * theta1[name] for name in theta0})
+            where = f"at alpha = {alpha} the weights are (1 - alpha) theta0 + alpha theta1"
+        if not np.isclose(got, expected, rtol=LOSS_RTOL, atol=ATOL):
+            _fail(what, f"the loss at alpha = {alpha} is wrong ({where})", expected, got,
+                  hint or "theta(alpha) = (1 - alpha) * theta0 + alpha * theta1, for every name")
+    return _correct(what, f"the loss is the initial {initial:.4g} at alpha = 0 and the trained {trained:.4g} at "
+                          f"alpha = 1, and right at alpha = 0.3, -0.5 and 1.5")
+
+
+def _check_rows(what: str, f: Callable, scores: Any, reference: Callable, name: str, hint: str) -> None:
+    """f(scores) against autograd_lite's `reference` (a float64 tensor -> tensor), row by row, in float64 and in
+    float32 (which must at least be finite and close to 1e-5)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    for dtype, rtol in ((np.float64, RTOL), (np.float32, 1e-5)):
+        x = scores.astype(dtype)
+        try:
+            with np.errstate(all="ignore"):     # the message below says what went wrong, not NumPy's warnings
+                got = _student(lambda x=x: f(x.copy()))
+        except _NotAnsweredError as why:
+            return _not_answered(what, str(why))
+        expected = reference(al.tensor(scores, dtype=al.float64)).numpy()
+        got = np.asarray(got, dtype=np.float64)
+        if got.shape != expected.shape:
+            _fail(what, f"{name} has shape {got.shape}, expected {expected.shape} (one value per row?)", expected,
+                  got, hint)
+        kind = np.dtype(dtype).name
+        bad = ~np.isfinite(got)
+        if bad.any():
+            row = int(np.argwhere(bad)[0][0])
+            _fail(what, f"row {row} of {name} holds {got[bad][0]} (inputs in {kind}); the row's scores are "
+                        f"{_show(scores[row])}", expected, got, hint)
+        differ = ~np.isclose(got, expected, rtol=rtol, atol=ATOL if dtype == np.float64 else 1e-7)
+        if differ.any():
+            row = int(np.argwhere(differ)[0][0])
+            _fail(what, f"{int(differ.sum())} of {differ.size} numbers of {name} differ (inputs in {kind}), the first "
+                        f"in row {row}", expected, got, hint)
+    return _correct(what, f"finite and equal to autograd_lite's, in float64 and float32, for all {len(scores)} rows")
+
+
+def check_softmax(what: str, softmax: Callable, scores: Any, hint: str = "") -> None:
+    """softmax(f) over the last axis, against al.softmax."""
+    return _check_rows(what, softmax, scores, lambda t: al.softmax(t, dim=-1), "softmax(scores)", hint)
+
+
+def check_logsumexp(what: str, logsumexp: Callable, scores: Any, hint: str = "") -> None:
+    """logsumexp(f) over the last axis (one number per row), against al.logsumexp."""
+    return _check_rows(what, logsumexp, scores, lambda t: al.logsumexp(t, dim=-1), "logsumexp(scores)", hint)
+# --- notebook 12_linear_classifiers ---
+# The references here are nn.functional's losses (nn is built on autograd_lite's public API). nn is imported
+# inside the functions, so that the checks of the other notebooks still need autograd_lite and NumPy only.
+
+def _float64(x: Any, requires_grad: bool = False) -> al.Tensor:
+    return al.tensor(np.asarray(x, dtype=np.float64), dtype=al.float64, requires_grad=requires_grad)
+
+
+def _agrees(got: Any, expected: np.ndarray) -> bool:
+    """got has expected's shape and numbers (False for anything else, a wrong shape or not numbers)."""
+    try:
+        got_array = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return got_array.shape == expected.shape and bool(np.allclose(got_array, expected, rtol=RTOL, atol=ATOL))
+
+
+def check_multi_margin(what: str, got: Any, scores: Any, labels: Any, margin: float = 1.0) -> None:
+    """Per-example multiclass hinge losses for a score matrix (N, C) and labels (N,), against
+    nn.functional.multi_margin_loss(..., reduction='none'): sum over c != y of max(0, margin - f_y + f_c), / C."""
+    import nn.functional as F  # noqa: N812
+
+    s, y = np.asarray(scores, dtype=np.float64), np.asarray(labels, dtype=np.int64)
+    expected = F.multi_margin_loss(_float64(s), al.tensor(y), margin=margin, reduction="none").numpy()
+    n, c = s.shape
+    terms = margin - s[np.arange(n), y][:, None] + s                # every class's term, c == y included
+    hint = "for each row: add max(0, margin - f_y + f_c) over the classes c != y, then divide by C"
+    if got is not ... and _agrees(got, expected * c):
+        hint = "nn.MultiMarginLoss divides each row's sum by the number of classes C (PyTorch's convention)"
+    elif got is not ... and _agrees(got, expected + margin / c):
+        hint = "leave out the term c = y: it is max(0, margin - f_y + f_y) = margin, never zero"
+    elif got is not ... and _agrees(got, (terms.sum(1) - margin) / c):
+        hint = "clip each term at 0 (max(0, ...)): a class far below the true one must not lower the loss"
+    elif got is not ... and _agrees(got, np.maximum(terms - margin * np.eye(c)[y], 0).max(1)):
+        hint = "that is the largest violation (Shakhnarovich's slide 14); nn.MultiMarginLoss adds them up, / C"
+    return check_close(what, got, expected, hint)
+
+
+def check_cross_entropy_gradient(what: str, grad_fn: Callable, scores: Any, labels: Any) -> None:
+    """grad_fn(scores, labels), NumPy arrays in and out, is d/d(scores) of nn.functional.cross_entropy's mean,
+    as autograd_lite's backward() computes it."""
+    import nn.functional as F  # noqa: N812
+
+    s, y = np.asarray(scores, dtype=np.float64), np.asarray(labels, dtype=np.int64)
+    try:
+        got = _student(lambda: grad_fn(s.copy(), y.copy()))
+    except _NotAnsweredError as why:
+        return _not_answered(what, str(why))
+    scores_t = _float64(s, requires_grad=True)
+    F.cross_entropy(scores_t, al.tensor(y)).backward()
+    expected = scores_t.grad.numpy()
+    n, c = s.shape
+    softmax = np.exp(s - s.max(1, keepdims=True))
+    softmax /= softmax.sum(1, keepdims=True)
+    hint = "the gradient of the mean loss is (softmax(scores) - onehot(labels)) / N"
+    if _agrees(got, expected * n):
+        hint = "the loss is the mean over the N examples: divide each row's gradient by N"
+    elif _agrees(got, -expected):
+        hint = "the sign is reversed: it is softmax minus onehot (raising the true class's score lowers the loss)"
+    elif _agrees(got, softmax / n) or _agrees(got, softmax):
+        hint = "subtract the one-hot target: the true class's entry is (p_y - 1) / N, the others p_c / N"
+    return check_close(what, got, expected, hint)
+
+
+def _check_loss_of_scores(what: str, loss_fn: Callable, scores: np.ndarray, target: al.Tensor, reference: str,
+                          expected_fn: Callable, hint: str) -> None:
+    """loss_fn(scores, target) gives expected_fn's value and gradient with respect to the scores."""
+    def run(fn: Callable) -> tuple[float, np.ndarray]:
+        z = _float64(scores, requires_grad=True)
+        out = fn(z, target)
+        if not isinstance(out, al.Tensor) or out.numel() != 1:
+            _fail(what, "the loss should be one number, a tensor with one element (the mean over the batch)",
+                  "a tensor of one element", out, "return the mean over the batch (reduction='mean', the default)")
+        out.backward()
+        return out.item(), (np.zeros_like(scores) if z.grad is None else z.grad.numpy())
+
+    try:
+        value, grad = _student(lambda: run(loss_fn))
+    except _NotAnsweredError as why:
+        return _not_answered(what, str(why))
+    expected_value, expected_grad = run(expected_fn)
+    if _close(value, expected_value) and _agrees(grad, expected_grad):
+        return _correct(what, f"value {expected_value:.6g} and its gradient with respect to the scores agree with "
+                              f"{reference}")
+    # the example whose gradient the answer shrinks the most: where a saturated loss shows
+    flat, expected_flat = grad.reshape(len(scores), -1), expected_grad.reshape(len(scores), -1)
+    worst = int(np.argmax(np.linalg.norm(expected_flat, axis=1) - np.linalg.norm(flat, axis=1)))
+    problem = (f"the {'value' if not _close(value, expected_value) else 'gradient'} differs from {reference}'s; "
+               f"at example {worst} (scores {_show(scores[worst])}, target {_show(target.numpy()[worst].tolist())}) the "
+               f"gradient with respect to its scores is {_show(flat[worst])} with your loss, "
+               f"{_show(expected_flat[worst])} with {reference}")
+    _fail(what, problem, f"loss {expected_value:.10g}", f"loss {value:.10g}", hint)
+
+
+def check_bernoulli_loss(what: str, loss_fn: Callable, logits: Any, targets: Any) -> None:
+    """loss_fn(z, y) on logits z (N,) and 0/1 targets y (float64 tensors) is the mean Bernoulli negative
+    log-likelihood, nn.functional.binary_cross_entropy_with_logits: the same value and the same gradient in z."""
+    import nn.functional as F  # noqa: N812
+
+    return _check_loss_of_scores(
+        what, loss_fn, np.asarray(logits, dtype=np.float64), _float64(targets), "binary_cross_entropy_with_logits",
+        F.binary_cross_entropy_with_logits,
+        "a classifier's loss is the negative log-likelihood of its output neuron: for a sigmoid output, the "
+        "Bernoulli one, whose gradient in z is (sigmoid(z) - y) / N; sigmoid's slope s (1 - s), left in by the "
+        "MSE, is nearly 0 where the network is confidently wrong")
+
+
+def check_categorical_loss(what: str, loss_fn: Callable, scores: Any, labels: Any) -> None:
+    """loss_fn(scores, labels) on scores (N, C) (float64) and int64 labels is the mean categorical negative
+    log-likelihood of the softmax of the scores, nn.functional.cross_entropy: the same value and gradient."""
+    import nn.functional as F  # noqa: N812
+
+    return _check_loss_of_scores(
+        what, loss_fn, np.asarray(scores, dtype=np.float64), al.tensor(np.asarray(labels, dtype=np.int64)),
+        "cross_entropy", F.cross_entropy,
+        "nn.CrossEntropyLoss / F.cross_entropy take the scores (logits) and apply log_softmax themselves: a softmax "
+        "before them is applied twice, and its gradient in the scores is no longer softmax - onehot")
