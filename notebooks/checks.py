@@ -1025,3 +1025,161 @@ def check_categorical_loss(what: str, loss_fn: Callable, scores: Any, labels: An
         "cross_entropy", F.cross_entropy,
         "nn.CrossEntropyLoss / F.cross_entropy take the scores (logits) and apply log_softmax themselves: a softmax "
         "before them is applied twice, and its gradient in the scores is no longer softmax - onehot")
+# --- notebook 05_optimizers ---
+
+def check_update_rule(what: str, step: Callable, make_optimizer: Callable, w0: Any, grads: Sequence[Any],
+                      hint: str = "") -> None:
+    """An update rule written by hand, `step(w, g, state) -> new w` on NumPy arrays (`state`: a dict the rule
+    keeps between its calls, empty at first, as an optimizer keeps `self.state[p]`), applied to the gradients
+    `grads` one after the other from w0, against `make_optimizer([p])` (an nn.optim optimizer) stepping a
+    float64 tensor p whose .grad is set to the same gradients."""
+    w0 = np.asarray(w0, dtype=np.float64)
+    grads = [np.asarray(g, dtype=np.float64) for g in grads]
+    p = al.tensor(w0.copy(), dtype=al.float64, requires_grad=True)
+    optimizer = make_optimizer([p])
+    expected = []
+    for g in grads:
+        p.grad = al.tensor(g.copy(), dtype=al.float64)
+        optimizer.step()
+        expected.append(p.detach().numpy().copy())
+
+    def run() -> list[Any]:
+        w, state, got = w0.copy(), {}, []
+        for g in grads:
+            w = step(w.copy(), g.copy(), state)
+            got.append(w)
+        return got
+
+    try:
+        got = _student(run)
+    except _NotAnsweredError as why:
+        return _not_answered(what, str(why))
+    name = type(optimizer).__name__
+    for t, (e, w) in enumerate(zip(expected, got), start=1):
+        if w is None:
+            _fail(what, f"the rule returned None at step {t}", e, w, "return the new parameters, w minus the step")
+        w = np.asarray(w, dtype=float)
+        if w.shape != e.shape:
+            _fail(what, f"after step {t} the parameters have shape {w.shape}, expected {e.shape}", e, w, hint)
+        if not np.allclose(w, e, rtol=RTOL, atol=ATOL):
+            earlier = f" (steps 1 to {t - 1} agree)" if t > 1 else ""
+            _fail(what, f"the parameters after step {t} differ from nn.optim.{name}'s{earlier}; the gradient of "
+                        f"step {t} was {_show(grads[t - 1])}", e, w, hint)
+    return _correct(what, f"all {len(grads)} steps agree with nn.optim.{name} (last w = {_show(expected[-1])})")
+
+
+def check_below(what: str, answer: Any, measure: Callable[[Any], float], threshold: float, measured: str,
+                hint: str = "") -> None:
+    """A value the student chose (`...` while not answered), judged by its effect: `measure(answer)`, computed
+    with autograd_lite (a short training run, say), must be finite and below `threshold`."""
+    if answer is ...:
+        return _not_answered(what, "the answer is still `...`")
+    value = float(measure(answer))
+    if not (np.isfinite(value) and value < threshold):
+        _fail(what, f"with {answer!r}, {measured} is {value:.3g}, not below {threshold:g}",
+              f"{measured} below {threshold:g}", value, hint)
+    return _correct(what, f"with {answer!r}, {measured} is {value:.3g}, below {threshold:g}")
+
+
+# --- notebook 08_recurrent_networks ---
+
+def check_target(what: str, answer: Any, measure: Callable[[Any], float], target: float, atol: float,
+                 measured: str, hint: str = "") -> None:
+    """A value the student found (`...` while not answered) such that `measure(answer)`, computed with
+    autograd_lite, equals `target` to within `atol`."""
+    if answer is ...:
+        return _not_answered(what, "the answer is still `...`")
+    value = float(measure(answer))
+    if not abs(value - target) <= atol:
+        _fail(what, f"with {answer!r}, {measured} is {value:.10g}, not {target:g} (to within {atol:g})", target,
+              value, hint)
+    return _correct(what, f"with {_show(answer)}, {measured} is {value:.10g} (target {target:g})")
+
+
+def check_clipping(what: str, clip: Callable, grads: Sequence[Any], max_norms: Sequence[float],
+                   clip_grad_norm_: Callable, hint: str = "") -> None:
+    """`clip(grads, max_norm) -> (total norm, clipped gradients)` written by hand on NumPy arrays, against
+    `clip_grad_norm_` (pass nn.utils.clip_grad_norm_) on float64 tensors holding the same gradients, for each
+    max_norm: the norm it returns and the gradients it leaves."""
+    grads = [np.asarray(g, dtype=np.float64) for g in grads]
+    for max_norm in max_norms:
+        params = [al.zeros(*g.shape, dtype=al.float64, requires_grad=True) for g in grads]
+        for p, g in zip(params, grads):
+            p.grad = al.tensor(g.copy(), dtype=al.float64)
+        norm = float(clip_grad_norm_(params, max_norm))
+        expected = [p.grad.numpy() for p in params]
+        try:
+            got_norm, got = _student(lambda m=max_norm: clip([g.copy() for g in grads], m))
+        except _NotAnsweredError as why:
+            return _not_answered(what, str(why))
+        case = f"max_norm = {max_norm:g} (the gradients' joint norm is {norm:.6g})"
+        if not _close(_number(what, "the norm", got_norm, hint), norm):
+            _fail(what, f"{case}: the total norm is wrong", norm, float(got_norm), hint)
+        if len(got) != len(expected):
+            _fail(what, f"{case}: expected one clipped gradient per parameter", f"{len(expected)} arrays",
+                  f"{len(got)} arrays", hint)
+        for k, (e, g) in enumerate(zip(expected, got)):
+            g = np.asarray(g, dtype=float)
+            if g.shape != e.shape or not np.allclose(g, e, rtol=RTOL, atol=ATOL):
+                size = max(float(np.linalg.norm(grads[k])), 1e-300)
+                _fail(what, f"{case}: gradient {k} (shape {e.shape}) differs",
+                      f"the original times {float(np.linalg.norm(e)) / size:.10g}",
+                      f"the original times {float(np.linalg.norm(g)) / size:.10g}" if g.shape == e.shape else g.shape,
+                      hint)
+    return _correct(what, f"the norm and the clipped gradients agree with clip_grad_norm_ for max_norm in "
+                          f"{_show([float(m) for m in max_norms])}")
+
+
+def check_truncated_bptt(what: str, run: Callable, expected_losses: Sequence[float], hint: str = "") -> None:
+    """`run() -> (losses, lines)`: a truncated-BPTT loop's loss of every chunk and the number of lines of
+    viz.summary of each chunk's loss. The graph must not grow (the same number of lines for every chunk), and the
+    losses must be those of one forward pass over the whole stream (the state carried from chunk to chunk),
+    `expected_losses`, computed with autograd_lite; float32, so to a relative 1e-5."""
+    try:
+        losses, lines = _student(run)
+    except _NotAnsweredError as why:
+        return _not_answered(what, str(why))
+    except RuntimeError as error:
+        if "second time" not in str(error):
+            raise
+        _fail(what, "a backward() went on into an earlier chunk's graph, which the earlier backward had released "
+                    f"(RuntimeError: {str(error)[:60]}...)", "each chunk's backward stops at the chunk's start",
+              "the carried state still holds the graph of the chunks before", hint)
+    lines, expected = [int(n) for n in lines], np.asarray(expected_losses, dtype=float)
+    if len(set(lines)) != 1:
+        _fail(what, f"the graph grows from chunk to chunk: viz.summary has {lines} lines", "the same number "
+              "for every chunk", _show(lines), hint)
+    losses = np.asarray(losses, dtype=float)
+    if losses.shape != expected.shape or not np.allclose(losses, expected, rtol=1e-5, atol=0):
+        _fail(what, "the graph stays the same size, but the chunks' losses are not those of the whole stream read "
+                    "with the state carried", expected, losses, hint)
+    return _correct(what, f"{lines[0]} lines of viz.summary for each of the {len(lines)} chunks, and the losses of "
+                          f"the whole stream read in one pass")
+
+
+# --- notebook 11_net2net ---
+
+def check_same_function(what: str, make: Callable, build: Callable, teacher: Any, x: Any,
+                        shapes: Sequence[tuple[int, int]] | None = None,
+                        condition: tuple[str, Callable[[Any], bool]] | None = None, hint: str = "") -> None:
+    """A function-preserving transformation: `make()` returns a list of (W, b) arrays, `build` turns it into a
+    model, and that model's outputs on x equal the teacher's (autograd_lite, float64, to 1e-10). `shapes`: the
+    W shapes the new layers must have; `condition`: (what else must hold, a test of the layers)."""
+    try:
+        layers = _student(make)
+    except _NotAnsweredError as why:
+        return _not_answered(what, str(why))
+    got_shapes = [tuple(np.shape(W)) for W, _ in layers]
+    if shapes is not None and got_shapes != [tuple(s) for s in shapes]:
+        _fail(what, "the layers' weights have the wrong shapes", [tuple(s) for s in shapes], got_shapes, hint)
+    with al.no_grad():
+        expected, got = teacher(x).numpy(), build(layers)(x).numpy()
+    gap = float(np.abs(got - expected).max())
+    if not gap <= 1e-10:
+        row = int(np.abs(got - expected).max(axis=1).argmax())
+        _fail(what, f"the function changed: max |new - teacher| = {gap:.3g} over the outputs (e.g. at example "
+                    f"{row})", expected[row], got[row], hint)
+    if condition is not None and not condition[1](layers):
+        _fail(what, f"the function is preserved, but not as asked: {condition[0]}", condition[0], "not so", hint)
+    return _correct(what, f"shapes {got_shapes}, the teacher's function to {gap:.1e}"
+                          + (f"; {condition[0]}" if condition else ""))
