@@ -8,7 +8,8 @@ The exercises follow notebooks/README.md's convention (notebooks/checks.py does 
 tagged `exercise` whose first line is `# Exercise N: ...`, then a code cell tagged `check`. In a student's
 notebook each such check prints "not answered yet"; in its worked solution every check cell prints "correct";
 and each solution's exercise cell with a deliberate mistake put in (WRONG_ANSWERS, at least one per solved
-notebook) must make that exercise's check cell raise a helpful AssertionError.
+notebook; tried in the solution's kernel after it has run) must make that exercise's check cell raise a helpful
+AssertionError.
 """
 
 from __future__ import annotations
@@ -228,6 +229,14 @@ def _mnist_available() -> bool:
 def _execute(nb: nbformat.NotebookNode, path: Path, monkeypatch: pytest.MonkeyPatch) -> float:
     """Run nb in a fresh kernel whose working directory is path's folder (as Jupyter's); the seconds it took.
     Raises nbclient's error at the first failing cell."""
+    client = _client(nb, path, monkeypatch)
+    start = time.perf_counter()
+    client.execute()
+    return time.perf_counter() - start
+
+
+def _client(nb: nbformat.NotebookNode, path: Path, monkeypatch: pytest.MonkeyPatch) -> NotebookClient:
+    """An nbclient for nb, whose kernel runs in path's folder (as Jupyter's) with this checkout's packages."""
     if "MNIST(" in path.read_text(encoding="utf-8") and not _mnist_available():
         pytest.skip("the MNIST files are not available and no mirror answers to download them from: set "
                     "AUTOGRAD_LITE_DATA to the folder holding the original MNIST .gz files (scripts/test.sh does "
@@ -237,11 +246,8 @@ def _execute(nb: nbformat.NotebookNode, path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         monkeypatch.setenv(var, os.environ.get(var, "1"))
-    client = NotebookClient(nb, timeout=TIMEOUT, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    start = time.perf_counter()
-    client.execute()
-    return time.perf_counter() - start
+    return NotebookClient(nb, timeout=TIMEOUT, kernel_name="python3",
+                          resources={"metadata": {"path": str(path.parent)}})
 
 
 def _run(path: Path, monkeypatch: pytest.MonkeyPatch) -> nbformat.NotebookNode:
@@ -292,44 +298,64 @@ def test_notebook_runs(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=[p.name for p in SOLUTIONS])
-def test_solution_runs_and_every_check_says_correct(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    nb = _run(path, monkeypatch)
-    checks = [(i, cell) for i, cell in enumerate(nb.cells) if _tagged(cell, "check")]
-    assert len(exercises(nb)) >= 3 and checks
-    for index, cell in checks:
-        said = _stdout(cell)
-        assert "correct:" in said and "not answered yet" not in said, \
-            f"solutions/{path.name}: the check cell {index} should print 'correct' and no 'not answered yet'; it " \
-            f"printed: {said!r}"
+def test_solution_runs_every_check_says_correct_and_wrong_answers_fail(path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # One kernel per solution: the solution runs top to bottom, then each of its WRONG_ANSWERS is tried in the
+    # same kernel (its exercise cell run with the mistake put in, then the exercise's check cell, which must fail),
+    # and the right answer is run again after it. A full run per wrong answer would cost minutes.
+    nb = nbformat.read(path, as_version=4)
+    wrongs = [w for w in WRONG_ANSWERS if w.notebook == path.name]
+    found = exercises(nb)
+    client = _client(nb, path, monkeypatch)
+    with client.setup_kernel():
+        start = time.perf_counter()
+        for index, cell in enumerate(nb.cells):
+            try:
+                client.execute_cell(cell, index)
+            except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
+                pytest.fail(f"solutions/{path.name}: cell {index} (counting from 0, markdown included) failed:\n"
+                            f"{_ANSI.sub('', str(error))}", pytrace=False)
+        elapsed = time.perf_counter() - start
+        assert elapsed < BUDGET, f"solutions/{path.name} took {elapsed:.0f} s to run; the budget is {BUDGET} s"
+        checks = [(i, cell) for i, cell in enumerate(nb.cells) if _tagged(cell, "check")]
+        assert len(found) >= 3 and checks
+        for index, cell in checks:
+            said = _stdout(cell)
+            assert "correct:" in said and "not answered yet" not in said, \
+                f"solutions/{path.name}: the check cell {index} should print 'correct' and no 'not answered yet'; " \
+                f"it printed: {said!r}"
+        for wrong in wrongs:
+            _try_wrong_answer(client, nb, found, wrong)
+
+
+def _try_wrong_answer(client: NotebookClient, nb: nbformat.NotebookNode, found: dict[int, tuple[int, int]],
+                      wrong: WrongAnswer) -> None:
+    what = f"solutions/{wrong.notebook}, exercise {wrong.exercise} ({wrong.why})"
+    assert wrong.exercise in found, f"solutions/{wrong.notebook} has no exercise {wrong.exercise}"
+    cell_index, check_index = found[wrong.exercise]
+    answer, check = nb.cells[cell_index], nb.cells[check_index]
+    assert wrong.old in answer.source, f"{what}: the answer no longer contains {wrong.old!r}"
+    mistaken = nbformat.from_dict({**answer, "source": answer.source.replace(wrong.old, wrong.new), "outputs": []})
+    tried = nbformat.from_dict({**check, "outputs": []})
+    try:
+        client.execute_cell(mistaken, cell_index)
+    except CellExecutionError as error:
+        pytest.fail(f"{what}: the cell with the mistake raised before its check could:\n{_ANSI.sub('', str(error))}")
+    try:
+        client.execute_cell(tried, check_index)
+    except CellExecutionError:
+        pass
+    else:
+        pytest.fail(f"{what}: the check cell did not catch the wrong answer")
+    error = next(out for out in tried.outputs if out.get("output_type") == "error")
+    assert error["ename"] == "AssertionError", f"{what}: the check raised {error['ename']}: {error['evalue']}"
+    missing = [s for s in HELPFUL + wrong.says if s not in error["evalue"]]
+    assert not missing, f"{what}: the check's message lacks {missing}:\n{error['evalue']}"
+    # The right answer again, so that the next wrong answer is tried in the solution's own state.
+    client.execute_cell(nbformat.from_dict({**answer, "outputs": []}), cell_index)
 
 
 def test_every_solution_has_a_wrong_answer() -> None:
     tried = {w.notebook for w in WRONG_ANSWERS}
     untried = [p.name for p in SOLUTIONS if p.name not in tried]
     assert not untried, f"add a WrongAnswer for {untried}: each check must be shown to fail on a wrong answer"
-
-
-@pytest.mark.parametrize("wrong", WRONG_ANSWERS, ids=[f"{w.notebook[:2]}-exercise{w.exercise}" for w in WRONG_ANSWERS])
-def test_wrong_answer_fails_its_check(wrong: WrongAnswer, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = ROOT / "notebooks" / "solutions" / wrong.notebook
-    nb = nbformat.read(path, as_version=4)
-    found = exercises(nb)
-    assert wrong.exercise in found, f"solutions/{wrong.notebook} has no exercise {wrong.exercise}"
-    cell_index, check_index = found[wrong.exercise]
-    cell = nb.cells[cell_index]
-    assert wrong.old in cell.source, f"exercise {wrong.exercise}'s answer no longer contains {wrong.old!r}"
-    cell.source = cell.source.replace(wrong.old, wrong.new)
-    try:
-        _execute(nb, path, monkeypatch)
-    except CellExecutionError:
-        pass
-    else:
-        pytest.fail(f"solutions/{wrong.notebook} ran to the end with a wrong answer to exercise {wrong.exercise} "
-                    f"({wrong.why}): its check cell did not catch it")
-    failed = _failing_cell(nb)
-    assert failed == check_index, \
-        f"expected exercise {wrong.exercise}'s check (cell {check_index}) to fail, but cell {failed} did"
-    error = next(out for out in nb.cells[failed].outputs if out.get("output_type") == "error")
-    assert error["ename"] == "AssertionError", f"the check raised {error['ename']}: {error['evalue']}"
-    missing = [s for s in HELPFUL + wrong.says if s not in error["evalue"]]
-    assert not missing, f"the check's message lacks {missing}:\n{error['evalue']}"
