@@ -1183,3 +1183,114 @@ def check_same_function(what: str, make: Callable, build: Callable, teacher: Any
         _fail(what, f"the function is preserved, but not as asked: {condition[0]}", condition[0], "not so", hint)
     return _correct(what, f"shapes {got_shapes}, the teacher's function to {gap:.1e}"
                           + (f"; {condition[0]}" if condition else ""))
+# --- notebook 07_convolutional_networks ---
+
+def _feature_stack(layers: Sequence[tuple], x: Any, rng: np.random.Generator, pool: str = "max") -> list[Any]:
+    """Run one channel x through layers of (name, kind, k, s, p, d), kind "conv" or "pool": a random k x k kernel
+    or a k x k pooling window (max, or average to see every pixel of it); the output after each layer."""
+    outs = []
+    for _, kind, k, s, p, d in layers:
+        if kind == "conv":
+            x = al.conv2d(x, al.tensor(rng.normal(size=(1, 1, k, k))), stride=s, padding=p, dilation=d)
+        elif pool == "max":
+            x = al.max_pool2d(x, k, stride=s, padding=p, dilation=d)
+        else:
+            assert d == 1, "average pooling has no dilation"
+            x = al.avg_pool2d(x, k, stride=s, padding=p)
+        outs.append(x)
+    return outs
+
+
+def _answer_list(what: str, got: Any, n: int, expected: list[int], hint: str) -> list[Any]:
+    if not isinstance(got, (list, tuple)) or len(got) != n:
+        _fail(what, f"the answer should be a list of {n} numbers, one per layer", expected, got, hint)
+    return list(got)
+
+
+def check_feature_sizes(what: str, sizes: Any, layers: Sequence[tuple], H: int, hint: str = "") -> None:  # noqa: N803
+    """`sizes`: the height (= width) of the feature map after each of `layers` for an H x H input, against the
+    shapes al.conv2d and al.max_pool2d give."""
+    if sizes is ...:
+        return _not_answered(what, "the answer is still `...`")
+    outs = _feature_stack(layers, al.zeros(1, 1, H, H, dtype=al.float64), np.random.default_rng(0))
+    expected = [int(o.shape[-1]) for o in outs]
+    got = _answer_list(what, sizes, len(layers), expected, hint)
+    wrong = [name for (name, *_), e, g in zip(layers, expected, got) if g != e]
+    if wrong:
+        _fail(what, f"the size after {', '.join(wrong)} is wrong", expected, got, hint)
+    chain = " -> ".join(map(str, [H, *expected]))
+    return _correct(what, f"all {len(layers)} sizes agree with autograd_lite ({chain})")
+
+
+def measured_receptive_fields(layers: Sequence[tuple], H: int) -> list[int]:  # noqa: N803
+    """The receptive field after each layer, measured as in the notebook: the span of the input pixels where one
+    unit near the middle of the map has a non-zero gradient (average pooling, so that every pixel counts)."""
+    rng = np.random.default_rng(0)
+    spans = []
+    for depth in range(1, len(layers) + 1):
+        x = al.tensor(rng.normal(size=(1, 1, H, H)), requires_grad=True)
+        out = _feature_stack(layers[:depth], x, np.random.default_rng(depth), pool="avg")[-1]
+        c = (out.shape[-1] - 1) // 2
+        out[0, 0, c, c].backward()
+        rows = np.nonzero(np.abs(x.grad.numpy()[0, 0]).sum(1))[0]
+        if rows.min() == 0 or rows.max() == H - 1:
+            raise ValueError(f"the receptive field after {layers[depth - 1][0]} reaches the border of a {H} x {H} "
+                             f"input: measure on a larger one")
+        spans.append(int(rows.max() - rows.min() + 1))
+    return spans
+
+
+def check_receptive_fields(what: str, receptive_fields: Callable, stacks: dict[str, tuple[Sequence[tuple], int]],
+                           hint: str = "") -> None:
+    """receptive_fields(layers) -> the receptive field after each layer, for each named stack (its layers and an
+    input size that holds the largest field), against the spans measured with autograd_lite's gradients."""
+    for name, (layers, H) in stacks.items():     # noqa: N806
+        try:
+            got = _student(lambda layers=layers: receptive_fields(layers))
+        except _NotAnsweredError as why:
+            return _not_answered(what, str(why))
+        expected = measured_receptive_fields(layers, H)
+        got = _answer_list(f"{what} of {name}", got, len(layers), expected, hint)
+        wrong = [layer[0] for layer, e, g in zip(layers, expected, got) if g != e]
+        if wrong:
+            _fail(f"{what} of {name}", f"the receptive field after {', '.join(wrong)} is wrong", expected, got, hint)
+    return _correct(what, f"{len(stacks)} stacks: every layer's field agrees with the gradient masks of autograd_lite")
+
+
+def check_im2col(what: str, im2col: Callable, hint: str = "") -> None:
+    """im2col(x, k, s, p) -> M, one row per output position (row-major), each the flattened C x k x k patch; then
+    M @ K.reshape(m, -1).T must give al.conv2d(x, K, stride=s, padding=p) on a 3-channel 7 x 9 input."""
+    rng = np.random.default_rng(7)
+    x, K, k, s, p = rng.normal(size=(3, 7, 9)), rng.normal(size=(4, 3, 3, 3)), 3, 2, 1   # noqa: N806
+    try:
+        M = np.asarray(_student(lambda: im2col(x, k, s, p)), dtype=float)   # noqa: N806
+    except _NotAnsweredError as why:
+        return _not_answered(what, str(why))
+    expected = al.conv2d(al.tensor(x[None]), al.tensor(K), stride=s, padding=p).numpy()[0]
+    rows, cols = expected.shape[1] * expected.shape[2], K[0].size
+    if M.shape != (rows, cols):
+        _fail(what, "M has the wrong shape (one row per output position, C * k * k columns)", (rows, cols), M.shape,
+              hint)
+    got = (M @ K.reshape(len(K), -1).T).T.reshape(expected.shape)
+    bad = ~np.isclose(got, expected, rtol=RTOL, atol=ATOL)
+    if bad.any():
+        _fail(what, f"M @ K_flat.T differs from al.conv2d at {int(bad.sum())} of {bad.size} outputs (filter 0 shown)",
+              expected[0], got[0], hint)
+    return _correct(what, f"M is {rows} x {cols}, and M @ K_flat.T equals al.conv2d (stride {s}, padding {p})")
+
+
+def check_conv_params(what: str, conv_params: Callable, settings: Sequence[tuple[int, int, int, bool]],
+                      module: Callable, hint: str = "") -> None:
+    """conv_params(c_in, c_out, k, bias) against the number of parameters of module(c_in, c_out, k, bias=bias)."""
+    expected, got = [], []
+    for c_in, c_out, k, bias in settings:
+        try:
+            got.append(_student(lambda c_in=c_in, c_out=c_out, k=k, bias=bias: conv_params(c_in, c_out, k, bias)))
+        except _NotAnsweredError as why:
+            return _not_answered(what, str(why))
+        expected.append(sum(p.numel() for p in module(c_in, c_out, k, bias=bias).parameters()))
+    wrong = [f"(c_in={c}, c_out={o}, k={k}, bias={b})"
+             for (c, o, k, b), e, g in zip(settings, expected, got) if g != e]
+    if wrong:
+        _fail(what, f"the count is wrong for {', '.join(wrong)} (expected: what nn.Conv2d holds)", expected, got, hint)
+    return _correct(what, f"all {len(settings)} counts agree with nn.Conv2d ({', '.join(f'{e:,}' for e in expected)})")

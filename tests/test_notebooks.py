@@ -192,6 +192,20 @@ WRONG_ANSWERS = [
     WrongAnswer("11_net2net.ipynb", 3, "(V / d, c)", "(V, c)",
                 ("the function changed", "divide its column j by d_j"),
                 "the new diagonal layer's scaling not undone in the layer after it"),
+    WrongAnswer("07_convolutional_networks.ipynb", 1, "H_ = out_size(H_, k_, s, p, d)",
+                "H_ = out_size(H_, k_, 1, p, d)",
+                ("conv1 11x11/4", "pool1 3x3/2"),
+                "the strides are left out of the output size"),
+    WrongAnswer("07_convolutional_networks.ipynb", 2, "r = r + d * (k - 1) * j", "r = r + (k - 1) * j",
+                ("the dilated stack", "conv 3x3 d2"),
+                "the receptive field ignores the dilation"),
+    WrongAnswer("07_convolutional_networks.ipynb", 3, "rows.append(patch.reshape(-1))",
+                "rows.append(patch.transpose(1, 2, 0).reshape(-1))",
+                ("differs from al.conv2d", "the test had one channel"),
+                "im2col flattens each patch channels-last, not as the filters are flattened"),
+    WrongAnswer("07_convolutional_networks.ipynb", 4, "+ (c_out if bias else 0)", "+ c_out",
+                ("bias=False",),
+                "the biases are counted even when bias=False"),
 ]
 # What every wrong answer's message says besides: the numbers expected and got, and a hint.
 HELPFUL = ("expected (autograd_lite):", "got (your answer):", "Hint: ")
