@@ -502,7 +502,8 @@ def test_the_notebook_cell_downloads_into_an_empty_cache(notebook, cache_var, tm
         # What the cache holds; then it is emptied, and the variable pointed at a copy the student has.
         f"import os, shutil\nprint(sorted(os.listdir({str(cache / 'mnist')!r})))\nshutil.rmtree({str(cache)!r})\n"
         f"os.environ['AUTOGRAD_LITE_DATA'] = {str(tmp_path / 'local')!r}", cell]])
-    NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    # In the notebooks' folder, as Jupyter runs a notebook (its first cell imports notebooks/checks.py).
+    NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
 
     def text(cell, name):
         return "".join(o.get("text", "") for o in cell.outputs if o.get("name") == name)
