@@ -18,19 +18,6 @@ import html
 import json
 import re
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-
-
-def one_line(a: Any) -> str:
-    """A small array on one line, at three digits: `[0.762, -0.1]`."""
-    a = np.asarray(a)
-    number = (lambda v: f"{v:.4g}") if a.dtype.kind in "fc" else str
-    text = number(a.item()) if a.ndim == 0 else np.array2string(
-        a, separator=", ", formatter={"all": number}, max_line_width=10**6)
-    return re.sub(r"(?<![\d.])-(0)(?![\d.eE])", r"\1", " ".join(text.split()))
-
 
 
 class StepThrough:

@@ -30,7 +30,7 @@ import numpy as np
 from . import conv_kernels, engine, inplace, viz_layout
 from .grad_fn import GradFn, LeafRef
 from .grad_mode import state as grad_state
-from .player import StepThrough, one_line
+from .player import StepThrough
 from .sparse_grad import SparseGrad
 from .tensor import Tensor, seed_gradient
 
@@ -163,6 +163,20 @@ def _values(a: np.ndarray, what: str = "value") -> str:
     return _NEGATIVE_ZERO.sub(lambda m: m.group(1), summary)
 
 
+def _one_line(a: Any) -> str:
+    """A small array on one line, at four digits, for captions: `[0.7616, -0.1]`."""
+    a = np.asarray(a)
+    number = (lambda v: f"{v:.4g}") if a.dtype.kind in "fc" else str
+    text = number(a.item()) if a.ndim == 0 else np.array2string(
+        a, separator=", ", formatter={"all": number}, max_line_width=10**6)
+    return _NEGATIVE_ZERO.sub(lambda m: m.group(1), " ".join(text.split()))
+
+
+def _grad_text(grad: Any, record: bool = False) -> str:
+    """The gradient as a box shows it: `grad ` and its values (a summary if large); in a record, one scalar."""
+    return f"grad {float(np.asarray(grad)):.4f}" if record else "grad " + _values(grad, "grad")
+
+
 def _fmt_slice(s: slice) -> str:
     parts = ["" if s.start is None else str(s.start), "" if s.stop is None else str(s.stop)]
     text = ":".join(parts)
@@ -250,7 +264,7 @@ def _scalar_record(t: Tensor, name: str | None, grad: Any) -> str:
     fields = [re.sub(r"([|{}<>\\])", r"\\\1", name)] if name else []
     fields.append("data freed" if t.array is None else f"data {float(t.array):.4f}")
     if grad is not None:
-        fields.append(f"grad {float(np.asarray(grad)):.4f}")
+        fields.append(_grad_text(grad, record=True))
     return "{ " + " | ".join(fields) + " }"
 
 
@@ -262,7 +276,7 @@ def _tensor_label(t: Tensor, name: str | None, show_data: bool, grad: Any, show_
     if show_data:
         lines.append(_VALUE_FREED if t.array is None else _values(t.array))
     if show_grad and grad is not None:
-        lines.append("grad " + _values(grad, "grad"))
+        lines.append(_grad_text(grad))
     return "\n".join(lines)
 
 
@@ -281,6 +295,15 @@ def _param_names(params: Mapping[str, Tensor] | None, model: Any) -> dict[int, s
         names.update({id(p): n for n, p in model.named_parameters()})
     if params:
         names.update({id(p): n for n, p in params.items()})
+    return names
+
+
+def _names(order: list[Any], params: Mapping[str, Tensor] | None, model: Any) -> dict[int, str]:
+    """What each drawn tensor is called: its parameter name (params, or the model's), else its own `name`."""
+    names = _param_names(params, model)
+    for t in order:
+        if t.name and id(t) not in names:
+            names[id(t)] = t.name
     return names
 
 
@@ -336,10 +359,7 @@ def draw_graph(*roots: Tensor, params: Mapping[str, Tensor] | None = None, show_
     model = group_modules if group_modules not in (True, False, None) else None
     tensors, cut, inputs_of = _walk(roots, max_nodes)
     order = _drawing_order(tensors, inputs_of)
-    names = _param_names(params, model)
-    for t in order:
-        if t.name and id(t) not in names:
-            names[id(t)] = t.name
+    names = _names(order, params, model)
     mod_names = _module_names(model) if model is not None else None
     root_ids = {id(r) for r in roots}
     # Node ids numbered in topological order (not id()), so the same graph gives the same DOT source.
@@ -835,13 +855,10 @@ def step_through(root: Tensor, params: Any = None, *, show_data: bool = True, gr
     tensors, cut, inputs_of = _walk((root,), max_nodes)
     order = _drawing_order(tensors, inputs_of)
     seq = {id(t): i for i, t in enumerate(order)}
-    names = _param_names(params, model)
-    for t in order:
-        if t.name and id(t) not in names:
-            names[id(t)] = t.name
+    names = _names(order, params, model)
     final = _GradsAt(recorded.history, len(recorded.nodes), recorded.final)
     picture = draw_graph(root, params=params, show_data=show_data, show_grad=True, grads=final,
-                             group_modules=group_modules, max_nodes=max_nodes, rankdir=rankdir, compact=compact)
+                         group_modules=group_modules, max_nodes=max_nodes, rankdir=rankdir, compact=compact)
     picture.graph_attr["pad"] = "0.3"                     # room for the "1 of 2" marks beside the boxes
     svg = picture.pipe(format="svg").decode("utf-8")
     # Inline in HTML, the SVG needs no namespace declarations: without them the page names no http:// address.
@@ -856,10 +873,8 @@ def step_through(root: Tensor, params: Any = None, *, show_data: bool = True, gr
         made_by = f"{t.grad_fn.op.name}'s result" if t.grad_fn is not None else "the input"
         return f"{made_by} {tuple(t.shape)}"
 
-    def grad_text(t: Tensor, g: Any) -> list[str]:
-        if compact and t.ndim == 0:
-            return [f"grad {float(np.asarray(g)):.4f}"]
-        return ("grad " + _values(g, "grad")).split("\n")
+    def grad_text(t: Tensor, g: Any) -> list[str]:      # the lines of its box that the page rewrites
+        return _grad_text(g, record=compact and t.ndim == 0).split("\n")
 
     # Forward: the leaves are there from the start; each op and its result appear at its frame.
     appear: dict[str, int] = {}
@@ -872,7 +887,7 @@ def step_through(root: Tensor, params: Any = None, *, show_data: bool = True, gr
     for f, t in enumerate(ops, 1):
         appear[f"t{seq[id(t)]}"] = appear[f"op{seq[id(t)]}"] = f
         frames.append({"fwd": f})
-        value = f" = {one_line(t.array)}" if _few_numbers(t.array) else ""
+        value = f" = {_one_line(t.array)}" if _few_numbers(t.array) else ""
         name = names.get(id(t)) or ("output" if t is root else "")
         captions.append(f"Forward {f}/{len(ops)}: {op_label(t.grad_fn)} gives {name + ' ' if name else ''}"
                         f"{tuple(t.shape)}{value}.")
@@ -892,7 +907,7 @@ def step_through(root: Tensor, params: Any = None, *, show_data: bool = True, gr
     for b, (k, node) in enumerate(steps, 1):
         t = drawn[id(node)]
         frame = forward_frames + b
-        inputs = [x for x in inplace.inputs_as_used(node)]
+        inputs = list(inplace.inputs_as_used(node))
         receivers = [x for x in dict.fromkeys(x for x in inputs if isinstance(x, Tensor) and x.requires_grad)
                      if id(x) in seq]
         frames.append({"bwd": b, "op": f"op{seq[id(t)]}", "ins": [f"t{seq[id(x)]}" for x in receivers]})
@@ -969,8 +984,8 @@ def _backward_caption(b: int, total: int, node: Any, t: Tensor, receivers: list[
         gains.append((called(x), gain, mark))
     arrays = [values[n] for n in read] + [gain for _, gain, _ in gains]
     if _few_numbers(*[a for a in arrays if isinstance(a, np.ndarray)]):
-        numbers = ", ".join(f"{n} = {one_line(values[n])}" for n in read)
-        sent = "; ".join(f"{who} gets {one_line(gain)}{mark}" for who, gain, mark in gains)
+        numbers = ", ".join(f"{n} = {_one_line(values[n])}" for n in read)
+        sent = "; ".join(f"{who} gets {_one_line(gain)}{mark}" for who, gain, mark in gains)
         text += f" With {numbers}: {sent}." if numbers else f" {sent}."
     else:
         text += " " + "; ".join(f"{who} gets its gradient{mark}" for who, _, mark in gains) + "."
